@@ -1,0 +1,18 @@
+#pragma once
+#include <string>
+
+#include "ddb/core/secret.hpp"
+
+namespace ddb {
+
+// AWS credentials. The secret key and the session token are secret_strings:
+// wiped when released, never printed.
+struct credentials {
+  std::string access_key_id;
+  secret_string secret_access_key;
+  secret_string session_token;  // empty for long-term keys
+
+  bool empty() const noexcept { return access_key_id.empty() || secret_access_key.empty(); }
+};
+
+}  // namespace ddb

@@ -1,0 +1,78 @@
+#pragma once
+// The DynamoDB JSON codec (pure code).
+//
+// Writing: json_writer appends to a caller-owned std::string, so one buffer
+// serves request after request. Strings are written as UTF-8, with quotes,
+// backslashes and control characters escaped; invalid UTF-8 is an error, not
+// mojibake on the server. No locale is involved anywhere.
+//
+// Reading: simdjson's on-demand parser (hidden behind this header) reads
+// responses into the value model. Every problem is a failure whose message
+// names the attribute path, e.g. "Item.tags.SS[2]: ...".
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ddb/core/value.hpp"
+#include "ddb/error.hpp"
+
+namespace ddb::json {
+
+class writer {
+ public:
+  explicit writer(std::string& out) noexcept : out_(out) {}
+
+  void begin_object() { separate(); out_ += '{'; comma_ = false; }
+  void end_object() { out_ += '}'; comma_ = true; }
+  void begin_array() { separate(); out_ += '['; comma_ = false; }
+  void end_array() { out_ += ']'; comma_ = true; }
+  // Keys and strings must be valid UTF-8 (checked by the callers that take
+  // user text: write_value / write_item; see also valid_utf8()).
+  void key(std::string_view k) { separate(); append_string(k); out_ += ':'; comma_ = false; }
+  void string(std::string_view s) { separate(); append_string(s); comma_ = true; }
+  void raw(std::string_view json) { separate(); out_ += json; comma_ = true; }  // a literal or number
+  void boolean(bool b) { raw(b ? "true" : "false"); }
+  void integer(long long v);
+
+  std::string& buffer() noexcept { return out_; }
+
+ private:
+  void separate() {
+    if (comma_) out_ += ',';
+  }
+  void append_string(std::string_view s);
+  std::string& out_;
+  bool comma_ = false;
+};
+
+bool valid_utf8(std::string_view s) noexcept;
+
+// {"S":"..."} and so on. Fails on invalid UTF-8, empty or duplicate sets and
+// nesting deeper than max_nesting_depth; nothing is half-written on failure
+// (the writer's buffer is restored to its length at the call).
+result<void> write_value(writer& w, const value& v);
+// {"name":{"S":"..."},...}
+result<void> write_item(writer& w, const item& it);
+std::string to_json(const item& it);    // throws ddb::error
+std::string to_json(const value& v);    // throws ddb::error
+
+result<value> parse_value(std::string_view json);  // {"S":"x"}
+result<item> parse_item(std::string_view json);    // {"a":{"S":"x"}}
+
+// A DynamoDB error body: {"__type":"com.amazonaws.dynamodb.v20120810#X","message":"..."}.
+struct cancellation_reason {
+  std::string code;                 // "None", "ConditionalCheckFailed", "TransactionConflict", ...
+  std::string message;
+  std::optional<ddb::item> item;    // with ReturnValuesOnConditionCheckFailure=ALL_OLD
+};
+struct service_error {
+  std::string type;     // the part of __type after the last '#'
+  std::string message;  // "message" or "Message"
+  std::vector<cancellation_reason> cancellation_reasons;
+  std::optional<ddb::item> item;  // ConditionalCheckFailedException with ReturnValuesOnConditionCheckFailure
+};
+result<service_error> parse_error(std::string_view body);
+
+}  // namespace ddb::json

@@ -1,0 +1,295 @@
+#include <algorithm>
+
+#include "core/base64.hpp"
+#include "core/json_read.hpp"
+#include "ddb/core/json.hpp"
+
+namespace ddb::json {
+namespace detail {
+
+simdjson::padded_string_view reader_state::pad(std::string_view json) {
+  buffer.reserve(json.size() + simdjson::SIMDJSON_PADDING);
+  buffer.assign(json);
+  return simdjson::padded_string_view(buffer.data(), buffer.size(), buffer.capacity());
+}
+
+reader_state& thread_reader() {
+  thread_local reader_state state;
+  return state;
+}
+
+located from_simdjson(simdjson::error_code ec, std::string_view expected) {
+  using simdjson::error_code;
+  switch (ec) {
+    case error_code::INCORRECT_TYPE:
+      return located::make(errc::unexpected_json, "expected " + std::string(expected));
+    case error_code::DEPTH_ERROR:
+      return located::make(errc::nesting_too_deep, "JSON nests deeper than the parser allows");
+    case error_code::UTF8_ERROR:
+      return located::make(errc::invalid_utf8, "the JSON text is not valid UTF-8");
+    case error_code::STRING_ERROR:
+      return located::make(errc::invalid_json, "a string holds an invalid escape sequence");
+    case error_code::EMPTY:
+      return located::make(errc::invalid_json, "the body is empty; expected a JSON document");
+    default:
+      return located::make(errc::invalid_json,
+                           "malformed or truncated JSON (" + std::string(simdjson::error_message(ec)) + ")");
+  }
+}
+
+located read_string(simdjson::ondemand::value v, std::string& out) {
+  std::string_view s;
+  if (auto ec = v.get_string().get(s)) return from_simdjson(ec, "a JSON string");
+  out.assign(s);
+  return {};
+}
+
+namespace {
+
+located read_number(simdjson::ondemand::value v, number& out) {
+  std::string_view s;
+  if (auto ec = v.get_string().get(s)) return from_simdjson(ec, "a number as a JSON string, e.g. \"42\"");
+  auto n = number::parse(s);
+  if (!n) return located::make(static_cast<errc>(n.error().code.value()), n.error().message);
+  out = std::move(*n);
+  return {};
+}
+
+located read_binary(simdjson::ondemand::value v, bytes& out) {
+  std::string_view s;
+  if (auto ec = v.get_string().get(s)) return from_simdjson(ec, "base64 bytes as a JSON string");
+  if (!base64::decode(s, out))
+    return located::make(errc::invalid_base64, "binary value is not valid padded base64 (RFC 4648 alphabet)");
+  return {};
+}
+
+// Reads a JSON array, calling each(element, index) for every element; sets
+// must not be empty.
+template <class Each>
+located read_array(simdjson::ondemand::value v, bool is_set, std::string_view what, Each each) {
+  simdjson::ondemand::array arr;
+  if (auto ec = v.get_array().get(arr)) return from_simdjson(ec, "a JSON array");
+  std::size_t i = 0;
+  for (auto element : arr) {
+    simdjson::ondemand::value ev;
+    if (auto ec = element.get(ev)) return from_simdjson(ec, "an array element").under_index(i);
+    if (auto e = each(ev, i)) return std::move(e).under_index(i);
+    ++i;
+  }
+  if (is_set && i == 0)
+    return located::make(errc::empty_set, "an empty " + std::string(what) + " set; DynamoDB sets are never empty");
+  return {};
+}
+
+located check_unique_names(const item& it) {
+  if (it.size() < 2) return {};
+  std::vector<std::string_view> names;
+  names.reserve(it.size());
+  for (const auto& m : it) names.push_back(m.first);
+  std::sort(names.begin(), names.end());
+  const auto dup = std::adjacent_find(names.begin(), names.end());
+  if (dup != names.end())
+    return located::make(errc::unexpected_json, "attribute name '" + std::string(*dup) + "' appears twice");
+  return {};
+}
+
+}  // namespace
+
+located read_value(simdjson::ondemand::value v, int depth, value& out) {
+  if (depth > max_nesting_depth)
+    return located::make(errc::nesting_too_deep, "values nest more than " + std::to_string(max_nesting_depth) +
+                                                     " levels deep, DynamoDB's limit");
+  simdjson::ondemand::object obj;
+  if (auto ec = v.get_object().get(obj))
+    return from_simdjson(ec, "an attribute value object such as {\"S\":\"text\"}");
+  bool seen = false;
+  for (auto field : obj) {
+    std::string_view tag;
+    if (auto ec = field.unescaped_key().get(tag)) return from_simdjson(ec, "an attribute type");
+    if (seen)
+      return located::make(errc::invalid_attribute, "attribute value has more than one type (second: '" +
+                                                        std::string(tag) + "'); give exactly one");
+    seen = true;
+    simdjson::ondemand::value inner;
+    if (auto ec = field.value().get(inner)) return from_simdjson(ec, "a value");
+    located e;
+    if (tag == "S") {
+      std::string s;
+      e = read_string(inner, s);
+      if (!e) out = std::move(s);
+    } else if (tag == "N") {
+      number n;
+      e = read_number(inner, n);
+      if (!e) out = std::move(n);
+    } else if (tag == "B") {
+      bytes b;
+      e = read_binary(inner, b);
+      if (!e) out = std::move(b);
+    } else if (tag == "BOOL") {
+      bool b = false;
+      if (auto ec = inner.get_bool().get(b))
+        e = from_simdjson(ec, "true or false");
+      else
+        out = b;
+    } else if (tag == "NULL") {
+      bool b = false;
+      if (auto ec = inner.get_bool().get(b))
+        e = from_simdjson(ec, "true");
+      else if (!b)
+        e = located::make(errc::invalid_attribute, "NULL must be true");
+      else
+        out = null;
+    } else if (tag == "M") {
+      simdjson::ondemand::object m;
+      item members;
+      if (auto ec = inner.get_object().get(m))
+        e = from_simdjson(ec, "a JSON object of attributes");
+      else
+        e = read_item(m, depth + 1, members);
+      if (!e) out = std::move(members);
+    } else if (tag == "L") {
+      list l;
+      e = read_array(inner, false, "L", [&](simdjson::ondemand::value ev, std::size_t) {
+        return read_value(ev, depth + 1, l.emplace_back());
+      });
+      if (!e) out = std::move(l);
+    } else if (tag == "SS") {
+      string_set s;
+      e = read_array(inner, true, "SS", [&](simdjson::ondemand::value ev, std::size_t) {
+        return read_string(ev, s.emplace_back());
+      });
+      if (!e) out = std::move(s);
+    } else if (tag == "NS") {
+      number_set s;
+      e = read_array(inner, true, "NS", [&](simdjson::ondemand::value ev, std::size_t) {
+        return read_number(ev, s.emplace_back());
+      });
+      if (!e) out = std::move(s);
+    } else if (tag == "BS") {
+      binary_set s;
+      e = read_array(inner, true, "BS", [&](simdjson::ondemand::value ev, std::size_t) {
+        return read_binary(ev, s.emplace_back());
+      });
+      if (!e) out = std::move(s);
+    } else {
+      return located::make(errc::invalid_attribute, "unknown attribute type '" + std::string(tag) +
+                                                        "'; expected one of S, N, B, BOOL, NULL, M, L, SS, NS, BS");
+    }
+    if (e) return std::move(e).under_key(tag);
+  }
+  if (!seen) return located::make(errc::invalid_attribute, "attribute value has no type; expected e.g. {\"S\":\"text\"}");
+  return {};
+}
+
+located read_item(simdjson::ondemand::object o, int depth, item& out) {
+  for (auto field : o) {
+    std::string_view key;
+    if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "an attribute name");
+    std::string name(key);
+    simdjson::ondemand::value v;
+    if (auto ec = field.value().get(v)) return from_simdjson(ec, "an attribute value").under_key(name);
+    value& slot = out.push_back_unchecked(std::move(name), value{});
+    if (auto e = read_value(v, depth, slot)) return std::move(e).under_key(out.begin()[out.size() - 1].first);
+  }
+  return check_unique_names(out);
+}
+
+}  // namespace detail
+
+namespace {
+
+// Parses a whole document with body(doc), then insists nothing follows it.
+template <class Body>
+located parse_document(std::string_view json, Body body) {
+  auto& r = detail::thread_reader();
+  simdjson::ondemand::document doc;
+  if (auto ec = r.parser.iterate(r.pad(json)).get(doc)) return detail::from_simdjson(ec, "a JSON document");
+  if (auto e = body(doc)) return e;
+  // current_location() fails with OUT_OF_BOUNDS exactly when nothing is left.
+  const char* rest = nullptr;
+  if (doc.current_location().get(rest) == simdjson::SUCCESS)
+    return located::make(errc::invalid_json, "unexpected text after the JSON document");
+  return {};
+}
+
+}  // namespace
+
+result<value> parse_value(std::string_view json) {
+  value out;
+  located e = parse_document(json, [&](simdjson::ondemand::document& doc) {
+    simdjson::ondemand::value v;
+    if (auto ec = doc.get_value().get(v)) return detail::from_simdjson(ec, "an attribute value");
+    return detail::read_value(v, 1, out);
+  });
+  if (e) return e.to_failure("");
+  return out;
+}
+
+result<item> parse_item(std::string_view json) {
+  item out;
+  located e = parse_document(json, [&](simdjson::ondemand::document& doc) {
+    simdjson::ondemand::object o;
+    if (auto ec = doc.get_object().get(o)) return detail::from_simdjson(ec, "a JSON object of attributes");
+    return detail::read_item(o, 1, out);
+  });
+  if (e) return e.to_failure("");
+  return out;
+}
+
+result<service_error> parse_error(std::string_view body) {
+  service_error out;
+  located e = parse_document(body, [&](simdjson::ondemand::document& doc) -> located {
+    simdjson::ondemand::object o;
+    if (auto ec = doc.get_object().get(o)) return detail::from_simdjson(ec, "a JSON error object");
+    for (auto field : o) {
+      std::string_view key;
+      if (auto ec = field.unescaped_key().get(key)) return detail::from_simdjson(ec, "a field name");
+      simdjson::ondemand::value v;
+      if (auto ec = field.value().get(v)) return detail::from_simdjson(ec, "a value");
+      if (key == "__type") {
+        if (auto err = detail::read_string(v, out.type)) return std::move(err).under_key("__type");
+        if (const auto hash = out.type.rfind('#'); hash != std::string::npos) out.type.erase(0, hash + 1);
+      } else if (key == "message" || key == "Message") {
+        if (auto err = detail::read_string(v, out.message)) return std::move(err).under_key(key);
+      } else if (key == "Item") {
+        simdjson::ondemand::object io;
+        if (auto ec = v.get_object().get(io)) return detail::from_simdjson(ec, "an item").under_key("Item");
+        if (auto err = detail::read_item(io, 1, out.item.emplace())) return std::move(err).under_key("Item");
+      } else if (key == "CancellationReasons") {
+        auto each = [&](simdjson::ondemand::value ev, std::size_t) -> located {
+          cancellation_reason& reason = out.cancellation_reasons.emplace_back();
+          simdjson::ondemand::object ro;
+          if (auto ec = ev.get_object().get(ro)) return detail::from_simdjson(ec, "a cancellation reason object");
+          for (auto rf : ro) {
+            std::string_view rk;
+            if (auto ec = rf.unescaped_key().get(rk)) return detail::from_simdjson(ec, "a field name");
+            simdjson::ondemand::value rv;
+            if (auto ec = rf.value().get(rv)) return detail::from_simdjson(ec, "a value");
+            located err;
+            if (rk == "Code") {
+              err = detail::read_string(rv, reason.code);
+            } else if (rk == "Message" || rk == "message") {
+              err = detail::read_string(rv, reason.message);
+            } else if (rk == "Item") {
+              simdjson::ondemand::object io;
+              if (auto ec = rv.get_object().get(io))
+                err = detail::from_simdjson(ec, "an item");
+              else
+                err = detail::read_item(io, 1, reason.item.emplace());
+            }
+            if (err) return std::move(err).under_key(rk);
+          }
+          return {};
+        };
+        if (auto err = detail::read_array(v, false, "CancellationReasons", each))
+          return std::move(err).under_key("CancellationReasons");
+      }
+    }
+    if (out.type.empty()) return located::make(errc::unexpected_json, "error body has no __type");
+    return {};
+  });
+  if (e) return e.to_failure("");
+  return out;
+}
+
+}  // namespace ddb::json

@@ -1,0 +1,210 @@
+#include <simdjson.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "core/base64.hpp"
+#include "core/json_path.hpp"
+#include "ddb/core/json.hpp"
+
+namespace ddb::json {
+namespace {
+
+// 1 for bytes that must be escaped inside a JSON string.
+constexpr auto escape_table = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = 1;
+  t['"'] = 1;
+  t['\\'] = 1;
+  return t;
+}();
+
+}  // namespace
+
+void writer::append_string(std::string_view s) {
+  out_ += '"';
+  std::size_t run = 0;  // start of the pending unescaped run
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (!escape_table[c]) continue;
+    out_.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out_ += "\\\""; break;
+      case '\\': out_ += "\\\\"; break;
+      case '\n': out_ += "\\n"; break;
+      case '\r': out_ += "\\r"; break;
+      case '\t': out_ += "\\t"; break;
+      case '\b': out_ += "\\b"; break;
+      case '\f': out_ += "\\f"; break;
+      default: {
+        static constexpr char hex[] = "0123456789abcdef";
+        const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        out_.append(esc, 6);
+      }
+    }
+  }
+  out_.append(s.data() + run, s.size() - run);
+  out_ += '"';
+}
+
+void writer::integer(long long v) {
+  char buf[24];
+  raw(std::string_view(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf)));
+}
+
+bool valid_utf8(std::string_view s) noexcept { return simdjson::validate_utf8(s.data(), s.size()); }
+
+namespace {
+
+located check_text(std::string_view s, const char* what) {
+  if (!valid_utf8(s)) return located::make(errc::invalid_utf8, std::string(what) + " is not valid UTF-8");
+  return {};
+}
+
+// Sets must be non-empty and hold distinct elements; DynamoDB rejects both.
+template <class T, class Less, class Equal>
+located check_set(const std::vector<T>& s, type t, Less less, Equal equal) {
+  if (s.empty())
+    return located::make(errc::empty_set, "an empty " + std::string(type_name(t)) +
+                                              " set; DynamoDB does not store empty sets: remove the attribute instead");
+  if (s.size() < 2) return {};
+  std::vector<const T*> sorted;
+  sorted.reserve(s.size());
+  for (const T& e : s) sorted.push_back(&e);
+  std::sort(sorted.begin(), sorted.end(), [&](const T* a, const T* b) { return less(*a, *b); });
+  for (std::size_t i = 1; i < sorted.size(); ++i)
+    if (equal(*sorted[i - 1], *sorted[i]))
+      return located::make(errc::duplicate_in_set, "a " + std::string(type_name(t)) +
+                                                       " set holds the same element twice; sets hold distinct elements");
+  return {};
+}
+
+std::string_view number_text(const number& n) {
+  std::string_view t = n.text();
+  if (!t.empty() && t[0] == '+') t.remove_prefix(1);
+  return t;
+}
+
+located write_item_members(writer& w, const item& it, int depth);
+
+located write_value_at(writer& w, const value& v, int depth) {
+  if (depth > max_nesting_depth)
+    return located::make(errc::nesting_too_deep, "values nest more than " + std::to_string(max_nesting_depth) +
+                                                     " levels deep, DynamoDB's limit");
+  w.begin_object();
+  w.key(type_name(v.kind()));
+  switch (v.kind()) {
+    case type::null: w.boolean(true); break;
+    case type::boolean: w.boolean(*v.get_if<bool>()); break;
+    case type::string: {
+      const std::string& s = *v.get_if<std::string>();
+      if (auto e = check_text(s, "the string")) return e;
+      w.string(s);
+      break;
+    }
+    case type::number: w.string(number_text(*v.get_if<number>())); break;
+    case type::binary: {
+      const bytes& b = *v.get_if<bytes>();
+      std::string& out = w.buffer();
+      w.raw("\"");
+      base64::append_encoded(out, b.data(), b.size());
+      out += '"';
+      break;
+    }
+    case type::map:
+      if (auto e = write_item_members(w, *v.get_if<item>(), depth + 1)) return e;
+      break;
+    case type::list: {
+      w.begin_array();
+      std::size_t i = 0;
+      for (const value& e : *v.get_if<list>()) {
+        if (auto err = write_value_at(w, e, depth + 1)) return std::move(err).under_index(i);
+        ++i;
+      }
+      w.end_array();
+      break;
+    }
+    case type::string_set: {
+      const string_set& s = *v.get_if<string_set>();
+      if (auto e = check_set(s, type::string_set, std::less<>{}, std::equal_to<>{})) return e;
+      w.begin_array();
+      for (std::size_t i = 0; i < s.size(); ++i) {
+        if (auto e = check_text(s[i], "the string")) return std::move(e).under_index(i);
+        w.string(s[i]);
+      }
+      w.end_array();
+      break;
+    }
+    case type::number_set: {
+      const number_set& s = *v.get_if<number_set>();
+      auto less = [](const number& a, const number& b) { return compare(a, b) < 0; };
+      if (auto e = check_set(s, type::number_set, less, std::equal_to<>{})) return e;
+      w.begin_array();
+      for (const number& n : s) w.string(number_text(n));
+      w.end_array();
+      break;
+    }
+    case type::binary_set: {
+      const binary_set& s = *v.get_if<binary_set>();
+      if (auto e = check_set(s, type::binary_set, std::less<>{}, std::equal_to<>{})) return e;
+      w.begin_array();
+      std::string& out = w.buffer();
+      for (const bytes& b : s) {
+        w.raw("\"");
+        base64::append_encoded(out, b.data(), b.size());
+        out += '"';
+      }
+      w.end_array();
+      break;
+    }
+  }
+  w.end_object();
+  return {};
+}
+
+located write_item_members(writer& w, const item& it, int depth) {
+  w.begin_object();
+  for (const auto& [name, v] : it) {
+    if (auto e = check_text(name, "the attribute name")) return std::move(e).under_key(name);
+    w.key(name);
+    if (auto e = write_value_at(w, v, depth)) return std::move(e).under_key(name);
+  }
+  w.end_object();
+  return {};
+}
+
+template <class F>
+result<void> guarded(writer& w, F&& f) {
+  const std::size_t mark = w.buffer().size();
+  located e = f();
+  if (!e) return {};
+  w.buffer().resize(mark);
+  return e.to_failure("");
+}
+
+}  // namespace
+
+result<void> write_value(writer& w, const value& v) {
+  return guarded(w, [&] { return write_value_at(w, v, 1); });
+}
+
+result<void> write_item(writer& w, const item& it) {
+  return guarded(w, [&] { return write_item_members(w, it, 1); });
+}
+
+std::string to_json(const item& it) {
+  std::string out;
+  writer w(out);
+  write_item(w, it).value();
+  return out;
+}
+
+std::string to_json(const value& v) {
+  std::string out;
+  writer w(out);
+  write_value(w, v).value();
+  return out;
+}
+
+}  // namespace ddb::json

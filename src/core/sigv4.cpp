@@ -1,0 +1,361 @@
+#include "ddb/core/sigv4.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cstring>
+
+#include "core/crypto.hpp"
+
+namespace ddb::sigv4 {
+namespace {
+
+constexpr std::string_view algorithm = "AWS4-HMAC-SHA256";
+constexpr std::string_view terminator = "aws4_request";
+
+bool is_unreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == '~';
+}
+
+// RFC 3986 percent-encoding of everything but unreserved characters (and '/'
+// when keep_slash), uppercase hex, as SigV4 requires.
+void uri_encode(std::string& out, std::string_view in, bool keep_slash) {
+  static constexpr char digits[] = "0123456789ABCDEF";
+  for (unsigned char c : in) {
+    if (is_unreserved(c) || (keep_slash && c == '/')) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += digits[c >> 4];
+      out += digits[c & 15];
+    }
+  }
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Query components arrive possibly %-encoded; decode so that re-encoding is
+// canonical whichever form the caller used. A '%' not followed by two hex
+// digits is kept literally (and encoded as %25).
+std::string uri_decode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size()) {
+      const int hi = hex_value(in[i + 1]);
+      const int lo = hex_value(in[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += in[i];
+  }
+  return out;
+}
+
+// Removes "." and ".." segments and empty segments; keeps a trailing slash.
+std::string normalize_path(std::string_view path) {
+  std::vector<std::string_view> segments;
+  std::size_t pos = 0;
+  while (pos <= path.size()) {
+    std::size_t next = path.find('/', pos);
+    if (next == std::string_view::npos) next = path.size();
+    const std::string_view seg = path.substr(pos, next - pos);
+    if (seg == "..") {
+      if (!segments.empty()) segments.pop_back();
+    } else if (!seg.empty() && seg != ".") {
+      segments.push_back(seg);
+    }
+    pos = next + 1;
+  }
+  std::string out = "/";
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    if (i) out += '/';
+    out += segments[i];
+  }
+  if (!segments.empty() && !path.empty() && path.back() == '/') out += '/';
+  return out;
+}
+
+std::string canonical_query(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> params;
+  std::size_t pos = 0;
+  while (pos < query.size()) {
+    std::size_t amp = query.find('&', pos);
+    if (amp == std::string_view::npos) amp = query.size();
+    const std::string_view piece = query.substr(pos, amp - pos);
+    if (!piece.empty()) {
+      const std::size_t eq = piece.find('=');
+      std::pair<std::string, std::string> p;
+      uri_encode(p.first, uri_decode(piece.substr(0, eq)), false);
+      if (eq != std::string_view::npos) uri_encode(p.second, uri_decode(piece.substr(eq + 1)), false);
+      params.push_back(std::move(p));
+    }
+    pos = amp + 1;
+  }
+  std::sort(params.begin(), params.end());
+  std::string out;
+  for (const auto& [k, v] : params) {
+    if (!out.empty()) out += '&';
+    out += k;
+    out += '=';
+    out += v;
+  }
+  return out;
+}
+
+// Trim, and collapse runs of blanks (including folded lines) to one space.
+std::string canonical_header_value(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  bool pending_space = false;
+  for (char c : v) {
+    if (c == ' ' || c == '\t') {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) out += ' ';
+    pending_space = false;
+    out += c;
+  }
+  return out;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+bool is_token_char(unsigned char c) {
+  if (c >= 'A' && c <= 'Z') return true;
+  if (c >= 'a' && c <= 'z') return true;
+  if (c >= '0' && c <= '9') return true;
+  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != 0;
+}
+
+void append_2(char* p, unsigned v) {
+  p[0] = static_cast<char>('0' + v / 10);
+  p[1] = static_cast<char>('0' + v % 10);
+}
+
+void append_decimal(std::string& out, std::size_t n) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, r.ptr);
+}
+
+void append_scope(std::string& out, std::string_view date, std::string_view region, std::string_view service) {
+  out.append(date).append("/").append(region).append("/").append(service).append("/").append(terminator);
+}
+
+}  // namespace
+
+std::string format_amz_date(time_point t) {
+  using namespace std::chrono;
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss<seconds> hms{floor<seconds>(t - day)};
+  std::string s(16, '0');
+  const int y = static_cast<int>(ymd.year());
+  if (y < 0 || y > 9999) return s;  // outside what AWS accepts; the service will say so
+  append_2(s.data(), static_cast<unsigned>(y / 100));
+  append_2(s.data() + 2, static_cast<unsigned>(y % 100));
+  append_2(s.data() + 4, static_cast<unsigned>(ymd.month()));
+  append_2(s.data() + 6, static_cast<unsigned>(ymd.day()));
+  s[8] = 'T';
+  append_2(s.data() + 9, static_cast<unsigned>(hms.hours().count()));
+  append_2(s.data() + 11, static_cast<unsigned>(hms.minutes().count()));
+  append_2(s.data() + 13, static_cast<unsigned>(hms.seconds().count()));
+  s[15] = 'Z';
+  return s;
+}
+
+result<void> check_header(std::string_view name, std::string_view value) {
+  if (name.empty()) return fail(errc::invalid_header, "empty header name");
+  for (unsigned char c : name)
+    if (!is_token_char(c))
+      return fail(errc::invalid_header, "header name '" + std::string(name) +
+                                            "' holds a character that is not allowed in HTTP header names");
+  for (unsigned char c : value)
+    if (c == '\r' || c == '\n' || c == 0)
+      return fail(errc::invalid_header, "the value of header '" + std::string(name) +
+                                            "' holds CR, LF or NUL, which would split the request; remove them");
+  return {};
+}
+
+struct signer::key_cache {
+  char date[8] = {};
+  crypto::hmac_key key;
+};
+
+signer::signer(credentials creds, std::string region, std::string service)
+    : creds_(std::move(creds)), region_(std::move(region)), service_(std::move(service)),
+      key_(std::make_unique<key_cache>()) {
+  if (creds_.empty())
+    throw ddb::error(fail(errc::invalid_credentials,
+                          "AWS credentials are missing: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+                          "or pass credentials in the configuration"));
+  for (char c : creds_.access_key_id)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'))
+      throw ddb::error(fail(errc::invalid_credentials,
+                            "the access key id holds a character other than letters, digits, '_' and '-'; "
+                            "check AWS_ACCESS_KEY_ID"));
+  if (auto r = check_header("x-amz-security-token", creds_.session_token.reveal()); !r)
+    throw ddb::error(fail(errc::invalid_credentials, "the session token holds CR, LF or NUL; check AWS_SESSION_TOKEN"));
+  for (std::string_view part : {std::string_view(region_), std::string_view(service_)})
+    for (char c : part)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-'))
+        throw ddb::error(fail(errc::invalid_credentials, "region and service may hold only letters, digits and '-', got '" +
+                                                             std::string(part) + "'"));
+}
+
+signer::signer(signer&&) noexcept = default;
+signer& signer::operator=(signer&&) noexcept = default;
+signer::~signer() = default;
+
+const signer::key_cache& signer::key_for(std::string_view date) {
+  if (key_->key.valid() && std::string_view(key_->date, 8) == date) return *key_;
+  secret_string k_secret;
+  {
+    std::string s;
+    s.reserve(4 + creds_.secret_access_key.size());
+    s.append("AWS4").append(creds_.secret_access_key.reveal());
+    k_secret = secret_string(s);
+    secure_wipe(s.data(), s.size());
+  }
+  crypto::digest k = crypto::hmac_sha256(k_secret.reveal(), date);
+  k = crypto::hmac_sha256(crypto::as_view(k), region_);
+  k = crypto::hmac_sha256(crypto::as_view(k), service_);
+  k = crypto::hmac_sha256(crypto::as_view(k), terminator);
+  key_->key = crypto::hmac_key(crypto::as_view(k));
+  secure_wipe(k.data(), k.size());
+  std::memcpy(key_->date, date.data(), 8);
+  ++key_derivations_;
+  return *key_;
+}
+
+std::string signer::signature_for(std::string_view date, std::string_view string_to_sign) {
+  return crypto::hex(key_for(date).key.sign(string_to_sign));
+}
+
+result<signed_parts> signer::sign(const request& req, time_point now, const options& opt) {
+  signed_parts out;
+  const std::string amz_date = format_amz_date(now);
+  const std::string_view date = std::string_view(amz_date).substr(0, 8);
+  const std::string payload_hash = crypto::hex(crypto::sha256(req.body));
+
+  // Stage 1: canonical request.
+  std::vector<header> hs;
+  hs.reserve(req.headers.size() + 3);
+  for (const header& h : req.headers) {
+    if (auto r = check_header(h.name, h.value); !r) return std::move(r).error();
+    hs.push_back({lower(h.name), canonical_header_value(h.value)});
+  }
+  out.headers_to_add.push_back({"X-Amz-Date", amz_date});
+  if (opt.add_content_sha256) out.headers_to_add.push_back({"X-Amz-Content-Sha256", payload_hash});
+  const bool has_token = !creds_.session_token.empty();
+  for (const header& h : out.headers_to_add) hs.push_back({lower(h.name), h.value});
+  if (has_token && opt.sign_session_token)
+    hs.push_back({"x-amz-security-token", std::string(creds_.session_token.reveal())});
+  std::stable_sort(hs.begin(), hs.end(), [](const header& a, const header& b) { return a.name < b.name; });
+
+  std::string& cr = out.canonical_request;
+  cr.append(req.method).append("\n");
+  if (opt.normalize_path)
+    uri_encode(cr, normalize_path(req.path.empty() ? "/" : req.path), true);
+  else
+    uri_encode(cr, req.path.empty() ? "/" : req.path, true);
+  cr.append("\n").append(canonical_query(req.query)).append("\n");
+  std::string signed_headers;
+  for (std::size_t i = 0; i < hs.size(); ++i) {
+    if (i > 0 && hs[i].name == hs[i - 1].name) {  // repeated header: values joined in order
+      cr.pop_back();
+      cr.append(",").append(hs[i].value).append("\n");
+      continue;
+    }
+    cr.append(hs[i].name).append(":").append(hs[i].value).append("\n");
+    if (!signed_headers.empty()) signed_headers += ';';
+    signed_headers += hs[i].name;
+  }
+  cr.append("\n").append(signed_headers).append("\n").append(payload_hash);
+
+  // Stage 2: string to sign.
+  std::string& sts = out.string_to_sign;
+  sts.append(algorithm).append("\n").append(amz_date).append("\n");
+  append_scope(sts, date, region_, service_);
+  sts.append("\n");
+  crypto::append_hex(sts, crypto::sha256(cr));
+
+  // Stage 3: signature and Authorization.
+  out.signature = signature_for(date, sts);
+  out.authorization.append(algorithm).append(" Credential=").append(creds_.access_key_id).append("/");
+  append_scope(out.authorization, date, region_, service_);
+  out.authorization.append(", SignedHeaders=").append(signed_headers).append(", Signature=").append(out.signature);
+  if (has_token) out.headers_to_add.push_back({"X-Amz-Security-Token", std::string(creds_.session_token.reveal())});
+  return out;
+}
+
+void signer::write_dynamodb_request(std::string& out, std::string_view host, std::string_view target,
+                                    std::string_view body, time_point now) {
+  for (char c : host)
+    if (c == '\r' || c == '\n' || c == 0 || c == ' ')
+      throw ddb::error(fail(errc::invalid_header, "the endpoint host holds a space, CR, LF or NUL"));
+  for (char c : target)
+    if (!std::isalnum(static_cast<unsigned char>(c)))
+      throw ddb::error(fail(errc::invalid_header, "the operation name must be alphanumeric"));
+
+  constexpr std::string_view content_type = "application/x-amz-json-1.0";
+  constexpr std::string_view target_prefix = "DynamoDB_20120810.";
+  const bool has_token = !creds_.session_token.empty();
+  const std::string_view signed_headers = has_token ? "content-type;host;x-amz-date;x-amz-security-token;x-amz-target"
+                                                    : "content-type;host;x-amz-date;x-amz-target";
+  const std::string amz_date = format_amz_date(now);
+  const std::string_view date = std::string_view(amz_date).substr(0, 8);
+
+  // Stage 1. Header names are already lowercase and in sorted order.
+  std::string& s = scratch_;
+  s.clear();
+  s.append("POST\n/\n\ncontent-type:").append(content_type);
+  s.append("\nhost:").append(host);
+  s.append("\nx-amz-date:").append(amz_date);
+  if (has_token) s.append("\nx-amz-security-token:").append(creds_.session_token.reveal());
+  s.append("\nx-amz-target:").append(target_prefix).append(target);
+  s.append("\n\n").append(signed_headers).append("\n");
+  crypto::append_hex(s, crypto::sha256(body));
+  const crypto::digest cr_hash = crypto::sha256(s);
+
+  // Stage 2.
+  s.clear();
+  s.append(algorithm).append("\n").append(amz_date).append("\n");
+  append_scope(s, date, region_, service_);
+  s.append("\n");
+  crypto::append_hex(s, cr_hash);
+
+  // Stage 3, written straight into the request.
+  const crypto::digest sig = key_for(date).key.sign(s);
+  out.append("POST / HTTP/1.1\r\nHost: ").append(host);
+  out.append("\r\nContent-Type: ").append(content_type);
+  out.append("\r\nX-Amz-Target: ").append(target_prefix).append(target);
+  out.append("\r\nX-Amz-Date: ").append(amz_date);
+  if (has_token) out.append("\r\nX-Amz-Security-Token: ").append(creds_.session_token.reveal());
+  out.append("\r\nAuthorization: ").append(algorithm).append(" Credential=").append(creds_.access_key_id).append("/");
+  append_scope(out, date, region_, service_);
+  out.append(", SignedHeaders=").append(signed_headers).append(", Signature=");
+  crypto::append_hex(out, sig);
+  out.append("\r\nContent-Length: ");
+  append_decimal(out, body.size());
+  out.append("\r\n\r\n").append(body);
+}
+
+}  // namespace ddb::sigv4
