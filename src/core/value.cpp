@@ -56,6 +56,36 @@ bool item::erase(std::string_view name) noexcept {
   return true;
 }
 
+namespace {
+
+template <class T, class Less>
+bool same_elements(const std::vector<T>& a, const std::vector<T>& b, Less less) {
+  if (a.size() != b.size()) return false;
+  std::vector<const T*> x, y;
+  for (const T& e : a) x.push_back(&e);
+  for (const T& e : b) y.push_back(&e);
+  auto by_value = [&](const T* p, const T* q) { return less(*p, *q); };
+  std::sort(x.begin(), x.end(), by_value);
+  std::sort(y.begin(), y.end(), by_value);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    if (less(*x[i], *y[i]) || less(*y[i], *x[i])) return false;
+  return true;
+}
+
+}  // namespace
+
+bool operator==(const value& a, const value& b) {
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case type::string_set: return same_elements(*a.get_if<string_set>(), *b.get_if<string_set>(), std::less<>{});
+    case type::binary_set: return same_elements(*a.get_if<binary_set>(), *b.get_if<binary_set>(), std::less<>{});
+    case type::number_set:
+      return same_elements(*a.get_if<number_set>(), *b.get_if<number_set>(),
+                           [](const number& x, const number& y) { return compare(x, y) < 0; });
+    default: return a.v_ == b.v_;
+  }
+}
+
 bool operator==(const item& a, const item& b) {
   if (a.size() != b.size()) return false;
   for (const auto& [name, v] : a) {

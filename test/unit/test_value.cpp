@@ -145,3 +145,12 @@ TEST_CASE("values are cheap to move", "[value]") {
   value moved = std::move(big);
   CHECK(moved.as_string().data() == data);  // no copy of the payload
 }
+
+TEST_CASE("sets compare as sets", "[value]") {
+  CHECK(value(string_set{"a", "b"}) == value(string_set{"b", "a"}));
+  CHECK_FALSE(value(string_set{"a", "b"}) == value(string_set{"a", "c"}));
+  CHECK(value(number_set{1, number("2.50")}) == value(number_set{number("2.5"), number("1e0")}));
+  CHECK(value(binary_set{to_bytes("x"), to_bytes("y")}) == value(binary_set{to_bytes("y"), to_bytes("x")}));
+  CHECK_FALSE(value(list{1, 2}) == value(list{2, 1}));  // lists keep their order
+  CHECK_FALSE(value(string_set{"a"}) == value(list{"a"}));
+}

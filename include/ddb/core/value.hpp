@@ -122,7 +122,9 @@ class value {
   const item& as_map() const { return get<item>(); }
   const list& as_list() const { return get<list>(); }
 
-  friend bool operator==(const value& a, const value& b) { return a.v_ == b.v_; }
+  // Sets compare as sets (order does not matter; DynamoDB does not keep it),
+  // numbers by value, maps by name.
+  friend bool operator==(const value& a, const value& b);
 
  private:
   using storage = std::variant<null_t, bool, std::string, number, bytes, item, list, string_set, number_set, binary_set>;
