@@ -5,6 +5,7 @@
 namespace ddb::base64 {
 
 void append_encoded(std::string& out, const std::uint8_t* data, std::size_t n) {
+  if (n == 0) return;  // libsodium's pointers are declared non-null; an empty vector's data() may be null
   constexpr int variant = sodium_base64_VARIANT_ORIGINAL;
   const std::size_t len = sodium_base64_ENCODED_LEN(n, variant);  // includes the NUL
   const std::size_t at = out.size();
@@ -14,6 +15,7 @@ void append_encoded(std::string& out, const std::uint8_t* data, std::size_t n) {
 }
 
 bool decode(std::string_view in, bytes& out) {
+  if (in.empty()) return true;
   if (in.size() % 4 != 0) return false;
   const std::size_t at = out.size();
   out.resize(at + in.size() / 4 * 3);
