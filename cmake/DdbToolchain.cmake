@@ -15,9 +15,10 @@ endif()
 
 function(ddb_set_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
-  # GCC 12 flags Asio's coroutine frame allocator (aligned new, sized delete)
-  # as mismatched: a known false positive of that compiler with C++20 coroutines.
+  # Known false positives of GCC 12: Asio's coroutine frame allocator (aligned
+  # new, sized delete) seen as mismatched, and at -O3 libstdc++'s own string and
+  # vector code seen as overlapping or over-reading (GCC PRs 105329, 105651).
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
-    target_compile_options(${target} PRIVATE -Wno-mismatched-new-delete)
+    target_compile_options(${target} PRIVATE -Wno-mismatched-new-delete -Wno-restrict -Wno-stringop-overread)
   endif()
 endfunction()

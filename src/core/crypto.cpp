@@ -1,11 +1,14 @@
+// OpenSSL 3 deprecates the low-level SHA256_* functions in favour of EVP, but
+// EVP cannot copy a digest state without allocating, and a precomputed HMAC
+// state copied per request is the point here. The functions remain in every
+// OpenSSL 3 release and run the same assembly as EVP's SHA-256.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "core/crypto.hpp"
 
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <sodium.h>
 
 #include <cstring>
-#include <new>
-#include <stdexcept>
 
 #include "ddb/core/secret.hpp"
 
@@ -14,39 +17,13 @@ namespace ddb {
 void secure_wipe(void* p, std::size_t n) noexcept { sodium_memzero(p, n); }
 
 namespace crypto {
-namespace {
-
-// Fetched once: EVP_sha256() on every call costs a provider look-up in OpenSSL 3.
-const EVP_MD* sha256_md() {
-  static const EVP_MD* md = [] {
-    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    if (!m) throw std::runtime_error("OpenSSL: SHA256 is not available");
-    return m;
-  }();
-  return md;
-}
-
-struct ctx_ptr {
-  EVP_MD_CTX* p = EVP_MD_CTX_new();
-  ~ctx_ptr() { EVP_MD_CTX_free(p); }
-};
-
-EVP_MD_CTX* new_ctx() {
-  EVP_MD_CTX* c = EVP_MD_CTX_new();
-  if (!c) throw std::bad_alloc();
-  return c;
-}
-
-void check(int ok) {
-  if (ok != 1) throw std::runtime_error("OpenSSL digest failure");
-}
-
-}  // namespace
 
 digest sha256(std::string_view data) {
   digest out;
-  unsigned int len = 0;
-  check(EVP_Digest(data.data(), data.size(), out.data(), &len, sha256_md(), nullptr));
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, data.data(), data.size());
+  SHA256_Final(out.data(), &ctx);
   return out;
 }
 
@@ -67,7 +44,18 @@ std::string hex(const digest& d) {
   return s;
 }
 
-hmac_key::hmac_key(std::string_view key) {
+struct hmac_key::states {
+  SHA256_CTX inner;
+  SHA256_CTX outer;
+  ~states() { sodium_memzero(this, sizeof *this); }
+};
+
+hmac_key::hmac_key() = default;
+hmac_key::hmac_key(hmac_key&& o) noexcept = default;
+hmac_key& hmac_key::operator=(hmac_key&& o) noexcept = default;
+hmac_key::~hmac_key() = default;
+
+hmac_key::hmac_key(std::string_view key) : state_(std::make_unique<states>()) {
   constexpr std::size_t block = 64;
   std::uint8_t k[block] = {};
   if (key.size() > block) {
@@ -77,53 +65,26 @@ hmac_key::hmac_key(std::string_view key) {
     std::memcpy(k, key.data(), key.size());
   }
   std::uint8_t pad[block];
-  inner_ = new_ctx();
-  outer_ = new_ctx();
   for (std::size_t i = 0; i < block; ++i) pad[i] = k[i] ^ 0x36;
-  check(EVP_DigestInit_ex2(inner_, sha256_md(), nullptr));
-  check(EVP_DigestUpdate(inner_, pad, block));
+  SHA256_Init(&state_->inner);
+  SHA256_Update(&state_->inner, pad, block);
   for (std::size_t i = 0; i < block; ++i) pad[i] = k[i] ^ 0x5c;
-  check(EVP_DigestInit_ex2(outer_, sha256_md(), nullptr));
-  check(EVP_DigestUpdate(outer_, pad, block));
+  SHA256_Init(&state_->outer);
+  SHA256_Update(&state_->outer, pad, block);
   sodium_memzero(k, sizeof k);
   sodium_memzero(pad, sizeof pad);
 }
 
-hmac_key::hmac_key(hmac_key&& o) noexcept : inner_(o.inner_), outer_(o.outer_) {
-  o.inner_ = o.outer_ = nullptr;
-}
-
-hmac_key& hmac_key::operator=(hmac_key&& o) noexcept {
-  if (this != &o) {
-    reset();
-    inner_ = o.inner_;
-    outer_ = o.outer_;
-    o.inner_ = o.outer_ = nullptr;
-  }
-  return *this;
-}
-
-hmac_key::~hmac_key() { reset(); }
-
-// EVP_MD_CTX_free cleanses the digest state, which holds key-derived bytes.
-void hmac_key::reset() noexcept {
-  EVP_MD_CTX_free(inner_);
-  EVP_MD_CTX_free(outer_);
-  inner_ = outer_ = nullptr;
-}
-
 digest hmac_key::sign(std::string_view data) const {
-  thread_local ctx_ptr work;
-  if (!work.p) throw std::bad_alloc();
   digest inner_hash;
   digest out;
-  unsigned int len = 0;
-  check(EVP_MD_CTX_copy_ex(work.p, inner_));
-  check(EVP_DigestUpdate(work.p, data.data(), data.size()));
-  check(EVP_DigestFinal_ex(work.p, inner_hash.data(), &len));
-  check(EVP_MD_CTX_copy_ex(work.p, outer_));
-  check(EVP_DigestUpdate(work.p, inner_hash.data(), inner_hash.size()));
-  check(EVP_DigestFinal_ex(work.p, out.data(), &len));
+  SHA256_CTX ctx = state_->inner;
+  SHA256_Update(&ctx, data.data(), data.size());
+  SHA256_Final(inner_hash.data(), &ctx);
+  ctx = state_->outer;
+  SHA256_Update(&ctx, inner_hash.data(), inner_hash.size());
+  SHA256_Final(out.data(), &ctx);
+  sodium_memzero(&ctx, sizeof ctx);
   sodium_memzero(inner_hash.data(), inner_hash.size());
   return out;
 }

@@ -1,15 +1,14 @@
 #pragma once
-// SHA-256 and HMAC-SHA256 on OpenSSL 3's EVP interface (internal).
-// hmac_key keeps the keyed inner/outer digest states, so an HMAC with a cached
-// key costs two digest-state copies instead of re-keying: this is what makes
-// signing with the cached SigV4 key cheap.
+// SHA-256 and HMAC-SHA256 on OpenSSL (internal).
+// hmac_key keeps the keyed inner/outer SHA-256 states, so an HMAC with a cached
+// key costs two 112-byte state copies instead of re-keying or allocating: this
+// is what makes signing with the cached SigV4 key cheap.
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
-
-struct evp_md_ctx_st;
 
 namespace ddb::crypto {
 
@@ -24,21 +23,18 @@ std::string hex(const digest& d);
 
 class hmac_key {
  public:
-  hmac_key() = default;
+  hmac_key();
   explicit hmac_key(std::string_view key);
-  hmac_key(const hmac_key&) = delete;
-  hmac_key& operator=(const hmac_key&) = delete;
   hmac_key(hmac_key&& o) noexcept;
   hmac_key& operator=(hmac_key&& o) noexcept;
   ~hmac_key();
 
-  bool valid() const noexcept { return inner_ != nullptr; }
+  bool valid() const noexcept { return state_ != nullptr; }
   digest sign(std::string_view data) const;
 
  private:
-  void reset() noexcept;
-  evp_md_ctx_st* inner_ = nullptr;  // keyed with key ^ ipad
-  evp_md_ctx_st* outer_ = nullptr;  // keyed with key ^ opad
+  struct states;                    // keyed inner (key ^ ipad) and outer (key ^ opad) states
+  std::unique_ptr<states> state_;   // wiped before it is freed
 };
 
 // One-shot HMAC-SHA256 (key derivation).

@@ -81,15 +81,24 @@ located read_array(simdjson::ondemand::value v, bool is_set, std::string_view wh
   return {};
 }
 
+located duplicate_name(std::string_view name) {
+  return located::make(errc::unexpected_json, "attribute name '" + std::string(name) + "' appears twice");
+}
+
 located check_unique_names(const item& it) {
   if (it.size() < 2) return {};
+  if (it.size() <= 16) {  // typical items: pairwise, no allocation
+    for (auto i = it.begin() + 1; i != it.end(); ++i)
+      for (auto j = it.begin(); j != i; ++j)
+        if (i->first == j->first) return duplicate_name(i->first);
+    return {};
+  }
   std::vector<std::string_view> names;
   names.reserve(it.size());
   for (const auto& m : it) names.push_back(m.first);
   std::sort(names.begin(), names.end());
   const auto dup = std::adjacent_find(names.begin(), names.end());
-  if (dup != names.end())
-    return located::make(errc::unexpected_json, "attribute name '" + std::string(*dup) + "' appears twice");
+  if (dup != names.end()) return duplicate_name(*dup);
   return {};
 }
 

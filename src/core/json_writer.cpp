@@ -53,13 +53,27 @@ void writer::integer(long long v) {
   raw(std::string_view(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf)));
 }
 
-bool valid_utf8(std::string_view s) noexcept { return simdjson::validate_utf8(s.data(), s.size()); }
+bool valid_utf8(std::string_view s) noexcept {
+  // Most attribute names and values are short ASCII: check that inline before
+  // paying for the dispatched SIMD validator.
+  if (s.size() <= 64) {
+    unsigned char any_high = 0;
+    for (char c : s) any_high |= static_cast<unsigned char>(c);
+    if (!(any_high & 0x80)) return true;
+  }
+  return simdjson::validate_utf8(s.data(), s.size());
+}
 
 namespace {
 
 located check_text(std::string_view s, const char* what) {
   if (!valid_utf8(s)) return located::make(errc::invalid_utf8, std::string(what) + " is not valid UTF-8");
   return {};
+}
+
+located duplicate_in(type t) {
+  return located::make(errc::duplicate_in_set,
+                       "a " + std::string(type_name(t)) + " set holds the same element twice; sets hold distinct elements");
 }
 
 // Sets must be non-empty and hold distinct elements; DynamoDB rejects both.
@@ -69,14 +83,18 @@ located check_set(const std::vector<T>& s, type t, Less less, Equal equal) {
     return located::make(errc::empty_set, "an empty " + std::string(type_name(t)) +
                                               " set; DynamoDB does not store empty sets: remove the attribute instead");
   if (s.size() < 2) return {};
+  if (s.size() <= 8) {  // small sets, the common case: no allocation
+    for (std::size_t i = 1; i < s.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (equal(s[i], s[j])) return duplicate_in(t);
+    return {};
+  }
   std::vector<const T*> sorted;
   sorted.reserve(s.size());
   for (const T& e : s) sorted.push_back(&e);
   std::sort(sorted.begin(), sorted.end(), [&](const T* a, const T* b) { return less(*a, *b); });
   for (std::size_t i = 1; i < sorted.size(); ++i)
-    if (equal(*sorted[i - 1], *sorted[i]))
-      return located::make(errc::duplicate_in_set, "a " + std::string(type_name(t)) +
-                                                       " set holds the same element twice; sets hold distinct elements");
+    if (equal(*sorted[i - 1], *sorted[i])) return duplicate_in(t);
   return {};
 }
 

@@ -1,18 +1,27 @@
 #include "ddb/core/number.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
 namespace ddb {
 namespace {
 
-// A number taken apart: sign, significant digits (no leading or trailing
-// zeros), and the decimal exponent of the first of them (d.ddd × 10^adj).
+// A number taken apart without copying: sign, where its significant digits
+// lie in the text (no leading or trailing zeros; the '.' is skipped), and the
+// decimal exponent of the first of them (d.ddd × 10^adj).
 struct parts {
+  std::string_view text;
   bool negative = false;
   bool zero = true;
-  std::string digits;
+  std::size_t int_begin = 0, int_len = 0, frac_begin = 0;
+  std::size_t first = 0, count = 0;  // significant digits: positions first .. first+count-1
   int adj = 0;
+
+  char digit(std::size_t k) const {  // k-th significant digit
+    const std::size_t pos = first + k;
+    return pos < int_len ? text[int_begin + pos] : text[frac_begin + (pos - int_len)];
+  }
 };
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -23,6 +32,7 @@ result<parts> decompose(std::string_view t) {
                                           " is not a number: " + why);
   };
   parts p;
+  p.text = t;
   std::size_t i = 0;
   if (i < t.size() && (t[i] == '-' || t[i] == '+')) p.negative = t[i++] == '-';
   const std::size_t int_begin = i;
@@ -51,6 +61,9 @@ result<parts> decompose(std::string_view t) {
 
   const std::size_t int_len = int_end - int_begin;
   const std::size_t total = int_len + (frac_end - frac_begin);
+  p.int_begin = int_begin;
+  p.int_len = int_len;
+  p.frac_begin = frac_begin;
   auto digit_at = [&](std::size_t k) { return k < int_len ? t[int_begin + k] : t[frac_begin + (k - int_len)]; };
   std::size_t first = 0;
   while (first < total && digit_at(first) == '0') ++first;
@@ -58,13 +71,12 @@ result<parts> decompose(std::string_view t) {
   std::size_t last = total - 1;
   while (digit_at(last) == '0') --last;
   p.zero = false;
-  const std::size_t count = last - first + 1;
-  if (count > static_cast<std::size_t>(max_number_digits))
+  p.first = first;
+  p.count = last - first + 1;
+  if (p.count > static_cast<std::size_t>(max_number_digits))
     return fail(errc::number_too_precise, "number '" + std::string(t.substr(0, 64)) + "' has " +
-                                              std::to_string(count) +
+                                              std::to_string(p.count) +
                                               " significant digits; DynamoDB keeps at most 38");
-  p.digits.reserve(count);
-  for (std::size_t k = first; k <= last; ++k) p.digits += digit_at(k);
   const long long adj = static_cast<long long>(int_len) - 1 - static_cast<long long>(first) + exp;
   if (adj < min_number_exponent || adj > max_number_exponent)
     return fail(errc::number_out_of_range,
@@ -109,13 +121,13 @@ result<std::uint64_t> number::to_uint64() const {
   if (!p) return std::move(p).error();
   if (p->zero) return std::uint64_t{0};
   if (p->negative) return fail(errc::number_out_of_range, "number " + text_ + " is negative; the target type is unsigned");
-  if (static_cast<int>(p->digits.size()) - 1 > p->adj)
+  if (static_cast<int>(p->count) - 1 > p->adj)
     return fail(errc::number_out_of_range, "number " + text_ + " has a fractional part; the target type is an integer");
   const auto too_big = fail(errc::number_out_of_range, "number " + text_ + " does not fit the target integer type");
   if (p->adj >= 20) return too_big;
   std::uint64_t v = 0;
   for (int k = 0; k <= p->adj; ++k) {
-    const unsigned d = k < static_cast<int>(p->digits.size()) ? static_cast<unsigned>(p->digits[k] - '0') : 0u;
+    const unsigned d = k < static_cast<int>(p->count) ? static_cast<unsigned>(p->digit(k) - '0') : 0u;
     if (__builtin_mul_overflow(v, 10u, &v) || __builtin_add_overflow(v, d, &v)) return too_big;
   }
   return v;
@@ -163,8 +175,10 @@ int compare(const number& a, const number& b) noexcept {
   if (pa->adj != pb->adj)
     mag = pa->adj < pb->adj ? -1 : 1;
   else {
-    const int c = pa->digits.compare(pb->digits);
-    mag = c < 0 ? -1 : (c > 0 ? 1 : 0);
+    const std::size_t n = std::min(pa->count, pb->count);
+    for (std::size_t k = 0; k < n && mag == 0; ++k)
+      if (pa->digit(k) != pb->digit(k)) mag = pa->digit(k) < pb->digit(k) ? -1 : 1;
+    if (mag == 0 && pa->count != pb->count) mag = pa->count < pb->count ? -1 : 1;
   }
   return sa < 0 ? -mag : mag;
 }

@@ -1,0 +1,127 @@
+// CPU cost of the sans-io core on the request path, each beside the floor
+// that bounds it, measured in the same run:
+//   sign a GetItem (whole HTTP request)  vs  the SHA-256 work SigV4 cannot avoid
+//   decode a GetItem item into values    vs  simdjson walking the same JSON
+//   encode an item                       (absolute, and bytes/s)
+#include <benchmark/benchmark.h>
+#include <openssl/evp.h>
+#include <simdjson.h>
+
+#include <chrono>
+
+#include "ddb/core/json.hpp"
+#include "ddb/core/sigv4.hpp"
+
+namespace {
+
+const std::string get_item_body = R"({"TableName":"users","Key":{"pk":{"S":"user#12345"}},"ConsistentRead":true})";
+
+ddb::item typical_item() {
+  return ddb::item{{"pk", "user#12345"},
+                   {"sk", "profile"},
+                   {"name", "Ada Lovelace"},
+                   {"email", "ada@example.com"},
+                   {"created", 1732190000},
+                   {"score", ddb::number("4721.25")},
+                   {"active", true},
+                   {"tags", ddb::string_set{"admin", "beta", "eu"}},
+                   {"prefs", ddb::item{{"theme", "dark"}, {"lang", "en"}, {"tz", "Europe/London"}}},
+                   {"recent", ddb::list{"a1", "b2", "c3", 17, 42}}};
+}
+
+void sign_get_item(benchmark::State& state) {
+  ddb::sigv4::signer signer({"AKIDEXAMPLE", ddb::secret_string("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"), {}},
+                            "us-east-1", "dynamodb");
+  std::string out;
+  const auto now = std::chrono::system_clock::now();
+  for (auto _ : state) {
+    out.clear();
+    signer.write_dynamodb_request(out, "dynamodb.us-east-1.amazonaws.com", "GetItem", get_item_body, now);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["request_bytes"] = static_cast<double>(out.size());
+}
+BENCHMARK(sign_get_item);
+
+// The floor: the SHA-256 work SigV4 cannot avoid, on one reused context:
+// the body, a canonical request (~330 bytes), a string to sign (~150 bytes),
+// and the HMAC's inner and outer digests past the cached key blocks.
+void sha256_floor(benchmark::State& state) {
+  EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  const std::string canonical(330, 'c'), to_sign(150, 's'), inner_hash(32, 'h');
+  unsigned char d[32];
+  unsigned int len = 0;
+  for (auto _ : state) {
+    for (const std::string* s : {&get_item_body, &canonical, &to_sign, &inner_hash}) {
+      EVP_DigestInit_ex2(ctx, md, nullptr);
+      EVP_DigestUpdate(ctx, s->data(), s->size());
+      EVP_DigestFinal_ex(ctx, d, &len);
+      benchmark::DoNotOptimize(d);
+    }
+  }
+  EVP_MD_CTX_free(ctx);
+  EVP_MD_free(md);
+}
+BENCHMARK(sha256_floor);
+
+void encode_item(benchmark::State& state) {
+  const ddb::item it = typical_item();
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    ddb::json::writer w(out);
+    (void)ddb::json::write_item(w, it);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * out.size()));
+}
+BENCHMARK(encode_item);
+
+void decode_item(benchmark::State& state) {
+  const std::string text = ddb::json::to_json(typical_item());
+  for (auto _ : state) {
+    auto it = ddb::json::parse_item(text);
+    benchmark::DoNotOptimize(it);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(decode_item);
+
+// The floor: simdjson visiting every key and scalar of the same JSON,
+// building nothing (same padded copy as the reader makes).
+std::size_t walk(simdjson::ondemand::value v) {
+  std::size_t n = 0;
+  switch (v.type()) {
+    case simdjson::ondemand::json_type::object:
+      for (auto f : v.get_object()) {
+        n += f.unescaped_key().value().size();
+        n += walk(f.value());
+      }
+      break;
+    case simdjson::ondemand::json_type::array:
+      for (auto e : v.get_array()) n += walk(e.value());
+      break;
+    case simdjson::ondemand::json_type::string: n += v.get_string().value().size(); break;
+    default: n += v.raw_json_token().size(); break;
+  }
+  return n;
+}
+
+void simdjson_walk_floor(benchmark::State& state) {
+  const std::string text = ddb::json::to_json(typical_item());
+  simdjson::ondemand::parser parser;
+  std::string buffer;
+  for (auto _ : state) {
+    buffer.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+    buffer.assign(text);
+    auto doc = parser.iterate(simdjson::padded_string_view(buffer.data(), buffer.size(), buffer.capacity()));
+    benchmark::DoNotOptimize(walk(doc.get_value().value()));
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(simdjson_walk_floor);
+
+}  // namespace
+
+BENCHMARK_MAIN();
