@@ -1,11 +1,15 @@
 #pragma once
-// Errors of the client side of ddb: one enum, one category, and a small
-// result<T> that carries a std::error_code plus a message naming the problem
-// and its fix. Service errors (DynamoDB's own __type) get their own category
-// in the client layer.
+// Errors of ddb: two enums, each with its own std::error_category:
+//   errc          failures on the client's side (codec, signing, transport)
+//   service_errc  DynamoDB's own errors, mapped from the response's __type
+// Both also work as boost::system::error_code (what Asio completes with), and
+// compare equal to their enumerators either way. result<T> carries a code
+// plus a message naming the problem and its fix.
 
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -30,7 +34,90 @@ enum class errc {
   // Signing and request building.
   invalid_credentials,
   invalid_header,        // a header name or value that would break the request
+  // Configuration.
+  invalid_endpoint,      // an endpoint URL that cannot be used
+  invalid_config,
+  // Transport: a retryable failure unless said otherwise.
+  connect_failed,        // DNS, TCP or TLS set-up failed
+  connection_closed,     // the server closed or reset the connection before answering
+  invalid_response,      // not a valid HTTP/1.1 response
+  crc32_mismatch,        // x-amz-crc32 does not match the body
+  body_too_large,        // response body over client_config::max_response_bytes (not retried)
+  http_error,            // an HTTP error status without a DynamoDB error body
+  // Time and capacity (not retried).
+  pool_timeout,          // no connection became free within pool_wait_timeout
+  attempt_timeout,       // one attempt took longer than attempt_timeout (retried)
+  operation_timeout,     // the whole operation took longer than operation_timeout
+  retry_quota_exhausted, // the client's retry token bucket is empty
+  client_closed,         // the client was closed or destroyed with the operation pending
 };
+
+// DynamoDB's errors: every error shape of the service model plus the errors
+// of the AWS JSON protocol that any service returns.
+enum class service_errc {
+  unknown = 1,  // a __type this version of ddb does not know; the diagnostics hold its name
+  access_denied,                               // AccessDeniedException
+  backup_in_use,                               // BackupInUseException
+  backup_not_found,                            // BackupNotFoundException
+  conditional_check_failed,                    // ConditionalCheckFailedException
+  continuous_backups_unavailable,              // ContinuousBackupsUnavailableException
+  duplicate_item,                              // DuplicateItemException
+  expired_token,                               // ExpiredTokenException
+  export_conflict,                             // ExportConflictException
+  export_not_found,                            // ExportNotFoundException
+  global_table_already_exists,                 // GlobalTableAlreadyExistsException
+  global_table_not_found,                      // GlobalTableNotFoundException
+  idempotent_parameter_mismatch,               // IdempotentParameterMismatchException
+  import_conflict,                             // ImportConflictException
+  import_not_found,                            // ImportNotFoundException
+  incomplete_signature,                        // IncompleteSignatureException
+  index_not_found,                             // IndexNotFoundException
+  internal_server_error,                       // InternalServerError
+  invalid_client_token_id,                     // InvalidClientTokenId
+  invalid_export_time,                         // InvalidExportTimeException
+  invalid_restore_time,                        // InvalidRestoreTimeException
+  invalid_signature,                           // InvalidSignatureException
+  item_collection_size_limit_exceeded,         // ItemCollectionSizeLimitExceededException
+  limit_exceeded,                              // LimitExceededException
+  missing_authentication_token,                // MissingAuthenticationTokenException
+  point_in_time_recovery_unavailable,          // PointInTimeRecoveryUnavailableException
+  policy_not_found,                            // PolicyNotFoundException
+  provisioned_throughput_exceeded,             // ProvisionedThroughputExceededException
+  replica_already_exists,                      // ReplicaAlreadyExistsException
+  replica_not_found,                           // ReplicaNotFoundException
+  replicated_write_conflict,                   // ReplicatedWriteConflictException
+  request_expired,                             // RequestExpired
+  request_limit_exceeded,                      // RequestLimitExceeded
+  resource_in_use,                             // ResourceInUseException
+  resource_not_found,                          // ResourceNotFoundException
+  serialization,                               // SerializationException
+  service_unavailable,                         // ServiceUnavailable
+  signature_does_not_match,                    // SignatureDoesNotMatch
+  table_already_exists,                        // TableAlreadyExistsException
+  table_in_use,                                // TableInUseException
+  table_not_found,                             // TableNotFoundException
+  throttling,                                  // ThrottlingException
+  transaction_canceled,                        // TransactionCanceledException
+  transaction_conflict,                        // TransactionConflictException
+  transaction_in_progress,                     // TransactionInProgressException
+  unknown_operation,                           // UnknownOperationException
+  unrecognized_client,                         // UnrecognizedClientException
+  validation,                                  // ValidationException
+};
+
+const std::error_category& service_category() noexcept;
+std::error_code make_error_code(service_errc e) noexcept;
+// "ConditionalCheckFailedException" -> service_errc::conditional_check_failed; unknown names -> unknown.
+service_errc service_errc_from_type(std::string_view type) noexcept;
+
+// Throttling: ThrottlingException, ProvisionedThroughputExceededException,
+// RequestLimitExceeded, TransactionInProgressException, LimitExceededException.
+bool is_throttling(const std::error_code& ec) noexcept;
+// What the default retry rules retry: throttling, server-side transient errors
+// (InternalServerError, ServiceUnavailable, HTTP 5xx), transport failures,
+// CRC32 mismatches and attempt timeouts. (An http_error is retried by status:
+// 500, 502, 503 and 504.)
+bool is_retryable(const std::error_code& ec) noexcept;
 
 const std::error_category& client_category() noexcept;
 std::error_code make_error_code(errc e) noexcept;
@@ -41,14 +128,22 @@ struct failure {
   std::string message;
 };
 
-// Thrown by the throwing conveniences (value::as_string(), result::value()).
+struct diagnostics;  // ddb/diagnostics.hpp
+
+// Thrown by the throwing conveniences (value::as_string(), result::value())
+// and by operations awaited with the default token; for those, diag() holds
+// the operation's diagnostics (HTTP status, service message, request id...).
 class error : public std::system_error {
  public:
   explicit error(failure f) : std::system_error(f.code, f.message), failure_(std::move(f)) {}
+  error(failure f, std::shared_ptr<const diagnostics> d)
+      : std::system_error(f.code, f.message), failure_(std::move(f)), diag_(std::move(d)) {}
   const failure& details() const noexcept { return failure_; }
+  const diagnostics* diag() const noexcept { return diag_.get(); }
 
  private:
   failure failure_;
+  std::shared_ptr<const diagnostics> diag_;
 };
 
 inline failure fail(errc code, std::string message) { return failure{make_error_code(code), std::move(message)}; }
@@ -105,3 +200,19 @@ class [[nodiscard]] result<void> {
 
 template <>
 struct std::is_error_code_enum<ddb::errc> : std::true_type {};
+template <>
+struct std::is_error_code_enum<ddb::service_errc> : std::true_type {};
+
+// The same codes as boost::system::error_code, which Asio completes with.
+namespace boost::system {
+template <class T>
+struct is_error_code_enum;
+template <>
+struct is_error_code_enum<ddb::errc> {
+  static constexpr bool value = true;
+};
+template <>
+struct is_error_code_enum<ddb::service_errc> {
+  static constexpr bool value = true;
+};
+}  // namespace boost::system

@@ -1,5 +1,8 @@
 #include "ddb/error.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 namespace ddb {
 namespace {
 
@@ -22,12 +25,119 @@ class client_category_impl final : public std::error_category {
       case errc::nesting_too_deep: return "nesting too deep";
       case errc::invalid_credentials: return "invalid credentials";
       case errc::invalid_header: return "invalid header";
+      case errc::invalid_endpoint: return "invalid endpoint";
+      case errc::invalid_config: return "invalid client configuration";
+      case errc::connect_failed: return "could not connect to the endpoint";
+      case errc::connection_closed: return "the connection closed before the response was complete";
+      case errc::invalid_response: return "invalid HTTP response";
+      case errc::crc32_mismatch: return "response body does not match its x-amz-crc32 checksum";
+      case errc::body_too_large: return "response body larger than max_response_bytes";
+      case errc::http_error: return "HTTP error status without a DynamoDB error body";
+      case errc::pool_timeout: return "no connection became free within pool_wait_timeout";
+      case errc::attempt_timeout: return "the attempt timed out";
+      case errc::operation_timeout: return "the operation timed out";
+      case errc::retry_quota_exhausted: return "the retry quota is exhausted";
+      case errc::client_closed: return "the client was closed";
     }
     return "unknown ddb client error";
   }
 };
 
+struct named_code {
+  std::string_view type;
+  service_errc code;
+};
+
+// Sorted by type name, for binary search.
+constexpr named_code service_codes[] = {
+    {"AccessDeniedException", service_errc::access_denied},
+    {"BackupInUseException", service_errc::backup_in_use},
+    {"BackupNotFoundException", service_errc::backup_not_found},
+    {"ConditionalCheckFailedException", service_errc::conditional_check_failed},
+    {"ContinuousBackupsUnavailableException", service_errc::continuous_backups_unavailable},
+    {"DuplicateItemException", service_errc::duplicate_item},
+    {"ExpiredTokenException", service_errc::expired_token},
+    {"ExportConflictException", service_errc::export_conflict},
+    {"ExportNotFoundException", service_errc::export_not_found},
+    {"GlobalTableAlreadyExistsException", service_errc::global_table_already_exists},
+    {"GlobalTableNotFoundException", service_errc::global_table_not_found},
+    {"IdempotentParameterMismatchException", service_errc::idempotent_parameter_mismatch},
+    {"ImportConflictException", service_errc::import_conflict},
+    {"ImportNotFoundException", service_errc::import_not_found},
+    {"IncompleteSignatureException", service_errc::incomplete_signature},
+    {"IndexNotFoundException", service_errc::index_not_found},
+    {"InternalServerError", service_errc::internal_server_error},
+    {"InvalidClientTokenId", service_errc::invalid_client_token_id},
+    {"InvalidExportTimeException", service_errc::invalid_export_time},
+    {"InvalidRestoreTimeException", service_errc::invalid_restore_time},
+    {"InvalidSignatureException", service_errc::invalid_signature},
+    {"ItemCollectionSizeLimitExceededException", service_errc::item_collection_size_limit_exceeded},
+    {"LimitExceededException", service_errc::limit_exceeded},
+    {"MissingAuthenticationTokenException", service_errc::missing_authentication_token},
+    {"PointInTimeRecoveryUnavailableException", service_errc::point_in_time_recovery_unavailable},
+    {"PolicyNotFoundException", service_errc::policy_not_found},
+    {"ProvisionedThroughputExceededException", service_errc::provisioned_throughput_exceeded},
+    {"ReplicaAlreadyExistsException", service_errc::replica_already_exists},
+    {"ReplicaNotFoundException", service_errc::replica_not_found},
+    {"ReplicatedWriteConflictException", service_errc::replicated_write_conflict},
+    {"RequestExpired", service_errc::request_expired},
+    {"RequestLimitExceeded", service_errc::request_limit_exceeded},
+    {"ResourceInUseException", service_errc::resource_in_use},
+    {"ResourceNotFoundException", service_errc::resource_not_found},
+    {"SerializationException", service_errc::serialization},
+    {"ServiceUnavailable", service_errc::service_unavailable},
+    {"SignatureDoesNotMatch", service_errc::signature_does_not_match},
+    {"TableAlreadyExistsException", service_errc::table_already_exists},
+    {"TableInUseException", service_errc::table_in_use},
+    {"TableNotFoundException", service_errc::table_not_found},
+    {"ThrottlingException", service_errc::throttling},
+    {"TransactionCanceledException", service_errc::transaction_canceled},
+    {"TransactionConflictException", service_errc::transaction_conflict},
+    {"TransactionInProgressException", service_errc::transaction_in_progress},
+    {"UnknownOperationException", service_errc::unknown_operation},
+    {"UnrecognizedClientException", service_errc::unrecognized_client},
+    {"ValidationException", service_errc::validation},
+};
+
+class service_category_impl final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "ddb.service"; }
+  std::string message(int ev) const override {
+    if (static_cast<service_errc>(ev) == service_errc::unknown) return "DynamoDB error of an unknown type";
+    for (const named_code& n : service_codes)
+      if (static_cast<int>(n.code) == ev) return std::string(n.type);
+    return "unknown DynamoDB error";
+  }
+};
+
 }  // namespace
+
+const std::error_category& service_category() noexcept {
+  static const service_category_impl instance;
+  return instance;
+}
+
+std::error_code make_error_code(service_errc e) noexcept { return {static_cast<int>(e), service_category()}; }
+
+service_errc service_errc_from_type(std::string_view type) noexcept {
+  const auto* end = std::end(service_codes);
+  const auto* it = std::lower_bound(std::begin(service_codes), end, type,
+                                    [](const named_code& n, std::string_view t) { return n.type < t; });
+  return it != end && it->type == type ? it->code : service_errc::unknown;
+}
+
+bool is_throttling(const std::error_code& ec) noexcept {
+  return ec == service_errc::throttling || ec == service_errc::provisioned_throughput_exceeded ||
+         ec == service_errc::request_limit_exceeded || ec == service_errc::transaction_in_progress ||
+         ec == service_errc::limit_exceeded;
+}
+
+bool is_retryable(const std::error_code& ec) noexcept {
+  if (is_throttling(ec)) return true;
+  if (ec == service_errc::internal_server_error || ec == service_errc::service_unavailable) return true;
+  return ec == errc::connect_failed || ec == errc::connection_closed || ec == errc::invalid_response ||
+         ec == errc::crc32_mismatch || ec == errc::attempt_timeout;
+}
 
 const std::error_category& client_category() noexcept {
   static const client_category_impl instance;

@@ -1,0 +1,119 @@
+#pragma once
+// ddb::client: DynamoDB from Asio coroutines.
+//
+//   ddb::client c(co_await asio::this_coro::executor, {.region = "eu-west-1"});
+//   ddb::raw_response r = co_await c.call("GetItem", R"({"TableName":"t","Key":{"pk":{"S":"a"}}})");
+//   auto [ec, r2] = co_await c.call("GetItem", body, asio::as_tuple(asio::use_awaitable));
+//
+// Every operation is an Asio asynchronous operation with the completion
+// signature void(boost::system::error_code, Response): callbacks,
+// asio::deferred, as_tuple and cancellation slots all work. With the default
+// token (asio::use_awaitable) a failure throws ddb::error whose diag() holds
+// the operation's diagnostics. The request is encoded when the operation is
+// called, so the caller's request object may die right after the call;
+// signing happens per attempt.
+//
+// The client runs on the executor it is given and starts no threads. It is
+// not thread-safe: call it from its executor (or a strand). Destroying or
+// closing it completes pending operations with errc::client_closed.
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+#include "ddb/config.hpp"
+#include "ddb/diagnostics.hpp"
+#include "ddb/retry.hpp"
+
+namespace ddb {
+
+// A successful response, undecoded: the JSON body and the diagnostics.
+struct raw_response {
+  std::string body;
+  diagnostics diag;
+};
+
+namespace detail {
+class client_impl;
+template <class Response>
+using handler_t = boost::asio::any_completion_handler<void(boost::system::error_code, Response)>;
+
+void start_raw(const std::shared_ptr<client_impl>& impl, std::string operation, std::string body, request_safety safety,
+               handler_t<raw_response> handler);
+
+[[noreturn]] void throw_operation_error(const boost::system::error_code& ec, diagnostics&& diag);
+
+template <class Response>
+boost::asio::awaitable<Response> throw_on_error(
+    boost::asio::awaitable<std::tuple<boost::system::error_code, Response>> op) {
+  auto [ec, res] = co_await std::move(op);
+  if (ec) throw_operation_error(ec, std::move(res.diag));
+  co_return std::move(res);
+}
+
+// Starts `init(handler)` for any token; the plain use_awaitable token gets an
+// awaitable that throws ddb::error instead of boost::system::system_error.
+template <class Response, class Token, class Init>
+auto async_op(Token&& token, Init&& init) {
+  using signature = void(boost::system::error_code, Response);
+  if constexpr (std::is_same_v<std::decay_t<Token>, boost::asio::use_awaitable_t<>>) {
+    auto tuple_token = boost::asio::as_tuple(boost::asio::use_awaitable);
+    return throw_on_error<Response>(
+        boost::asio::async_initiate<decltype(tuple_token), signature>(std::forward<Init>(init), tuple_token));
+  } else {
+    return boost::asio::async_initiate<Token, signature>(std::forward<Init>(init), token);
+  }
+}
+}  // namespace detail
+
+class client {
+ public:
+  using executor_type = boost::asio::any_io_executor;
+  using default_token = boost::asio::use_awaitable_t<>;
+
+  // Resolves region, endpoint and credentials (see config.hpp); throws
+  // ddb::error naming the setting to fix when they cannot be resolved.
+  client(executor_type ex, client_config cfg = {});
+  ~client();
+  client(client&&) noexcept;
+  client& operator=(client&&) noexcept;
+
+  executor_type get_executor() const noexcept;
+  const ddb::endpoint& endpoint() const noexcept;
+  const std::string& region() const noexcept;
+  // Connections open now / opened since the client started.
+  std::size_t open_connections() const noexcept;
+  std::size_t connections_opened() const noexcept;
+  // Tokens left in the retry quota.
+  int retry_quota_available() const noexcept;
+  void close();
+
+  // Any DynamoDB operation by name ("GetItem"), JSON in, JSON out. `safety`
+  // says whether repeating the request after an ambiguous failure is harmless.
+  template <class Token = default_token>
+  auto call(std::string operation, std::string body, request_safety safety = request_safety::idempotent,
+            Token&& token = {}) {
+    return detail::async_op<raw_response>(
+        std::forward<Token>(token),
+        [impl = impl_, op = std::move(operation), b = std::move(body), safety](auto handler) mutable {
+          detail::start_raw(impl, std::move(op), std::move(b), safety, std::move(handler));
+        });
+  }
+  template <class Token>
+    requires(!std::is_same_v<std::decay_t<Token>, request_safety>)
+  auto call(std::string operation, std::string body, Token&& token) {
+    return call(std::move(operation), std::move(body), request_safety::idempotent, std::forward<Token>(token));
+  }
+
+ private:
+  std::shared_ptr<detail::client_impl> impl_;
+};
+
+}  // namespace ddb

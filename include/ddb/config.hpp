@@ -1,0 +1,61 @@
+#pragma once
+// Client configuration: a plain struct with the defaults a production client
+// wants. Everything left empty is resolved the AWS way when the client starts:
+//   region    config, else AWS_REGION, else AWS_DEFAULT_REGION
+//   endpoint  config, else AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL,
+//             else https://dynamodb.<region>.amazonaws.com
+//   keys      config, else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "ddb/core/credentials.hpp"
+#include "ddb/retry.hpp"
+
+namespace ddb {
+
+struct client_config {
+  std::string region;
+  std::string endpoint;  // "https://host[:port]" or "http://127.0.0.1:8000"
+  std::optional<ddb::credentials> credentials;
+
+  // Connections kept open to the endpoint, opened lazily and in parallel as
+  // load needs them. No hidden cap: this is the cap.
+  std::size_t pool_size = 64;
+  // Requests written back to back on one connection before its first reply
+  // (HTTP/1.1 pipelining). 1 = no pipelining, the default.
+  std::size_t pipeline_depth = 1;
+
+  std::chrono::milliseconds connect_timeout{3000};    // TCP connect + TLS handshake
+  std::chrono::milliseconds attempt_timeout{10000};   // one attempt, from submit to the full response
+  std::chrono::milliseconds operation_timeout{0};     // all attempts and backoff together; 0 = no limit
+  std::chrono::milliseconds pool_wait_timeout{5000};  // waiting for a connection to take the request
+  std::chrono::milliseconds idle_timeout{50000};      // idle connections older than this are not reused
+
+  std::size_t max_response_bytes = 32 * 1024 * 1024;
+  bool verify_crc32 = true;  // check x-amz-crc32 when the response has it
+
+  retry_policy retry;
+
+  // TLS: peer and host-name verification are always on unless this is false.
+  bool verify_tls = true;
+  std::string ca_file;  // extra trusted CAs (PEM file); the system store is always loaded
+  std::string ca_pem;   // extra trusted CAs (PEM text)
+
+  // The clock used to sign requests (inject for tests). Default: system_clock::now.
+  std::function<std::chrono::system_clock::time_point()> clock;
+};
+
+// An endpoint URL taken apart.
+struct endpoint {
+  bool tls = true;
+  std::string host;         // without brackets for IPv6
+  std::string port;         // always set ("443" / "80" by default)
+  std::string host_header;  // Host header value: host, plus ":port" when not the scheme's default
+
+  std::string url() const { return (tls ? "https://" : "http://") + host_header; }
+};
+
+}  // namespace ddb

@@ -1,0 +1,356 @@
+#include "io/transport.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include <algorithm>
+
+#include "ddb/error.hpp"
+
+namespace ddb::detail {
+
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+namespace http = boost::beast::http;
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+// One HTTP/1.1 connection: one writer (a batch of queued requests per
+// write), one reader (every complete response in the buffer is parsed before
+// the next read).
+class connection : public std::enable_shared_from_this<connection> {
+ public:
+  explicit connection(pool& p) : pool_(&p), tcp_(p.ex_) {
+    if (p.tls_) tls_ = std::make_unique<ssl::stream<tcp::socket&>>(tcp_, *p.tls_);
+  }
+
+  void start() {
+    asio::co_spawn(tcp_.get_executor(), run(shared_from_this()), asio::detached);
+  }
+
+  bool open() const noexcept { return open_; }
+  bool can_take() const noexcept { return open_ && !writing_ && in_flight_.size() < depth(); }
+  std::size_t load() const noexcept { return in_flight_.size(); }
+  bool stale(steady_clock::time_point now) const noexcept {
+    return in_flight_.empty() && now - last_active_ > pool_->opt_.idle_timeout;
+  }
+
+  // Takes waiting exchanges up to the pipeline depth and writes them in one go.
+  void pump() {
+    if (!pool_ || !can_take()) return;
+    auto& q = pool_->waiting_;
+    batch_.clear();
+    while (!q.empty() && in_flight_.size() < depth()) {
+      exchange_ptr e = std::move(q.front());
+      q.pop_front();
+      if (e->abandoned) continue;
+      e->st = exchange::state::written;
+      e->owner = weak_from_this();
+      batch_.push_back(asio::buffer(e->request));
+      writing_owners_.push_back(e);  // keeps the bytes alive until the write completes
+      in_flight_.push_back(std::move(e));
+    }
+    if (batch_.empty()) return;
+    writing_ = true;
+    last_active_ = steady_clock::now();
+    auto done = [self = shared_from_this()](error_code ec, std::size_t) {
+      self->writing_ = false;
+      self->writing_owners_.clear();
+      if (ec) return self->close(make_error_code(errc::connection_closed), "write failed: " + ec.message());
+      self->pump();
+    };
+    if (tls_)
+      asio::async_write(*tls_, batch_, std::move(done));
+    else
+      asio::async_write(tcp_, batch_, std::move(done));
+  }
+
+  // Fails what is in flight (the first exchange with `why`, the ones behind it
+  // with connection_closed) and closes the socket.
+  void close(error_code why, const std::string& detail) {
+    if (closed_) return;
+    closed_ = true;
+    open_ = false;
+    error_code ignored;
+    tcp_.close(ignored);
+    auto flight = std::move(in_flight_);
+    in_flight_.clear();
+    bool first = true;
+    for (auto& e : flight) {
+      if (e->st != exchange::state::done)
+        e->finish(first ? why : error_code(make_error_code(errc::connection_closed)), true, detail);
+      first = false;
+    }
+    if (pool_) pool_->on_closed(this);
+  }
+
+  void detach() noexcept { pool_ = nullptr; }
+
+ private:
+  std::size_t depth() const noexcept { return pool_ ? std::max<std::size_t>(1, pool_->opt_.pipeline_depth) : 1; }
+
+  static asio::awaitable<void> run(std::shared_ptr<connection> self) {
+    co_await self->connect();
+    if (self->open_) co_await self->read_loop();
+  }
+
+  asio::awaitable<void> connect() {
+    const transport_options& opt = pool_->opt_;
+    // The connect timeout closes the socket, which ends whichever step is running.
+    asio::steady_timer deadline(tcp_.get_executor());
+    deadline.expires_after(opt.connect_timeout);
+    bool timed_out = false;
+    deadline.async_wait([this, &timed_out, self = shared_from_this()](error_code ec) {
+      if (ec) return;
+      timed_out = true;
+      error_code ignored;
+      tcp_.close(ignored);
+    });
+    auto failed = [&](const std::string& step, const error_code& ec) {
+      deadline.cancel();
+      const std::string why = timed_out ? step + " timed out after " + std::to_string(opt.connect_timeout.count()) + " ms"
+                                        : step + " failed: " + ec.message();
+      if (pool_) pool_->on_connect_failed(this, "connecting to " + opt.ep.url() + ": " + why);
+    };
+
+    if (!pool_->resolved_) {
+      tcp::resolver resolver(tcp_.get_executor());
+      auto [ec, results] = co_await resolver.async_resolve(opt.ep.host, opt.ep.port, tuple_awaitable);
+      if (!pool_) co_return;
+      if (ec) co_return failed("name resolution", ec);
+      pool_->resolved_ = std::move(results);
+    }
+    {
+      auto [ec, ep] = co_await asio::async_connect(tcp_, *pool_->resolved_, tuple_awaitable);
+      if (!pool_) co_return;
+      if (ec) {
+        pool_->resolved_.reset();  // resolve again next time: addresses may have moved
+        co_return failed("TCP connect", ec);
+      }
+    }
+    error_code ignored;
+    tcp_.set_option(tcp::no_delay(true), ignored);
+    if (tls_) {
+      if (opt.verify_tls) tls_->set_verify_callback(ssl::host_name_verification(opt.ep.host));
+      // SNI for names (not for IP literals, which RFC 6066 forbids).
+      const bool ip_literal = opt.ep.host.find_first_not_of("0123456789.") == std::string::npos ||
+                              opt.ep.host.find(':') != std::string::npos;
+      if (!ip_literal) SSL_set_tlsext_host_name(tls_->native_handle(), opt.ep.host.c_str());
+      auto [ec] = co_await tls_->async_handshake(ssl::stream_base::client, tuple_awaitable);
+      if (!pool_) co_return;
+      if (ec) co_return failed("TLS handshake", ec);
+    }
+    deadline.cancel();
+    if (timed_out) co_return failed("connect", asio::error::timed_out);
+    open_ = true;
+    last_active_ = steady_clock::now();
+    pool_->on_connected(this);
+  }
+
+  asio::awaitable<void> read_loop() {
+    for (;;) {
+      auto space = buffer_.prepare(read_chunk(buffer_.size()));
+      auto [ec, n] = tls_ ? co_await tls_->async_read_some(space, tuple_awaitable)
+                          : co_await tcp_.async_read_some(space, tuple_awaitable);
+      if (closed_ || !pool_) co_return;
+      if (ec) {
+        if (parser_ && parser_->need_eof() && (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)) {
+          error_code pec;
+          parser_->put_eof(pec);
+          if (!pec && parser_->is_done()) deliver();
+        }
+        co_return close(make_error_code(errc::connection_closed),
+                        ec == asio::error::eof ? "the server closed the connection" : "read failed: " + ec.message());
+      }
+      buffer_.commit(n);
+      last_active_ = steady_clock::now();
+      if (!parse_buffered()) co_return;
+      pump();
+      if (pool_) pool_->kick();
+    }
+  }
+
+  static std::size_t read_chunk(std::size_t buffered) { return std::max<std::size_t>(64 * 1024, buffered); }
+
+  // Parses every complete response in the buffer. false: the connection is done.
+  bool parse_buffered() {
+    while (buffer_.size() > 0) {
+      if (in_flight_.empty()) {
+        close(make_error_code(errc::invalid_response), "the server sent bytes nobody asked for");
+        return false;
+      }
+      if (!parser_) parser_.emplace(pool_->opt_.max_response_bytes);
+      error_code ec;
+      const std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more) return true;
+      if (ec) {
+        const bool too_large = ec == http::error::body_limit;
+        close(make_error_code(too_large ? errc::body_too_large : errc::invalid_response),
+              too_large ? "the response body is over max_response_bytes (" +
+                              std::to_string(pool_->opt_.max_response_bytes) + ")"
+                        : "unparsable HTTP response: " + ec.message());
+        return false;
+      }
+      if (!parser_->is_done()) {
+        if (used == 0) return true;
+        continue;
+      }
+      const bool keep = parser_->get().keep_alive;
+      deliver();
+      if (!keep) {
+        close(make_error_code(errc::connection_closed), "the server closed the connection (Connection: close)");
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void deliver() {
+    exchange_ptr e = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    if (!e->abandoned) {
+      e->response = std::move(parser_->get());
+      e->finish({}, true);
+    }
+    parser_.reset();
+  }
+
+  pool* pool_;
+  tcp::socket tcp_;
+  std::unique_ptr<ssl::stream<tcp::socket&>> tls_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<response_parser> parser_;
+  std::deque<exchange_ptr> in_flight_;
+  std::vector<asio::const_buffer> batch_;
+  std::vector<exchange_ptr> writing_owners_;
+  steady_clock::time_point last_active_ = steady_clock::now();
+  bool open_ = false;
+  bool writing_ = false;
+  bool closed_ = false;
+};
+
+pool::pool(asio::any_io_executor ex, transport_options opt) : ex_(std::move(ex)), opt_(std::move(opt)) {
+  if (opt_.ep.tls) {
+    tls_.emplace(ssl::context::tls_client);
+    tls_->set_default_verify_paths();
+    if (!opt_.ca_file.empty()) tls_->load_verify_file(opt_.ca_file);
+    if (!opt_.ca_pem.empty()) tls_->add_certificate_authority(asio::buffer(opt_.ca_pem));
+    tls_->set_verify_mode(opt_.verify_tls ? ssl::verify_peer : ssl::verify_none);
+    SSL_CTX_set_min_proto_version(tls_->native_handle(), TLS1_2_VERSION);
+  }
+}
+
+pool::~pool() { close(); }
+
+std::size_t pool::open_connections() const noexcept {
+  return static_cast<std::size_t>(std::count_if(conns_.begin(), conns_.end(), [](const auto& c) { return c->open(); }));
+}
+
+void pool::submit(exchange_ptr e) {
+  if (closed_) {
+    e->finish(make_error_code(errc::client_closed), false, "the client is closed");
+    return;
+  }
+  waiting_.push_back(std::move(e));
+  kick();
+}
+
+void pool::abandon(const exchange_ptr& e, bool close_connection) {
+  e->abandoned = true;
+  if (e->st == exchange::state::waiting) {
+    const auto it = std::find(waiting_.begin(), waiting_.end(), e);
+    if (it != waiting_.end()) waiting_.erase(it);
+  } else if (close_connection) {
+    if (auto c = e->owner.lock())
+      c->close(make_error_code(errc::attempt_timeout), "no response within attempt_timeout; connection closed");
+  }
+}
+
+void pool::close() {
+  if (closed_) return;
+  closed_ = true;
+  auto conns = std::move(conns_);
+  conns_.clear();
+  for (auto& c : conns) {
+    c->close(make_error_code(errc::client_closed), "the client was closed");
+    c->detach();
+  }
+  auto waiting = std::move(waiting_);
+  waiting_.clear();
+  for (auto& e : waiting) e->finish(make_error_code(errc::client_closed), false, "the client was closed");
+}
+
+// Gives waiting exchanges to connections that can take them (least loaded
+// first), drops connections idle past idle_timeout, and opens connections
+// while more exchanges wait than are being connected for.
+void pool::kick() {
+  if (closed_ || kicking_) return;
+  kicking_ = true;
+  const auto now = steady_clock::now();
+  for (std::size_t i = 0; i < conns_.size();) {
+    if (conns_[i]->open() && conns_[i]->stale(now)) {
+      auto c = conns_[i];  // close() calls on_closed(), which erases it
+      c->close(make_error_code(errc::connection_closed), "idle too long");
+      continue;
+    }
+    ++i;
+  }
+  while (!waiting_.empty()) {
+    connection* best = nullptr;
+    for (auto& c : conns_)
+      if (c->can_take() && (!best || c->load() < best->load())) best = c.get();
+    if (!best) break;
+    best->pump();
+  }
+  while (waiting_.size() > connecting_ && conns_.size() < opt_.pool_size) {
+    auto c = std::make_shared<connection>(*this);
+    conns_.push_back(c);
+    ++connecting_;
+    ++opened_total_;
+    c->start();
+  }
+  kicking_ = false;
+}
+
+void pool::on_connected(connection* c) {
+  --connecting_;
+  c->pump();
+  kick();
+}
+
+void pool::on_connect_failed(connection* c, const std::string& detail) {
+  --connecting_;
+  remove(c);
+  // With no live connection left, nothing would take the waiting exchanges:
+  // fail them now (nothing was sent) and let their retry rules decide.
+  if (open_connections() == 0 && connecting_ == 0) {
+    auto waiting = std::move(waiting_);
+    waiting_.clear();
+    for (auto& e : waiting)
+      if (!e->abandoned) e->finish(make_error_code(errc::connect_failed), false, detail);
+  }
+}
+
+void pool::on_closed(connection* c) {
+  remove(c);
+  kick();
+}
+
+void pool::remove(connection* c) {
+  const auto it = std::find_if(conns_.begin(), conns_.end(), [c](const auto& p) { return p.get() == c; });
+  if (it != conns_.end()) {
+    (*it)->detach();
+    conns_.erase(it);
+  }
+}
+
+}  // namespace ddb::detail

@@ -1,0 +1,445 @@
+// The client against a loopback server that misbehaves on purpose: every
+// failure ends in the right error code and diagnostics, never hangs, and the
+// pool keeps working for the next request.
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <catch2/catch.hpp>
+
+#include "ddb/client.hpp"
+#include "support/fault_server.hpp"
+
+using namespace ddb;
+using ddb::test::action;
+using ddb::test::fault_server;
+using ddb::test::request_info;
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using boost::system::error_code;
+
+namespace {
+
+client_config config_for(const fault_server& s) {
+  client_config c;
+  c.endpoint = s.url();
+  c.region = "us-east-1";
+  c.credentials = credentials{"AKIDTEST", secret_string("secret"), {}};
+  c.retry.transient_base = 1ms;  // keep retries fast in tests
+  c.retry.throttling_base = 2ms;
+  c.connect_timeout = 2000ms;
+  c.attempt_timeout = 2000ms;
+  return c;
+}
+
+// Runs f(client) as a coroutine to completion; rethrows what it throws.
+template <class F>
+void with_client(client_config cfg, F f) {
+  asio::io_context io;
+  std::exception_ptr failure;
+  bool finished = false;
+  {
+    client c(io.get_executor(), std::move(cfg));
+    asio::co_spawn(io, f(c), [&](std::exception_ptr e) {
+      failure = e;
+      finished = true;
+      c.close();  // idle keep-alive connections would keep the io_context busy
+    });
+    io.run_for(30s);  // a hang fails the test instead of blocking it
+  }
+  REQUIRE(finished);
+  if (failure) std::rethrow_exception(failure);
+}
+
+using result_t = std::tuple<error_code, raw_response>;
+
+asio::awaitable<result_t> get(client& c, request_safety s = request_safety::idempotent) {
+  co_return co_await c.call("GetItem", R"({"TableName":"t","Key":{"pk":{"S":"a"}}})", s,
+                            asio::as_tuple(asio::use_awaitable));
+}
+
+}  // namespace
+
+TEST_CASE("a signed request goes out and the response comes back with its diagnostics", "[fault]") {
+  fault_server server([](const request_info&) { return action::ok(); });
+  with_client(config_for(server), [&](client& c) -> asio::awaitable<void> {
+    auto [ec, r] = co_await get(c);
+    CHECK_FALSE(ec);
+    CHECK(r.body == R"({"Item":{"pk":{"S":"a"}}})");
+    CHECK(r.diag.attempts == 1);
+    CHECK(r.diag.http_status == 200);
+    CHECK(r.diag.request_id == "REQ200");
+    // The default token returns the response itself.
+    raw_response r2 = co_await c.call("GetItem", "{}");
+    CHECK(r2.diag.attempts == 1);
+  });
+  const auto seen = server.seen();
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0].head.rfind("POST / HTTP/1.1\r\n", 0) == 0);
+  CHECK(seen[0].head.find("X-Amz-Target: DynamoDB_20120810.GetItem\r\n") != std::string::npos);
+  CHECK(seen[0].head.find("Authorization: AWS4-HMAC-SHA256 Credential=AKIDTEST/") != std::string::npos);
+  CHECK(seen[0].head.find("Host: 127.0.0.1:" + std::to_string(server.port()) + "\r\n") != std::string::npos);
+  CHECK(seen[0].body == R"({"TableName":"t","Key":{"pk":{"S":"a"}}})");
+  CHECK(server.connections() == 1);  // keep-alive
+}
+
+TEST_CASE("every completion token works: callbacks, deferred, as_tuple, throwing awaitable", "[fault]") {
+  fault_server server([](const request_info& r) {
+    return r.index == 3 ? action::error(400, "ConditionalCheckFailedException", "The conditional request failed")
+                        : action::ok();
+  });
+  asio::io_context io;
+  client c(io.get_executor(), config_for(server));
+  int done = 0;
+  c.call("GetItem", "{}", [&](error_code ec, raw_response r) {
+    CHECK_FALSE(ec);
+    CHECK(r.diag.attempts == 1);
+    ++done;
+  });
+  auto deferred_op = c.call("GetItem", "{}", asio::deferred);
+  std::move(deferred_op)([&](error_code ec, raw_response) {
+    CHECK_FALSE(ec);
+    ++done;
+  });
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        asio::steady_timer t(io, 100ms);  // after the two above, so the error is the fourth request
+        co_await t.async_wait(asio::use_awaitable);
+        auto [ec, r] = co_await c.call("GetItem", "{}", asio::as_tuple(asio::use_awaitable));
+        CHECK_FALSE(ec);
+        try {
+          co_await c.call("PutItem", "{}");
+          FAIL("expected ddb::error");
+        } catch (const ddb::error& e) {
+          CHECK(e.code() == service_errc::conditional_check_failed);
+          REQUIRE(e.diag());
+          CHECK(e.diag()->service_type == "ConditionalCheckFailedException");
+          CHECK(e.diag()->message == "The conditional request failed");
+          CHECK(e.diag()->http_status == 400);
+          CHECK(e.diag()->attempts == 1);  // a client error is never retried
+          CHECK_THAT(std::string(e.what()),
+                     Catch::Contains("ConditionalCheckFailedException: The conditional request failed"));
+        }
+        ++done;
+        c.close();
+      },
+      asio::detached);
+  io.run_for(10s);
+  CHECK(done == 3);
+}
+
+TEST_CASE("connection refused: connect_failed after the retries, with the reason", "[fault]") {
+  std::string url;
+  {
+    fault_server gone([](const request_info&) { return action::ok(); });
+    url = gone.url();
+  }  // the port is closed now
+  client_config cfg;
+  cfg.endpoint = url;
+  cfg.region = "us-east-1";
+  cfg.credentials = credentials{"AKID", secret_string("s"), {}};
+  cfg.retry.transient_base = 1ms;
+  with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+    auto [ec, r] = co_await get(c);
+    CHECK(ec == errc::connect_failed);
+    CHECK(r.diag.attempts == 4);
+    CHECK_THAT(r.diag.message, Catch::Contains("TCP connect failed"));
+    CHECK_THAT(r.diag.message, Catch::Contains(url));
+    CHECK(is_retryable(ec));
+  });
+}
+
+TEST_CASE("reset mid-response: idempotent requests are retried, others are not", "[fault]") {
+  std::atomic<int> calls{0};
+  fault_server server([&](const request_info&) {
+    // Every other request: half a response, then RST.
+    return calls++ % 2 == 0 ? action::raw("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"Ite", action::reset)
+                            : action::ok();
+  });
+  with_client(config_for(server), [&](client& c) -> asio::awaitable<void> {
+    auto [ec, r] = co_await get(c);
+    CHECK_FALSE(ec);
+    CHECK(r.diag.attempts == 2);
+    auto [ec2, r2] = co_await get(c, request_safety::not_idempotent);
+    CHECK(ec2 == errc::connection_closed);
+    CHECK(r2.diag.attempts == 1);  // may have been applied: not repeated
+    auto [ec3, r3] = co_await get(c);  // and the pool still works
+    CHECK_FALSE(ec3);
+  });
+}
+
+TEST_CASE("a server closing keep-alive connections does not break the next request", "[fault]") {
+  fault_server server([](const request_info&) {
+    action a = action::ok();
+    a.close_after = true;  // answers, then closes without saying so
+    return a;
+  });
+  with_client(config_for(server), [&](client& c) -> asio::awaitable<void> {
+    for (int i = 0; i < 5; ++i) {
+      asio::steady_timer t(co_await asio::this_coro::executor, 20ms);  // let the close arrive
+      co_await t.async_wait(asio::use_awaitable);
+      auto [ec, r] = co_await get(c);
+      CHECK_FALSE(ec);
+      CHECK(r.diag.attempts == 1);
+    }
+  });
+  CHECK(server.connections() == 5);
+}
+
+TEST_CASE("Connection: close is honoured", "[fault]") {
+  fault_server server([](const request_info&) { return action::status(200, "{}", "Connection: close\r\n"); });
+  with_client(config_for(server), [&](client& c) -> asio::awaitable<void> {
+    for (int i = 0; i < 3; ++i) {
+      auto [ec, r] = co_await get(c);
+      CHECK_FALSE(ec);
+    }
+  });
+  CHECK(server.connections() == 3);
+}
+
+TEST_CASE("truncated bodies and wrong lengths end in clear errors", "[fault]") {
+  SECTION("the server closes before the declared length") {
+    fault_server server([](const request_info&) {
+      return action::raw("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"Item\":", action::close);
+    });
+    with_client(config_for(server), [&](client& c) -> asio::awaitable<void> {
+      auto [ec, r] = co_await get(c);
+      CHECK(ec == errc::connection_closed);
+      CHECK(r.diag.attempts == 4);
+    });
+  }
+  SECTION("a Content-Length shorter than the body: CRC32 catches it") {
+    const std::string body = R"({"Item":{"pk":{"S":"a"}}})";
+    fault_server server([&](const request_info&) {
+      return action::raw("HTTP/1.1 200 OK\r\nx-amz-crc32: " + action::crc(body) + "\r\nContent-Length: 5\r\n\r\n" + body);
+    });
+    with_client(config_for(server), [&](client& c) -> asio::awaitable<void> {
+      auto [ec, r] = co_await get(c);
+      CHECK((ec == errc::crc32_mismatch || ec == errc::invalid_response));
+    });
+  }
+  SECTION("garbage instead of HTTP") {
+    fault_server server([](const request_info&) { return action::raw("SSH-2.0-OpenSSH\r\n\r\n"); });
+    with_client(config_for(server), [&](client& c) -> asio::awaitable<void> {
+      auto [ec, r] = co_await get(c);
+      CHECK(ec == errc::invalid_response);
+      CHECK_THAT(r.diag.message, Catch::Contains("unparsable HTTP response"));
+    });
+  }
+  SECTION("a body over max_response_bytes is refused, not retried") {
+    fault_server server([](const request_info&) { return action::ok(std::string(5000, 'x')); });
+    auto cfg = config_for(server);
+    cfg.max_response_bytes = 1000;
+    with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+      auto [ec, r] = co_await get(c);
+      CHECK(ec == errc::body_too_large);
+      CHECK(r.diag.attempts == 1);
+    });
+  }
+}
+
+TEST_CASE("a CRC32 mismatch is retried", "[fault]") {
+  std::atomic<int> calls{0};
+  fault_server server([&](const request_info&) {
+    if (calls++ == 0) return action::raw("HTTP/1.1 200 OK\r\nx-amz-crc32: 12345\r\nContent-Length: 2\r\n\r\n{}");
+    return action::ok();
+  });
+  with_client(config_for(server), [&](client& c) -> asio::awaitable<void> {
+    auto [ec, r] = co_await get(c);
+    INFO(r.diag.summary(ec));
+    CHECK_FALSE(ec);
+    CHECK(r.diag.attempts == 2);
+  });
+}
+
+TEST_CASE("HTTP 500 and 503 are retried, then reported", "[fault]") {
+  fault_server server([](const request_info& r) {
+    if (r.index < 4) return action::error(500, "InternalServerError", "oops");
+    return action::raw("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 9\r\n\r\nnot json!");
+  });
+  with_client(config_for(server), [&](client& c) -> asio::awaitable<void> {
+    auto [ec, r] = co_await get(c);
+    CHECK(ec == service_errc::internal_server_error);
+    CHECK(r.diag.attempts == 4);
+    CHECK(r.diag.http_status == 500);
+    CHECK(r.diag.message == "oops");
+    auto [ec2, r2] = co_await get(c);
+    CHECK(ec2 == errc::http_error);
+    CHECK(r2.diag.http_status == 503);
+    CHECK(r2.diag.attempts == 4);
+    CHECK_THAT(r2.diag.message, Catch::Contains("not json!"));
+    // A not-idempotent request is not repeated after a 5xx: it may have been applied.
+    auto [ec3, r3] = co_await get(c, request_safety::not_idempotent);
+    CHECK(ec3 == errc::http_error);
+    CHECK(r3.diag.attempts == 1);
+  });
+}
+
+TEST_CASE("throttling storms: retried with backoff, then a clear error; the quota is respected", "[fault]") {
+  fault_server server([](const request_info&) { return action::error(400, "ThrottlingException", "Rate exceeded"); });
+  auto cfg = config_for(server);
+  cfg.retry.quota_capacity = 12;  // two throttling retries (5 each), not three
+  with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+    auto [ec, r] = co_await get(c, request_safety::not_idempotent);  // throttling proves nothing was applied
+    CHECK(ec == service_errc::throttling);
+    CHECK(is_throttling(ec));
+    CHECK(r.diag.attempts == 3);
+    CHECK_THAT(r.diag.message, Catch::Contains("retry quota is exhausted"));
+    CHECK(c.retry_quota_available() == 2);
+    auto [ec2, r2] = co_await get(c);
+    CHECK(ec2 == service_errc::throttling);
+    CHECK(r2.diag.attempts == 1);  // no tokens left for a retry
+  });
+}
+
+TEST_CASE("x-amz-retry-after is honoured", "[fault]") {
+  std::atomic<int> calls{0};
+  fault_server server([&](const request_info&) {
+    if (calls++ == 0)
+      return action::status(400, R"({"__type":"x#ThrottlingException","message":"slow down"})",
+                            "x-amz-retry-after: 150\r\n");
+    return action::ok();
+  });
+  with_client(config_for(server), [&](client& c) -> asio::awaitable<void> {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto [ec, r] = co_await get(c);
+    CHECK_FALSE(ec);
+    CHECK(r.diag.attempts == 2);
+    CHECK(std::chrono::steady_clock::now() - t0 >= 150ms);
+  });
+}
+
+TEST_CASE("timeouts: a slow server, a hung server, a full pool", "[fault]") {
+  SECTION("attempt timeout, then a retry that succeeds on a new connection") {
+    std::atomic<int> calls{0};
+    fault_server server([&](const request_info&) { return calls++ == 0 ? action::never() : action::ok(); });
+    auto cfg = config_for(server);
+    cfg.attempt_timeout = 200ms;
+    with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+      auto [ec, r] = co_await get(c);
+      CHECK_FALSE(ec);
+      CHECK(r.diag.attempts == 2);
+    });
+    CHECK(server.connections() == 2);  // the silent connection was dropped
+  }
+  SECTION("operation timeout bounds all attempts") {
+    fault_server server([](const request_info&) { return action::ok().after(400ms); });
+    auto cfg = config_for(server);
+    cfg.attempt_timeout = 150ms;
+    cfg.operation_timeout = 500ms;
+    with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+      const auto t0 = std::chrono::steady_clock::now();
+      auto [ec, r] = co_await get(c);
+      const auto took = std::chrono::steady_clock::now() - t0;
+      CHECK(ec == errc::operation_timeout);
+      CHECK(took < 1500ms);
+      CHECK(r.diag.attempts >= 2);
+    });
+  }
+  SECTION("pool timeout when every connection is busy") {
+    fault_server server([](const request_info& r) { return r.index == 0 ? action::ok().after(800ms) : action::ok(); });
+    auto cfg = config_for(server);
+    cfg.pool_size = 1;
+    cfg.pool_wait_timeout = 100ms;
+    with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+      auto ex = co_await asio::this_coro::executor;
+      std::optional<error_code> slow;
+      c.call("GetItem", "{}", [&](error_code ec, raw_response) { slow = ec; });
+      asio::steady_timer t0(ex, 20ms);  // the slow one takes the only connection first
+      co_await t0.async_wait(asio::use_awaitable);
+      auto [ec, r] = co_await get(c);
+      CHECK(ec == errc::pool_timeout);
+      CHECK_THAT(r.diag.message, Catch::Contains("pool_size"));
+      asio::steady_timer t(ex, 1s);
+      co_await t.async_wait(asio::use_awaitable);
+      REQUIRE(slow);
+      CHECK_FALSE(*slow);
+    });
+  }
+}
+
+TEST_CASE("pooled and pipelined concurrency: many requests, few connections", "[fault]") {
+  for (std::size_t depth : {std::size_t{1}, std::size_t{8}}) {
+    DYNAMIC_SECTION("pipeline depth " << depth) {
+      fault_server server([](const request_info& r) { return action::ok(R"({"n":)" + std::to_string(r.index) + "}"); });
+      auto cfg = config_for(server);
+      cfg.pool_size = 4;
+      cfg.pipeline_depth = depth;
+      with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        int ok = 0;
+        const int n = 200;
+        asio::steady_timer all_done(ex, std::chrono::hours(1));
+        int pending = n;
+        for (int i = 0; i < n; ++i)
+          c.call("GetItem", "{}", [&](error_code ec, raw_response r) {
+            if (!ec && r.body.rfind(R"({"n":)", 0) == 0) ++ok;
+            if (--pending == 0) all_done.cancel();
+          });
+        co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+        CHECK(ok == n);
+        CHECK(c.connections_opened() <= 4);
+      });
+      CHECK(server.requests() == 200);
+    }
+  }
+}
+
+TEST_CASE("cancellation: the operation ends, the connection stays in step", "[fault]") {
+  fault_server server([](const request_info& r) {
+    return r.index == 0 ? action::ok(R"({"first":1})").after(300ms) : action::ok(R"({"later":1})");
+  });
+  auto cfg = config_for(server);
+  cfg.pool_size = 1;
+  cfg.pipeline_depth = 4;
+  with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    asio::cancellation_signal signal;
+    std::optional<error_code> cancelled_ec;
+    c.call("GetItem", "{}",
+           asio::bind_cancellation_slot(signal.slot(), [&](error_code ec, raw_response) { cancelled_ec = ec; }));
+    asio::steady_timer t(ex, 50ms);
+    co_await t.async_wait(asio::use_awaitable);
+    signal.emit(asio::cancellation_type::terminal);
+    // Pipelined behind the cancelled one, on the same connection: gets its own reply.
+    auto [ec, r] = co_await get(c);
+    REQUIRE(cancelled_ec);
+    CHECK(*cancelled_ec == asio::error::operation_aborted);
+    CHECK_FALSE(ec);
+    CHECK(r.body == R"({"later":1})");
+    CHECK(c.connections_opened() == 1);
+  });
+}
+
+TEST_CASE("closing the client completes pending operations", "[fault]") {
+  fault_server server([](const request_info&) { return action::never(); });
+  asio::io_context io;
+  std::optional<error_code> got;
+  {
+    client c(io.get_executor(), config_for(server));
+    c.call("GetItem", "{}", [&](error_code ec, raw_response) { got = ec; });
+    io.run_for(100ms);
+  }
+  io.run_for(2s);
+  REQUIRE(got);
+  CHECK(*got == errc::client_closed);
+}
+
+TEST_CASE("bad configuration is refused with the setting to fix", "[fault]") {
+  asio::io_context io;
+  client_config cfg;
+  cfg.region = "us-east-1";
+  cfg.credentials = credentials{"AKID", secret_string("s"), {}};
+  cfg.endpoint = "ftp://example.com";
+  try {
+    client c(io.get_executor(), cfg);
+    FAIL("expected ddb::error");
+  } catch (const ddb::error& e) {
+    CHECK(e.code() == errc::invalid_endpoint);
+    CHECK_THAT(std::string(e.what()), Catch::Contains("http:// or https://"));
+  }
+}

@@ -1,0 +1,175 @@
+#pragma once
+// A loopback HTTP/1.1 server for fault tests, on its own thread and
+// io_context. A behaviour function decides, request by request, what the
+// server does: answer, answer late, answer with broken bytes, close, reset or
+// hang. Requests on one connection are answered in order (pipelining works).
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/crc.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace ddb::test {
+
+struct request_info {
+  int connection = 0;  // 0-based, in accept order
+  int on_connection = 0;  // 0-based index of the request on its connection
+  int index = 0;       // 0-based over the server's life
+  std::string head;    // request line and headers
+  std::string body;
+};
+
+struct action {
+  enum kind { reply, close, reset, hang } what = reply;
+  std::string bytes;  // written before closing/resetting too
+  std::chrono::milliseconds delay{0};
+  bool close_after = false;
+
+  static std::string crc(const std::string& body) {
+    boost::crc_32_type c;
+    c.process_bytes(body.data(), body.size());
+    return std::to_string(c.checksum());
+  }
+  // A DynamoDB-like response.
+  static action status(unsigned code, const std::string& body, std::string extra_headers = {}) {
+    action a;
+    a.bytes = "HTTP/1.1 " + std::to_string(code) + " X\r\nContent-Type: application/x-amz-json-1.0\r\n" +
+              "x-amzn-RequestId: REQ" + std::to_string(code) + "\r\nx-amz-crc32: " + crc(body) + "\r\n" + extra_headers +
+              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    return a;
+  }
+  static action ok(const std::string& body = R"({"Item":{"pk":{"S":"a"}}})") { return status(200, body); }
+  static action error(unsigned code, const std::string& type, const std::string& message = "m") {
+    return status(code, R"({"__type":"com.amazonaws.dynamodb.v20120810#)" + type + R"(","message":")" + message + R"("})");
+  }
+  static action raw(std::string bytes, kind then = reply) {
+    action a;
+    a.bytes = std::move(bytes);
+    a.what = then;
+    return a;
+  }
+  action& after(std::chrono::milliseconds d) {
+    delay = d;
+    return *this;
+  }
+  static action hang_up() { return raw({}, close); }
+  static action never() { return raw({}, hang); }
+};
+
+class fault_server {
+ public:
+  using behaviour = std::function<action(const request_info&)>;
+
+  explicit fault_server(behaviour b) : behaviour_(std::move(b)), acceptor_(io_) {
+    namespace asio = boost::asio;
+    asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(ep);
+    acceptor_.listen();
+    port_ = acceptor_.local_endpoint().port();
+    asio::co_spawn(io_, accept_loop(), asio::detached);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~fault_server() {
+    io_.stop();
+    thread_.join();
+  }
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  unsigned short port() const { return port_; }
+  int connections() const { return connections_.load(); }
+  int requests() const { return requests_.load(); }
+  std::vector<request_info> seen() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return seen_;
+  }
+
+ private:
+  using tcp = boost::asio::ip::tcp;
+
+  boost::asio::awaitable<void> accept_loop() {
+    for (;;) {
+      auto [ec, sock] = co_await acceptor_.async_accept(boost::asio::as_tuple(boost::asio::use_awaitable));
+      if (ec) co_return;
+      boost::asio::co_spawn(io_, serve(std::move(sock), connections_++), boost::asio::detached);
+    }
+  }
+
+  boost::asio::awaitable<void> serve(tcp::socket sock, int conn) {
+    namespace asio = boost::asio;
+    std::string buf;
+    int on_conn = 0;
+    char chunk[65536];
+    for (;;) {
+      // Take every complete request already buffered.
+      for (;;) {
+        const auto end = buf.find("\r\n\r\n");
+        if (end == std::string::npos) break;
+        std::size_t length = 0;
+        const auto cl = buf.find("Content-Length: ");
+        if (cl != std::string::npos && cl < end) length = std::stoul(buf.substr(cl + 16));
+        if (buf.size() < end + 4 + length) break;
+        request_info r{conn, on_conn++, requests_++, buf.substr(0, end + 4), buf.substr(end + 4, length)};
+        buf.erase(0, end + 4 + length);
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          seen_.push_back(r);
+        }
+        action a = behaviour_(r);
+        if (a.delay.count() > 0) {
+          asio::steady_timer t(io_, a.delay);
+          co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+        if (!a.bytes.empty()) {
+          auto [ec, n] = co_await asio::async_write(sock, asio::buffer(a.bytes), asio::as_tuple(asio::use_awaitable));
+          if (ec) co_return;
+        }
+        if (a.what == action::hang) {
+          asio::steady_timer t(io_, std::chrono::hours(1));
+          co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+          co_return;
+        }
+        if (a.what == action::reset) {
+          boost::system::error_code ignored;
+          sock.set_option(asio::socket_base::linger(true, 0), ignored);
+          sock.close(ignored);
+          co_return;
+        }
+        if (a.what == action::close || a.close_after) {
+          boost::system::error_code ignored;
+          sock.shutdown(tcp::socket::shutdown_send, ignored);
+          sock.close(ignored);
+          co_return;
+        }
+      }
+      auto [ec, n] = co_await sock.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+      buf.append(chunk, n);
+    }
+  }
+
+  behaviour behaviour_;
+  boost::asio::io_context io_;
+  tcp::acceptor acceptor_;
+  unsigned short port_ = 0;
+  std::thread thread_;
+  std::atomic<int> connections_{0};
+  std::atomic<int> requests_{0};
+  std::mutex mu_;
+  std::vector<request_info> seen_;
+};
+
+}  // namespace ddb::test
