@@ -12,6 +12,7 @@
 
 #include "ddb/client.hpp"
 #include "support/fault_server.hpp"
+#include "support/test_cert.hpp"
 
 using namespace ddb;
 using ddb::test::action;
@@ -441,5 +442,52 @@ TEST_CASE("bad configuration is refused with the setting to fix", "[fault]") {
   } catch (const ddb::error& e) {
     CHECK(e.code() == errc::invalid_endpoint);
     CHECK_THAT(std::string(e.what()), Catch::Contains("http:// or https://"));
+  }
+}
+
+TEST_CASE("TLS: the peer is verified, host name included", "[fault]") {
+  SECTION("a certificate for 127.0.0.1, trusted: works") {
+    const auto id = ddb::test::make_self_signed("ddb test", "IP:127.0.0.1");
+    fault_server server([](const request_info&) { return action::ok(); }, id.cert_pem, id.key_pem);
+    auto cfg = config_for(server);
+    cfg.ca_pem = id.cert_pem;
+    with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+      CHECK(c.endpoint().tls);
+      auto [ec, r] = co_await get(c);
+      CHECK_FALSE(ec);
+      CHECK(r.body == R"({"Item":{"pk":{"S":"a"}}})");
+    });
+  }
+  SECTION("a trusted certificate for another host name: refused") {
+    const auto id = ddb::test::make_self_signed("wrong.example", "DNS:wrong.example");
+    fault_server server([](const request_info&) { return action::ok(); }, id.cert_pem, id.key_pem);
+    auto cfg = config_for(server);
+    cfg.ca_pem = id.cert_pem;
+    with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+      auto [ec, r] = co_await get(c);
+      CHECK(ec == errc::connect_failed);
+      CHECK_THAT(r.diag.message, Catch::Contains("TLS handshake failed"));
+    });
+    CHECK(server.requests() == 0);  // nothing was sent to the impostor
+  }
+  SECTION("an untrusted certificate: refused") {
+    const auto id = ddb::test::make_self_signed("ddb test", "IP:127.0.0.1");
+    fault_server server([](const request_info&) { return action::ok(); }, id.cert_pem, id.key_pem);
+    with_client(config_for(server), [&](client& c) -> asio::awaitable<void> {
+      auto [ec, r] = co_await get(c);
+      CHECK(ec == errc::connect_failed);
+      CHECK_THAT(r.diag.message, Catch::Contains("certificate verify failed"));
+    });
+    CHECK(server.requests() == 0);
+  }
+  SECTION("verification off (explicitly): accepted") {
+    const auto id = ddb::test::make_self_signed("wrong.example", "DNS:wrong.example");
+    fault_server server([](const request_info&) { return action::ok(); }, id.cert_pem, id.key_pem);
+    auto cfg = config_for(server);
+    cfg.verify_tls = false;
+    with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+      auto [ec, r] = co_await get(c);
+      CHECK_FALSE(ec);
+    });
   }
 }

@@ -10,6 +10,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/crc.hpp>
 
@@ -17,6 +19,7 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,7 +75,14 @@ class fault_server {
  public:
   using behaviour = std::function<action(const request_info&)>;
 
-  explicit fault_server(behaviour b) : behaviour_(std::move(b)), acceptor_(io_) {
+  // With tls_cert_pem/tls_key_pem set, the server speaks TLS.
+  explicit fault_server(behaviour b, std::string tls_cert_pem = {}, std::string tls_key_pem = {})
+      : behaviour_(std::move(b)), acceptor_(io_) {
+    if (!tls_cert_pem.empty()) {
+      tls_.emplace(boost::asio::ssl::context::tls_server);
+      tls_->use_certificate_chain(boost::asio::buffer(tls_cert_pem));
+      tls_->use_private_key(boost::asio::buffer(tls_key_pem), boost::asio::ssl::context::pem);
+    }
     namespace asio = boost::asio;
     asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
     acceptor_.open(ep.protocol());
@@ -88,7 +98,8 @@ class fault_server {
     thread_.join();
   }
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const { return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_); }
+  int handshakes_failed() const { return handshakes_failed_.load(); }
   unsigned short port() const { return port_; }
   int connections() const { return connections_.load(); }
   int requests() const { return requests_.load(); }
@@ -104,12 +115,30 @@ class fault_server {
     for (;;) {
       auto [ec, sock] = co_await acceptor_.async_accept(boost::asio::as_tuple(boost::asio::use_awaitable));
       if (ec) co_return;
-      boost::asio::co_spawn(io_, serve(std::move(sock), connections_++), boost::asio::detached);
+      if (tls_)
+        boost::asio::co_spawn(io_, serve_tls(std::move(sock), connections_++), boost::asio::detached);
+      else
+        boost::asio::co_spawn(io_, serve(std::move(sock), connections_++), boost::asio::detached);
     }
   }
 
-  boost::asio::awaitable<void> serve(tcp::socket sock, int conn) {
+  boost::asio::awaitable<void> serve_tls(tcp::socket sock, int conn) {
     namespace asio = boost::asio;
+    asio::ssl::stream<tcp::socket> s(std::move(sock), *tls_);
+    auto [ec] = co_await s.async_handshake(asio::ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      ++handshakes_failed_;
+      co_return;
+    }
+    co_await serve_stream(s, conn);
+  }
+
+  boost::asio::awaitable<void> serve(tcp::socket sock, int conn) { co_await serve_stream(sock, conn); }
+
+  template <class Stream>
+  boost::asio::awaitable<void> serve_stream(Stream& sock, int conn) {
+    namespace asio = boost::asio;
+    auto& lowest = sock.lowest_layer();
     std::string buf;
     int on_conn = 0;
     char chunk[65536];
@@ -144,14 +173,14 @@ class fault_server {
         }
         if (a.what == action::reset) {
           boost::system::error_code ignored;
-          sock.set_option(asio::socket_base::linger(true, 0), ignored);
-          sock.close(ignored);
+          lowest.set_option(asio::socket_base::linger(true, 0), ignored);
+          lowest.close(ignored);
           co_return;
         }
         if (a.what == action::close || a.close_after) {
           boost::system::error_code ignored;
-          sock.shutdown(tcp::socket::shutdown_send, ignored);
-          sock.close(ignored);
+          lowest.shutdown(tcp::socket::shutdown_send, ignored);
+          lowest.close(ignored);
           co_return;
         }
       }
@@ -168,6 +197,8 @@ class fault_server {
   std::thread thread_;
   std::atomic<int> connections_{0};
   std::atomic<int> requests_{0};
+  std::atomic<int> handshakes_failed_{0};
+  std::optional<boost::asio::ssl::context> tls_;
   std::mutex mu_;
   std::vector<request_info> seen_;
 };
