@@ -2,8 +2,9 @@
 // ddb::client: DynamoDB from Asio coroutines.
 //
 //   ddb::client c(co_await asio::this_coro::executor, {.region = "eu-west-1"});
-//   ddb::raw_response r = co_await c.call("GetItem", R"({"TableName":"t","Key":{"pk":{"S":"a"}}})");
-//   auto [ec, r2] = co_await c.call("GetItem", body, asio::as_tuple(asio::use_awaitable));
+//   ddb::get_item_response r = co_await c.get_item({.table_name = "users", .key = {{"pk", "user#1"}}});
+//   auto [ec, r2] = co_await c.get_item(req, asio::as_tuple(asio::use_awaitable));
+//   ddb::raw_response raw = co_await c.call("DescribeLimits", "{}");   // any operation, raw JSON
 //
 // Every operation is an Asio asynchronous operation with the completion
 // signature void(boost::system::error_code, Response): callbacks,
@@ -29,7 +30,9 @@
 #include <tuple>
 
 #include "ddb/config.hpp"
+#include "ddb/detail/operations.hpp"
 #include "ddb/diagnostics.hpp"
+#include "ddb/model.hpp"
 #include "ddb/retry.hpp"
 
 namespace ddb {
@@ -47,6 +50,11 @@ using handler_t = boost::asio::any_completion_handler<void(boost::system::error_
 
 void start_raw(const std::shared_ptr<client_impl>& impl, std::string operation, std::string body, request_safety safety,
                handler_t<raw_response> handler);
+// Compiled for each typed response (src/model/operations.cpp).
+template <class Response>
+void start_typed(const std::shared_ptr<client_impl>& impl, std::string operation, result<std::string> body,
+                 request_safety safety, handler_t<Response> handler);
+boost::asio::any_io_executor impl_executor(const client_impl& impl) noexcept;
 
 [[noreturn]] void throw_operation_error(const boost::system::error_code& ec, diagnostics&& diag);
 
@@ -73,7 +81,7 @@ auto async_op(Token&& token, Init&& init) {
 }
 }  // namespace detail
 
-class client {
+class client : public detail::operations<client, boost::asio::use_awaitable_t<>> {
  public:
   using executor_type = boost::asio::any_io_executor;
   using default_token = boost::asio::use_awaitable_t<>;
@@ -113,6 +121,15 @@ class client {
   }
 
  private:
+  friend class detail::operations<client, boost::asio::use_awaitable_t<>>;
+  template <class Response, class Token>
+  auto typed_call(const char* operation, result<std::string> body, request_safety safety, Token&& token) {
+    return detail::async_op<Response>(
+        std::forward<Token>(token), [impl = impl_, operation, b = std::move(body), safety](auto handler) mutable {
+          detail::start_typed<Response>(impl, operation, std::move(b), safety, std::move(handler));
+        });
+  }
+
   std::shared_ptr<detail::client_impl> impl_;
 };
 

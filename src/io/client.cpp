@@ -229,6 +229,8 @@ void start_raw(const std::shared_ptr<client_impl>& impl, std::string operation, 
   impl->start(std::make_shared<op_state>(impl->ex_, std::move(operation), std::move(body), safety, std::move(handler)));
 }
 
+boost::asio::any_io_executor impl_executor(const client_impl& impl) noexcept { return impl.ex_; }
+
 void throw_operation_error(const boost::system::error_code& ec, diagnostics&& diag) {
   std::string what = diag.summary(ec);
   throw ddb::error(failure{ec, std::move(what)}, std::make_shared<const diagnostics>(std::move(diag)));

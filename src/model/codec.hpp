@@ -1,0 +1,85 @@
+#pragma once
+// Support for the generated codec (src/model/codec.cpp): how scalars are
+// written and read, and the entry points that turn errors into results.
+#include <charconv>
+#include <string>
+#include <string_view>
+
+#include "core/base64.hpp"
+#include "core/json_read.hpp"
+#include "ddb/core/json.hpp"
+#include "ddb/model.hpp"
+
+namespace ddb::detail {
+
+using namespace ddb::json;
+using namespace ddb::json::detail;
+
+// Encoding errors (invalid UTF-8, an empty set...) are rare: they travel as
+// ddb::error and encode_with() turns them back into a result.
+inline void check(result<void> r) {
+  if (!r) throw ddb::error(std::move(r).error());
+}
+inline const std::string& checked_text(const std::string& s) {
+  if (!json::valid_utf8(s)) throw ddb::error(fail(errc::invalid_utf8, "a request string is not valid UTF-8"));
+  return s;
+}
+inline void write_double(json::writer& w, double d) {
+  char buf[32];
+  w.raw(std::string_view(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, d).ptr - buf)));
+}
+inline void write_blob(json::writer& w, const bytes& b) {
+  w.raw("\"");
+  base64::append_encoded(w.buffer(), b.data(), b.size());
+  w.buffer() += '"';
+}
+inline located read_blob(simdjson::ondemand::value v, bytes& out) {
+  std::string_view s;
+  if (auto ec = v.get_string().get(s)) return from_simdjson(ec, "base64 bytes");
+  if (!base64::decode(s, out)) return located::make(errc::invalid_base64, "not valid base64");
+  return {};
+}
+
+// A fresh idempotency token (a random UUID, version 4).
+std::string new_idempotency_token();
+
+template <class F>
+result<std::string> encode_with(F&& write) {
+  std::string out;
+  out.reserve(256);
+  json::writer w(out);
+  try {
+    write(w);
+  } catch (const ddb::error& e) {
+    return e.details();
+  }
+  return out;
+}
+
+template <class Response>
+result<Response> decode(std::string_view body);
+
+template <class Response, class Read>
+result<Response> decode_with(std::string_view body, Read&& read) {
+  auto& r = thread_reader();
+  Response out;
+  simdjson::ondemand::document doc;
+  located e;
+  if (auto ec = r.parser.iterate(r.pad(body)).get(doc)) {
+    e = from_simdjson(ec, "a JSON document");
+  } else {
+    simdjson::ondemand::value v;
+    if (auto ec2 = doc.get_value().get(v))
+      e = from_simdjson(ec2, "a JSON object");
+    else
+      e = read(v, out);
+  }
+  if (e) {
+    failure f = e.to_failure("response");
+    f.message = "DynamoDB's response could not be read: " + f.message;
+    return f;
+  }
+  return out;
+}
+
+}  // namespace ddb::detail

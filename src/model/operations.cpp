@@ -1,0 +1,94 @@
+// The typed operations: which requests are safe to repeat, idempotency
+// tokens, and the compiled body that decodes a typed response.
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <sodium.h>
+
+#include "ddb/client.hpp"
+#include "model/codec.hpp"
+
+namespace ddb::detail {
+
+namespace asio = boost::asio;
+using error_code = boost::system::error_code;
+
+// Reads, and writes whose repetition cannot change the outcome, are retried
+// after an ambiguous failure. A conditional put/delete is not: repeated after
+// it was applied, its condition would fail and report a false
+// ConditionalCheckFailed. UpdateItem may add or append: never repeated after
+// an ambiguous failure. TransactWriteItems always carries a ClientRequestToken
+// (generated when absent), which DynamoDB uses to apply it at most once.
+request_safety safety_of(const get_item_request&) { return request_safety::idempotent; }
+request_safety safety_of(const query_request&) { return request_safety::idempotent; }
+request_safety safety_of(const describe_table_request&) { return request_safety::idempotent; }
+request_safety safety_of(const list_tables_request&) { return request_safety::idempotent; }
+request_safety safety_of(const transact_write_items_request&) { return request_safety::idempotent; }
+request_safety safety_of(const put_item_request& r) {
+  return r.condition_expression || !r.expected.empty() ? request_safety::not_idempotent : request_safety::idempotent;
+}
+request_safety safety_of(const delete_item_request& r) {
+  return r.condition_expression || !r.expected.empty() ? request_safety::not_idempotent : request_safety::idempotent;
+}
+request_safety safety_of(const update_item_request&) { return request_safety::not_idempotent; }
+request_safety safety_of(const create_table_request&) { return request_safety::not_idempotent; }
+request_safety safety_of(const delete_table_request&) { return request_safety::not_idempotent; }
+
+std::string new_idempotency_token() {
+  unsigned char b[16];
+  randombytes_buf(b, sizeof b);
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
+    s += hex[b[i] >> 4];
+    s += hex[b[i] & 15];
+  }
+  return s;
+}
+
+template <class Response>
+void start_typed(const std::shared_ptr<client_impl>& impl, std::string operation, result<std::string> body,
+                 request_safety safety, handler_t<Response> handler) {
+  auto ex = asio::get_associated_executor(handler, impl_executor(*impl));
+  if (!body) {
+    // Nothing to send: complete with the encoding error, never inside the initiating call.
+    Response r;
+    r.diag.message = body.error().message;
+    const error_code ec = body.error().code;
+    // Post (the initiating call must not complete), then run on the handler's own executor.
+    asio::post(impl_executor(*impl), [ex, h = std::move(handler), ec, r = std::move(r)]() mutable {
+      asio::dispatch(ex, [h = std::move(h), ec, r = std::move(r)]() mutable { std::move(h)(ec, std::move(r)); });
+    });
+    return;
+  }
+  auto slot = asio::get_associated_cancellation_slot(handler);
+  auto decode_then_complete = [h = std::move(handler)](error_code ec, raw_response raw) mutable {
+    Response r;
+    if (!ec) {
+      auto decoded = decode<Response>(raw.body);
+      if (decoded) {
+        r = std::move(*decoded);
+      } else {
+        ec = decoded.error().code;
+        raw.diag.message = decoded.error().message;
+      }
+    }
+    r.diag = std::move(raw.diag);
+    std::move(h)(ec, std::move(r));
+  };
+  start_raw(impl, std::move(operation), std::move(*body), safety,
+            asio::bind_cancellation_slot(slot, asio::bind_executor(ex, std::move(decode_then_complete))));
+}
+
+#define DDB_RESPONSE(R)                                                                                  \
+  template void start_typed<R>(const std::shared_ptr<client_impl>&, std::string, result<std::string>, \
+                               request_safety, handler_t<R>);
+#include "model/responses.inc"
+#undef DDB_RESPONSE
+
+}  // namespace ddb::detail
