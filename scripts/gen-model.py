@@ -145,7 +145,9 @@ for name in order:
     for mname, m in s["members"].items():
         h.append(f"  {member_decl(m['shape'], mname in req)} {member_name(mname)}{{}};  // {mname}\n")
     if sname.endswith("_response"):
-        h.append("  ::ddb::diagnostics diag;\n")
+        h.append("  ::ddb::diagnostics diag;\n  static constexpr const char* kind = \"response\";\n")
+    elif sname.endswith("_request"):
+        h.append("  static constexpr const char* kind = \"request\";\n")
     h.append("};\n\n")
 h.append("}  // namespace ddb\n")
 
@@ -305,8 +307,11 @@ for op in OPERATIONS:
     fn = snake(op)
     c.append(f"result<std::string> encode(const {fn}_request& r) {{\n")
     c.append(f"  return encode_with([&](json::writer& w) {{ write_{fn}_request(w, r); }});\n}}\n\n")
-    c.append(f"template <>\nresult<{fn}_response> decode<{fn}_response>(std::string_view body) {{\n")
-    c.append(f"  return decode_with<{fn}_response>(body, [](od::value v, {fn}_response& out) {{ return read_{fn}_response(v, out); }});\n}}\n\n")
+    for kind in ("request", "response"):
+        c.append(f"template <>\nresult<{fn}_{kind}> decode<{fn}_{kind}>(std::string_view body) {{\n")
+        c.append(f"  return decode_with<{fn}_{kind}>(body, [](od::value v, {fn}_{kind}& out) {{ return read_{fn}_{kind}(v, out); }});\n}}\n\n")
+    c.append(f"result<std::string> encode_response(const {fn}_response& r) {{\n")
+    c.append(f"  return encode_with([&](json::writer& w) {{ write_{fn}_response(w, r); }});\n}}\n\n")
 c.append("}  // namespace ddb::detail\n")
 
 os.makedirs(os.path.join(top, "include", "ddb", "detail"), exist_ok=True)
@@ -316,4 +321,7 @@ open(os.path.join(top, "src", "model", "codec.cpp"), "w").write("".join(c))
 # The list of response types, for the explicit instantiations in src/model/operations.cpp.
 open(os.path.join(top, "src", "model", "responses.inc"), "w").write(
     HEADER + "".join(f"DDB_RESPONSE({snake(op)}_response)\n" for op in OPERATIONS))
+# The operations, for tools that dispatch by name (the CLI).
+open(os.path.join(top, "src", "model", "operations.inc"), "w").write(
+    HEADER + "".join(f"DDB_OPERATION(\"{op}\", \"{re.sub('_', '-', snake(op))}\", {snake(op)})\n" for op in OPERATIONS))
 print(f"{len(order)} structures, {len(OPERATIONS)} operations")

@@ -25,6 +25,7 @@ struct get_item_request {
   std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
   std::optional<std::string> projection_expression{};  // ProjectionExpression
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
+  static constexpr const char* kind = "request";
 };
 
 // Capacity
@@ -57,6 +58,7 @@ struct get_item_response {
   ::ddb::item item{};  // Item
   std::optional<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
   ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
 };
 
 // ExpectedAttributeValue
@@ -80,6 +82,7 @@ struct put_item_request {
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
   std::optional<std::string> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+  static constexpr const char* kind = "request";
 };
 
 // ItemCollectionMetrics
@@ -94,6 +97,7 @@ struct put_item_response {
   std::optional<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
   std::optional<::ddb::item_collection_metrics> item_collection_metrics{};  // ItemCollectionMetrics
   ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
 };
 
 // AttributeValueUpdate
@@ -117,6 +121,7 @@ struct update_item_request {
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
   std::optional<std::string> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+  static constexpr const char* kind = "request";
 };
 
 // UpdateItemOutput
@@ -125,6 +130,7 @@ struct update_item_response {
   std::optional<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
   std::optional<::ddb::item_collection_metrics> item_collection_metrics{};  // ItemCollectionMetrics
   ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
 };
 
 // DeleteItemInput
@@ -140,6 +146,7 @@ struct delete_item_request {
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
   std::optional<std::string> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+  static constexpr const char* kind = "request";
 };
 
 // DeleteItemOutput
@@ -148,6 +155,7 @@ struct delete_item_response {
   std::optional<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
   std::optional<::ddb::item_collection_metrics> item_collection_metrics{};  // ItemCollectionMetrics
   ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
 };
 
 // Condition
@@ -175,6 +183,7 @@ struct query_request {
   std::optional<std::string> key_condition_expression{};  // KeyConditionExpression
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
+  static constexpr const char* kind = "request";
 };
 
 // QueryOutput
@@ -185,6 +194,7 @@ struct query_response {
   ::ddb::item last_evaluated_key{};  // LastEvaluatedKey
   std::optional<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
   ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
 };
 
 // ConditionCheck
@@ -242,6 +252,7 @@ struct transact_write_items_request {
   std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
   std::optional<std::string> return_item_collection_metrics{};  // ReturnItemCollectionMetrics
   std::optional<std::string> client_request_token{};  // ClientRequestToken
+  static constexpr const char* kind = "request";
 };
 
 // TransactWriteItemsOutput
@@ -249,6 +260,7 @@ struct transact_write_items_response {
   std::vector<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
   std::map<std::string, std::vector<::ddb::item_collection_metrics>> item_collection_metrics{};  // ItemCollectionMetrics
   ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
 };
 
 // AttributeDefinition
@@ -364,6 +376,7 @@ struct create_table_request {
   std::optional<std::string> global_table_source_arn{};  // GlobalTableSourceArn
   std::optional<std::string> global_table_settings_replication_mode{};  // GlobalTableSettingsReplicationMode
   std::vector<::ddb::vector_index> vector_indexes{};  // VectorIndexes
+  static constexpr const char* kind = "request";
 };
 
 // ProvisionedThroughputDescription
@@ -542,34 +555,40 @@ struct table_description {
 struct create_table_response {
   std::optional<::ddb::table_description> table_description{};  // TableDescription
   ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
 };
 
 // DescribeTableInput
 struct describe_table_request {
   std::string table_name{};  // TableName
+  static constexpr const char* kind = "request";
 };
 
 // DescribeTableOutput
 struct describe_table_response {
   std::optional<::ddb::table_description> table{};  // Table
   ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
 };
 
 // DeleteTableInput
 struct delete_table_request {
   std::string table_name{};  // TableName
+  static constexpr const char* kind = "request";
 };
 
 // DeleteTableOutput
 struct delete_table_response {
   std::optional<::ddb::table_description> table_description{};  // TableDescription
   ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
 };
 
 // ListTablesInput
 struct list_tables_request {
   std::optional<std::string> exclusive_start_table_name{};  // ExclusiveStartTableName
   std::optional<std::int64_t> limit{};  // Limit
+  static constexpr const char* kind = "request";
 };
 
 // ListTablesOutput
@@ -577,6 +596,7 @@ struct list_tables_response {
   std::vector<std::string> table_names{};  // TableNames
   std::optional<std::string> last_evaluated_table_name{};  // LastEvaluatedTableName
   ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
 };
 
 }  // namespace ddb

@@ -76,30 +76,25 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     return cfg_.clock ? cfg_.clock() : std::chrono::system_clock::now();
   }
 
-  // Waits until the exchange is done, the caller cancels, or a deadline
-  // passes. Returns the reason it stopped waiting early (empty when done).
-  static asio::awaitable<error_code> wait(pool& p, op_state& op, const exchange_ptr& ex, time_point attempt_deadline,
-                                          time_point pool_deadline, time_point op_deadline) {
-    while (ex->st != exchange::state::done) {
-      const bool waiting = ex->st == exchange::state::waiting;
-      op.timer.expires_at(waiting ? std::min(attempt_deadline, pool_deadline) : attempt_deadline);
-      co_await op.timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      if (op.cancelled) {
-        p.abandon(ex, false);
-        co_return asio::error::operation_aborted;
-      }
-      if (ex->st == exchange::state::done) break;
-      const auto now = steady_clock::now();
-      if (ex->st == exchange::state::waiting && now >= pool_deadline && pool_deadline < attempt_deadline) {
-        p.abandon(ex, false);
-        co_return make_error_code(errc::pool_timeout);
-      }
-      if (now >= attempt_deadline) {
-        p.abandon(ex, true);
-        co_return make_error_code(now >= op_deadline ? errc::operation_timeout : errc::attempt_timeout);
-      }
+  // After the operation's timer wakes it: why it should stop waiting for the
+  // exchange (empty: keep waiting, or the exchange is done).
+  static error_code check_wait(pool& p, op_state& op, const exchange_ptr& ex, time_point attempt_deadline,
+                               time_point pool_deadline, time_point op_deadline) {
+    if (op.cancelled) {
+      p.abandon(ex, false);
+      return asio::error::operation_aborted;
     }
-    co_return error_code{};
+    if (ex->st == exchange::state::done) return {};
+    const auto now = steady_clock::now();
+    if (ex->st == exchange::state::waiting && now >= pool_deadline && pool_deadline < attempt_deadline) {
+      p.abandon(ex, false);
+      return make_error_code(errc::pool_timeout);
+    }
+    if (now >= attempt_deadline) {
+      p.abandon(ex, true);
+      return make_error_code(now >= op_deadline ? errc::operation_timeout : errc::attempt_timeout);
+    }
+    return {};
   }
 
   // Turns what the exchange brought back into an attempt outcome, filling in
@@ -114,7 +109,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     }
     http_response& r = ex.response;
     diag.http_status = r.status;
-    diag.request_id = r.request_id;
+    diag.request_id = std::move(r.request_id);
     o.http_status = r.status;
     o.retry_after = r.retry_after;
     o.maybe_applied = true;
@@ -159,8 +154,16 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       ex->waiter = &op->timer;
       const auto now = steady_clock::now();
       const time_point attempt_deadline = std::min(op_deadline, now + cfg.attempt_timeout);
+      const time_point pool_deadline = now + cfg.pool_wait_timeout;
       self->pool_.submit(ex);
-      error_code stop = co_await wait(self->pool_, *op, ex, attempt_deadline, now + cfg.pool_wait_timeout, op_deadline);
+      // Sleep on the timer until the transport cancels it (done) or a deadline passes.
+      error_code stop;
+      while (!stop && ex->st != exchange::state::done) {
+        op->timer.expires_at(ex->st == exchange::state::waiting ? std::min(attempt_deadline, pool_deadline)
+                                                                : attempt_deadline);
+        co_await op->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        stop = check_wait(self->pool_, *op, ex, attempt_deadline, pool_deadline, op_deadline);
+      }
 
       attempt_outcome outcome;
       if (stop) {

@@ -60,12 +60,12 @@ class connection : public std::enable_shared_from_this<connection> {
     }
     if (batch_.empty()) return;
     writing_ = true;
-    last_active_ = steady_clock::now();
     auto done = [self = shared_from_this()](error_code ec, std::size_t) {
       self->writing_ = false;
       self->writing_owners_.clear();
       if (ec) return self->close(make_error_code(errc::connection_closed), "write failed: " + ec.message());
       self->pump();
+      self->offer_if_idle();
     };
     if (tls_)
       asio::async_write(*tls_, batch_, std::move(done));
@@ -93,6 +93,16 @@ class connection : public std::enable_shared_from_this<connection> {
   }
 
   void detach() noexcept { pool_ = nullptr; }
+
+  // An open connection with nothing in flight goes on the pool's idle stack
+  // (once), so that finding a free connection costs O(1), not a scan.
+  void offer_if_idle() {
+    if (pool_ && open_ && !writing_ && in_flight_.empty() && !on_idle_stack_) {
+      on_idle_stack_ = true;
+      pool_->idle_.push_back(this);
+    }
+  }
+  bool on_idle_stack_ = false;
 
  private:
   std::size_t depth() const noexcept { return pool_ ? std::max<std::size_t>(1, pool_->opt_.pipeline_depth) : 1; }
@@ -152,6 +162,7 @@ class connection : public std::enable_shared_from_this<connection> {
     if (timed_out) co_return failed("connect", asio::error::timed_out);
     open_ = true;
     last_active_ = steady_clock::now();
+    offer_if_idle();
     pool_->on_connected(this);
   }
 
@@ -171,10 +182,11 @@ class connection : public std::enable_shared_from_this<connection> {
                         ec == asio::error::eof ? "the server closed the connection" : "read failed: " + ec.message());
       }
       buffer_.commit(n);
-      last_active_ = steady_clock::now();
       if (!parse_buffered()) co_return;
       pump();
-      if (pool_) pool_->kick();
+      if (in_flight_.empty()) last_active_ = steady_clock::now();
+      offer_if_idle();
+      if (pool_ && !pool_->waiting_.empty()) pool_->kick();
     }
   }
 
@@ -289,27 +301,35 @@ void pool::close() {
   for (auto& e : waiting) e->finish(make_error_code(errc::client_closed), false, "the client was closed");
 }
 
-// Gives waiting exchanges to connections that can take them (least loaded
-// first), drops connections idle past idle_timeout, and opens connections
-// while more exchanges wait than are being connected for.
+// Gives waiting exchanges to connections that can take them: idle ones
+// first (closing any idle past idle_timeout), then, when pipelining, the least
+// loaded; opens connections while more exchanges wait than are being
+// connected for.
 void pool::kick() {
   if (closed_ || kicking_) return;
   kicking_ = true;
-  const auto now = steady_clock::now();
-  for (std::size_t i = 0; i < conns_.size();) {
-    if (conns_[i]->open() && conns_[i]->stale(now)) {
-      auto c = conns_[i];  // close() calls on_closed(), which erases it
+  std::optional<steady_clock::time_point> now;
+  while (!waiting_.empty() && !idle_.empty()) {
+    connection* c = idle_.back();
+    idle_.pop_back();
+    c->on_idle_stack_ = false;
+    if (!c->can_take() || c->load() != 0) continue;  // went busy or closed since it was offered
+    if (!now) now = steady_clock::now();
+    if (c->stale(*now)) {
+      auto keep = shared_of(c);  // close() removes it from conns_
       c->close(make_error_code(errc::connection_closed), "idle too long");
       continue;
     }
-    ++i;
+    c->pump();
   }
-  while (!waiting_.empty()) {
-    connection* best = nullptr;
-    for (auto& c : conns_)
-      if (c->can_take() && (!best || c->load() < best->load())) best = c.get();
-    if (!best) break;
-    best->pump();
+  if (opt_.pipeline_depth > 1) {
+    while (!waiting_.empty()) {
+      connection* best = nullptr;
+      for (auto& c : conns_)
+        if (c->can_take() && (!best || c->load() < best->load())) best = c.get();
+      if (!best) break;
+      best->pump();
+    }
   }
   while (waiting_.size() > connecting_ && conns_.size() < opt_.pool_size) {
     auto c = std::make_shared<connection>(*this);
@@ -319,6 +339,12 @@ void pool::kick() {
     c->start();
   }
   kicking_ = false;
+}
+
+std::shared_ptr<connection> pool::shared_of(connection* c) {
+  for (auto& p : conns_)
+    if (p.get() == c) return p;
+  return {};
 }
 
 void pool::on_connected(connection* c) {
@@ -346,6 +372,7 @@ void pool::on_closed(connection* c) {
 }
 
 void pool::remove(connection* c) {
+  idle_.erase(std::remove(idle_.begin(), idle_.end(), c), idle_.end());
   const auto it = std::find_if(conns_.begin(), conns_.end(), [c](const auto& p) { return p.get() == c; });
   if (it != conns_.end()) {
     (*it)->detach();

@@ -97,6 +97,7 @@ class pool {
   void on_connect_failed(connection* c, const std::string& detail);
   void on_closed(connection* c);
   void remove(connection* c);
+  std::shared_ptr<connection> shared_of(connection* c);
 
   asio::any_io_executor ex_;
   transport_options opt_;
@@ -104,6 +105,7 @@ class pool {
   std::optional<asio::ip::tcp::resolver::results_type> resolved_;
   std::deque<exchange_ptr> waiting_;
   std::vector<std::shared_ptr<connection>> conns_;
+  std::vector<connection*> idle_;  // open, nothing in flight (entries re-checked when taken)
   std::size_t connecting_ = 0;
   std::size_t opened_total_ = 0;
   bool closed_ = false;

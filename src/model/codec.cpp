@@ -5187,8 +5187,17 @@ result<std::string> encode(const get_item_request& r) {
 }
 
 template <>
+result<get_item_request> decode<get_item_request>(std::string_view body) {
+  return decode_with<get_item_request>(body, [](od::value v, get_item_request& out) { return read_get_item_request(v, out); });
+}
+
+template <>
 result<get_item_response> decode<get_item_response>(std::string_view body) {
   return decode_with<get_item_response>(body, [](od::value v, get_item_response& out) { return read_get_item_response(v, out); });
+}
+
+result<std::string> encode_response(const get_item_response& r) {
+  return encode_with([&](json::writer& w) { write_get_item_response(w, r); });
 }
 
 result<std::string> encode(const put_item_request& r) {
@@ -5196,8 +5205,17 @@ result<std::string> encode(const put_item_request& r) {
 }
 
 template <>
+result<put_item_request> decode<put_item_request>(std::string_view body) {
+  return decode_with<put_item_request>(body, [](od::value v, put_item_request& out) { return read_put_item_request(v, out); });
+}
+
+template <>
 result<put_item_response> decode<put_item_response>(std::string_view body) {
   return decode_with<put_item_response>(body, [](od::value v, put_item_response& out) { return read_put_item_response(v, out); });
+}
+
+result<std::string> encode_response(const put_item_response& r) {
+  return encode_with([&](json::writer& w) { write_put_item_response(w, r); });
 }
 
 result<std::string> encode(const update_item_request& r) {
@@ -5205,8 +5223,17 @@ result<std::string> encode(const update_item_request& r) {
 }
 
 template <>
+result<update_item_request> decode<update_item_request>(std::string_view body) {
+  return decode_with<update_item_request>(body, [](od::value v, update_item_request& out) { return read_update_item_request(v, out); });
+}
+
+template <>
 result<update_item_response> decode<update_item_response>(std::string_view body) {
   return decode_with<update_item_response>(body, [](od::value v, update_item_response& out) { return read_update_item_response(v, out); });
+}
+
+result<std::string> encode_response(const update_item_response& r) {
+  return encode_with([&](json::writer& w) { write_update_item_response(w, r); });
 }
 
 result<std::string> encode(const delete_item_request& r) {
@@ -5214,8 +5241,17 @@ result<std::string> encode(const delete_item_request& r) {
 }
 
 template <>
+result<delete_item_request> decode<delete_item_request>(std::string_view body) {
+  return decode_with<delete_item_request>(body, [](od::value v, delete_item_request& out) { return read_delete_item_request(v, out); });
+}
+
+template <>
 result<delete_item_response> decode<delete_item_response>(std::string_view body) {
   return decode_with<delete_item_response>(body, [](od::value v, delete_item_response& out) { return read_delete_item_response(v, out); });
+}
+
+result<std::string> encode_response(const delete_item_response& r) {
+  return encode_with([&](json::writer& w) { write_delete_item_response(w, r); });
 }
 
 result<std::string> encode(const query_request& r) {
@@ -5223,8 +5259,17 @@ result<std::string> encode(const query_request& r) {
 }
 
 template <>
+result<query_request> decode<query_request>(std::string_view body) {
+  return decode_with<query_request>(body, [](od::value v, query_request& out) { return read_query_request(v, out); });
+}
+
+template <>
 result<query_response> decode<query_response>(std::string_view body) {
   return decode_with<query_response>(body, [](od::value v, query_response& out) { return read_query_response(v, out); });
+}
+
+result<std::string> encode_response(const query_response& r) {
+  return encode_with([&](json::writer& w) { write_query_response(w, r); });
 }
 
 result<std::string> encode(const transact_write_items_request& r) {
@@ -5232,8 +5277,17 @@ result<std::string> encode(const transact_write_items_request& r) {
 }
 
 template <>
+result<transact_write_items_request> decode<transact_write_items_request>(std::string_view body) {
+  return decode_with<transact_write_items_request>(body, [](od::value v, transact_write_items_request& out) { return read_transact_write_items_request(v, out); });
+}
+
+template <>
 result<transact_write_items_response> decode<transact_write_items_response>(std::string_view body) {
   return decode_with<transact_write_items_response>(body, [](od::value v, transact_write_items_response& out) { return read_transact_write_items_response(v, out); });
+}
+
+result<std::string> encode_response(const transact_write_items_response& r) {
+  return encode_with([&](json::writer& w) { write_transact_write_items_response(w, r); });
 }
 
 result<std::string> encode(const create_table_request& r) {
@@ -5241,8 +5295,17 @@ result<std::string> encode(const create_table_request& r) {
 }
 
 template <>
+result<create_table_request> decode<create_table_request>(std::string_view body) {
+  return decode_with<create_table_request>(body, [](od::value v, create_table_request& out) { return read_create_table_request(v, out); });
+}
+
+template <>
 result<create_table_response> decode<create_table_response>(std::string_view body) {
   return decode_with<create_table_response>(body, [](od::value v, create_table_response& out) { return read_create_table_response(v, out); });
+}
+
+result<std::string> encode_response(const create_table_response& r) {
+  return encode_with([&](json::writer& w) { write_create_table_response(w, r); });
 }
 
 result<std::string> encode(const describe_table_request& r) {
@@ -5250,8 +5313,17 @@ result<std::string> encode(const describe_table_request& r) {
 }
 
 template <>
+result<describe_table_request> decode<describe_table_request>(std::string_view body) {
+  return decode_with<describe_table_request>(body, [](od::value v, describe_table_request& out) { return read_describe_table_request(v, out); });
+}
+
+template <>
 result<describe_table_response> decode<describe_table_response>(std::string_view body) {
   return decode_with<describe_table_response>(body, [](od::value v, describe_table_response& out) { return read_describe_table_response(v, out); });
+}
+
+result<std::string> encode_response(const describe_table_response& r) {
+  return encode_with([&](json::writer& w) { write_describe_table_response(w, r); });
 }
 
 result<std::string> encode(const delete_table_request& r) {
@@ -5259,8 +5331,17 @@ result<std::string> encode(const delete_table_request& r) {
 }
 
 template <>
+result<delete_table_request> decode<delete_table_request>(std::string_view body) {
+  return decode_with<delete_table_request>(body, [](od::value v, delete_table_request& out) { return read_delete_table_request(v, out); });
+}
+
+template <>
 result<delete_table_response> decode<delete_table_response>(std::string_view body) {
   return decode_with<delete_table_response>(body, [](od::value v, delete_table_response& out) { return read_delete_table_response(v, out); });
+}
+
+result<std::string> encode_response(const delete_table_response& r) {
+  return encode_with([&](json::writer& w) { write_delete_table_response(w, r); });
 }
 
 result<std::string> encode(const list_tables_request& r) {
@@ -5268,8 +5349,17 @@ result<std::string> encode(const list_tables_request& r) {
 }
 
 template <>
+result<list_tables_request> decode<list_tables_request>(std::string_view body) {
+  return decode_with<list_tables_request>(body, [](od::value v, list_tables_request& out) { return read_list_tables_request(v, out); });
+}
+
+template <>
 result<list_tables_response> decode<list_tables_response>(std::string_view body) {
   return decode_with<list_tables_response>(body, [](od::value v, list_tables_response& out) { return read_list_tables_response(v, out); });
+}
+
+result<std::string> encode_response(const list_tables_response& r) {
+  return encode_with([&](json::writer& w) { write_list_tables_response(w, r); });
 }
 
 }  // namespace ddb::detail

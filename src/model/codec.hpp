@@ -56,11 +56,17 @@ result<std::string> encode_with(F&& write) {
   return out;
 }
 
-template <class Response>
-result<Response> decode(std::string_view body);
+// Requests and responses from JSON (responses from DynamoDB, requests for
+// tools such as the CLI), and responses back to JSON.
+template <class Message>
+result<Message> decode(std::string_view body);
+#define DDB_OPERATION(name, cli, fn) result<std::string> encode_response(const fn##_response& r);
+#include "model/operations.inc"
+#undef DDB_OPERATION
 
 template <class Response, class Read>
 result<Response> decode_with(std::string_view body, Read&& read) {
+  constexpr bool is_request = std::string_view(Response::kind) == "request";
   auto& r = thread_reader();
   Response out;
   simdjson::ondemand::document doc;
@@ -75,8 +81,8 @@ result<Response> decode_with(std::string_view body, Read&& read) {
       e = read(v, out);
   }
   if (e) {
-    failure f = e.to_failure("response");
-    f.message = "DynamoDB's response could not be read: " + f.message;
+    failure f = e.to_failure(is_request ? "request" : "response");
+    f.message = (is_request ? "the request could not be read: " : "DynamoDB's response could not be read: ") + f.message;
     return f;
   }
   return out;

@@ -1,0 +1,322 @@
+// ddb: the command-line tool.
+//
+//   ddb get-item --cli-input-json '{"TableName":"t","Key":{"pk":{"S":"a"}}}' [--endpoint-url URL] [--region R]
+//   ddb put-item --cli-input-json file://request.json
+//   ddb bench get-item --table T --key JSON --requests N --concurrency C [--pipeline D]
+//
+// Subcommands are named like the AWS CLI's and take the same request JSON.
+// Output: the response as DynamoDB JSON on stdout. Errors: a non-zero exit
+// code and "ErrorType: message (request id)" on stderr.
+#include <sys/resource.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "ddb/client.hpp"
+#include "model/codec.hpp"
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+constexpr int exit_usage = 2;
+constexpr int exit_service = 254;  // as the AWS CLI: the service answered with an error
+constexpr int exit_client = 255;   // anything else
+
+constexpr const char* usage_text = R"(usage: ddb <command> [options]
+
+commands (request JSON as the AWS CLI takes it):
+  get-item | put-item | update-item | delete-item | query | transact-write-items
+  create-table | describe-table | delete-table | list-tables
+      --cli-input-json JSON | file://PATH   the request (list-tables may omit it)
+  bench get-item --table T --key JSON
+  bench query --table T --key-condition EXPR --values JSON
+  bench transact-write-items --cli-input-json JSON|file://PATH   (a fresh ClientRequestToken each time)
+      --requests N (1000) --concurrency C (64) [--pipeline D] [--pool N]
+
+options for every command:
+  --endpoint-url URL   default: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, then the region's endpoint
+  --region REGION      default: AWS_REGION, AWS_DEFAULT_REGION
+credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
+)";
+
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;
+
+  std::string get(const std::string& name, const std::string& fallback = {}) const {
+    auto it = options.find(name);
+    return it == options.end() ? fallback : it->second;
+  }
+  std::string require(const std::string& name) const {
+    auto it = options.find(name);
+    if (it == options.end()) throw usage_error("missing --" + name);
+    return it->second;
+  }
+  long number(const std::string& name, long fallback) const {
+    auto it = options.find(name);
+    if (it == options.end()) return fallback;
+    try {
+      std::size_t used = 0;
+      const long v = std::stol(it->second, &used);
+      if (used != it->second.size() || v < 1) throw std::invalid_argument("");
+      return v;
+    } catch (const std::exception&) {
+      throw usage_error("--" + name + " must be a positive whole number, got '" + it->second + "'");
+    }
+  }
+};
+
+args parse_args(int argc, char** argv) {
+  args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s.rfind("--", 0) == 0) {
+      if (s == "--help") {
+        a.options["help"] = "1";
+        continue;
+      }
+      if (i + 1 >= argc) throw usage_error(s + " needs a value");
+      a.options[s.substr(2)] = argv[++i];
+    } else {
+      a.positional.push_back(std::move(s));
+    }
+  }
+  return a;
+}
+
+// --cli-input-json: inline JSON or file://PATH.
+std::string input_json(const args& a, bool required) {
+  std::string v = a.get("cli-input-json");
+  if (v.empty()) {
+    if (required) throw usage_error("missing --cli-input-json (the request as JSON, or file://PATH)");
+    return "{}";
+  }
+  if (v.rfind("file://", 0) == 0) {
+    const std::string path = v.substr(7);
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw usage_error("cannot read " + path + " (from --cli-input-json file://...)");
+    std::ostringstream s;
+    s << f.rdbuf();
+    return s.str();
+  }
+  return v;
+}
+
+ddb::client_config config_from(const args& a) {
+  ddb::client_config cfg;
+  cfg.endpoint = a.get("endpoint-url");
+  cfg.region = a.get("region");
+  return cfg;
+}
+
+template <class Response>
+void print_error(const error_code& ec, const Response& r) {
+  const auto& d = r.diag;
+  std::string type = d.service_type.empty() ? ec.message() : d.service_type;
+  std::cerr << type << ": " << (d.message.empty() ? ec.message() : d.message);
+  if (!d.request_id.empty()) std::cerr << " (" << d.request_id << ")";
+  std::cerr << "\n";
+}
+
+template <class Request, class Call>
+int run_operation(const args& a, bool input_required, Call call) {
+  auto request = ddb::detail::decode<Request>(input_json(a, input_required));
+  if (!request) throw usage_error("invalid --cli-input-json: " + request.error().message);
+  asio::io_context io;
+  ddb::client c(io.get_executor(), config_from(a));
+  int rc = 0;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    auto [ec, response] = co_await call(c, *request);
+    if (ec) {
+      print_error(ec, response);
+      rc = std::error_code(ec).category() == ddb::service_category() ? exit_service : exit_client;
+    } else {
+      auto json = ddb::detail::encode_response(response);
+      std::cout << (json ? *json : "{}") << "\n";
+    }
+    c.close();
+  }, asio::detached);
+  io.run();
+  return rc;
+}
+
+// ---- bench -----------------------------------------------------------------
+
+struct cpu_clock {
+  static double seconds() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  }
+  static long peak_rss_kb() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss;
+  }
+};
+
+// Latencies in logarithmic buckets 2% apart: constant memory, whatever the
+// number of requests (a vector of samples would dominate the RSS measured).
+class latency_histogram {
+ public:
+  void add(double us) {
+    const double v = std::max(us, 1.0);
+    const auto b = static_cast<std::size_t>(std::log(v) / std::log(ratio));
+    ++counts_[std::min(b, counts_.size() - 1)];
+    ++total_;
+  }
+  double percentile(double p) const {
+    const auto want = static_cast<std::uint64_t>(p * static_cast<double>(total_));
+    std::uint64_t seen = 0;
+    for (std::size_t b = 0; b < counts_.size(); ++b) {
+      seen += counts_[b];
+      if (seen > want) return std::pow(ratio, static_cast<double>(b + 1));  // bucket's upper bound
+    }
+    return 0;
+  }
+
+ private:
+  static constexpr double ratio = 1.02;
+  std::array<std::uint64_t, 1200> counts_{};  // up to 1.02^1200 us: far beyond any timeout
+  std::uint64_t total_ = 0;
+};
+
+// Runs `requests` operations with `concurrency` in flight; start(done) sends
+// one and calls done(ok) when it completes.
+template <class Start>
+int run_bench(const args& a, ddb::client_config cfg, Start start) {
+  const long requests = a.number("requests", 1000);
+  const long concurrency = std::min(a.number("concurrency", 64), requests);
+  const long pipeline = a.number("pipeline", 1);
+  cfg.pipeline_depth = static_cast<std::size_t>(pipeline);
+  cfg.pool_size = static_cast<std::size_t>(a.number("pool", (concurrency + pipeline - 1) / pipeline));
+  cfg.pool_wait_timeout = std::chrono::milliseconds(60000);
+
+  asio::io_context io(1);
+  ddb::client c(io.get_executor(), cfg);
+  latency_histogram latency;
+  long sent = 0, done = 0, errors = 0;
+  std::string first_error;
+  const double cpu0 = cpu_clock::seconds();
+  const auto t0 = std::chrono::steady_clock::now();
+
+  std::function<void()> issue = [&] {
+    if (sent >= requests) return;
+    ++sent;
+    const auto began = std::chrono::steady_clock::now();
+    start(c, [&, began](bool ok, const std::string& why) {
+      latency.add(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - began).count());
+      if (!ok) {
+        ++errors;
+        if (first_error.empty()) first_error = why;
+      }
+      if (++done == requests) c.close();
+      issue();
+    });
+  };
+  for (long i = 0; i < concurrency; ++i) issue();
+  io.run();
+
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cpu = cpu_clock::seconds() - cpu0;
+  auto pct = [&](double p) { return latency.percentile(p); };
+  std::printf("requests: %ld  concurrency: %ld  pipeline: %ld  connections: %zu  errors: %ld\n", requests, concurrency,
+              pipeline, c.connections_opened(), errors);
+  if (!first_error.empty()) std::printf("first error: %s\n", first_error.c_str());
+  std::printf("requests/s: %.0f\n", static_cast<double>(done) / wall);
+  std::printf("latency p50: %.1f us  p99: %.1f us\n", pct(0.50), pct(0.99));
+  std::printf("peak RSS: %ld KB\n", cpu_clock::peak_rss_kb());
+  std::printf("cpu per request: %.2f us (user+sys)\n", cpu / static_cast<double>(requests) * 1e6);
+  return errors ? exit_client : 0;
+}
+
+template <class Request, class Response, class Call>
+auto bench_starter(Request request, Call call) {
+  return [request = std::move(request), call](ddb::client& c, auto done) {
+    call(c, request, [done](error_code ec, Response r) { done(!ec, ec ? r.diag.summary(ec) : std::string()); });
+  };
+}
+
+int bench(const args& a) {
+  if (a.positional.size() < 2) throw usage_error("bench needs an operation: get-item, query or transact-write-items");
+  const std::string& what = a.positional[1];
+  ddb::client_config cfg = config_from(a);
+  if (what == "get-item") {
+    auto key = ddb::json::parse_item(a.require("key"));
+    if (!key) throw usage_error("invalid --key: " + key.error().message);
+    ddb::get_item_request r{.table_name = a.require("table"), .key = std::move(*key)};
+    return run_bench(a, cfg, bench_starter<ddb::get_item_request, ddb::get_item_response>(
+                                 std::move(r), [](ddb::client& c, const auto& req, auto h) { c.get_item(req, std::move(h)); }));
+  }
+  if (what == "query") {
+    auto values = ddb::json::parse_item(a.require("values"));
+    if (!values) throw usage_error("invalid --values: " + values.error().message);
+    ddb::query_request r;
+    r.table_name = a.require("table");
+    r.key_condition_expression = a.require("key-condition");
+    r.expression_attribute_values = std::move(*values);
+    return run_bench(a, cfg, bench_starter<ddb::query_request, ddb::query_response>(
+                                 std::move(r), [](ddb::client& c, const auto& req, auto h) { c.query(req, std::move(h)); }));
+  }
+  if (what == "transact-write-items") {
+    auto r = ddb::detail::decode<ddb::transact_write_items_request>(input_json(a, true));
+    if (!r) throw usage_error("invalid --cli-input-json: " + r.error().message);
+    r->client_request_token.reset();  // a fresh token per request
+    return run_bench(a, cfg, bench_starter<ddb::transact_write_items_request, ddb::transact_write_items_response>(
+                                 std::move(*r),
+                                 [](ddb::client& c, const auto& req, auto h) { c.transact_write_items(req, std::move(h)); }));
+  }
+  throw usage_error("bench supports get-item, query and transact-write-items, not '" + what + "'");
+}
+
+int dispatch(const args& a) {
+  if (a.positional.empty() || a.options.count("help") || a.positional[0] == "help") {
+    std::cout << usage_text;
+    return a.positional.empty() && !a.options.count("help") ? exit_usage : 0;
+  }
+  const std::string& cmd = a.positional[0];
+  if (cmd == "bench") return bench(a);
+#define DDB_OPERATION(name, cli, fn)                                                                   \
+  if (cmd == cli)                                                                                      \
+    return run_operation<ddb::fn##_request>(a, std::string_view(cli) != "list-tables",                 \
+                                            [](ddb::client& c, const ddb::fn##_request& r) {          \
+                                              return c.fn(r, asio::as_tuple(asio::use_awaitable));   \
+                                            });
+#include "model/operations.inc"
+#undef DDB_OPERATION
+  throw usage_error("unknown command '" + cmd + "'");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return dispatch(parse_args(argc, argv));
+  } catch (const usage_error& e) {
+    std::cerr << "ddb: " << e.what() << "\n\n" << usage_text;
+    return exit_usage;
+  } catch (const ddb::error& e) {
+    std::cerr << "ddb: " << e.what() << "\n";
+    return exit_client;
+  } catch (const std::exception& e) {
+    std::cerr << "ddb: " << e.what() << "\n";
+    return exit_client;
+  }
+}
