@@ -1,118 +1,68 @@
-// Quick start: the sans-io core of ddb driving a Beast connection with
-// co_await. It signs DynamoDB requests with ddb::sigv4, writes items with the
-// JSON codec and reads them back, against the endpoint in
-// AWS_ENDPOINT_URL_DYNAMODB (scripts/demo starts DynamoDB Local for it).
-//
-// (The full asynchronous client, with a connection pool, pipelining and
-// retries, is built on exactly these pieces.)
+// Quick start: ddb::client from a coroutine. Region, endpoint and keys come
+// from the environment (scripts/demo points AWS_ENDPOINT_URL_DYNAMODB at a
+// DynamoDB Local it starts).
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 
-#include <chrono>
-#include <cstdlib>
 #include <iostream>
 
-#include "ddb/core/json.hpp"
-#include "ddb/core/sigv4.hpp"
+#include "ddb/client.hpp"
 
 namespace asio = boost::asio;
-namespace http = boost::beast::http;
-using asio::use_awaitable;
-
-namespace {
-
-std::string env(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? v : fallback;
-}
-
-struct endpoint {
-  std::string host, port;
-};
-
-// Accepts http://HOST:PORT only: the demo runs against DynamoDB Local.
-endpoint parse_endpoint(std::string url) {
-  const std::string scheme = "http://";
-  if (url.rfind(scheme, 0) != 0) throw std::invalid_argument("the demo needs an http:// endpoint, got " + url);
-  url.erase(0, scheme.size());
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  const auto colon = url.rfind(':');
-  if (colon == std::string::npos) return {url, "80"};
-  return {url.substr(0, colon), url.substr(colon + 1)};
-}
-
-// One request/response on a keep-alive connection.
-struct session {
-  asio::ip::tcp::socket socket;
-  endpoint ep;
-  ddb::sigv4::signer signer;
-  boost::beast::flat_buffer buffer;
-  std::string request;
-
-  asio::awaitable<std::string> call(std::string_view operation, std::string_view body) {
-    request.clear();
-    signer.write_dynamodb_request(request, ep.host + ":" + ep.port, operation, body, std::chrono::system_clock::now());
-    co_await asio::async_write(socket, asio::buffer(request), use_awaitable);
-    http::response<http::string_body> res;
-    co_await http::async_read(socket, buffer, res, use_awaitable);
-    if (res.result() != http::status::ok) {
-      auto err = ddb::json::parse_error(res.body());
-      throw std::runtime_error(std::string(operation) + " failed: " +
-                               (err ? err->type + ": " + err->message : res.body()));
-    }
-    co_return std::move(res.body());
-  }
-};
 
 asio::awaitable<void> demo() {
-  auto ex = co_await asio::this_coro::executor;
-  const endpoint ep = parse_endpoint(env("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"));
-  ddb::credentials creds{env("AWS_ACCESS_KEY_ID", ""), ddb::secret_string(env("AWS_SECRET_ACCESS_KEY", "")), {}};
-  session s{asio::ip::tcp::socket(ex), ep, ddb::sigv4::signer(std::move(creds), env("AWS_REGION", "us-east-1"), "dynamodb"),
-            {}, {}};
-  asio::ip::tcp::resolver resolver(ex);
-  co_await asio::async_connect(s.socket, co_await resolver.async_resolve(ep.host, ep.port, use_awaitable), use_awaitable);
-
+  // (co_await on a line of its own: GCC 12 mishandles temporaries, such as
+  // the default client_config, in the full-expression of a co_await.)
+  auto executor = co_await asio::this_coro::executor;
+  ddb::client db(executor);
+  std::cout << "endpoint " << db.endpoint().url() << ", region " << db.region() << "\n";
   const std::string table = "ddb_quickstart";
-  co_await s.call("CreateTable", R"({"TableName":")" + table + R"(",
-    "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
-    "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"})");
+
+  ddb::create_table_request create;
+  create.table_name = table;
+  create.attribute_definitions = {{"pk", "S"}};
+  create.key_schema = {{"pk", "HASH"}};
+  create.billing_mode = "PAY_PER_REQUEST";
+  co_await db.create_table(create);
   std::cout << "created table " << table << "\n";
 
-  ddb::item user{{"pk", "user#1"}, {"name", "Ada Lovelace"}, {"born", 1815}, {"languages", ddb::string_set{"en", "fr"}}};
-  user["notes"] = ddb::list{"first programmer", ddb::item{{"machine", "Analytical Engine"}}};
-  std::string put;
-  ddb::json::writer w(put);
-  w.begin_object();
-  w.key("TableName");
-  w.string(table);
-  w.key("Item");
-  ddb::json::write_item(w, user).value();
-  w.end_object();
-  co_await s.call("PutItem", put);
-  std::cout << "put    " << ddb::json::to_json(user) << "\n";
+  // (Requests are built before co_await: GCC 12 cannot keep the array of an
+  // initializer_list written inside a co_await expression.)
+  const ddb::put_item_request put{
+      .table_name = table,
+      .item = ddb::item{{"pk", "user#1"}, {"name", "Ada Lovelace"}, {"born", 1815},
+                        {"languages", ddb::string_set{"en", "fr"}},
+                        {"notes", ddb::list{"first programmer", ddb::item{{"machine", "Analytical Engine"}}}}}};
+  co_await db.put_item(put);
+  std::cout << "put    " << ddb::json::to_json(put.item) << "\n";
 
-  const std::string got =
-      co_await s.call("GetItem", R"({"TableName":")" + table + R"(","Key":{"pk":{"S":"user#1"}},"ConsistentRead":true})");
-  // {"Item":{...}}: the codec reads the item inside.
-  const std::string_view inner = std::string_view(got).substr(8, got.size() - 9);
-  const ddb::item back = ddb::json::parse_item(inner).value();
-  std::cout << "got    " << ddb::json::to_json(back) << "\n";
-  std::cout << "born   " << back.at("born").as_number().to<int>().value() << "\n";
-  std::cout << (back == user ? "round trip: identical\n" : "round trip: DIFFERENT\n");
+  const ddb::get_item_request get{.table_name = table, .key = ddb::item{{"pk", "user#1"}}, .consistent_read = true};
+  ddb::get_item_response got = co_await db.get_item(get);
+  std::cout << "got    " << ddb::json::to_json(got.item) << "  (request " << got.diag.request_id << ")\n";
+  std::cout << "born   " << got.item.at("born").as_number().to<int>().value() << "\n";
 
-  co_await s.call("DeleteTable", R"({"TableName":")" + table + R"("})");
+  ddb::update_item_request visit;
+  visit.table_name = table;
+  visit.key = ddb::item{{"pk", "user#1"}};
+  visit.update_expression = "ADD visits :one";
+  visit.expression_attribute_values = ddb::item{{":one", 1}};
+  visit.return_values = "UPDATED_NEW";
+  ddb::update_item_response updated = co_await db.update_item(visit);
+  std::cout << "update " << ddb::json::to_json(updated.attributes) << "\n";
+
+  // Errors carry DynamoDB's type, message and request id.
+  ddb::put_item_request again = put;
+  again.condition_expression = "attribute_not_exists(pk)";
+  try {
+    co_await db.put_item(again);
+  } catch (const ddb::error& e) {
+    std::cout << "as expected: " << e.what() << "\n";
+  }
+
+  const ddb::delete_table_request drop{.table_name = table};
+  co_await db.delete_table(drop);
   std::cout << "deleted table " << table << "\n";
 }
-
-}  // namespace
 
 int main() {
   asio::io_context io;

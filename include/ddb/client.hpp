@@ -1,7 +1,8 @@
 #pragma once
 // ddb::client: DynamoDB from Asio coroutines.
 //
-//   ddb::client c(co_await asio::this_coro::executor, {.region = "eu-west-1"});
+//   auto ex = co_await asio::this_coro::executor;   // on its own line: see the GCC 12 note in the README
+//   ddb::client c(ex, {.region = "eu-west-1"});
 //   ddb::get_item_response r = co_await c.get_item({.table_name = "users", .key = {{"pk", "user#1"}}});
 //   auto [ec, r2] = co_await c.get_item(req, asio::as_tuple(asio::use_awaitable));
 //   ddb::raw_response raw = co_await c.call("DescribeLimits", "{}");   // any operation, raw JSON

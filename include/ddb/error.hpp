@@ -140,6 +140,8 @@ class error : public std::system_error {
       : std::system_error(f.code, f.message), failure_(std::move(f)), diag_(std::move(d)) {}
   const failure& details() const noexcept { return failure_; }
   const diagnostics* diag() const noexcept { return diag_.get(); }
+  // The message alone (std::system_error would append the code's message again).
+  const char* what() const noexcept override { return failure_.message.c_str(); }
 
  private:
   failure failure_;
