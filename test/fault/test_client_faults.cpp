@@ -491,3 +491,18 @@ TEST_CASE("TLS: the peer is verified, host name included", "[fault]") {
     });
   }
 }
+
+TEST_CASE("a 200 response that is not the expected JSON is a clear error, not a wrong value", "[fault]") {
+  fault_server server([](const request_info& r) {
+    return r.index == 0 ? action::ok(R"({"Item":{"pk":{"S":5}}})") : action::ok(R"({"Item":{"pk")");
+  });
+  with_client(config_for(server), [&](client& c) -> asio::awaitable<void> {
+    const get_item_request req{.table_name = "t", .key = item{{"pk", "a"}}};
+    auto [ec, r] = co_await c.get_item(req, asio::as_tuple(asio::use_awaitable));
+    CHECK(ec == errc::unexpected_json);
+    CHECK_THAT(r.diag.message, Catch::Contains("DynamoDB's response could not be read: response.Item.pk.S"));
+    auto [ec2, r2] = co_await c.get_item(req, asio::as_tuple(asio::use_awaitable));
+    CHECK(ec2 == errc::invalid_json);
+    CHECK(r2.diag.http_status == 200);
+  });
+}
