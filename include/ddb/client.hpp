@@ -23,8 +23,13 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -44,8 +49,33 @@ struct raw_response {
   diagnostics diag;
 };
 
+// A completion token that cancels the operation when it has not completed
+// within `timeout` (what asio::cancel_after does from Boost 1.86 on; Boost
+// 1.81 has none): co_await c.get_item(req, ddb::cancel_after(200ms)).
+template <class Token = boost::asio::use_awaitable_t<>>
+struct cancel_after_t {
+  std::chrono::steady_clock::duration timeout;
+  Token token;
+};
+template <class Token = boost::asio::use_awaitable_t<>>
+cancel_after_t<std::decay_t<Token>> cancel_after(std::chrono::steady_clock::duration timeout, Token&& token = {}) {
+  return {timeout, std::forward<Token>(token)};
+}
+
 namespace detail {
 class client_impl;
+
+template <class T>
+struct is_cancel_after : std::false_type {};
+template <class T>
+struct is_cancel_after<cancel_after_t<T>> : std::true_type {};
+
+// The timer and signal behind one cancel_after.
+struct cancel_after_state {
+  explicit cancel_after_state(const boost::asio::any_io_executor& ex) : timer(ex) {}
+  boost::asio::steady_timer timer;
+  boost::asio::cancellation_signal signal;
+};
 template <class Response>
 using handler_t = boost::asio::any_completion_handler<void(boost::system::error_code, Response)>;
 
@@ -70,9 +100,29 @@ boost::asio::awaitable<Response> throw_on_error(
 // Starts `init(handler)` for any token; the plain use_awaitable token gets an
 // awaitable that throws ddb::error instead of boost::system::system_error.
 template <class Response, class Token, class Init>
-auto async_op(Token&& token, Init&& init) {
+auto async_op(const boost::asio::any_io_executor& ex, Token&& token, Init&& init) {
   using signature = void(boost::system::error_code, Response);
-  if constexpr (std::is_same_v<std::decay_t<Token>, boost::asio::use_awaitable_t<>>) {
+  if constexpr (is_cancel_after<std::decay_t<Token>>::value) {
+    // Arm a timer whose expiry emits cancellation into the operation's slot;
+    // completion stops the timer.
+    return async_op<Response>(
+        ex, std::move(token.token),
+        [ex, timeout = token.timeout, init = std::forward<Init>(init)](auto handler) mutable {
+          auto state = std::make_shared<cancel_after_state>(ex);
+          state->timer.expires_after(timeout);
+          state->timer.async_wait([w = std::weak_ptr<cancel_after_state>(state)](boost::system::error_code ec) {
+            if (auto s = w.lock(); s && !ec) s->signal.emit(boost::asio::cancellation_type::terminal);
+          });
+          auto handler_ex = boost::asio::get_associated_executor(handler, ex);
+          auto slot = state->signal.slot();
+          init(boost::asio::bind_cancellation_slot(
+              slot, boost::asio::bind_executor(handler_ex, [state = std::move(state), h = std::move(handler)](
+                                                               boost::system::error_code ec, Response r) mutable {
+                state->timer.cancel();
+                std::move(h)(ec, std::move(r));
+              })));
+        });
+  } else if constexpr (std::is_same_v<std::decay_t<Token>, boost::asio::use_awaitable_t<>>) {
     auto tuple_token = boost::asio::as_tuple(boost::asio::use_awaitable);
     return throw_on_error<Response>(
         boost::asio::async_initiate<decltype(tuple_token), signature>(std::forward<Init>(init), tuple_token));
@@ -110,7 +160,7 @@ class client : public detail::operations<client, boost::asio::use_awaitable_t<>>
   auto call(std::string operation, std::string body, request_safety safety = request_safety::idempotent,
             Token&& token = {}) {
     return detail::async_op<raw_response>(
-        std::forward<Token>(token),
+        impl_executor(), std::forward<Token>(token),
         [impl = impl_, op = std::move(operation), b = std::move(body), safety](auto handler) mutable {
           detail::start_raw(impl, std::move(op), std::move(b), safety, std::move(handler));
         });
@@ -126,10 +176,12 @@ class client : public detail::operations<client, boost::asio::use_awaitable_t<>>
   template <class Response, class Token>
   auto typed_call(const char* operation, result<std::string> body, request_safety safety, Token&& token) {
     return detail::async_op<Response>(
-        std::forward<Token>(token), [impl = impl_, operation, b = std::move(body), safety](auto handler) mutable {
+        impl_executor(), std::forward<Token>(token), [impl = impl_, operation, b = std::move(body), safety](auto handler) mutable {
           detail::start_typed<Response>(impl, operation, std::move(b), safety, std::move(handler));
         });
   }
+
+  const boost::asio::any_io_executor& impl_executor() const noexcept;
 
   std::shared_ptr<detail::client_impl> impl_;
 };

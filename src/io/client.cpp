@@ -277,6 +277,7 @@ client& client::operator=(client&& o) noexcept {
 }
 
 client::executor_type client::get_executor() const noexcept { return impl_->ex_; }
+const boost::asio::any_io_executor& client::impl_executor() const noexcept { return impl_->ex_; }
 const ddb::endpoint& client::endpoint() const noexcept { return impl_->resolved_.ep; }
 const std::string& client::region() const noexcept { return impl_->resolved_.region; }
 std::size_t client::open_connections() const noexcept { return impl_->pool_.open_connections(); }

@@ -506,3 +506,27 @@ TEST_CASE("a 200 response that is not the expected JSON is a clear error, not a 
     CHECK(r2.diag.http_status == 200);
   });
 }
+
+TEST_CASE("ddb::cancel_after bounds one operation and leaves the client usable", "[fault]") {
+  fault_server server([](const request_info& r) {
+    return r.index < 2 ? action::ok(R"({"slow":1})").after(400ms) : action::ok(R"({"Item":{"pk":{"S":"a"}}})");
+  });
+  auto cfg = config_for(server);
+  with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto [ec, r] = co_await c.call("GetItem", "{}", ddb::cancel_after(100ms, asio::as_tuple(asio::use_awaitable)));
+    CHECK(ec == asio::error::operation_aborted);
+    CHECK(std::chrono::steady_clock::now() - t0 < 350ms);
+    try {
+      const get_item_request req{.table_name = "t", .key = item{{"pk", "a"}}};
+      co_await c.get_item(req, ddb::cancel_after(100ms));
+      FAIL("expected cancellation");
+    } catch (const ddb::error& e) {
+      CHECK(e.code() == std::errc::operation_canceled);  // ddb::error holds a std::error_code
+    }
+    // Completing in time stops the timer; the result is the response.
+    const get_item_request req{.table_name = "t", .key = item{{"pk", "a"}}};
+    get_item_response ok = co_await c.get_item(req, ddb::cancel_after(5s));
+    CHECK(ok.item.at("pk").as_string() == "a");
+  });
+}
