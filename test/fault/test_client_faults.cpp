@@ -530,3 +530,25 @@ TEST_CASE("ddb::cancel_after bounds one operation and leaves the client usable",
     CHECK(ok.item.at("pk").as_string() == "a");
   });
 }
+
+TEST_CASE("connections idle past idle_timeout are replaced, not reused", "[fault]") {
+  fault_server server([](const request_info&) { return action::ok(); });
+  auto cfg = config_for(server);
+  cfg.idle_timeout = 100ms;
+  with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    auto [ec1, r1] = co_await get(c);
+    auto [ec2, r2] = co_await get(c);  // right away: the same connection
+    CHECK_FALSE(ec1);
+    CHECK_FALSE(ec2);
+    CHECK(c.connections_opened() == 1);
+    asio::steady_timer t(ex, 250ms);
+    co_await t.async_wait(asio::use_awaitable);
+    auto [ec3, r3] = co_await get(c);  // after the idle timeout: a new one
+    CHECK_FALSE(ec3);
+    CHECK(r3.diag.attempts == 1);
+    CHECK(c.connections_opened() == 2);
+    CHECK(c.open_connections() == 1);
+  });
+  CHECK(server.connections() == 2);
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The ddb tool against DynamoDB Local (started by the CTest fixture): every
+# subcommand of the first part, their output, and their errors.
+#   test/cli/test_cli.sh PATH_TO_DDB
+set -uo pipefail
+ddb="$1"
+table="ddb_cli_$RANDOM$RANDOM"
+failures=0
+passed=0
+check() {  # name, expected substring, actual
+  if [[ "$3" == *"$2"* ]]; then passed=$((passed + 1)); else
+    failures=$((failures + 1)); echo "FAILED: $1: expected to find [$2] in [$3]"; fi
+}
+check_rc() {  # name, expected rc, actual rc
+  if [[ "$2" == "$3" ]]; then passed=$((passed + 1)); else
+    failures=$((failures + 1)); echo "FAILED: $1: exit code $3, expected $2"; fi
+}
+
+out=$("$ddb" create-table --cli-input-json "{\"TableName\":\"$table\",\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":\"S\"}],\"KeySchema\":[{\"AttributeName\":\"pk\",\"KeyType\":\"HASH\"}],\"BillingMode\":\"PAY_PER_REQUEST\"}")
+check_rc create-table 0 $?
+check create-table "\"TableName\":\"$table\"" "$out"
+out=$("$ddb" describe-table --cli-input-json "{\"TableName\":\"$table\"}")
+check describe-table '"TableStatus":"ACTIVE"' "$out"
+out=$("$ddb" list-tables)
+check list-tables "\"$table\"" "$out"
+out=$("$ddb" put-item --cli-input-json "{\"TableName\":\"$table\",\"Item\":{\"pk\":{\"S\":\"a\"},\"n\":{\"N\":\"1\"},\"tags\":{\"SS\":[\"x\",\"y\"]}}}")
+check_rc put-item 0 $?
+req=$(mktemp)
+echo "{\"TableName\":\"$table\",\"Key\":{\"pk\":{\"S\":\"a\"}},\"ConsistentRead\":true}" >"$req"
+out=$("$ddb" get-item --cli-input-json "file://$req")
+check get-item-file '"n":{"N":"1"}' "$out"
+out=$("$ddb" update-item --cli-input-json "{\"TableName\":\"$table\",\"Key\":{\"pk\":{\"S\":\"a\"}},\"UpdateExpression\":\"ADD n :d\",\"ExpressionAttributeValues\":{\":d\":{\"N\":\"41\"}},\"ReturnValues\":\"UPDATED_NEW\"}")
+check update-item '{"Attributes":{"n":{"N":"42"}}}' "$out"
+out=$("$ddb" query --cli-input-json "{\"TableName\":\"$table\",\"KeyConditionExpression\":\"pk = :p\",\"ExpressionAttributeValues\":{\":p\":{\"S\":\"a\"}}}")
+check query '"Count":1' "$out"
+out=$("$ddb" transact-write-items --cli-input-json "{\"TransactItems\":[{\"Put\":{\"TableName\":\"$table\",\"Item\":{\"pk\":{\"S\":\"b\"}}}},{\"ConditionCheck\":{\"TableName\":\"$table\",\"Key\":{\"pk\":{\"S\":\"a\"}},\"ConditionExpression\":\"n = :x\",\"ExpressionAttributeValues\":{\":x\":{\"N\":\"0\"}}}}]}" 2>&1)
+check_rc transact-cancelled 254 $?
+check transact-cancelled "TransactionCanceledException: " "$out"
+out=$("$ddb" delete-item --cli-input-json "{\"TableName\":\"$table\",\"Key\":{\"pk\":{\"S\":\"a\"}},\"ReturnValues\":\"ALL_OLD\"}")
+check delete-item '"pk":{"S":"a"}' "$out"
+out=$("$ddb" bench get-item --table "$table" --key '{"pk":{"S":"b"}}' --requests 200 --concurrency 8 --pipeline 4)
+check_rc bench 0 $?
+check bench "cpu per request:" "$(echo "$out" | tail -n 1)"
+
+# Errors: service (254, "Type: message (request id)"), bad input (2), unreachable endpoint (255).
+out=$("$ddb" get-item --cli-input-json '{"TableName":"ddb_cli_missing","Key":{"pk":{"S":"a"}}}' 2>&1)
+check_rc service-error 254 $?
+check service-error "ResourceNotFoundException: " "$out"
+out=$("$ddb" get-item --cli-input-json '{"TableName":5}' 2>&1)
+check_rc bad-json 2 $?
+check bad-json "request.TableName: expected a JSON string" "$out"
+out=$("$ddb" get-item 2>&1)
+check_rc missing-input 2 $?
+out=$("$ddb" get-item --cli-input-json file:///nonexistent/x.json 2>&1)
+check_rc missing-file 2 $?
+out=$("$ddb" frobnicate 2>&1)
+check_rc unknown-command 2 $?
+out=$("$ddb" list-tables --endpoint-url http://127.0.0.1:1 2>&1)
+check_rc unreachable 255 $?
+check unreachable "could not connect" "$out"
+out=$("$ddb" list-tables --endpoint-url ftp://x 2>&1)
+check_rc bad-endpoint 255 $?
+check bad-endpoint "http:// or https://" "$out"
+
+"$ddb" delete-table --cli-input-json "{\"TableName\":\"$table\"}" >/dev/null
+rm -f "$req"
+echo "$passed passed, $failures failed"
+[[ $failures == 0 ]]
