@@ -1,8 +1,7 @@
 #include "ddb/client.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdlib>
@@ -18,20 +17,66 @@ namespace detail {
 using time_point = steady_clock::time_point;
 constexpr auto no_deadline = time_point::max();
 
-// One operation: its encoded request, its handler, and the timer it sleeps on
-// (the transport cancels the timer to wake it).
-struct op_state {
-  op_state(asio::any_io_executor ex, std::string op, std::string b, request_safety s, handler_t<raw_response> h)
-      : target(std::move(op)), body(std::move(b)), safety(s), handler(std::move(h)), timer(std::move(ex)) {}
+// A list of operations threaded through the operations themselves (O(1)
+// link and unlink, no allocation). Each list holds operations in the order of
+// one kind of deadline: the timeouts are constant per client, so appending in
+// start order keeps every list sorted, and the client needs one timer, armed
+// for the earliest front, instead of one per request.
+enum list_kind : int { all_ops, attempt_deadlines, pool_deadlines, op_deadlines, list_kinds };
+
+struct op_state;
+class op_list {
+ public:
+  void push_back(op_state* op);
+  void unlink(op_state* op);
+  op_state* front() const noexcept { return head_; }
+  explicit op_list(list_kind k) : kind_(k) {}
+
+ private:
+  list_kind kind_;
+  op_state* head_ = nullptr;
+  op_state* tail_ = nullptr;
+};
+
+// One operation: its encoded request, its handler, its current attempt.
+struct op_state final : exchange_owner, std::enable_shared_from_this<op_state> {
+  op_state(std::shared_ptr<client_impl> c, std::string op, std::string b, request_safety s, handler_t<raw_response> h)
+      : client(std::move(c)), target(std::move(op)), body(std::move(b)), safety(s), handler(std::move(h)) {}
+  void exchange_done(exchange& e) override;
+
+  std::shared_ptr<client_impl> client;
   std::string target;
   std::string body;
   request_safety safety;
   handler_t<raw_response> handler;
-  asio::steady_timer timer;
   asio::cancellation_slot slot;
-  bool cancelled = false;
   raw_response result;
+  int attempt = 0;
+  bool done = false;
+  exchange_ptr ex;                          // the attempt in flight, if any
+  std::optional<asio::steady_timer> backoff;  // made on the first retry only
+  time_point attempt_deadline = no_deadline, pool_deadline = no_deadline, op_deadline = no_deadline;
+  op_state* prev[list_kinds] = {};
+  op_state* next[list_kinds] = {};
+  bool linked[list_kinds] = {};
 };
+
+void op_list::push_back(op_state* op) {
+  if (op->linked[kind_]) return;
+  op->linked[kind_] = true;
+  op->prev[kind_] = tail_;
+  op->next[kind_] = nullptr;
+  (tail_ ? tail_->next[kind_] : head_) = op;
+  tail_ = op;
+}
+
+void op_list::unlink(op_state* op) {
+  if (!op->linked[kind_]) return;
+  op->linked[kind_] = false;
+  (op->prev[kind_] ? op->prev[kind_]->next[kind_] : head_) = op->next[kind_];
+  (op->next[kind_] ? op->next[kind_]->prev[kind_] : tail_) = op->prev[kind_];
+  op->prev[kind_] = op->next[kind_] = nullptr;
+}
 
 class client_impl : public std::enable_shared_from_this<client_impl> {
  public:
@@ -43,24 +88,51 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
         pool_(ex, transport_options{resolved_.ep, cfg_.pool_size, cfg_.pipeline_depth, cfg_.connect_timeout,
                                     cfg_.idle_timeout, cfg_.max_response_bytes, cfg_.verify_tls, cfg_.ca_file,
                                     cfg_.ca_pem}),
-        quota_(cfg_.retry.quota_capacity) {}
+        quota_(cfg_.retry.quota_capacity),
+        sweep_timer_(ex) {}
 
-  void start(std::shared_ptr<op_state> op) {
+  void start(const std::shared_ptr<op_state>& op) {
     op->slot = asio::get_associated_cancellation_slot(op->handler);
     if (op->slot.is_connected()) {
       op->slot.assign([w = std::weak_ptr<op_state>(op)](asio::cancellation_type) {
-        if (auto o = w.lock()) {
-          o->cancelled = true;
-          o->timer.cancel();
-        }
+        if (auto o = w.lock()) o->client->cancel(*o);
       });
     }
-    asio::co_spawn(ex_, run(shared_from_this(), std::move(op)), asio::detached);
+    lists_[all_ops].push_back(op.get());
+    if (cfg_.operation_timeout.count() > 0) {
+      op->op_deadline = steady_clock::now() + cfg_.operation_timeout;
+      add_deadline(op_deadlines, op.get(), op->op_deadline);
+    }
+    // Never completes inside this call: the transport reports by posting.
+    start_attempt(op);
   }
 
   void close() {
     closed_ = true;
     pool_.close();
+    // Operations between attempts would otherwise wait out their backoff.
+    while (op_state* op = lists_[all_ops].front()) {
+      const auto keep = op->shared_from_this();
+      op->result.diag.message = "the client was closed";
+      complete(*op, make_error_code(errc::client_closed));
+    }
+    sweep_timer_.cancel();
+  }
+
+  void on_exchange_done(op_state& op, exchange& e) {
+    if (op.done || op.ex.get() != &e) return;
+    lists_[attempt_deadlines].unlink(&op);
+    lists_[pool_deadlines].unlink(&op);
+    attempt_outcome outcome = evaluate(e, op.result.diag);
+    if (!outcome.ec) op.result.body = std::move(e.response.body);
+    op.ex.reset();
+    after_attempt(op, outcome);
+  }
+
+  void cancel(op_state& op) {
+    if (op.done) return;
+    op.result.diag.message = "cancelled";
+    complete(op, asio::error::operation_aborted);
   }
 
   asio::any_io_executor ex_;
@@ -76,25 +148,102 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     return cfg_.clock ? cfg_.clock() : std::chrono::system_clock::now();
   }
 
-  // After the operation's timer wakes it: why it should stop waiting for the
-  // exchange (empty: keep waiting, or the exchange is done).
-  static error_code check_wait(pool& p, op_state& op, const exchange_ptr& ex, time_point attempt_deadline,
-                               time_point pool_deadline, time_point op_deadline) {
-    if (op.cancelled) {
-      p.abandon(ex, false);
-      return asio::error::operation_aborted;
-    }
-    if (ex->st == exchange::state::done) return {};
+  void start_attempt(const std::shared_ptr<op_state>& op) {
+    diagnostics& diag = op->result.diag;
+    diag = diagnostics{};
+    diag.attempts = ++op->attempt;
+    auto ex = std::make_shared<exchange>();
+    ex->request.reserve(op->body.size() + 700);
+    signer_.write_dynamodb_request(ex->request, resolved_.ep.host_header, op->target, op->body, signing_time());
+    ex->owner = op;
+    op->ex = ex;
     const auto now = steady_clock::now();
-    if (ex->st == exchange::state::waiting && now >= pool_deadline && pool_deadline < attempt_deadline) {
-      p.abandon(ex, false);
-      return make_error_code(errc::pool_timeout);
+    op->attempt_deadline = now + cfg_.attempt_timeout;
+    op->pool_deadline = now + cfg_.pool_wait_timeout;
+    add_deadline(attempt_deadlines, op.get(), op->attempt_deadline);
+    if (cfg_.pool_wait_timeout < cfg_.attempt_timeout) add_deadline(pool_deadlines, op.get(), op->pool_deadline);
+    pool_.submit(std::move(ex));
+  }
+
+  // Decides what follows an attempt: completion, or a retry after backoff.
+  void after_attempt(op_state& op, const attempt_outcome& outcome) {
+    if (!outcome.ec) {
+      (void)decide_retry(cfg_.retry, quota_, outcome, op.attempt, op.safety);  // refunds the quota
+      return complete(op, {});
     }
-    if (now >= attempt_deadline) {
-      p.abandon(ex, true);
-      return make_error_code(now >= op_deadline ? errc::operation_timeout : errc::attempt_timeout);
+    if (closed_ || outcome.ec == errc::client_closed) return complete(op, make_error_code(errc::client_closed));
+    const retry_decision d = decide_retry(cfg_.retry, quota_, outcome, op.attempt, op.safety);
+    if (!d.retry) {
+      if (d.stop_reason) op.result.diag.message += " (not retried: the client's retry quota is exhausted)";
+      return complete(op, outcome.ec);
     }
-    return {};
+    if (!op.backoff) op.backoff.emplace(ex_);
+    op.backoff->expires_at(std::min(op.op_deadline, steady_clock::now() + d.delay));
+    op.backoff->async_wait([o = op.shared_from_this()](error_code ec) {
+      if (ec || o->done) return;
+      o->client->start_attempt(o);
+    });
+  }
+
+  void add_deadline(list_kind k, op_state* op, time_point at) {
+    lists_[k].push_back(op);
+    if (at < sweep_at_) arm_sweep(at);
+  }
+
+  void arm_sweep(time_point at) {
+    sweep_at_ = at;
+    sweep_timer_.expires_at(at);
+    sweep_timer_.async_wait([w = weak_from_this()](error_code ec) {
+      if (ec) return;  // re-armed or closed
+      if (auto self = w.lock()) self->sweep();
+    });
+  }
+
+  // Handles every deadline that has passed, then re-arms for the next one.
+  void sweep() {
+    sweep_at_ = no_deadline;
+    const auto now = steady_clock::now();
+    while (op_state* op = lists_[pool_deadlines].front()) {
+      if (op->pool_deadline > now) break;
+      const auto keep = op->shared_from_this();
+      lists_[pool_deadlines].unlink(op);
+      if (!op->ex || op->ex->st != exchange::state::waiting) continue;  // written in time
+      lists_[attempt_deadlines].unlink(op);
+      pool_.abandon(op->ex, false);
+      op->ex.reset();
+      op->result.diag.message = "no connection took the request within pool_wait_timeout (" +
+                                std::to_string(cfg_.pool_wait_timeout.count()) +
+                                " ms): raise client_config::pool_size or pipeline_depth, or send less at once";
+      complete(*op, make_error_code(errc::pool_timeout));
+    }
+    while (op_state* op = lists_[op_deadlines].front()) {
+      if (op->op_deadline > now) break;
+      const auto keep = op->shared_from_this();
+      op->result.diag.message = "the operation took longer than operation_timeout (" +
+                                std::to_string(cfg_.operation_timeout.count()) + " ms)";
+      if (op->ex) pool_.abandon(op->ex, op->ex->st == exchange::state::written);
+      complete(*op, make_error_code(errc::operation_timeout));
+    }
+    while (op_state* op = lists_[attempt_deadlines].front()) {
+      if (op->attempt_deadline > now) break;
+      const auto keep = op->shared_from_this();
+      lists_[attempt_deadlines].unlink(op);
+      lists_[pool_deadlines].unlink(op);
+      attempt_outcome outcome;
+      outcome.ec = make_error_code(errc::attempt_timeout);
+      outcome.maybe_applied = op->ex && op->ex->st == exchange::state::written;
+      if (op->ex) pool_.abandon(op->ex, true);  // a silent connection is closed
+      op->ex.reset();
+      op->result.diag.message = "no response within attempt_timeout (" + std::to_string(cfg_.attempt_timeout.count()) + " ms)";
+      after_attempt(*op, outcome);
+    }
+    time_point next = no_deadline;
+    for (list_kind k : {attempt_deadlines, pool_deadlines, op_deadlines})
+      if (op_state* op = lists_[k].front())
+        next = std::min(next, k == attempt_deadlines ? op->attempt_deadline
+                              : k == pool_deadlines  ? op->pool_deadline
+                                                     : op->op_deadline);
+    if (next != no_deadline) arm_sweep(next);
   }
 
   // Turns what the exchange brought back into an attempt outcome, filling in
@@ -138,98 +287,33 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     return o;
   }
 
-  static asio::awaitable<void> run(std::shared_ptr<client_impl> self, std::shared_ptr<op_state> op) {
-    const client_config& cfg = self->cfg_;
-    const auto started = steady_clock::now();
-    const time_point op_deadline = cfg.operation_timeout.count() > 0 ? started + cfg.operation_timeout : no_deadline;
-    diagnostics& diag = op->result.diag;
-    error_code final_ec;
-    for (int attempt = 1;; ++attempt) {
-      diag = diagnostics{};
-      diag.attempts = attempt;
-      auto ex = std::make_shared<exchange>();
-      ex->request.reserve(op->body.size() + 700);
-      self->signer_.write_dynamodb_request(ex->request, self->resolved_.ep.host_header, op->target, op->body,
-                                           self->signing_time());
-      ex->waiter = &op->timer;
-      const auto now = steady_clock::now();
-      const time_point attempt_deadline = std::min(op_deadline, now + cfg.attempt_timeout);
-      const time_point pool_deadline = now + cfg.pool_wait_timeout;
-      self->pool_.submit(ex);
-      // Sleep on the timer until the transport cancels it (done) or a deadline passes.
-      error_code stop;
-      while (!stop && ex->st != exchange::state::done) {
-        op->timer.expires_at(ex->st == exchange::state::waiting ? std::min(attempt_deadline, pool_deadline)
-                                                                : attempt_deadline);
-        co_await op->timer.async_wait(asio::as_tuple(asio::use_awaitable));
-        stop = check_wait(self->pool_, *op, ex, attempt_deadline, pool_deadline, op_deadline);
-      }
-
-      attempt_outcome outcome;
-      if (stop) {
-        outcome.ec = stop;
-        outcome.maybe_applied = ex->st == exchange::state::written;
-        diag.message = stop == errc::pool_timeout
-                           ? "no connection took the request within pool_wait_timeout (" +
-                                 std::to_string(cfg.pool_wait_timeout.count()) +
-                                 " ms): raise client_config::pool_size or pipeline_depth, or send less at once"
-                       : stop == errc::attempt_timeout ? "no response within attempt_timeout (" +
-                                                            std::to_string(cfg.attempt_timeout.count()) + " ms)"
-                       : stop == errc::operation_timeout ? "the operation took longer than operation_timeout (" +
-                                                              std::to_string(cfg.operation_timeout.count()) + " ms)"
-                                                        : "cancelled";
-        if (stop == asio::error::operation_aborted || stop == errc::operation_timeout || stop == errc::pool_timeout) {
-          final_ec = stop;
-          break;
-        }
-      } else {
-        outcome = self->evaluate(*ex, diag);
-      }
-      if (!outcome.ec) {
-        (void)decide_retry(cfg.retry, self->quota_, outcome, attempt, op->safety);  // refunds the quota
-        op->result.body = std::move(ex->response.body);
-        final_ec = {};
-        break;
-      }
-      final_ec = outcome.ec;
-      if (self->closed_ || outcome.ec == errc::client_closed) {
-        final_ec = make_error_code(errc::client_closed);
-        break;
-      }
-      const retry_decision d = decide_retry(cfg.retry, self->quota_, outcome, attempt, op->safety);
-      if (!d.retry) {
-        if (d.stop_reason) diag.message += " (not retried: the client's retry quota is exhausted)";
-        break;
-      }
-      // Back off, within the operation's deadline, cancellably.
-      const auto wake = std::min(op_deadline, steady_clock::now() + d.delay);
-      op->timer.expires_at(wake);
-      co_await op->timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      if (op->cancelled) {
-        final_ec = asio::error::operation_aborted;
-        diag.message = "cancelled";
-        break;
-      }
-      if (steady_clock::now() >= op_deadline) {
-        final_ec = make_error_code(errc::operation_timeout);
-        diag.message += " (then the operation ran out of operation_timeout while backing off)";
-        break;
-      }
+  void complete(op_state& op, error_code ec) {
+    if (op.done) return;
+    const auto keep = op.shared_from_this();  // abandoning the exchange may drop the last other owner
+    op.done = true;
+    for (op_list& l : lists_) l.unlink(&op);
+    if (op.ex) {
+      pool_.abandon(op.ex, false);
+      op.ex.reset();
     }
-    complete(*op, final_ec);
-  }
-
-  static void complete(op_state& op, error_code ec) {
+    if (op.backoff) op.backoff->cancel();
     if (op.slot.is_connected()) op.slot.clear();
     auto handler = std::move(op.handler);
-    auto ex = asio::get_associated_executor(handler, op.timer.get_executor());
-    asio::dispatch(ex, [h = std::move(handler), ec, r = std::move(op.result)]() mutable { std::move(h)(ec, std::move(r)); });
+    auto hex = asio::get_associated_executor(handler, ex_);
+    asio::dispatch(hex, [h = std::move(handler), ec, r = std::move(op.result)]() mutable { std::move(h)(ec, std::move(r)); });
   }
+
+  op_list lists_[list_kinds] = {op_list(all_ops), op_list(attempt_deadlines), op_list(pool_deadlines),
+                                op_list(op_deadlines)};
+  asio::steady_timer sweep_timer_;
+  time_point sweep_at_ = no_deadline;
 };
+
+void op_state::exchange_done(exchange& e) { client->on_exchange_done(*this, e); }
 
 void start_raw(const std::shared_ptr<client_impl>& impl, std::string operation, std::string body, request_safety safety,
                handler_t<raw_response> handler) {
-  impl->start(std::make_shared<op_state>(impl->ex_, std::move(operation), std::move(body), safety, std::move(handler)));
+  impl->start(std::make_shared<op_state>(impl, std::move(operation), std::move(body), safety, std::move(handler)));
 }
 
 boost::asio::any_io_executor impl_executor(const client_impl& impl) noexcept { return impl.ex_; }

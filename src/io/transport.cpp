@@ -4,6 +4,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -53,7 +54,7 @@ class connection : public std::enable_shared_from_this<connection> {
       q.pop_front();
       if (e->abandoned) continue;
       e->st = exchange::state::written;
-      e->owner = weak_from_this();
+      e->owner_connection = weak_from_this();
       batch_.push_back(asio::buffer(e->request));
       writing_owners_.push_back(e);  // keeps the bytes alive until the write completes
       in_flight_.push_back(std::move(e));
@@ -85,8 +86,8 @@ class connection : public std::enable_shared_from_this<connection> {
     in_flight_.clear();
     bool first = true;
     for (auto& e : flight) {
-      if (e->st != exchange::state::done)
-        e->finish(first ? why : error_code(make_error_code(errc::connection_closed)), true, detail);
+      if (e->st != exchange::state::done && pool_)
+        pool_->finish(e, first ? why : error_code(make_error_code(errc::connection_closed)), true, detail);
       first = false;
     }
     if (pool_) pool_->on_closed(this);
@@ -231,7 +232,7 @@ class connection : public std::enable_shared_from_this<connection> {
     in_flight_.pop_front();
     if (!e->abandoned) {
       e->response = std::move(parser_->get());
-      e->finish({}, true);
+      pool_->finish(e, {}, true);
     }
     parser_.reset();
   }
@@ -269,20 +270,33 @@ std::size_t pool::open_connections() const noexcept {
 
 void pool::submit(exchange_ptr e) {
   if (closed_) {
-    e->finish(make_error_code(errc::client_closed), false, "the client is closed");
+    finish(e, make_error_code(errc::client_closed), false, "the client is closed");
     return;
   }
   waiting_.push_back(std::move(e));
   kick();
 }
 
+void pool::finish(const exchange_ptr& e, error_code ec, bool applied, std::string detail) {
+  e->st = exchange::state::done;
+  e->ec = ec;
+  e->maybe_applied = applied;
+  e->error_detail = std::move(detail);
+  if (e->abandoned || !e->owner) return;
+  // Posted, so the owner never runs inside the transport's loops.
+  asio::post(ex_, [e] {
+    if (auto o = std::move(e->owner); o && !e->abandoned) o->exchange_done(*e);
+  });
+}
+
 void pool::abandon(const exchange_ptr& e, bool close_connection) {
   e->abandoned = true;
+  e->owner.reset();
   if (e->st == exchange::state::waiting) {
     const auto it = std::find(waiting_.begin(), waiting_.end(), e);
     if (it != waiting_.end()) waiting_.erase(it);
   } else if (close_connection) {
-    if (auto c = e->owner.lock())
+    if (auto c = e->owner_connection.lock())
       c->close(make_error_code(errc::attempt_timeout), "no response within attempt_timeout; connection closed");
   }
 }
@@ -298,7 +312,7 @@ void pool::close() {
   }
   auto waiting = std::move(waiting_);
   waiting_.clear();
-  for (auto& e : waiting) e->finish(make_error_code(errc::client_closed), false, "the client was closed");
+  for (auto& e : waiting) finish(e, make_error_code(errc::client_closed), false, "the client was closed");
 }
 
 // Gives waiting exchanges to connections that can take them: idle ones
@@ -362,7 +376,7 @@ void pool::on_connect_failed(connection* c, const std::string& detail) {
     auto waiting = std::move(waiting_);
     waiting_.clear();
     for (auto& e : waiting)
-      if (!e->abandoned) e->finish(make_error_code(errc::connect_failed), false, detail);
+      if (!e->abandoned) finish(e, make_error_code(errc::connect_failed), false, detail);
   }
 }
 

@@ -35,6 +35,16 @@ using error_code = boost::system::error_code;
 using steady_clock = std::chrono::steady_clock;
 
 class connection;
+struct exchange;
+
+// Told, by a posted call (never from inside the transport's own loops), that
+// its exchange is done.
+struct exchange_owner {
+  virtual void exchange_done(exchange& e) = 0;
+
+ protected:
+  ~exchange_owner() = default;
+};
 
 struct exchange {
   enum class state : std::uint8_t { waiting, written, done };
@@ -46,16 +56,8 @@ struct exchange {
   error_code ec;
   std::string error_detail;  // e.g. the OS or TLS message behind connect_failed
   http_response response;
-  asio::steady_timer* waiter = nullptr;  // the operation's timer: cancelled to wake it
-  std::weak_ptr<connection> owner;       // set once written
-
-  void finish(error_code e, bool applied, std::string detail = {}) {
-    st = state::done;
-    ec = e;
-    maybe_applied = applied;
-    error_detail = std::move(detail);
-    if (waiter && !abandoned) waiter->cancel();
-  }
+  std::shared_ptr<exchange_owner> owner;  // released once told, or when abandoned
+  std::weak_ptr<connection> owner_connection;  // set once written
 };
 using exchange_ptr = std::shared_ptr<exchange>;
 
@@ -87,6 +89,8 @@ class pool {
   void close();
 
   std::size_t open_connections() const noexcept;
+  // Marks e done and tells its owner (posted), unless it was abandoned.
+  void finish(const std::shared_ptr<exchange>& e, error_code ec, bool applied, std::string detail = {});
   std::size_t connections_opened() const noexcept { return opened_total_; }
   const transport_options& options() const noexcept { return opt_; }
 
