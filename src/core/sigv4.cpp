@@ -9,6 +9,7 @@
 #include "core/crypto.hpp"
 
 namespace ddb::sigv4 {
+using namespace std::string_view_literals;
 namespace {
 
 constexpr std::string_view algorithm = "AWS4-HMAC-SHA256";
@@ -326,36 +327,36 @@ void signer::write_dynamodb_request(std::string& out, std::string_view host, std
   // Stage 1. Header names are already lowercase and in sorted order.
   std::string& s = scratch_;
   s.clear();
-  s.append("POST\n/\n\ncontent-type:").append(content_type);
-  s.append("\nhost:").append(host);
-  s.append("\nx-amz-date:").append(amz_date);
-  if (has_token) s.append("\nx-amz-security-token:").append(creds_.session_token.reveal());
-  s.append("\nx-amz-target:").append(target_prefix).append(target);
-  s.append("\n\n").append(signed_headers).append("\n");
+  s.append("POST\n/\n\ncontent-type:"sv).append(content_type);
+  s.append("\nhost:"sv).append(host);
+  s.append("\nx-amz-date:"sv).append(amz_date);
+  if (has_token) s.append("\nx-amz-security-token:"sv).append(creds_.session_token.reveal());
+  s.append("\nx-amz-target:"sv).append(target_prefix).append(target);
+  s.append("\n\n"sv).append(signed_headers).append("\n"sv);
   crypto::append_hex(s, crypto::sha256(body));
   const crypto::digest cr_hash = crypto::sha256(s);
 
   // Stage 2.
   s.clear();
-  s.append(algorithm).append("\n").append(amz_date).append("\n");
+  s.append(algorithm).append("\n"sv).append(amz_date).append("\n"sv);
   append_scope(s, date, region_, service_);
-  s.append("\n");
+  s.append("\n"sv);
   crypto::append_hex(s, cr_hash);
 
   // Stage 3, written straight into the request.
   const crypto::digest sig = key_for(date).key.sign(s);
-  out.append("POST / HTTP/1.1\r\nHost: ").append(host);
-  out.append("\r\nContent-Type: ").append(content_type);
-  out.append("\r\nX-Amz-Target: ").append(target_prefix).append(target);
-  out.append("\r\nX-Amz-Date: ").append(amz_date);
-  if (has_token) out.append("\r\nX-Amz-Security-Token: ").append(creds_.session_token.reveal());
-  out.append("\r\nAuthorization: ").append(algorithm).append(" Credential=").append(creds_.access_key_id).append("/");
+  out.append("POST / HTTP/1.1\r\nHost: "sv).append(host);
+  out.append("\r\nContent-Type: "sv).append(content_type);
+  out.append("\r\nX-Amz-Target: "sv).append(target_prefix).append(target);
+  out.append("\r\nX-Amz-Date: "sv).append(amz_date);
+  if (has_token) out.append("\r\nX-Amz-Security-Token: "sv).append(creds_.session_token.reveal());
+  out.append("\r\nAuthorization: "sv).append(algorithm).append(" Credential="sv).append(creds_.access_key_id).append("/"sv);
   append_scope(out, date, region_, service_);
-  out.append(", SignedHeaders=").append(signed_headers).append(", Signature=");
+  out.append(", SignedHeaders="sv).append(signed_headers).append(", Signature="sv);
   crypto::append_hex(out, sig);
-  out.append("\r\nContent-Length: ");
+  out.append("\r\nContent-Length: "sv);
   append_decimal(out, body.size());
-  out.append("\r\n\r\n").append(body);
+  out.append("\r\n\r\n"sv).append(body);
 }
 
 }  // namespace ddb::sigv4
