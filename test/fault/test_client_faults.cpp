@@ -11,10 +11,12 @@
 #include <catch2/catch.hpp>
 
 #include "ddb/client.hpp"
+#include "support/with_client.hpp"
 #include "support/fault_server.hpp"
 #include "support/test_cert.hpp"
 
 using namespace ddb;
+using ddb::test::with_client;
 using ddb::test::action;
 using ddb::test::fault_server;
 using ddb::test::request_info;
@@ -36,24 +38,6 @@ client_config config_for(const fault_server& s) {
   return c;
 }
 
-// Runs f(client) as a coroutine to completion; rethrows what it throws.
-template <class F>
-void with_client(client_config cfg, F f) {
-  asio::io_context io;
-  std::exception_ptr failure;
-  bool finished = false;
-  {
-    client c(io.get_executor(), std::move(cfg));
-    asio::co_spawn(io, f(c), [&](std::exception_ptr e) {
-      failure = e;
-      finished = true;
-      c.close();  // idle keep-alive connections would keep the io_context busy
-    });
-    io.run_for(30s);  // a hang fails the test instead of blocking it
-  }
-  REQUIRE(finished);
-  if (failure) std::rethrow_exception(failure);
-}
 
 using result_t = std::tuple<error_code, raw_response>;
 

@@ -9,30 +9,15 @@
 #include <random>
 
 #include "ddb/client.hpp"
+#include "support/with_client.hpp"
 
 using namespace ddb;
+using ddb::test::with_client;
 namespace asio = boost::asio;
 using boost::system::error_code;
 
 namespace {
 
-template <class F>
-void with_client(client_config cfg, F f) {
-  asio::io_context io;
-  std::exception_ptr failure;
-  bool finished = false;
-  {
-    client c(io.get_executor(), std::move(cfg));  // endpoint, region and keys from the environment
-    asio::co_spawn(io, f(c), [&](std::exception_ptr e) {
-      failure = e;
-      finished = true;
-      c.close();
-    });
-    io.run_for(std::chrono::seconds(60));
-  }
-  REQUIRE(finished);
-  if (failure) std::rethrow_exception(failure);
-}
 
 std::string unique(std::string_view stem) {
   std::random_device rd;
