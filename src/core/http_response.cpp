@@ -1,45 +1,244 @@
 #include "core/http_response.hpp"
 
-#include <boost/beast/core/string.hpp>
-
 #include <charconv>
+#include <cstring>
 
 namespace ddb::detail {
 namespace {
 
-bool iequals(boost::beast::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view lowercase) {
+  if (a.size() != lowercase.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lowercase[i]) return false;
   return true;
 }
 
+// Does the comma-separated header value hold `token` (case-insensitive)?
+bool has_token(std::string_view value, std::string_view token) {
+  while (!value.empty()) {
+    const std::size_t comma = value.find(',');
+    std::string_view item = value.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (iequals(item, token)) return true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 template <class T>
-std::optional<T> parse_unsigned(boost::beast::string_view v) {
-  T out{};
-  const auto r = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (r.ec != std::errc{} || r.ptr != v.data() + v.size()) return std::nullopt;
-  return out;
+bool parse_number(std::string_view v, T& out, int base = 10) {
+  if (v.empty()) return false;
+  const auto r = std::from_chars(v.data(), v.data() + v.size(), out, base);
+  return r.ec == std::errc{} && r.ptr == v.data() + v.size();
+}
+
+std::string_view trim(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
 }
 
 }  // namespace
 
-void response_parser::on_field_impl(boost::beast::http::field, string_view name, string_view value, error_code&) {
-  if (name.size() < 4) return;
-  if (iequals(name, "x-amzn-requestid")) {
-    res_.request_id.assign(value.data(), value.size());
-  } else if (iequals(name, "x-amz-crc32")) {
-    res_.crc32 = parse_unsigned<std::uint32_t>(value);
-    res_.crc32_malformed = !res_.crc32;
-  } else if (iequals(name, "x-amz-retry-after")) {
-    if (auto ms = parse_unsigned<std::uint64_t>(value)) res_.retry_after = std::chrono::milliseconds(*ms);
-  } else if (iequals(name, "date")) {
-    res_.date.assign(value.data(), value.size());
+response_parser::result response_parser::fail(std::string why) {
+  state_ = state::failed;
+  error_ = std::move(why);
+  return result::error;
+}
+
+response_parser::result response_parser::parse_header(std::string_view head) {
+  // Status line: HTTP/1.x SP 3DIGIT SP reason
+  const std::size_t eol = head.find("\r\n");
+  const std::string_view line = head.substr(0, eol);
+  if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || (line[7] != '0' && line[7] != '1') || line[8] != ' ')
+    return fail("not an HTTP/1.x status line");
+  unsigned status = 0;
+  if (!parse_number(line.substr(9, 3), status) || status < 100 || status > 599 || (line.size() > 12 && line[12] != ' '))
+    return fail("invalid status code");
+  res_.status = status;
+  bool keep_alive = line[7] == '1';  // HTTP/1.1 keeps the connection by default, 1.0 does not
+  std::optional<std::uint64_t> length;
+  bool chunked = false;
+
+  std::size_t pos = eol + 2;
+  while (pos < head.size()) {
+    std::size_t end = head.find("\r\n", pos);
+    if (end == std::string_view::npos) end = head.size();
+    const std::string_view field = head.substr(pos, end - pos);
+    pos = end + 2;
+    if (field.empty()) break;
+    if (field[0] == ' ' || field[0] == '\t') return fail("obsolete folded header line");
+    const std::size_t colon = field.find(':');
+    if (colon == std::string_view::npos || colon == 0) return fail("header line without a name");
+    const std::string_view name = field.substr(0, colon);
+    if (name.find_first_of(" \t") != std::string_view::npos) return fail("white space in a header name");
+    const std::string_view value = trim(field.substr(colon + 1));
+    switch (lower(name[0])) {  // only a few names matter: dispatch on the first letter
+      case 'c':
+        if (iequals(name, "content-length")) {
+          std::uint64_t n = 0;
+          if (!parse_number(value, n) || (length && *length != n)) return fail("invalid Content-Length");
+          length = n;
+        } else if (iequals(name, "connection")) {
+          if (has_token(value, "close")) keep_alive = false;
+          if (has_token(value, "keep-alive")) keep_alive = true;
+        }
+        break;
+      case 't':
+        if (iequals(name, "transfer-encoding")) {
+          if (!has_token(value, "chunked")) return fail("unsupported Transfer-Encoding '" + std::string(value) + "'");
+          chunked = true;
+        }
+        break;
+      case 'x':
+        if (iequals(name, "x-amzn-requestid")) {
+          res_.request_id.assign(value);
+        } else if (iequals(name, "x-amz-crc32")) {
+          std::uint32_t crc = 0;
+          res_.crc32_malformed = !parse_number(value, crc);
+          if (!res_.crc32_malformed) res_.crc32 = crc;
+        } else if (iequals(name, "x-amz-retry-after")) {
+          std::uint64_t ms = 0;
+          if (parse_number(value, ms)) res_.retry_after = std::chrono::milliseconds(ms);
+        }
+        break;
+      case 'd':
+        if (iequals(name, "date")) res_.date.assign(value);
+        break;
+      default: break;
+    }
   }
+  res_.keep_alive = keep_alive;
+  if (chunked && length) return fail("both Content-Length and chunked Transfer-Encoding");  // a smuggling shape
+  if (status < 200 || status == 204 || status == 304) {
+    if (status < 200) return fail("unexpected informational response");
+    state_ = state::done;
+    return result::done;
+  }
+  if (chunked) {
+    state_ = state::chunk_size;
+  } else if (length) {
+    if (*length > body_limit_) return result::body_too_large;
+    res_.body.reserve(static_cast<std::size_t>(*length));
+    remaining_ = *length;
+    state_ = remaining_ == 0 ? state::done : state::body_length;
+  } else {
+    res_.keep_alive = false;  // the body ends with the connection
+    state_ = state::body_to_eof;
+  }
+  return state_ == state::done ? result::done : result::need_more;
+}
+
+response_parser::result response_parser::append_body(std::string_view piece) {
+  if (res_.body.size() + piece.size() > body_limit_) {
+    state_ = state::failed;
+    return result::body_too_large;
+  }
+  res_.body.append(piece);
+  return result::need_more;
+}
+
+response_parser::result response_parser::feed(std::string_view data, std::size_t& used) {
+  used = 0;
+  for (;;) {
+    const std::string_view rest = data.substr(used);
+    switch (state_) {
+      case state::header: {
+        const std::size_t end = rest.find("\r\n\r\n");
+        if (end == std::string_view::npos) {
+          if (rest.size() > header_limit_) return fail("response header larger than " + std::to_string(header_limit_) + " bytes");
+          return result::need_more;
+        }
+        if (end + 4 > header_limit_) return fail("response header larger than " + std::to_string(header_limit_) + " bytes");
+        const result r = parse_header(rest.substr(0, end + 2));
+        if (r == result::error || r == result::body_too_large) return r;
+        used += end + 4;
+        if (r == result::done) return r;
+        break;
+      }
+      case state::body_length: {
+        if (rest.empty()) return result::need_more;
+        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, rest.size()));
+        if (append_body(rest.substr(0, n)) == result::body_too_large) return result::body_too_large;
+        used += n;
+        remaining_ -= n;
+        if (remaining_ == 0) {
+          state_ = state::done;
+          return result::done;
+        }
+        return result::need_more;
+      }
+      case state::chunk_size: {
+        const std::size_t eol = rest.find("\r\n");
+        if (eol == std::string_view::npos) {
+          if (rest.size() > 1024) return fail("chunk-size line too long");
+          return result::need_more;
+        }
+        std::string_view size = rest.substr(0, eol);
+        if (const std::size_t semi = size.find(';'); semi != std::string_view::npos) size = size.substr(0, semi);  // extensions
+        std::uint64_t n = 0;
+        if (!parse_number(trim(size), n, 16)) return fail("invalid chunk size");
+        used += eol + 2;
+        if (n == 0) {
+          state_ = state::trailer;
+        } else {
+          if (res_.body.size() + n > body_limit_) return result::body_too_large;
+          remaining_ = n;
+          state_ = state::chunk_data;
+        }
+        break;
+      }
+      case state::chunk_data: {
+        if (rest.empty()) return result::need_more;
+        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, rest.size()));
+        if (append_body(rest.substr(0, n)) == result::body_too_large) return result::body_too_large;
+        used += n;
+        remaining_ -= n;
+        if (remaining_ > 0) return result::need_more;
+        state_ = state::chunk_data_end;
+        break;
+      }
+      case state::chunk_data_end:
+        if (rest.size() < 2) return result::need_more;
+        if (rest.substr(0, 2) != "\r\n") return fail("chunk data not followed by CRLF");
+        used += 2;
+        state_ = state::chunk_size;
+        break;
+      case state::trailer: {
+        // Trailer fields (ignored), then an empty line.
+        const std::size_t eol = rest.find("\r\n");
+        if (eol == std::string_view::npos) {
+          if (rest.size() > header_limit_) return fail("trailer too long");
+          return result::need_more;
+        }
+        used += eol + 2;
+        if (eol == 0) {
+          state_ = state::done;
+          return result::done;
+        }
+        break;
+      }
+      case state::body_to_eof:
+        if (append_body(rest) == result::body_too_large) return result::body_too_large;
+        used += rest.size();
+        return result::need_more;
+      case state::done: return result::done;
+      case state::failed: return result::error;
+    }
+  }
+}
+
+response_parser::result response_parser::feed_eof() {
+  if (state_ == state::body_to_eof) {
+    state_ = state::done;
+    return result::done;
+  }
+  if (state_ == state::done) return result::done;
+  return fail("the connection closed before the response was complete");
 }
 
 }  // namespace ddb::detail

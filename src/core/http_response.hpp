@@ -1,58 +1,64 @@
 #pragma once
 // One HTTP/1.1 response, parsed from bytes already in a buffer (sans-io).
-// Beast's basic_parser does the HTTP; this keeps only what the client uses
-// (status, body, request id, CRC32, retry-after, keep-alive), so a response
-// costs no allocation beyond its body.
-#include <boost/beast/http/basic_parser.hpp>
-
+//
+// The client needs little of HTTP: the status, the body (by Content-Length,
+// chunked, or until the connection closes), keep-alive, and four headers
+// (x-amzn-RequestId, x-amz-crc32, x-amz-retry-after, Date). This parser reads
+// exactly that and rejects what it cannot frame safely, so a response costs a
+// scan of its bytes and no allocation beyond its body and request id.
+//
+//   response_parser p(limit);
+//   std::size_t used = 0;
+//   switch (p.feed(bytes, used)) { ... }   // consume `used` bytes; feed the rest again later
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace ddb::detail {
 
 struct http_response {
   unsigned status = 0;
   std::string body;
-  std::string request_id;                              // x-amzn-RequestId
-  std::optional<std::uint32_t> crc32;                  // x-amz-crc32
-  bool crc32_malformed = false;                        // present but not a number
+  std::string request_id;                                 // x-amzn-RequestId
+  std::optional<std::uint32_t> crc32;                     // x-amz-crc32
+  bool crc32_malformed = false;                           // present but not a number
   std::optional<std::chrono::milliseconds> retry_after;  // x-amz-retry-after (milliseconds)
-  std::string date;                                    // Date (clock-skew correction)
+  std::string date;                                       // Date (clock-skew correction)
   bool keep_alive = true;
 };
 
-class response_parser final : public boost::beast::http::basic_parser<false> {
+class response_parser {
  public:
-  explicit response_parser(std::size_t body_limit) {
-    this->body_limit(body_limit);
-    this->eager(true);
-  }
+  enum class result { need_more, done, error, body_too_large };
+
+  explicit response_parser(std::size_t body_limit, std::size_t header_limit = 16 * 1024)
+      : body_limit_(body_limit), header_limit_(header_limit) {}
+
+  // Parses from `data`; `used` is how many bytes were consumed (the caller
+  // drops them and feeds what follows, plus anything new, next time).
+  result feed(std::string_view data, std::size_t& used);
+  // The peer closed the connection: completes a body framed by the close.
+  result feed_eof();
+  // True when the body ends with the connection (no length, not chunked).
+  bool needs_eof() const noexcept { return state_ == state::body_to_eof; }
+
   http_response& get() noexcept { return res_; }
+  const std::string& error() const noexcept { return error_; }
 
  private:
-  using error_code = boost::beast::error_code;
-  using string_view = boost::beast::string_view;
-  void on_request_impl(boost::beast::http::verb, string_view, string_view, int, error_code&) override {}
-  void on_response_impl(int code, string_view, int, error_code&) override { res_.status = static_cast<unsigned>(code); }
-  void on_field_impl(boost::beast::http::field, string_view name, string_view value, error_code& ec) override;
-  void on_header_impl(error_code&) override {}
-  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
-    if (length) res_.body.reserve(static_cast<std::size_t>(*length));
-  }
-  std::size_t on_body_impl(string_view s, error_code&) override {
-    res_.body.append(s.data(), s.size());
-    return s.size();
-  }
-  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t, string_view s, error_code&) override {
-    res_.body.append(s.data(), s.size());
-    return s.size();
-  }
-  void on_finish_impl(error_code&) override { res_.keep_alive = this->keep_alive(); }
+  enum class state { header, body_length, chunk_size, chunk_data, chunk_data_end, trailer, body_to_eof, done, failed };
+  result fail(std::string why);
+  result parse_header(std::string_view head);
+  result append_body(std::string_view piece);
 
   http_response res_;
+  state state_ = state::header;
+  std::uint64_t remaining_ = 0;  // of the body, or of the current chunk
+  std::size_t body_limit_;
+  std::size_t header_limit_;
+  std::string error_;
 };
 
 }  // namespace ddb::detail

@@ -11,7 +11,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/error.hpp>
 
 #include <algorithm>
 
@@ -21,7 +20,6 @@ namespace ddb::detail {
 
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
-namespace http = boost::beast::http;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 // One HTTP/1.1 connection: one writer (a batch of queued requests per
@@ -174,11 +172,9 @@ class connection : public std::enable_shared_from_this<connection> {
                           : co_await tcp_.async_read_some(space, tuple_awaitable);
       if (closed_ || !pool_) co_return;
       if (ec) {
-        if (parser_ && parser_->need_eof() && (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)) {
-          error_code pec;
-          parser_->put_eof(pec);
-          if (!pec && parser_->is_done()) deliver();
-        }
+        if (parser_ && parser_->needs_eof() && (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) &&
+            parser_->feed_eof() == response_parser::result::done)
+          deliver();
         co_return close(make_error_code(errc::connection_closed),
                         ec == asio::error::eof ? "the server closed the connection" : "read failed: " + ec.message());
       }
@@ -201,27 +197,28 @@ class connection : public std::enable_shared_from_this<connection> {
         return false;
       }
       if (!parser_) parser_.emplace(pool_->opt_.max_response_bytes);
-      error_code ec;
-      const std::size_t used = parser_->put(buffer_.data(), ec);
+      const auto bytes = buffer_.data();
+      std::size_t used = 0;
+      const auto r = parser_->feed(std::string_view(static_cast<const char*>(bytes.data()), bytes.size()), used);
       buffer_.consume(used);
-      if (ec == http::error::need_more) return true;
-      if (ec) {
-        const bool too_large = ec == http::error::body_limit;
-        close(make_error_code(too_large ? errc::body_too_large : errc::invalid_response),
-              too_large ? "the response body is over max_response_bytes (" +
-                              std::to_string(pool_->opt_.max_response_bytes) + ")"
-                        : "unparsable HTTP response: " + ec.message());
-        return false;
-      }
-      if (!parser_->is_done()) {
-        if (used == 0) return true;
-        continue;
-      }
-      const bool keep = parser_->get().keep_alive;
-      deliver();
-      if (!keep) {
-        close(make_error_code(errc::connection_closed), "the server closed the connection (Connection: close)");
-        return false;
+      switch (r) {
+        case response_parser::result::need_more: return true;
+        case response_parser::result::error:
+          close(make_error_code(errc::invalid_response), "unparsable HTTP response: " + parser_->error());
+          return false;
+        case response_parser::result::body_too_large:
+          close(make_error_code(errc::body_too_large), "the response body is over max_response_bytes (" +
+                                                           std::to_string(pool_->opt_.max_response_bytes) + ")");
+          return false;
+        case response_parser::result::done: {
+          const bool keep = parser_->get().keep_alive;
+          deliver();
+          if (!keep) {
+            close(make_error_code(errc::connection_closed), "the server closed the connection (Connection: close)");
+            return false;
+          }
+          break;
+        }
       }
     }
     return true;

@@ -1,0 +1,167 @@
+// The sans-io HTTP response parser: framing by length, chunks and close;
+// the headers the client reads; and every way a response can be malformed.
+// Each case is also fed split at every byte, as reads may deliver it.
+#include <catch2/catch.hpp>
+
+#include "core/http_response.hpp"
+
+using ddb::detail::response_parser;
+using result = response_parser::result;
+
+namespace {
+
+struct parsed {
+  result r;
+  ddb::detail::http_response res;
+  std::string error;
+  std::size_t leftover;
+};
+
+// Feeds text in pieces of `step` bytes (0: all at once), keeping unconsumed bytes.
+parsed parse(const std::string& text, std::size_t step = 0, bool eof = false, std::size_t limit = 1 << 20) {
+  response_parser p(limit);
+  std::string buffer;
+  std::size_t fed = 0;
+  result r = result::need_more;
+  while (fed < text.size()) {
+    const std::size_t n = step == 0 ? text.size() : std::min(step, text.size() - fed);
+    buffer.append(text, fed, n);
+    fed += n;
+    std::size_t used = 0;
+    r = p.feed(buffer, used);
+    buffer.erase(0, used);
+    if (r != result::need_more) break;
+  }
+  if (r == result::need_more && eof) r = p.feed_eof();
+  return {r, p.get(), p.error(), buffer.size() + (text.size() - fed)};
+}
+
+// The same answer whichever way the bytes arrive.
+parsed parse_every_split(const std::string& text, bool eof = false) {
+  const parsed whole = parse(text, 0, eof);
+  for (std::size_t step = 1; step < 8; ++step) {
+    const parsed split = parse(text, step, eof);
+    INFO("step " << step);
+    CHECK(split.r == whole.r);
+    CHECK(split.res.body == whole.res.body);
+    CHECK(split.res.status == whole.res.status);
+  }
+  return whole;
+}
+
+}  // namespace
+
+TEST_CASE("a DynamoDB response: status, body, the headers the client reads", "[http]") {
+  const std::string text =
+      "HTTP/1.1 200 OK\r\nServer: Server\r\nDate: Sat, 21 Nov 2026 07:28:26 GMT\r\nContent-Type: application/x-amz-json-1.0\r\n"
+      "X-AMZN-RequestId: ABC123\r\nx-amz-crc32: 1315925753\r\nx-amz-retry-after: 250\r\nContent-Length: 17\r\n\r\n"
+      "{\"TableNames\":[]}";
+  const parsed p = parse_every_split(text);
+  REQUIRE(p.r == result::done);
+  CHECK(p.res.status == 200);
+  CHECK(p.res.body == "{\"TableNames\":[]}");
+  CHECK(p.res.request_id == "ABC123");
+  REQUIRE(p.res.crc32);
+  CHECK(*p.res.crc32 == 1315925753u);
+  CHECK_FALSE(p.res.crc32_malformed);
+  REQUIRE(p.res.retry_after);
+  CHECK(p.res.retry_after->count() == 250);
+  CHECK(p.res.date == "Sat, 21 Nov 2026 07:28:26 GMT");
+  CHECK(p.res.keep_alive);
+  CHECK(p.leftover == 0);
+}
+
+TEST_CASE("pipelined responses: the parser stops at the end of the first", "[http]") {
+  const std::string two = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}HTTP/1.1 400 Bad\r\nContent-Length: 3\r\n\r\nabc";
+  response_parser p(1000);
+  std::size_t used = 0;
+  REQUIRE(p.feed(two, used) == result::done);
+  CHECK(p.get().body == "{}");
+  response_parser q(1000);
+  std::size_t used2 = 0;
+  REQUIRE(q.feed(std::string_view(two).substr(used), used2) == result::done);
+  CHECK(q.get().status == 400);
+  CHECK(q.get().body == "abc");
+  CHECK(used + used2 == two.size());
+}
+
+TEST_CASE("chunked bodies, with extensions and trailers", "[http]") {
+  const parsed p = parse_every_split(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\n{\"a\"\r\nA\r\n:\"0123456\"\r\n1\r\n}\r\n0\r\nX-Trailer: t\r\n\r\n");
+  REQUIRE(p.r == result::done);
+  CHECK(p.res.body == "{\"a\":\"0123456\"}");
+}
+
+TEST_CASE("keep-alive by version and Connection", "[http]") {
+  CHECK_FALSE(parse("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").res.keep_alive);
+  CHECK_FALSE(parse("HTTP/1.1 200 OK\r\nConnection: foo, Close\r\nContent-Length: 0\r\n\r\n").res.keep_alive);
+  CHECK_FALSE(parse("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").res.keep_alive);
+  CHECK(parse("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n").res.keep_alive);
+}
+
+TEST_CASE("a body framed by the end of the connection", "[http]") {
+  const parsed p = parse("HTTP/1.1 200 OK\r\n\r\nuntil close", 0, true);
+  REQUIRE(p.r == result::done);
+  CHECK(p.res.body == "until close");
+  CHECK_FALSE(p.res.keep_alive);
+  // Without the close it is not done.
+  CHECK(parse("HTTP/1.1 200 OK\r\n\r\nuntil close").r == result::need_more);
+}
+
+TEST_CASE("responses without a body", "[http]") {
+  CHECK(parse("HTTP/1.1 204 No Content\r\n\r\n").r == result::done);
+  CHECK(parse("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").r == result::done);
+}
+
+TEST_CASE("malformed responses are errors that say why", "[http]") {
+  struct bad {
+    const char* text;
+    const char* why;
+  };
+  for (const bad& b : {
+           bad{"SSH-2.0-OpenSSH\r\n\r\n", "status line"},
+           bad{"HTTP/2 200 OK\r\n\r\n", "status line"},
+           bad{"HTTP/1.1 20 OK\r\n\r\n", "status"},
+           bad{"HTTP/1.1 2000 OK\r\n\r\n", "status"},
+           bad{"HTTP/1.1 700 OK\r\n\r\n", "status"},
+           bad{"HTTP/1.1 100 Continue\r\n\r\n", "informational"},
+           bad{"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", "Content-Length"},
+           bad{"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "Content-Length"},
+           bad{"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "Content-Length"},
+           bad{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n", "both"},
+           bad{"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", "Transfer-Encoding"},
+           bad{"HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", "without a name"},
+           bad{"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", "white space"},
+           bad{"HTTP/1.1 200 OK\r\nA: b\r\n folded\r\n\r\n", "folded"},
+           bad{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk size"},
+           bad{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX\r\n", "CRLF"},
+       }) {
+    INFO(b.text);
+    const parsed p = parse(b.text);
+    CHECK(p.r == result::error);
+    CHECK_THAT(p.error, Catch::Contains(b.why));
+  }
+  // A header that never ends.
+  CHECK(parse("HTTP/1.1 200 OK\r\nX: " + std::string(20000, 'a')).r == result::error);
+  // Every truncation of a valid response waits for more, and then fails at the close.
+  const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+  for (std::size_t n = 0; n < ok.size(); ++n) {
+    INFO(n);
+    CHECK(parse(ok.substr(0, n)).r == result::need_more);
+    const parsed closed = parse(ok.substr(0, n), 0, true);
+    CHECK(closed.r != result::done);
+  }
+}
+
+TEST_CASE("bodies over the limit are refused, by length or as they grow", "[http]") {
+  CHECK(parse("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", 0, false, 10).r == result::body_too_large);
+  CHECK(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n", 0, false, 10).r == result::body_too_large);
+  CHECK(parse("HTTP/1.1 200 OK\r\n\r\n" + std::string(50, 'x'), 0, false, 10).r == result::body_too_large);
+  CHECK(parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", 0, false, 10).r == result::done);
+}
+
+TEST_CASE("a malformed CRC32 header is flagged, not ignored", "[http]") {
+  const parsed p = parse("HTTP/1.1 200 OK\r\nx-amz-crc32: abc\r\nContent-Length: 0\r\n\r\n");
+  CHECK(p.res.crc32_malformed);
+  CHECK_FALSE(p.res.crc32);
+}
