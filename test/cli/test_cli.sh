@@ -41,6 +41,15 @@ check delete-item '"pk":{"S":"a"}' "$out"
 out=$("$ddb" bench get-item --table "$table" --key '{"pk":{"S":"b"}}' --requests 200 --concurrency 8 --pipeline 4)
 check_rc bench 0 $?
 check bench "cpu per request:" "$(echo "$out" | tail -n 1)"
+out=$("$ddb" bench query --table "$table" --key-condition "pk = :p" --values '{":p":{"S":"b"}}' --requests 100 --concurrency 4)
+check_rc bench-query 0 $?
+check bench-query "errors: 0" "$out"
+# Each transaction gets a fresh ClientRequestToken: 50 of them, 50 increments.
+"$ddb" put-item --cli-input-json "{\"TableName\":\"$table\",\"Item\":{\"pk\":{\"S\":\"counter\"},\"n\":{\"N\":\"0\"}}}" >/dev/null
+out=$("$ddb" bench transact-write-items --requests 50 --concurrency 1 --cli-input-json "{\"TransactItems\":[{\"Update\":{\"TableName\":\"$table\",\"Key\":{\"pk\":{\"S\":\"counter\"}},\"UpdateExpression\":\"ADD n :one\",\"ExpressionAttributeValues\":{\":one\":{\"N\":\"1\"}}}}],\"ClientRequestToken\":\"ignored-template-token\"}")
+check_rc bench-transact 0 $?
+out=$("$ddb" get-item --cli-input-json "{\"TableName\":\"$table\",\"Key\":{\"pk\":{\"S\":\"counter\"}},\"ConsistentRead\":true}")
+check bench-transact-fresh-tokens '"n":{"N":"50"}' "$out"
 
 # Errors: service (254, "Type: message (request id)"), bad input (2), unreachable endpoint (255).
 out=$("$ddb" get-item --cli-input-json '{"TableName":"ddb_cli_missing","Key":{"pk":{"S":"a"}}}' 2>&1)
