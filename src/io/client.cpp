@@ -94,8 +94,9 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   void start(const std::shared_ptr<op_state>& op) {
     op->slot = asio::get_associated_cancellation_slot(op->handler);
     if (op->slot.is_connected()) {
+      // Posted: completing clears the slot, which must not destroy this handler while it runs.
       op->slot.assign([w = std::weak_ptr<op_state>(op)](asio::cancellation_type) {
-        if (auto o = w.lock()) o->client->cancel(*o);
+        if (auto o = w.lock()) asio::post(o->client->ex_, [o] { o->client->cancel(*o); });
       });
     }
     lists_[all_ops].push_back(op.get());

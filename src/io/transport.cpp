@@ -131,6 +131,14 @@ class connection : public std::enable_shared_from_this<connection> {
     };
 
     if (!pool_->resolved_) {
+      // An IP address needs no resolution (and so no resolver thread: Asio runs getaddrinfo on one of its own).
+      error_code not_ip;
+      const auto address = asio::ip::make_address(opt.ep.host, not_ip);
+      if (!not_ip)
+        pool_->resolved_ = tcp::resolver::results_type::create(
+            tcp::endpoint(address, static_cast<unsigned short>(std::stoi(opt.ep.port))), opt.ep.host, opt.ep.port);
+    }
+    if (!pool_->resolved_) {
       tcp::resolver resolver(tcp_.get_executor());
       auto [ec, results] = co_await resolver.async_resolve(opt.ep.host, opt.ep.port, tuple_awaitable);
       if (!pool_) co_return;

@@ -536,3 +536,17 @@ TEST_CASE("connections idle past idle_timeout are replaced, not reused", "[fault
   });
   CHECK(server.connections() == 2);
 }
+
+TEST_CASE("a host name is resolved (localhost), an IP address is used as it is", "[fault]") {
+  fault_server server([](const request_info&) { return action::ok(); });
+  auto cfg = config_for(server);
+  cfg.endpoint = "http://localhost:" + std::to_string(server.port());
+  with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+    CHECK(c.endpoint().host_header == "localhost:" + std::to_string(server.port()));
+    auto [ec, r] = co_await get(c);
+    CHECK_FALSE(ec);
+  });
+  const auto seen = server.seen();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].head.find("Host: localhost:" + std::to_string(server.port()) + "\r\n") != std::string::npos);
+}
