@@ -155,7 +155,13 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     diag.attempts = ++op->attempt;
     auto ex = std::make_shared<exchange>();
     ex->request.reserve(op->body.size() + 700);
-    signer_.write_dynamodb_request(ex->request, resolved_.ep.host_header, op->target, op->body, signing_time());
+    try {
+      signer_.write_dynamodb_request(ex->request, resolved_.ep.host_header, op->target, op->body, signing_time());
+    } catch (const ddb::error& e) {  // e.g. an operation name that is not a name
+      diag.message = e.details().message;
+      asio::post(ex_, [op, ec = error_code(e.code())] { op->client->complete(*op, ec); });
+      return;
+    }
     ex->owner = op;
     op->ex = ex;
     const auto now = steady_clock::now();

@@ -550,3 +550,15 @@ TEST_CASE("a host name is resolved (localhost), an IP address is used as it is",
   REQUIRE(seen.size() == 1);
   CHECK(seen[0].head.find("Host: localhost:" + std::to_string(server.port()) + "\r\n") != std::string::npos);
 }
+
+TEST_CASE("an operation name that would break the request is refused, nothing sent", "[fault]") {
+  fault_server server([](const request_info&) { return action::ok(); });
+  with_client(config_for(server), [&](client& c) -> asio::awaitable<void> {
+    auto [ec, r] = co_await c.call("GetItem\r\nX-Evil: 1", "{}", asio::as_tuple(asio::use_awaitable));
+    CHECK(ec == errc::invalid_header);
+    CHECK_THAT(r.diag.message, Catch::Contains("alphanumeric"));
+    auto [ec2, r2] = co_await get(c);  // the client is fine
+    CHECK_FALSE(ec2);
+  });
+  CHECK(server.requests() == 1);
+}
