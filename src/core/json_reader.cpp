@@ -121,25 +121,24 @@ located read_value(simdjson::ondemand::value v, int depth, value& out) {
     seen = true;
     simdjson::ondemand::value inner;
     if (auto ec = field.value().get(inner)) return from_simdjson(ec, "a value");
+    // Each branch builds the value in place: no temporary, no second move.
     located e;
     if (tag == "S") {
-      std::string s;
-      e = read_string(inner, s);
-      if (!e) out = std::move(s);
+      std::string_view text;
+      if (auto ec = inner.get_string().get(text))
+        e = from_simdjson(ec, "a JSON string");
+      else
+        out.emplace<std::string>(text);
     } else if (tag == "N") {
-      number n;
-      e = read_number(inner, n);
-      if (!e) out = std::move(n);
+      e = read_number(inner, out.emplace<number>());
     } else if (tag == "B") {
-      bytes b;
-      e = read_binary(inner, b);
-      if (!e) out = std::move(b);
+      e = read_binary(inner, out.emplace<bytes>());
     } else if (tag == "BOOL") {
       bool b = false;
       if (auto ec = inner.get_bool().get(b))
         e = from_simdjson(ec, "true or false");
       else
-        out = b;
+        out.emplace<bool>(b);
     } else if (tag == "NULL") {
       bool b = false;
       if (auto ec = inner.get_bool().get(b))
@@ -147,39 +146,33 @@ located read_value(simdjson::ondemand::value v, int depth, value& out) {
       else if (!b)
         e = located::make(errc::invalid_attribute, "NULL must be true");
       else
-        out = null;
+        out.emplace<null_t>();
     } else if (tag == "M") {
       simdjson::ondemand::object m;
-      item members;
       if (auto ec = inner.get_object().get(m))
         e = from_simdjson(ec, "a JSON object of attributes");
       else
-        e = read_item(m, depth + 1, members);
-      if (!e) out = std::move(members);
+        e = read_item(m, depth + 1, out.emplace<item>());
     } else if (tag == "L") {
-      list l;
+      list& l = out.emplace<list>();
       e = read_array(inner, false, "L", [&](simdjson::ondemand::value ev, std::size_t) {
         return read_value(ev, depth + 1, l.emplace_back());
       });
-      if (!e) out = std::move(l);
     } else if (tag == "SS") {
-      string_set s;
+      string_set& set = out.emplace<string_set>();
       e = read_array(inner, true, "SS", [&](simdjson::ondemand::value ev, std::size_t) {
-        return read_string(ev, s.emplace_back());
+        return read_string(ev, set.emplace_back());
       });
-      if (!e) out = std::move(s);
     } else if (tag == "NS") {
-      number_set s;
+      number_set& set = out.emplace<number_set>();
       e = read_array(inner, true, "NS", [&](simdjson::ondemand::value ev, std::size_t) {
-        return read_number(ev, s.emplace_back());
+        return read_number(ev, set.emplace_back());
       });
-      if (!e) out = std::move(s);
     } else if (tag == "BS") {
-      binary_set s;
+      binary_set& set = out.emplace<binary_set>();
       e = read_array(inner, true, "BS", [&](simdjson::ondemand::value ev, std::size_t) {
-        return read_binary(ev, s.emplace_back());
+        return read_binary(ev, set.emplace_back());
       });
-      if (!e) out = std::move(s);
     } else {
       return located::make(errc::invalid_attribute, "unknown attribute type '" + std::string(tag) +
                                                         "'; expected one of S, N, B, BOOL, NULL, M, L, SS, NS, BS");
@@ -191,6 +184,7 @@ located read_value(simdjson::ondemand::value v, int depth, value& out) {
 }
 
 located read_item(simdjson::ondemand::object o, int depth, item& out) {
+  out.reserve(8);  // most items and maps have a few attributes: one allocation, no regrowth
   for (auto field : o) {
     std::string_view key;
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "an attribute name");

@@ -115,6 +115,12 @@ class value {
   template <class T> const T* get_if() const noexcept { return std::get_if<T>(&v_); }
   template <class T> T* get_if() noexcept { return std::get_if<T>(&v_); }
 
+  // Replaces the value with a T built in place (no temporary value).
+  template <class T, class... Args>
+  T& emplace(Args&&... args) {
+    return v_.template emplace<T>(std::forward<Args>(args)...);
+  }
+
   bool as_bool() const { return get<bool>(); }
   const std::string& as_string() const { return get<std::string>(); }
   const number& as_number() const { return get<number>(); }
