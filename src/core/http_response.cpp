@@ -106,9 +106,6 @@ response_parser::result response_parser::parse_header(std::string_view head) {
           if (parse_number(value, ms)) res_.retry_after = std::chrono::milliseconds(ms);
         }
         break;
-      case 'd':
-        if (iequals(name, "date")) res_.date.assign(value);
-        break;
       default: break;
     }
   }
@@ -142,6 +139,14 @@ response_parser::result response_parser::append_body(std::string_view piece) {
   return result::need_more;
 }
 
+bool response_parser::take_counted(std::string_view rest, std::size_t& used, result& r) {
+  const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, rest.size()));
+  r = append_body(rest.substr(0, n));
+  used += n;
+  remaining_ -= n;
+  return remaining_ == 0;
+}
+
 response_parser::result response_parser::feed(std::string_view data, std::size_t& used) {
   used = 0;
   for (;;) {
@@ -161,16 +166,10 @@ response_parser::result response_parser::feed(std::string_view data, std::size_t
         break;
       }
       case state::body_length: {
-        if (rest.empty()) return result::need_more;
-        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, rest.size()));
-        if (append_body(rest.substr(0, n)) == result::body_too_large) return result::body_too_large;
-        used += n;
-        remaining_ -= n;
-        if (remaining_ == 0) {
-          state_ = state::done;
-          return result::done;
-        }
-        return result::need_more;
+        result r;
+        if (!take_counted(rest, used, r) || r == result::body_too_large) return r;
+        state_ = state::done;
+        return result::done;
       }
       case state::chunk_size: {
         const std::size_t eol = rest.find("\r\n");
@@ -193,12 +192,8 @@ response_parser::result response_parser::feed(std::string_view data, std::size_t
         break;
       }
       case state::chunk_data: {
-        if (rest.empty()) return result::need_more;
-        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, rest.size()));
-        if (append_body(rest.substr(0, n)) == result::body_too_large) return result::body_too_large;
-        used += n;
-        remaining_ -= n;
-        if (remaining_ > 0) return result::need_more;
+        result r;
+        if (!take_counted(rest, used, r) || r == result::body_too_large) return r;
         state_ = state::chunk_data_end;
         break;
       }

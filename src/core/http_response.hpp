@@ -3,7 +3,7 @@
 //
 // The client needs little of HTTP: the status, the body (by Content-Length,
 // chunked, or until the connection closes), keep-alive, and four headers
-// (x-amzn-RequestId, x-amz-crc32, x-amz-retry-after, Date). This parser reads
+// (x-amzn-RequestId, x-amz-crc32, x-amz-retry-after). This parser reads
 // exactly that and rejects what it cannot frame safely, so a response costs a
 // scan of its bytes and no allocation beyond its body and request id.
 //
@@ -25,7 +25,6 @@ struct http_response {
   std::optional<std::uint32_t> crc32;                     // x-amz-crc32
   bool crc32_malformed = false;                           // present but not a number
   std::optional<std::chrono::milliseconds> retry_after;  // x-amz-retry-after (milliseconds)
-  std::string date;                                       // Date (clock-skew correction)
   bool keep_alive = true;
 };
 
@@ -52,6 +51,8 @@ class response_parser {
   result fail(std::string why);
   result parse_header(std::string_view head);
   result append_body(std::string_view piece);
+  // Takes up to remaining_ bytes of body from rest; true when none remain.
+  bool take_counted(std::string_view rest, std::size_t& used, result& r);
 
   http_response res_;
   state state_ = state::header;

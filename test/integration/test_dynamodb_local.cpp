@@ -11,8 +11,11 @@
 
 #include "ddb/core/json.hpp"
 #include "support/local_dynamodb.hpp"
+#include "support/values.hpp"
 
 using namespace ddb;
+using ddb::test::create_table_body;
+using ddb::test::nested;
 using ddb::test::local_connection;
 using ddb::test::reply;
 namespace asio = boost::asio;
@@ -71,12 +74,6 @@ void check_crc(const reply& r) {
   CHECK(std::to_string(crc.checksum()) == r.crc32);
 }
 
-value nested(int depth) {
-  value v = "leaf";
-  for (int i = 1; i < depth; ++i) v = (i % 2) ? value(list{std::move(v)}) : value(item{{"k", std::move(v)}});
-  return v;
-}
-
 }  // namespace
 
 TEST_CASE("signed requests round-trip every type through DynamoDB Local", "[integration]") {
@@ -86,9 +83,7 @@ TEST_CASE("signed requests round-trip every type through DynamoDB Local", "[inte
     local_connection c(ex, ddb::test::local_endpoint::from_env(), signer);
     co_await c.connect();
 
-    reply r = co_await c.call("CreateTable", R"({"TableName":")" + table + R"(",
-      "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
-      "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"})");
+    reply r = co_await c.call("CreateTable", create_table_body(table));
     INFO(r.body);
     REQUIRE(r.status == 200);
     check_crc(r);
@@ -133,9 +128,7 @@ TEST_CASE("service errors from DynamoDB Local decode: condition failures and can
   run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
     local_connection c(ex, ddb::test::local_endpoint::from_env(), signer);
     co_await c.connect();
-    reply r = co_await c.call("CreateTable", R"({"TableName":")" + table + R"(",
-      "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
-      "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"})");
+    reply r = co_await c.call("CreateTable", create_table_body(table));
     REQUIRE(r.status == 200);
     // (Items are built outside co_await expressions: GCC 12 cannot keep an
     // initializer_list's backing array in a coroutine frame.)
@@ -190,9 +183,7 @@ TEST_CASE("ddb's limits agree with DynamoDB's: nesting depth and item size", "[i
   run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
     local_connection c(ex, ddb::test::local_endpoint::from_env(), signer);
     co_await c.connect();
-    reply r = co_await c.call("CreateTable", R"({"TableName":")" + table + R"(",
-      "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
-      "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"})");
+    reply r = co_await c.call("CreateTable", create_table_body(table));
     REQUIRE(r.status == 200);
 
     // The deepest value ddb writes is accepted and read back.

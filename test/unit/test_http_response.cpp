@@ -66,7 +66,6 @@ TEST_CASE("a DynamoDB response: status, body, the headers the client reads", "[h
   CHECK_FALSE(p.res.crc32_malformed);
   REQUIRE(p.res.retry_after);
   CHECK(p.res.retry_after->count() == 250);
-  CHECK(p.res.date == "Sat, 21 Nov 2026 07:28:26 GMT");
   CHECK(p.res.keep_alive);
   CHECK(p.leftover == 0);
 }

@@ -4,8 +4,10 @@
 #include <catch2/catch.hpp>
 
 #include "ddb/core/json.hpp"
+#include "support/values.hpp"
 
 using namespace ddb;
+using ddb::test::nested;
 
 namespace {
 
@@ -37,12 +39,6 @@ std::error_code parse_code(std::string_view json) {
 std::string parse_message(std::string_view json) {
   auto r = json::parse_item(json);
   return r ? std::string{} : r.error().message;
-}
-
-value nested(int depth) {  // depth levels of L around a leaf: nested(1) is the leaf itself
-  value v = "leaf";
-  for (int i = 1; i < depth; ++i) v = (i % 2) ? value(list{std::move(v)}) : value(item{{"k", std::move(v)}});
-  return v;
 }
 
 }  // namespace
