@@ -1,0 +1,176 @@
+// AVX2 + FMA + F16C kernels. This file alone is compiled with those
+// instruction sets; kernels() calls into it only after checking the CPU.
+#include "vec/kernels.hpp"
+
+#if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+namespace ddb::vec::detail {
+namespace {
+
+float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// Four sums of four vectors at once: [sum(a) sum(b) sum(c) sum(d)].
+__m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
+  const __m256 ab = _mm256_hadd_ps(a, b);
+  const __m256 cd = _mm256_hadd_ps(c, d);
+  const __m256 abcd = _mm256_hadd_ps(ab, cd);
+  return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
+}
+
+// One row against one query: four independent accumulators (FMA latency 4,
+// two units), 32 floats per step, then 8 at a time.
+inline float dot_row(const float* q, const float* row, std::size_t padded) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+  std::size_t i = 0;
+  for (; i + 32 <= padded; i += 32) {
+    a0 = _mm256_fmadd_ps(_mm256_load_ps(row + i), _mm256_loadu_ps(q + i), a0);
+    a1 = _mm256_fmadd_ps(_mm256_load_ps(row + i + 8), _mm256_loadu_ps(q + i + 8), a1);
+    a2 = _mm256_fmadd_ps(_mm256_load_ps(row + i + 16), _mm256_loadu_ps(q + i + 16), a2);
+    a3 = _mm256_fmadd_ps(_mm256_load_ps(row + i + 24), _mm256_loadu_ps(q + i + 24), a3);
+  }
+  for (; i < padded; i += 8) a0 = _mm256_fmadd_ps(_mm256_load_ps(row + i), _mm256_loadu_ps(q + i), a0);
+  return hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+}
+
+void dot_f32(const float* q, const float* rows, std::size_t stride, std::size_t n, std::size_t padded, float* out) {
+  for (std::size_t r = 0; r < n; ++r) out[r] = dot_row(q, rows + r * stride, padded);
+}
+
+void dot_f16(const float* q, const std::uint16_t* rows, std::size_t stride, std::size_t n, std::size_t padded,
+             float* out) {
+  for (std::size_t r = 0; r < n; ++r) {
+    const std::uint16_t* row = rows + r * stride;
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    std::size_t i = 0;
+    for (; i + 32 <= padded; i += 32) {
+      const __m256i h01 = _mm256_load_si256(reinterpret_cast<const __m256i*>(row + i));
+      const __m256i h23 = _mm256_load_si256(reinterpret_cast<const __m256i*>(row + i + 16));
+      a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm256_castsi256_si128(h01)), _mm256_loadu_ps(q + i), a0);
+      a1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm256_extracti128_si256(h01, 1)), _mm256_loadu_ps(q + i + 8), a1);
+      a2 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm256_castsi256_si128(h23)), _mm256_loadu_ps(q + i + 16), a2);
+      a3 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm256_extracti128_si256(h23, 1)), _mm256_loadu_ps(q + i + 24), a3);
+    }
+    for (; i < padded; i += 8)
+      a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(row + i))),
+                           _mm256_loadu_ps(q + i), a0);
+    out[r] = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+  }
+}
+
+// int8 rows widened to int16, multiplied by the int16 query with vpmaddwd
+// (pairs summed into int32): exact integer arithmetic, so the result is the
+// scalar kernel's to the bit.
+void dot_i8(const std::int16_t* q, const std::int8_t* rows, std::size_t stride, std::size_t n, std::size_t padded,
+            std::int32_t* out) {
+  for (std::size_t r = 0; r < n; ++r) {
+    const std::int8_t* row = rows + r * stride;
+    __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
+    for (std::size_t i = 0; i < padded; i += 32) {
+      const __m256i x = _mm256_load_si256(reinterpret_cast<const __m256i*>(row + i));
+      const __m256i x0 = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(x));
+      const __m256i x1 = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(x, 1));
+      a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(x0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i))));
+      a1 = _mm256_add_epi32(a1,
+                            _mm256_madd_epi16(x1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i + 16))));
+    }
+    __m256i s = _mm256_add_epi32(a0, a1);
+    __m128i t = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(1, 0, 3, 2)));
+    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(2, 3, 0, 1)));
+    out[r] = _mm_cvtsi128_si32(t);
+  }
+}
+
+// R rows x Q queries per pass over the dimensions: R*Q accumulators and Q
+// query vectors in registers (4 x 3: 12 + 3 of the 16 ymm registers), each
+// row vector loaded once per step and used Q times.
+template <int R, int Q>
+void block(const float* qs, std::size_t nq_stride, const float* rows, std::size_t stride, std::size_t padded,
+           float* out, std::size_t n_out) {
+  __m256 acc[R][Q];
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < Q; ++j) acc[r][j] = _mm256_setzero_ps();
+  for (std::size_t i = 0; i < padded; i += 8) {
+    __m256 qv[Q];
+    for (int j = 0; j < Q; ++j) qv[j] = _mm256_loadu_ps(qs + j * nq_stride + i);
+    for (int r = 0; r < R; ++r) {
+      const __m256 x = _mm256_load_ps(rows + r * stride + i);
+      for (int j = 0; j < Q; ++j) acc[r][j] = _mm256_fmadd_ps(x, qv[j], acc[r][j]);
+    }
+  }
+  if constexpr (R == 4) {
+    for (int j = 0; j < Q; ++j) _mm_storeu_ps(out + j * n_out, hsum4(acc[0][j], acc[1][j], acc[2][j], acc[3][j]));
+  } else {
+    for (int r = 0; r < R; ++r)
+      for (int j = 0; j < Q; ++j) out[j * n_out + r] = hsum(acc[r][j]);
+  }
+}
+
+template <int R>
+void rows_block(const float* qs, std::size_t nq, std::size_t padded, const float* rows, std::size_t stride,
+                float* out, std::size_t n_out) {
+  std::size_t j = 0;
+  for (; j + 3 <= nq; j += 3) block<R, 3>(qs + j * padded, padded, rows, stride, padded, out + j * n_out, n_out);
+  if (nq - j == 2) block<R, 2>(qs + j * padded, padded, rows, stride, padded, out + j * n_out, n_out);
+  if (nq - j == 1) block<R, 1>(qs + j * padded, padded, rows, stride, padded, out + j * n_out, n_out);
+}
+
+void dot_f32_batch(const float* qs, std::size_t nq, const float* rows, std::size_t stride, std::size_t n,
+                   std::size_t padded, float* out) {
+  std::size_t r = 0;
+  for (; r + 4 <= n; r += 4) rows_block<4>(qs, nq, padded, rows + r * stride, stride, out + r, n);
+  for (; r < n; ++r) rows_block<1>(qs, nq, padded, rows + r * stride, stride, out + r, n);
+}
+
+void to_f16(const float* in, std::uint16_t* out, std::size_t n) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  if (i < n) scalar_kernels.to_f16(in + i, out + i, n - i);
+}
+
+void from_f16(const std::uint16_t* in, float* out, std::size_t n) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i))));
+  if (i < n) scalar_kernels.from_f16(in + i, out + i, n - i);
+}
+
+bool cpu_has_avx2_fma_f16c() noexcept {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  const bool fma = c & (1u << 12), osxsave = c & (1u << 27), avx = c & (1u << 28), f16c = c & (1u << 29);
+  if (!(fma && osxsave && avx && f16c)) return false;
+  unsigned lo, hi;
+  __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  if ((lo & 6u) != 6u) return false;  // the OS saves XMM and YMM state
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  return b & (1u << 5);  // AVX2
+}
+
+const kernel_table avx2_table{"avx2", dot_f32, dot_f16, dot_i8, dot_f32_batch, to_f16, from_f16};
+
+}  // namespace
+
+const kernel_table* avx2_kernels() noexcept {
+  static const bool usable = cpu_has_avx2_fma_f16c();
+  return usable ? &avx2_table : nullptr;
+}
+
+}  // namespace ddb::vec::detail
+
+#else
+
+namespace ddb::vec::detail {
+const kernel_table* avx2_kernels() noexcept { return nullptr; }
+}  // namespace ddb::vec::detail
+
+#endif
