@@ -17,10 +17,10 @@ struct kernel_table {
   void (*dot_f32)(const float* q, const float* rows, std::size_t stride, std::size_t n, std::size_t padded, float* out);
   void (*dot_f16)(const float* q, const std::uint16_t* rows, std::size_t stride, std::size_t n, std::size_t padded,
                   float* out);
-  // Integer dot products of int16 query against int8 rows (exact; no overflow
-  // while |q| <= 16383 and padded <= 4096).
-  void (*dot_i8)(const std::int16_t* q, const std::int8_t* rows, std::size_t stride, std::size_t n,
-                 std::size_t padded, std::int32_t* out);
+  // Integer dot products of an int8 query (q, and |q| as bytes) against
+  // int8 rows, all values in [-127, 127]: exact, no overflow up to 4096.
+  void (*dot_i8)(const std::int8_t* q, const std::uint8_t* q_abs, const std::int8_t* rows, std::size_t stride,
+                 std::size_t n, std::size_t padded, std::int32_t* out);
   // out[r * nq + j] = dot(qs + j * padded, rows + r * stride): several queries
   // per loaded row (register-blocked).
   void (*dot_f32_batch)(const float* qs, std::size_t nq, const float* rows, std::size_t stride, std::size_t n,

@@ -6,14 +6,18 @@
 #include <cpuid.h>
 #include <immintrin.h>
 
+#include <algorithm>
+#include <utility>
+
 namespace ddb::vec::detail {
 namespace {
 
+// The lanes of v summed in the order hsum4 uses, so that a row's score does
+// not depend on whether it was computed alone or in a group of four.
 float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
+  const __m256 t = _mm256_hadd_ps(v, v);
+  const __m256 u = _mm256_hadd_ps(t, t);
+  return _mm_cvtss_f32(_mm_add_ss(_mm256_castps256_ps128(u), _mm256_extractf128_ps(u, 1)));
 }
 
 // Four sums of four vectors at once: [sum(a) sum(b) sum(c) sum(d)].
@@ -22,25 +26,6 @@ __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
   const __m256 cd = _mm256_hadd_ps(c, d);
   const __m256 abcd = _mm256_hadd_ps(ab, cd);
   return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
-}
-
-// One row against one query: four independent accumulators (FMA latency 4,
-// two units), 32 floats per step, then 8 at a time.
-inline float dot_row(const float* q, const float* row, std::size_t padded) {
-  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-  std::size_t i = 0;
-  for (; i + 32 <= padded; i += 32) {
-    a0 = _mm256_fmadd_ps(_mm256_load_ps(row + i), _mm256_loadu_ps(q + i), a0);
-    a1 = _mm256_fmadd_ps(_mm256_load_ps(row + i + 8), _mm256_loadu_ps(q + i + 8), a1);
-    a2 = _mm256_fmadd_ps(_mm256_load_ps(row + i + 16), _mm256_loadu_ps(q + i + 16), a2);
-    a3 = _mm256_fmadd_ps(_mm256_load_ps(row + i + 24), _mm256_loadu_ps(q + i + 24), a3);
-  }
-  for (; i < padded; i += 8) a0 = _mm256_fmadd_ps(_mm256_load_ps(row + i), _mm256_loadu_ps(q + i), a0);
-  return hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-}
-
-void dot_f32(const float* q, const float* rows, std::size_t stride, std::size_t n, std::size_t padded, float* out) {
-  for (std::size_t r = 0; r < n; ++r) out[r] = dot_row(q, rows + r * stride, padded);
 }
 
 void dot_f16(const float* q, const std::uint16_t* rows, std::size_t stride, std::size_t n, std::size_t padded,
@@ -64,23 +49,41 @@ void dot_f16(const float* q, const std::uint16_t* rows, std::size_t stride, std:
   }
 }
 
-// int8 rows widened to int16, multiplied by the int16 query with vpmaddwd
-// (pairs summed into int32): exact integer arithmetic, so the result is the
-// scalar kernel's to the bit.
-void dot_i8(const std::int16_t* q, const std::int8_t* rows, std::size_t stride, std::size_t n, std::size_t padded,
-            std::int32_t* out) {
+// How far ahead the int8 kernel requests rows. It does more work per byte
+// than the float one, so fewer of its own loads are in flight; without the
+// prefetch it reached ~75% of the read bandwidth, with it ~85% (4 KiB ahead
+// beat 2 KiB and 8 KiB).
+constexpr std::size_t i8_prefetch_bytes = 4096;
+
+// int8 x int8 with vpmaddubsw, which multiplies unsigned by signed bytes:
+// |q| (unsigned) times x carrying q's sign (vpsignb). Pairs of products fit
+// int16 without saturating (2 * 127 * 127 < 32767); vpmaddwd by ones widens
+// them to int32. Exact integer arithmetic: the scalar kernel's result to the bit.
+void dot_i8(const std::int8_t* q, const std::uint8_t* q_abs, const std::int8_t* rows, std::size_t stride,
+            std::size_t n, std::size_t padded, std::int32_t* out) {
+  const __m256i ones = _mm256_set1_epi16(1);
   for (std::size_t r = 0; r < n; ++r) {
     const std::int8_t* row = rows + r * stride;
     __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
-    for (std::size_t i = 0; i < padded; i += 32) {
-      const __m256i x = _mm256_load_si256(reinterpret_cast<const __m256i*>(row + i));
-      const __m256i x0 = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(x));
-      const __m256i x1 = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(x, 1));
-      a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(x0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i))));
-      a1 = _mm256_add_epi32(a1,
-                            _mm256_madd_epi16(x1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i + 16))));
+    std::size_t i = 0;
+    for (; i + 64 <= padded; i += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(row + i) + i8_prefetch_bytes, _MM_HINT_T0);
+      const __m256i x0 = _mm256_sign_epi8(_mm256_load_si256(reinterpret_cast<const __m256i*>(row + i)),
+                                          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i)));
+      const __m256i x1 = _mm256_sign_epi8(_mm256_load_si256(reinterpret_cast<const __m256i*>(row + i + 32)),
+                                          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i + 32)));
+      const __m256i p0 = _mm256_maddubs_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q_abs + i)), x0);
+      const __m256i p1 = _mm256_maddubs_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q_abs + i + 32)), x1);
+      a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(p0, ones));
+      a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(p1, ones));
     }
-    __m256i s = _mm256_add_epi32(a0, a1);
+    if (i < padded) {
+      const __m256i x0 = _mm256_sign_epi8(_mm256_load_si256(reinterpret_cast<const __m256i*>(row + i)),
+                                          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i)));
+      const __m256i p0 = _mm256_maddubs_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q_abs + i)), x0);
+      a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(p0, ones));
+    }
+    const __m256i s = _mm256_add_epi32(a0, a1);
     __m128i t = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
     t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(1, 0, 3, 2)));
     t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(2, 3, 0, 1)));
@@ -113,11 +116,26 @@ void block(const float* qs, std::size_t nq_stride, const float* rows, std::size_
   }
 }
 
+// All queries against R rows. While they run, the next rows are requested
+// a few lines per query block: those rows are read from memory once per
+// batch, and four interleaved row streams are ones the hardware prefetcher
+// follows poorly (without this, the first pass over each group of rows
+// cost as much as the other ten).
 template <int R>
 void rows_block(const float* qs, std::size_t nq, std::size_t padded, const float* rows, std::size_t stride,
-                float* out, std::size_t n_out) {
+                float* out, std::size_t n_out, const char* next, std::size_t next_bytes) {
+  const std::size_t blocks = (nq + 2) / 3;
+  const std::size_t lines = (next_bytes + 63) / 64, per_block = (lines + blocks - 1) / blocks;
+  std::size_t line = 0;
+  auto prefetch_some = [&] {
+    for (std::size_t e = std::min(lines, line + per_block); line < e; ++line) _mm_prefetch(next + line * 64, _MM_HINT_T0);
+  };
   std::size_t j = 0;
-  for (; j + 3 <= nq; j += 3) block<R, 3>(qs + j * padded, padded, rows, stride, padded, out + j * n_out, n_out);
+  for (; j + 3 <= nq; j += 3) {
+    prefetch_some();
+    block<R, 3>(qs + j * padded, padded, rows, stride, padded, out + j * n_out, n_out);
+  }
+  prefetch_some();
   if (nq - j == 2) block<R, 2>(qs + j * padded, padded, rows, stride, padded, out + j * n_out, n_out);
   if (nq - j == 1) block<R, 1>(qs + j * padded, padded, rows, stride, padded, out + j * n_out, n_out);
 }
@@ -125,8 +143,35 @@ void rows_block(const float* qs, std::size_t nq, std::size_t padded, const float
 void dot_f32_batch(const float* qs, std::size_t nq, const float* rows, std::size_t stride, std::size_t n,
                    std::size_t padded, float* out) {
   std::size_t r = 0;
-  for (; r + 4 <= n; r += 4) rows_block<4>(qs, nq, padded, rows + r * stride, stride, out + r, n);
-  for (; r < n; ++r) rows_block<1>(qs, nq, padded, rows + r * stride, stride, out + r, n);
+  const auto next = [&](std::size_t from, std::size_t count) {
+    return std::pair{reinterpret_cast<const char*>(rows + from * stride),
+                     from < n ? std::min(count, n - from) * stride * sizeof(float) : 0};
+  };
+  for (; r + 4 <= n; r += 4) {
+    const auto [p, bytes] = next(r + 4, 4);
+    rows_block<4>(qs, nq, padded, rows + r * stride, stride, out + r, n, p, bytes);
+  }
+  for (; r < n; ++r) rows_block<1>(qs, nq, padded, rows + r * stride, stride, out + r, n, nullptr, 0);
+}
+
+// One query, one row at a time: rows are read strictly in address order,
+// which keeps the hardware prefetcher streaming (four rows interleaved, to
+// share query loads, measured 30% slower from DRAM); four accumulators hide
+// the FMA latency. Software prefetching measured no gain.
+void dot_f32(const float* q, const float* rows, std::size_t stride, std::size_t n, std::size_t padded, float* out) {
+  for (std::size_t r = 0; r < n; ++r) {
+    const float* row = rows + r * stride;
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    std::size_t i = 0;
+    for (; i + 32 <= padded; i += 32) {
+      a0 = _mm256_fmadd_ps(_mm256_load_ps(row + i), _mm256_loadu_ps(q + i), a0);
+      a1 = _mm256_fmadd_ps(_mm256_load_ps(row + i + 8), _mm256_loadu_ps(q + i + 8), a1);
+      a2 = _mm256_fmadd_ps(_mm256_load_ps(row + i + 16), _mm256_loadu_ps(q + i + 16), a2);
+      a3 = _mm256_fmadd_ps(_mm256_load_ps(row + i + 24), _mm256_loadu_ps(q + i + 24), a3);
+    }
+    for (; i < padded; i += 8) a0 = _mm256_fmadd_ps(_mm256_load_ps(row + i), _mm256_loadu_ps(q + i), a0);
+    out[r] = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+  }
 }
 
 void to_f16(const float* in, std::uint16_t* out, std::size_t n) {

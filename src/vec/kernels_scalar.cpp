@@ -74,8 +74,8 @@ void dot_f16(const float* q, const std::uint16_t* rows, std::size_t stride, std:
   }
 }
 
-void dot_i8(const std::int16_t* q, const std::int8_t* rows, std::size_t stride, std::size_t n, std::size_t padded,
-            std::int32_t* out) {
+void dot_i8(const std::int8_t* q, const std::uint8_t*, const std::int8_t* rows, std::size_t stride, std::size_t n,
+            std::size_t padded, std::int32_t* out) {
   for (std::size_t r = 0; r < n; ++r) {
     const std::int8_t* row = rows + r * stride;
     std::int32_t acc = 0;

@@ -31,6 +31,9 @@ struct scorer_impl {
 namespace {
 
 constexpr std::size_t min_rows_per_part = 16384;
+// Searches that scan at most this many bytes run on the calling thread (a
+// few microseconds; the pool round trip costs more).
+constexpr std::size_t inline_bytes = 256 * 1024;
 
 template <class Handler, class Result>
 void complete_on_handler_executor(const asio::any_io_executor& loop, Handler&& h, std::exception_ptr e, Result r) {
@@ -114,16 +117,26 @@ void start(const std::shared_ptr<scorer_impl>& impl, std::vector<float> queries,
     return;
   }
   const std::size_t parts = std::clamp<std::size_t>(snap->size / min_rows_per_part, 1, impl->parts);
-  auto j = std::make_shared<job<Handler>>(std::move(snap), std::move(prepared), std::move(opt), parts,
+  const bool small = snap->size * snap->lay.row_bytes * count <= inline_bytes;
+  auto j = std::make_shared<job<Handler>>(std::move(snap), std::move(prepared), std::move(opt), small ? 1 : parts,
                                           std::move(handler), impl->loop);
-  for (std::size_t p = 0; p < parts; ++p) {
-    asio::post(*impl->pool, [j, p, adapt] {
+  auto complete = [adapt](const std::shared_ptr<job<Handler>>& j) {
+    auto [e, r] = j->merge();
+    auto h = std::move(j->handler);
+    auto work = std::move(j->work);
+    asio::dispatch(work, [h = std::move(h), e = e, r = adapt(std::move(r))]() mutable { std::move(h)(e, std::move(r)); });
+  };
+  if (small) {
+    // A few microseconds of scoring: cheaper here than a hop to the pool and
+    // back. Still completed through the loop, never inside this call.
+    j->run_part(0);
+    asio::post(impl->loop, [j, complete] { complete(j); });
+    return;
+  }
+  for (std::size_t p = 0; p < j->partial.size(); ++p) {
+    asio::post(*impl->pool, [j, p, complete] {
       j->run_part(p);
-      if (j->remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-      auto [e, r] = j->merge();
-      auto h = std::move(j->handler);
-      auto work = std::move(j->work);
-      asio::dispatch(work, [h = std::move(h), e = e, r = adapt(std::move(r))]() mutable { std::move(h)(e, std::move(r)); });
+      if (j->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) complete(j);
     });
   }
 }

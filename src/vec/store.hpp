@@ -65,8 +65,9 @@ struct snapshot {
 // A query normalized, padded, and (for i8) quantized.
 struct prepared_query {
   std::vector<float> f32;  // padded
-  std::vector<std::int16_t> i16;  // i8 only
-  float i16_scale = 0;
+  std::vector<std::int8_t> i8;       // i8 only: element = i8_scale * value
+  std::vector<std::uint8_t> i8_abs;  // |i8|
+  float i8_scale = 0;
   float l1 = 0;  // sum |f32|
 };
 

@@ -194,27 +194,49 @@ TEST_CASE("every kernel matches a double-precision reference, odd dimensions and
         }
         REQUIRE(std::fabs(out[r] - ref) <= 1e-5 * mag + 1e-6);
       }
-      // i8 x i16: exact integers
+      // i8 x i8: exact integers
       const auto l8 = vd::layout::make(dim, element_type::i8);
       aligned_rows rows8(n * l8.row_bytes);
-      std::vector<std::int16_t> q16(l8.padded, 0);
+      std::vector<std::int8_t> q8(l8.padded, 0);
+      std::vector<std::uint8_t> q8_abs(l8.padded, 0);
       std::mt19937 rng(static_cast<std::uint32_t>(dim));
-      const int qmax = static_cast<int>(std::min(16383.0, std::floor(2147483647.0 / (127.0 * double(l8.padded)))));
-      for (std::size_t d = 0; d < dim; ++d) q16[d] = static_cast<std::int16_t>(int(rng() % (2 * qmax + 1)) - qmax);
+      const int qmax = 127;
+      auto set_query = [&](auto value_of) {
+        for (std::size_t d = 0; d < dim; ++d) {
+          q8[d] = static_cast<std::int8_t>(value_of());
+          q8_abs[d] = static_cast<std::uint8_t>(std::abs(q8[d]));
+        }
+      };
+      set_query([&] { return int(rng() % 255) - 127; });
       for (std::size_t i = 0; i < n * l8.padded; ++i)
         if (i % l8.padded < dim) rows8.as<std::int8_t>()[i] = static_cast<std::int8_t>(int(rng() % 255) - 127);
       std::vector<std::int32_t> dots(n);
-      k->dot_i8(q16.data(), rows8.as<std::int8_t>(), l8.padded, n, l8.padded, dots.data());
+      k->dot_i8(q8.data(), q8_abs.data(), rows8.as<std::int8_t>(), l8.padded, n, l8.padded, dots.data());
       for (std::size_t r = 0; r < n; ++r) {
         std::int64_t ref = 0;
-        for (std::size_t d = 0; d < dim; ++d) ref += std::int64_t(q16[d]) * rows8.as<std::int8_t>()[r * l8.padded + d];
+        for (std::size_t d = 0; d < dim; ++d) ref += std::int64_t(q8[d]) * rows8.as<std::int8_t>()[r * l8.padded + d];
         REQUIRE(dots[r] == ref);
       }
-      // The worst case for overflow: every product at its largest.
-      std::fill_n(q16.begin(), dim, static_cast<std::int16_t>(qmax));
+      // The extremes: every product at its largest, and at its most negative.
+      set_query([] { return qmax; });
+      for (std::size_t i = 0; i < n * l8.padded; ++i)
+        if (i % l8.padded < dim) rows8.as<std::int8_t>()[i] = static_cast<std::int8_t>(i % 2 ? 127 : -127);
+      k->dot_i8(q8.data(), q8_abs.data(), rows8.as<std::int8_t>(), l8.padded, n, l8.padded, dots.data());
+      set_query([] { return -qmax; });
+      std::vector<std::int32_t> neg(n);
+      k->dot_i8(q8.data(), q8_abs.data(), rows8.as<std::int8_t>(), l8.padded, n, l8.padded, neg.data());
+      for (std::size_t r = 0; r < n; ++r) {
+        std::int64_t ref = 0;
+        for (std::size_t d = 0; d < dim; ++d) ref += std::int64_t(qmax) * rows8.as<std::int8_t>()[r * l8.padded + d];
+        REQUIRE(dots[r] == ref);
+        REQUIRE(neg[r] == -ref);
+      }
       for (std::size_t i = 0; i < n * l8.padded; ++i)
         if (i % l8.padded < dim) rows8.as<std::int8_t>()[i] = 127;
-      k->dot_i8(q16.data(), rows8.as<std::int8_t>(), l8.padded, n, l8.padded, dots.data());
+      k->dot_i8(q8.data(), q8_abs.data(), rows8.as<std::int8_t>(), l8.padded, n, l8.padded, neg.data());
+      REQUIRE(neg[0] == -std::int64_t(qmax) * 127 * std::int64_t(dim));
+      set_query([] { return qmax; });
+      k->dot_i8(q8.data(), q8_abs.data(), rows8.as<std::int8_t>(), l8.padded, n, l8.padded, dots.data());
       REQUIRE(dots[0] == std::int64_t(qmax) * 127 * std::int64_t(dim));
     }
   }
