@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -278,8 +279,12 @@ void search_range(const snapshot& s, const kernel_table& k, const std::vector<pr
     i8[j].prune(opt.min_score);
     for (const hit& h : i8[j].candidates) {
       const chunk& c = *s.chunks[h.row >> l.chunk_shift];
-      float exact;
-      k.dot_f32(queries[j].f32.data(), c.exact_row(l, h.row & (l.rows_per_chunk - 1)), l.padded, 1, l.padded, &exact);
+      float exact;  // with the arithmetic f32 uses in this mode (single query or batch)
+      const float* row = c.exact_row(l, h.row & (l.rows_per_chunk - 1));
+      if (nq == 1)
+        k.dot_f32(queries[j].f32.data(), row, l.padded, 1, l.padded, &exact);
+      else
+        k.dot_f32_batch(queries[j].f32.data(), 1, row, l.padded, 1, l.padded, &exact);
       if (exact >= tops[j].threshold()) tops[j].push({exact, h.row});
     }
   }
@@ -320,7 +325,14 @@ struct index_impl {
     const std::size_t ci = row >> lay.chunk_shift;
     if (ci == chunks.size()) chunks.push_back(std::make_shared<chunk>(lay));
     auto& c = chunks[ci];
-    if (c.use_count() > 1 && (row & (lay.rows_per_chunk - 1)) < c->seen) c = std::make_shared<chunk>(*c, lay);
+    if ((row & (lay.rows_per_chunk - 1)) < c->seen) {
+      if (c.use_count() > 1)
+        c = std::make_shared<chunk>(*c, lay);
+      else
+        // The last search that held this chunk released it (a release
+        // decrement); order our write after its reads.
+        std::atomic_thread_fence(std::memory_order_acquire);
+    }
     return *c;
   }
 
@@ -353,9 +365,12 @@ struct index_impl {
 
   // Copies row `from` (all of it, metadata included) over row `to`.
   void move_row(std::size_t from, std::size_t to) {
+    // The destination first: if it is copied, the source (possibly the same
+    // chunk) must be read from the copy, not from the chunk only a finishing
+    // search still holds.
+    chunk& dst = writable(to);
     const chunk& src = *chunks[from >> lay.chunk_shift];
     const std::size_t fs = from & (lay.rows_per_chunk - 1);
-    chunk& dst = writable(to);
     const std::size_t ts = to & (lay.rows_per_chunk - 1);
     std::memcpy(dst.data.get() + ts * lay.row_bytes, src.data.get() + fs * lay.row_bytes, lay.row_bytes);
     if (lay.type == element_type::i8) {

@@ -6,11 +6,20 @@
 #include <cpuid.h>
 #include <immintrin.h>
 
-#include <algorithm>
-#include <utility>
+#include <cstdint>
 
 namespace ddb::vec::detail {
 namespace {
+
+// No standard-library templates in this file: their instantiations, compiled
+// with AVX2 here, could be the copies the linker keeps for the whole program.
+inline std::size_t min_size(std::size_t a, std::size_t b) { return a < b ? a : b; }
+
+// A prefetch address that may lie past the rows (prefetches never fault;
+// integer arithmetic avoids forming an out-of-range pointer).
+inline const char* ahead(const void* p, std::size_t bytes) {
+  return reinterpret_cast<const char*>(reinterpret_cast<std::uintptr_t>(p) + bytes);
+}
 
 // The lanes of v summed in the order hsum4 uses, so that a row's score does
 // not depend on whether it was computed alone or in a group of four.
@@ -41,7 +50,7 @@ void dot_f16(const float* q, const std::uint16_t* rows, std::size_t stride, std:
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
     std::size_t i = 0;
     for (; i + 32 <= padded; i += 32) {
-      _mm_prefetch(reinterpret_cast<const char*>(row + i) + prefetch_bytes, _MM_HINT_T0);
+      _mm_prefetch(ahead(row + i, prefetch_bytes), _MM_HINT_T0);
       const __m256i h01 = _mm256_load_si256(reinterpret_cast<const __m256i*>(row + i));
       const __m256i h23 = _mm256_load_si256(reinterpret_cast<const __m256i*>(row + i + 16));
       a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm256_castsi256_si128(h01)), _mm256_loadu_ps(q + i), a0);
@@ -69,7 +78,7 @@ void dot_i8(const std::int8_t* q, const std::uint8_t* q_abs, const std::int8_t* 
     __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
     std::size_t i = 0;
     for (; i + 64 <= padded; i += 64) {
-      _mm_prefetch(reinterpret_cast<const char*>(row + i) + prefetch_bytes, _MM_HINT_T0);
+      _mm_prefetch(ahead(row + i, prefetch_bytes), _MM_HINT_T0);
       const __m256i x0 = _mm256_sign_epi8(_mm256_load_si256(reinterpret_cast<const __m256i*>(row + i)),
                                           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i)));
       const __m256i x1 = _mm256_sign_epi8(_mm256_load_si256(reinterpret_cast<const __m256i*>(row + i + 32)),
@@ -130,7 +139,7 @@ void rows_block(const float* qs, std::size_t nq, std::size_t padded, const float
   const std::size_t lines = (next_bytes + 63) / 64, per_block = (lines + blocks - 1) / blocks;
   std::size_t line = 0;
   auto prefetch_some = [&] {
-    for (std::size_t e = std::min(lines, line + per_block); line < e; ++line) _mm_prefetch(next + line * 64, _MM_HINT_T0);
+    for (std::size_t e = min_size(lines, line + per_block); line < e; ++line) _mm_prefetch(next + line * 64, _MM_HINT_T0);
   };
   std::size_t j = 0;
   for (; j + 3 <= nq; j += 3) {
@@ -145,13 +154,11 @@ void rows_block(const float* qs, std::size_t nq, std::size_t padded, const float
 void dot_f32_batch(const float* qs, std::size_t nq, const float* rows, std::size_t stride, std::size_t n,
                    std::size_t padded, float* out) {
   std::size_t r = 0;
-  const auto next = [&](std::size_t from, std::size_t count) {
-    return std::pair{reinterpret_cast<const char*>(rows + from * stride),
-                     from < n ? std::min(count, n - from) * stride * sizeof(float) : 0};
-  };
   for (; r + 4 <= n; r += 4) {
-    const auto [p, bytes] = next(r + 4, 4);
-    rows_block<4>(qs, nq, padded, rows + r * stride, stride, out + r, n, p, bytes);
+    const std::size_t next = r + 4;  // the group after this one, if any
+    const std::size_t bytes = next < n ? min_size(4, n - next) * stride * sizeof(float) : 0;
+    rows_block<4>(qs, nq, padded, rows + r * stride, stride, out + r, n, ahead(rows, next * stride * sizeof(float)),
+                  bytes);
   }
   for (; r < n; ++r) rows_block<1>(qs, nq, padded, rows + r * stride, stride, out + r, n, nullptr, 0);
 }

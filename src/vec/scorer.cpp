@@ -26,6 +26,7 @@ struct scorer_impl {
   std::unique_ptr<asio::thread_pool> own;
   asio::thread_pool* pool;
   std::size_t parts;
+  bool stopped = false;  // the scorer is gone: its own pool runs nothing more
 };
 
 namespace {
@@ -98,6 +99,8 @@ void start(const std::shared_ptr<scorer_impl>& impl, std::vector<float> queries,
   std::shared_ptr<const snapshot> snap;
   std::vector<prepared_query> prepared;
   try {
+    if (impl->stopped)
+      throw error(errc::invalid_argument, "ddb::vec: the scorer was destroyed before this search started");
     check_search_options(opt);
     const std::size_t dim = impl->idx->dim();
     if (count == 0 || queries.size() != count * dim)
@@ -133,11 +136,23 @@ void start(const std::shared_ptr<scorer_impl>& impl, std::vector<float> queries,
     asio::post(impl->loop, [j, complete] { complete(j); });
     return;
   }
-  for (std::size_t p = 0; p < j->partial.size(); ++p) {
-    asio::post(*impl->pool, [j, p, complete] {
-      j->run_part(p);
-      if (j->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) complete(j);
-    });
+  auto finish_part = [complete](const std::shared_ptr<job<Handler>>& j) {
+    if (j->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) complete(j);
+  };
+  std::size_t posted = 0;
+  try {
+    for (; posted < j->partial.size(); ++posted)
+      asio::post(*impl->pool, [j, p = posted, finish_part] {
+        j->run_part(p);
+        finish_part(j);
+      });
+  } catch (...) {
+    // Parts that could not be posted fail; the last part to end completes.
+    const auto e = std::current_exception();
+    for (std::size_t p = posted; p < j->partial.size(); ++p) {
+      j->errors[p] = e;
+      finish_part(j);
+    }
   }
 }
 
@@ -175,6 +190,7 @@ scorer::scorer(asio::any_io_executor loop, index& idx, asio::thread_pool& pool, 
 }
 
 scorer::~scorer() {
+  impl_->stopped = true;  // a deferred search started later completes with an error
   if (impl_->own) impl_->own->join();
 }
 
