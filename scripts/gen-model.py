@@ -20,9 +20,17 @@ import re
 import sys
 
 OPERATIONS = [
-    "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "TransactWriteItems",
-    "CreateTable", "DescribeTable", "DeleteTable", "ListTables",
+    # data plane
+    "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem",
+    "TransactGetItems", "TransactWriteItems", "ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction",
+    "SearchVectors",
+    # control plane
+    "CreateTable", "UpdateTable", "DescribeTable", "DeleteTable", "ListTables", "UpdateTimeToLive",
+    "DescribeTimeToLive", "UpdateContinuousBackups", "DescribeContinuousBackups", "TagResource", "UntagResource",
+    "ListTagsOfResource", "DescribeLimits",
 ]
+# The generated codec is spread over this many translation units (build time).
+CODEC_PARTS = 4
 KEYWORDS = {"delete", "new", "default", "operator", "class", "namespace", "template", "this", "union", "register",
             "return", "switch", "case", "public", "private", "protected", "virtual", "explicit", "export", "static"}
 
@@ -30,6 +38,12 @@ top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 model_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(top, "..", "shared", "dynamodb-model", "service-2.json")
 model = json.load(open(model_path))
 shapes = model["shapes"]
+# Operations that answer with an empty body get an empty response struct
+# (it still carries the diagnostics).
+for op in OPERATIONS:
+    if "output" not in model["operations"][op]:
+        shapes[op + "Output"] = {"type": "structure", "members": {}}
+        model["operations"][op]["output"] = {"shape": op + "Output"}
 
 
 def snake(name):
@@ -169,11 +183,11 @@ for op in OPERATIONS:
     o.append(f"        \"{op}\", encode(request), safety_of(request), std::forward<Token>(token));\n  }}\n")
 o.append("};\n\n}  // namespace detail\n}  // namespace ddb\n")
 
-# ---------------------------------------------------------------- codec.cpp
-c = [HEADER,
-     '#include "model/codec.hpp"\n\n#include "core/base64.hpp"\n\n',
-     "namespace ddb::detail {\n\nnamespace od = simdjson::ondemand;\n\n"]
-
+# ---------------------------------------------------------------- codec
+# Declarations of every write_/read_ function (codec_shapes.hpp), their
+# definitions spread over CODEC_PARTS files, the per-operation entry points
+# in codec_ops.cpp.
+c = []
 # Encoders: write_<struct>(writer, value) for every structure.
 def enc_value(shape, expr, indent):
     """Statements writing expr (already unwrapped) as JSON."""
@@ -204,30 +218,6 @@ def enc_value(shape, expr, indent):
         return f"{p}write_blob(w, {expr});\n"
     raise SystemExit(t)
 
-
-for name in order:
-    c.append(f"void write_{struct_name(name)}(json::writer& w, const {struct_name(name)}& v);\n")
-c.append("\n")
-for name in order:
-    s = shapes[name]
-    sname = struct_name(name)
-    req = set(s.get("required", []))
-    c.append(f"void write_{sname}(json::writer& w, const {sname}& v) {{\n  w.begin_object();\n")
-    for mname, m in s["members"].items():
-        field = "v." + member_name(mname)
-        t, wrap = cpp_type(m["shape"])
-        optional = wrap and mname not in req
-        st = "attr" if is_attribute_value(m["shape"]) else shapes[m["shape"]]["type"]
-        if m.get("idempotencyToken"):
-            # Idempotency tokens are generated when absent, so retries are safe.
-            c.append(f"  w.key(\"{mname}\");\n  w.string({field} ? checked_text(*{field}) : new_idempotency_token());\n")
-        elif optional:
-            c.append(f"  if ({field}) {{\n    w.key(\"{mname}\");\n" + enc_value(m["shape"], "*" + field, 4) + "  }\n")
-        elif st in ("list", "map"):
-            c.append(f"  if (!{field}.empty()) {{\n    w.key(\"{mname}\");\n" + enc_value(m["shape"], field, 4) + "  }\n")
-        else:
-            c.append(f"  w.key(\"{mname}\");\n" + enc_value(m["shape"], field, 2))
-    c.append("  w.end_object();\n}\n\n")
 
 # Decoders: read_<struct>(od::value, out) -> located. Locals carry the
 # indent as a suffix so nested lists and maps do not shadow each other.
@@ -271,14 +261,13 @@ def dec_value(shape, src, dst, indent):
     raise SystemExit(t)
 
 
-for name in order:
-    c.append(f"located read_{struct_name(name)}(od::value src, {struct_name(name)}& out);\n")
-c.append("\n")
-for name in order:
+def emit_reader(c, name):
     s = shapes[name]
     sname = struct_name(name)
     req = set(s.get("required", []))
     c.append(f"located read_{sname}(od::value src, {sname}& out) {{\n  od::object obj;\n")
+    if not s["members"]:
+        c.append("  (void)out;\n")
     c.append("  if (auto ec = src.get_object().get(obj)) return from_simdjson(ec, \"a JSON object\");\n")
     c.append("  for (auto field : obj) {\n    std::string_view key;\n")
     c.append("    if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, \"a field name\");\n")
@@ -302,7 +291,39 @@ for name in order:
         c.append("    }\n")
     c.append("  }\n  return {};\n}\n\n")
 
+
+decls = []
+for name in order:
+    decls.append(f"void write_{struct_name(name)}(json::writer& w, const {struct_name(name)}& v);\n")
+    decls.append(f"located read_{struct_name(name)}(simdjson::ondemand::value src, {struct_name(name)}& out);\n")
+parts = [[] for _ in range(CODEC_PARTS)]
+for i, name in enumerate(order):
+    c = parts[i % CODEC_PARTS]
+    s = shapes[name]
+    sname = struct_name(name)
+    req = set(s.get("required", []))
+    c.append(f"void write_{sname}(json::writer& w, const {sname}& v) {{\n  w.begin_object();\n")
+    if not s["members"]:
+        c.append("  (void)v;\n")
+    for mname, m in s["members"].items():
+        field = "v." + member_name(mname)
+        t, wrap = cpp_type(m["shape"])
+        optional = wrap and mname not in req
+        st = "attr" if is_attribute_value(m["shape"]) else shapes[m["shape"]]["type"]
+        if m.get("idempotencyToken"):
+            # Idempotency tokens are generated when absent, so retries are safe.
+            c.append(f"  w.key(\"{mname}\");\n  w.string({field} ? checked_text(*{field}) : new_idempotency_token());\n")
+        elif optional:
+            c.append(f"  if ({field}) {{\n    w.key(\"{mname}\");\n" + enc_value(m["shape"], "*" + field, 4) + "  }\n")
+        elif st in ("list", "map"):
+            c.append(f"  if (!{field}.empty()) {{\n    w.key(\"{mname}\");\n" + enc_value(m["shape"], field, 4) + "  }\n")
+        else:
+            c.append(f"  w.key(\"{mname}\");\n" + enc_value(m["shape"], field, 2))
+    c.append("  w.end_object();\n}\n\n")
+    emit_reader(c, name)
+
 # Per-operation entry points.
+c = []
 for op in OPERATIONS:
     fn = snake(op)
     c.append(f"result<std::string> encode(const {fn}_request& r) {{\n")
@@ -312,12 +333,21 @@ for op in OPERATIONS:
         c.append(f"  return decode_with<{fn}_{kind}>(body, [](od::value v, {fn}_{kind}& out) {{ return read_{fn}_{kind}(v, out); }});\n}}\n\n")
     c.append(f"result<std::string> encode_response(const {fn}_response& r) {{\n")
     c.append(f"  return encode_with([&](json::writer& w) {{ write_{fn}_response(w, r); }});\n}}\n\n")
-c.append("}  // namespace ddb::detail\n")
-
 os.makedirs(os.path.join(top, "include", "ddb", "detail"), exist_ok=True)
 open(os.path.join(top, "include", "ddb", "model.hpp"), "w").write("".join(h))
 open(os.path.join(top, "include", "ddb", "detail", "operations.hpp"), "w").write("".join(o))
-open(os.path.join(top, "src", "model", "codec.cpp"), "w").write("".join(c))
+PRELUDE = '#include "model/codec_shapes.hpp"\n\nnamespace ddb::detail {\n\nnamespace od = simdjson::ondemand;\n\n'
+open(os.path.join(top, "src", "model", "codec_shapes.hpp"), "w").write(
+    HEADER + "#pragma once\n// Every structure's JSON writer and reader (defined in codec_N.cpp).\n"
+    '#include "model/codec.hpp"\n\nnamespace ddb::detail {\n\n' + "".join(decls) + "\n}  // namespace ddb::detail\n")
+for i, part in enumerate(parts):
+    open(os.path.join(top, "src", "model", f"codec_{i + 1}.cpp"), "w").write(
+        HEADER + PRELUDE + "".join(part) + "}  // namespace ddb::detail\n")
+open(os.path.join(top, "src", "model", "codec_ops.cpp"), "w").write(
+    HEADER + PRELUDE + "".join(c) + "}  // namespace ddb::detail\n")
+old_codec = os.path.join(top, "src", "model", "codec.cpp")
+if os.path.exists(old_codec):
+    os.remove(old_codec)
 # The list of response types, for the explicit instantiations in src/model/operations.cpp.
 open(os.path.join(top, "src", "model", "responses.inc"), "w").write(
     HEADER + "".join(f"DDB_RESPONSE({snake(op)}_response)\n" for op in OPERATIONS))

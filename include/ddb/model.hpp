@@ -197,6 +197,134 @@ struct query_response {
   static constexpr const char* kind = "response";
 };
 
+// ScanInput
+struct scan_request {
+  std::string table_name{};  // TableName
+  std::optional<std::string> index_name{};  // IndexName
+  std::vector<std::string> attributes_to_get{};  // AttributesToGet
+  std::optional<std::int64_t> limit{};  // Limit
+  std::optional<std::string> select{};  // Select
+  std::map<std::string, ::ddb::condition> scan_filter{};  // ScanFilter
+  std::optional<std::string> conditional_operator{};  // ConditionalOperator
+  ::ddb::item exclusive_start_key{};  // ExclusiveStartKey
+  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
+  std::optional<std::int64_t> total_segments{};  // TotalSegments
+  std::optional<std::int64_t> segment{};  // Segment
+  std::optional<std::string> projection_expression{};  // ProjectionExpression
+  std::optional<std::string> filter_expression{};  // FilterExpression
+  std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
+  ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
+  std::optional<bool> consistent_read{};  // ConsistentRead
+  static constexpr const char* kind = "request";
+};
+
+// ScanOutput
+struct scan_response {
+  std::vector<::ddb::item> items{};  // Items
+  std::optional<std::int64_t> count{};  // Count
+  std::optional<std::int64_t> scanned_count{};  // ScannedCount
+  ::ddb::item last_evaluated_key{};  // LastEvaluatedKey
+  std::optional<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
+  ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
+};
+
+// KeysAndAttributes
+struct keys_and_attributes {
+  std::vector<::ddb::item> keys{};  // Keys
+  std::vector<std::string> attributes_to_get{};  // AttributesToGet
+  std::optional<bool> consistent_read{};  // ConsistentRead
+  std::optional<std::string> projection_expression{};  // ProjectionExpression
+  std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
+};
+
+// BatchGetItemInput
+struct batch_get_item_request {
+  std::map<std::string, ::ddb::keys_and_attributes> request_items{};  // RequestItems
+  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
+  static constexpr const char* kind = "request";
+};
+
+// BatchGetItemOutput
+struct batch_get_item_response {
+  std::map<std::string, std::vector<::ddb::item>> responses{};  // Responses
+  std::map<std::string, ::ddb::keys_and_attributes> unprocessed_keys{};  // UnprocessedKeys
+  std::vector<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
+  ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
+};
+
+// PutRequest
+struct put_request {
+  ::ddb::item item{};  // Item
+  static constexpr const char* kind = "request";
+};
+
+// DeleteRequest
+struct delete_request {
+  ::ddb::item key{};  // Key
+  static constexpr const char* kind = "request";
+};
+
+// WriteRequest
+struct write_request {
+  std::optional<::ddb::put_request> put_request{};  // PutRequest
+  std::optional<::ddb::delete_request> delete_request{};  // DeleteRequest
+  static constexpr const char* kind = "request";
+};
+
+// BatchWriteItemInput
+struct batch_write_item_request {
+  std::map<std::string, std::vector<::ddb::write_request>> request_items{};  // RequestItems
+  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
+  std::optional<std::string> return_item_collection_metrics{};  // ReturnItemCollectionMetrics
+  static constexpr const char* kind = "request";
+};
+
+// BatchWriteItemOutput
+struct batch_write_item_response {
+  std::map<std::string, std::vector<::ddb::write_request>> unprocessed_items{};  // UnprocessedItems
+  std::map<std::string, std::vector<::ddb::item_collection_metrics>> item_collection_metrics{};  // ItemCollectionMetrics
+  std::vector<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
+  ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
+};
+
+// Get
+struct get {
+  ::ddb::item key{};  // Key
+  std::string table_name{};  // TableName
+  std::optional<std::string> projection_expression{};  // ProjectionExpression
+  std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
+};
+
+// TransactGetItem
+struct transact_get_item {
+  ::ddb::get get{};  // Get
+};
+
+// TransactGetItemsInput
+struct transact_get_items_request {
+  std::vector<::ddb::transact_get_item> transact_items{};  // TransactItems
+  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
+  static constexpr const char* kind = "request";
+};
+
+// ItemResponse
+struct item_response {
+  ::ddb::item item{};  // Item
+  ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
+};
+
+// TransactGetItemsOutput
+struct transact_get_items_response {
+  std::vector<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
+  std::vector<::ddb::item_response> responses{};  // Responses
+  ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
+};
+
 // ConditionCheck
 struct transact_condition_check {
   ::ddb::item key{};  // Key
@@ -259,6 +387,119 @@ struct transact_write_items_request {
 struct transact_write_items_response {
   std::vector<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
   std::map<std::string, std::vector<::ddb::item_collection_metrics>> item_collection_metrics{};  // ItemCollectionMetrics
+  ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
+};
+
+// ExecuteStatementInput
+struct execute_statement_request {
+  std::string statement{};  // Statement
+  std::vector<::ddb::value> parameters{};  // Parameters
+  std::optional<bool> consistent_read{};  // ConsistentRead
+  std::optional<std::string> next_token{};  // NextToken
+  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
+  std::optional<std::int64_t> limit{};  // Limit
+  std::optional<std::string> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+  static constexpr const char* kind = "request";
+};
+
+// ExecuteStatementOutput
+struct execute_statement_response {
+  std::vector<::ddb::item> items{};  // Items
+  std::optional<std::string> next_token{};  // NextToken
+  std::optional<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
+  ::ddb::item last_evaluated_key{};  // LastEvaluatedKey
+  ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
+};
+
+// BatchStatementRequest
+struct batch_statement_request {
+  std::string statement{};  // Statement
+  std::vector<::ddb::value> parameters{};  // Parameters
+  std::optional<bool> consistent_read{};  // ConsistentRead
+  std::optional<std::string> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+  static constexpr const char* kind = "request";
+};
+
+// BatchExecuteStatementInput
+struct batch_execute_statement_request {
+  std::vector<::ddb::batch_statement_request> statements{};  // Statements
+  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
+  static constexpr const char* kind = "request";
+};
+
+// BatchStatementError
+struct batch_statement_error {
+  std::optional<std::string> code{};  // Code
+  std::optional<std::string> message{};  // Message
+  ::ddb::item item{};  // Item
+};
+
+// BatchStatementResponse
+struct batch_statement_response {
+  std::optional<::ddb::batch_statement_error> error{};  // Error
+  std::optional<std::string> table_name{};  // TableName
+  ::ddb::item item{};  // Item
+  ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
+};
+
+// BatchExecuteStatementOutput
+struct batch_execute_statement_response {
+  std::vector<::ddb::batch_statement_response> responses{};  // Responses
+  std::vector<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
+  ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
+};
+
+// ParameterizedStatement
+struct parameterized_statement {
+  std::string statement{};  // Statement
+  std::vector<::ddb::value> parameters{};  // Parameters
+  std::optional<std::string> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+};
+
+// ExecuteTransactionInput
+struct execute_transaction_request {
+  std::vector<::ddb::parameterized_statement> transact_statements{};  // TransactStatements
+  std::optional<std::string> client_request_token{};  // ClientRequestToken
+  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
+  static constexpr const char* kind = "request";
+};
+
+// ExecuteTransactionOutput
+struct execute_transaction_response {
+  std::vector<::ddb::item_response> responses{};  // Responses
+  std::vector<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
+  ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
+};
+
+// SearchVectorsInput
+struct search_vectors_request {
+  std::string table_name{};  // TableName
+  std::string index_name{};  // IndexName
+  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
+  std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
+  ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
+  std::optional<std::string> projection_expression{};  // ProjectionExpression
+  std::vector<::ddb::value> search_vector{};  // SearchVector
+  std::optional<std::string> search_condition_expression{};  // SearchConditionExpression
+  std::int64_t top_k{};  // TopK
+  static constexpr const char* kind = "request";
+};
+
+// SearchResultItem
+struct search_result_item {
+  ::ddb::item item{};  // Item
+  std::optional<double> score{};  // Score
+};
+
+// SearchVectorsOutput
+struct search_vectors_response {
+  std::optional<::ddb::vector_capacity> consumed_capacity{};  // ConsumedCapacity
+  std::vector<::ddb::search_result_item> search_results{};  // SearchResults
   ::ddb::diagnostics diag;
   static constexpr const char* kind = "response";
 };
@@ -558,6 +799,140 @@ struct create_table_response {
   static constexpr const char* kind = "response";
 };
 
+// UpdateGlobalSecondaryIndexAction
+struct update_global_secondary_index_action {
+  std::string index_name{};  // IndexName
+  std::optional<::ddb::provisioned_throughput> provisioned_throughput{};  // ProvisionedThroughput
+  std::optional<::ddb::on_demand_throughput> on_demand_throughput{};  // OnDemandThroughput
+  std::optional<::ddb::warm_throughput> warm_throughput{};  // WarmThroughput
+};
+
+// CreateGlobalSecondaryIndexAction
+struct create_global_secondary_index_action {
+  std::string index_name{};  // IndexName
+  std::vector<::ddb::key_schema_element> key_schema{};  // KeySchema
+  ::ddb::projection projection{};  // Projection
+  std::optional<::ddb::provisioned_throughput> provisioned_throughput{};  // ProvisionedThroughput
+  std::optional<::ddb::on_demand_throughput> on_demand_throughput{};  // OnDemandThroughput
+  std::optional<::ddb::warm_throughput> warm_throughput{};  // WarmThroughput
+};
+
+// DeleteGlobalSecondaryIndexAction
+struct delete_global_secondary_index_action {
+  std::string index_name{};  // IndexName
+};
+
+// GlobalSecondaryIndexUpdate
+struct global_secondary_index_update {
+  std::optional<::ddb::update_global_secondary_index_action> update{};  // Update
+  std::optional<::ddb::create_global_secondary_index_action> create{};  // Create
+  std::optional<::ddb::delete_global_secondary_index_action> delete_{};  // Delete
+};
+
+// ReplicaGlobalSecondaryIndex
+struct replica_global_secondary_index {
+  std::string index_name{};  // IndexName
+  std::optional<::ddb::provisioned_throughput_override> provisioned_throughput_override{};  // ProvisionedThroughputOverride
+  std::optional<::ddb::on_demand_throughput_override> on_demand_throughput_override{};  // OnDemandThroughputOverride
+};
+
+// CreateReplicationGroupMemberAction
+struct create_replication_group_member_action {
+  std::string region_name{};  // RegionName
+  std::optional<std::string> kms_master_key_id{};  // KMSMasterKeyId
+  std::optional<::ddb::provisioned_throughput_override> provisioned_throughput_override{};  // ProvisionedThroughputOverride
+  std::optional<::ddb::on_demand_throughput_override> on_demand_throughput_override{};  // OnDemandThroughputOverride
+  std::vector<::ddb::replica_global_secondary_index> global_secondary_indexes{};  // GlobalSecondaryIndexes
+  std::optional<std::string> table_class_override{};  // TableClassOverride
+};
+
+// UpdateReplicationGroupMemberAction
+struct update_replication_group_member_action {
+  std::string region_name{};  // RegionName
+  std::optional<std::string> kms_master_key_id{};  // KMSMasterKeyId
+  std::optional<::ddb::provisioned_throughput_override> provisioned_throughput_override{};  // ProvisionedThroughputOverride
+  std::optional<::ddb::on_demand_throughput_override> on_demand_throughput_override{};  // OnDemandThroughputOverride
+  std::vector<::ddb::replica_global_secondary_index> global_secondary_indexes{};  // GlobalSecondaryIndexes
+  std::optional<std::string> table_class_override{};  // TableClassOverride
+};
+
+// DeleteReplicationGroupMemberAction
+struct delete_replication_group_member_action {
+  std::string region_name{};  // RegionName
+};
+
+// ReplicationGroupUpdate
+struct replication_group_update {
+  std::optional<::ddb::create_replication_group_member_action> create{};  // Create
+  std::optional<::ddb::update_replication_group_member_action> update{};  // Update
+  std::optional<::ddb::delete_replication_group_member_action> delete_{};  // Delete
+};
+
+// CreateGlobalTableWitnessGroupMemberAction
+struct create_global_table_witness_group_member_action {
+  std::string region_name{};  // RegionName
+};
+
+// DeleteGlobalTableWitnessGroupMemberAction
+struct delete_global_table_witness_group_member_action {
+  std::string region_name{};  // RegionName
+};
+
+// GlobalTableWitnessGroupUpdate
+struct global_table_witness_group_update {
+  std::optional<::ddb::create_global_table_witness_group_member_action> create{};  // Create
+  std::optional<::ddb::delete_global_table_witness_group_member_action> delete_{};  // Delete
+};
+
+// CreateVectorIndexAction
+struct create_vector_index_action {
+  std::string index_name{};  // IndexName
+  ::ddb::vector_attribute_definition vector_attribute{};  // VectorAttribute
+  std::vector<::ddb::search_schema_element> search_schema{};  // SearchSchema
+  ::ddb::projection projection{};  // Projection
+  std::int64_t dimensions{};  // Dimensions
+  std::string distance_function{};  // DistanceFunction
+};
+
+// DeleteVectorIndexAction
+struct delete_vector_index_action {
+  std::string index_name{};  // IndexName
+};
+
+// VectorIndexUpdate
+struct vector_index_update {
+  std::optional<::ddb::create_vector_index_action> create{};  // Create
+  std::optional<::ddb::delete_vector_index_action> delete_{};  // Delete
+};
+
+// UpdateTableInput
+struct update_table_request {
+  std::vector<::ddb::attribute_definition> attribute_definitions{};  // AttributeDefinitions
+  std::string table_name{};  // TableName
+  std::optional<std::string> billing_mode{};  // BillingMode
+  std::optional<::ddb::provisioned_throughput> provisioned_throughput{};  // ProvisionedThroughput
+  std::vector<::ddb::global_secondary_index_update> global_secondary_index_updates{};  // GlobalSecondaryIndexUpdates
+  std::optional<::ddb::stream_specification> stream_specification{};  // StreamSpecification
+  std::optional<::ddb::sse_specification> sse_specification{};  // SSESpecification
+  std::vector<::ddb::replication_group_update> replica_updates{};  // ReplicaUpdates
+  std::optional<std::string> table_class{};  // TableClass
+  std::optional<bool> deletion_protection_enabled{};  // DeletionProtectionEnabled
+  std::optional<std::string> multi_region_consistency{};  // MultiRegionConsistency
+  std::vector<::ddb::global_table_witness_group_update> global_table_witness_updates{};  // GlobalTableWitnessUpdates
+  std::optional<::ddb::on_demand_throughput> on_demand_throughput{};  // OnDemandThroughput
+  std::optional<::ddb::warm_throughput> warm_throughput{};  // WarmThroughput
+  std::optional<std::string> global_table_settings_replication_mode{};  // GlobalTableSettingsReplicationMode
+  std::vector<::ddb::vector_index_update> vector_index_updates{};  // VectorIndexUpdates
+  static constexpr const char* kind = "request";
+};
+
+// UpdateTableOutput
+struct update_table_response {
+  std::optional<::ddb::table_description> table_description{};  // TableDescription
+  ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
+};
+
 // DescribeTableInput
 struct describe_table_request {
   std::string table_name{};  // TableName
@@ -595,6 +970,148 @@ struct list_tables_request {
 struct list_tables_response {
   std::vector<std::string> table_names{};  // TableNames
   std::optional<std::string> last_evaluated_table_name{};  // LastEvaluatedTableName
+  ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
+};
+
+// TimeToLiveSpecification
+struct time_to_live_specification {
+  bool enabled{};  // Enabled
+  std::string attribute_name{};  // AttributeName
+};
+
+// UpdateTimeToLiveInput
+struct update_time_to_live_request {
+  std::string table_name{};  // TableName
+  ::ddb::time_to_live_specification time_to_live_specification{};  // TimeToLiveSpecification
+  static constexpr const char* kind = "request";
+};
+
+// UpdateTimeToLiveOutput
+struct update_time_to_live_response {
+  std::optional<::ddb::time_to_live_specification> time_to_live_specification{};  // TimeToLiveSpecification
+  ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
+};
+
+// DescribeTimeToLiveInput
+struct describe_time_to_live_request {
+  std::string table_name{};  // TableName
+  static constexpr const char* kind = "request";
+};
+
+// TimeToLiveDescription
+struct time_to_live_description {
+  std::optional<std::string> time_to_live_status{};  // TimeToLiveStatus
+  std::optional<std::string> attribute_name{};  // AttributeName
+};
+
+// DescribeTimeToLiveOutput
+struct describe_time_to_live_response {
+  std::optional<::ddb::time_to_live_description> time_to_live_description{};  // TimeToLiveDescription
+  ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
+};
+
+// PointInTimeRecoverySpecification
+struct point_in_time_recovery_specification {
+  bool point_in_time_recovery_enabled{};  // PointInTimeRecoveryEnabled
+  std::optional<std::int64_t> recovery_period_in_days{};  // RecoveryPeriodInDays
+};
+
+// UpdateContinuousBackupsInput
+struct update_continuous_backups_request {
+  std::string table_name{};  // TableName
+  ::ddb::point_in_time_recovery_specification point_in_time_recovery_specification{};  // PointInTimeRecoverySpecification
+  static constexpr const char* kind = "request";
+};
+
+// PointInTimeRecoveryDescription
+struct point_in_time_recovery_description {
+  std::optional<std::string> point_in_time_recovery_status{};  // PointInTimeRecoveryStatus
+  std::optional<std::int64_t> recovery_period_in_days{};  // RecoveryPeriodInDays
+  std::optional<double> earliest_restorable_date_time{};  // EarliestRestorableDateTime
+  std::optional<double> latest_restorable_date_time{};  // LatestRestorableDateTime
+};
+
+// ContinuousBackupsDescription
+struct continuous_backups_description {
+  std::string continuous_backups_status{};  // ContinuousBackupsStatus
+  std::optional<::ddb::point_in_time_recovery_description> point_in_time_recovery_description{};  // PointInTimeRecoveryDescription
+};
+
+// UpdateContinuousBackupsOutput
+struct update_continuous_backups_response {
+  std::optional<::ddb::continuous_backups_description> continuous_backups_description{};  // ContinuousBackupsDescription
+  ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
+};
+
+// DescribeContinuousBackupsInput
+struct describe_continuous_backups_request {
+  std::string table_name{};  // TableName
+  static constexpr const char* kind = "request";
+};
+
+// DescribeContinuousBackupsOutput
+struct describe_continuous_backups_response {
+  std::optional<::ddb::continuous_backups_description> continuous_backups_description{};  // ContinuousBackupsDescription
+  ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
+};
+
+// TagResourceInput
+struct tag_resource_request {
+  std::string resource_arn{};  // ResourceArn
+  std::vector<::ddb::tag> tags{};  // Tags
+  static constexpr const char* kind = "request";
+};
+
+// TagResourceOutput
+struct tag_resource_response {
+  ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
+};
+
+// UntagResourceInput
+struct untag_resource_request {
+  std::string resource_arn{};  // ResourceArn
+  std::vector<std::string> tag_keys{};  // TagKeys
+  static constexpr const char* kind = "request";
+};
+
+// UntagResourceOutput
+struct untag_resource_response {
+  ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
+};
+
+// ListTagsOfResourceInput
+struct list_tags_of_resource_request {
+  std::string resource_arn{};  // ResourceArn
+  std::optional<std::string> next_token{};  // NextToken
+  static constexpr const char* kind = "request";
+};
+
+// ListTagsOfResourceOutput
+struct list_tags_of_resource_response {
+  std::vector<::ddb::tag> tags{};  // Tags
+  std::optional<std::string> next_token{};  // NextToken
+  ::ddb::diagnostics diag;
+  static constexpr const char* kind = "response";
+};
+
+// DescribeLimitsInput
+struct describe_limits_request {
+  static constexpr const char* kind = "request";
+};
+
+// DescribeLimitsOutput
+struct describe_limits_response {
+  std::optional<std::int64_t> account_max_read_capacity_units{};  // AccountMaxReadCapacityUnits
+  std::optional<std::int64_t> account_max_write_capacity_units{};  // AccountMaxWriteCapacityUnits
+  std::optional<std::int64_t> table_max_read_capacity_units{};  // TableMaxReadCapacityUnits
+  std::optional<std::int64_t> table_max_write_capacity_units{};  // TableMaxWriteCapacityUnits
   ::ddb::diagnostics diag;
   static constexpr const char* kind = "response";
 };

@@ -18,22 +18,63 @@ using error_code = boost::system::error_code;
 // after an ambiguous failure. A conditional put/delete is not: repeated after
 // it was applied, its condition would fail and report a false
 // ConditionalCheckFailed. UpdateItem may add or append: never repeated after
-// an ambiguous failure. TransactWriteItems always carries a ClientRequestToken
-// (generated when absent), which DynamoDB uses to apply it at most once.
-request_safety safety_of(const get_item_request&) { return request_safety::idempotent; }
-request_safety safety_of(const query_request&) { return request_safety::idempotent; }
-request_safety safety_of(const describe_table_request&) { return request_safety::idempotent; }
-request_safety safety_of(const list_tables_request&) { return request_safety::idempotent; }
-request_safety safety_of(const transact_write_items_request&) { return request_safety::idempotent; }
+// an ambiguous failure. TransactWriteItems and ExecuteTransaction always carry
+// a ClientRequestToken (generated when absent), which DynamoDB uses to apply
+// them at most once. PartiQL statements are repeated only when they read.
+namespace {
+constexpr auto safe = request_safety::idempotent;
+constexpr auto unsafe = request_safety::not_idempotent;
+
+bool reads_only(const std::string& statement) {
+  std::size_t i = statement.find_first_not_of(" \t\r\n(");
+  if (i == std::string::npos) return false;
+  static constexpr std::string_view select = "select";
+  if (statement.size() - i < select.size()) return false;
+  for (std::size_t k = 0; k < select.size(); ++k)
+    if ((statement[i + k] | 0x20) != select[k]) return false;
+  return true;
+}
+}  // namespace
+
+request_safety safety_of(const get_item_request&) { return safe; }
+request_safety safety_of(const query_request&) { return safe; }
+request_safety safety_of(const scan_request&) { return safe; }
+request_safety safety_of(const batch_get_item_request&) { return safe; }
+request_safety safety_of(const transact_get_items_request&) { return safe; }
+request_safety safety_of(const search_vectors_request&) { return safe; }
+request_safety safety_of(const describe_table_request&) { return safe; }
+request_safety safety_of(const list_tables_request&) { return safe; }
+request_safety safety_of(const describe_time_to_live_request&) { return safe; }
+request_safety safety_of(const describe_continuous_backups_request&) { return safe; }
+request_safety safety_of(const list_tags_of_resource_request&) { return safe; }
+request_safety safety_of(const describe_limits_request&) { return safe; }
+request_safety safety_of(const transact_write_items_request&) { return safe; }
+request_safety safety_of(const execute_transaction_request&) { return safe; }
 request_safety safety_of(const put_item_request& r) {
-  return r.condition_expression || !r.expected.empty() ? request_safety::not_idempotent : request_safety::idempotent;
+  return r.condition_expression || !r.expected.empty() ? unsafe : safe;
 }
 request_safety safety_of(const delete_item_request& r) {
-  return r.condition_expression || !r.expected.empty() ? request_safety::not_idempotent : request_safety::idempotent;
+  return r.condition_expression || !r.expected.empty() ? unsafe : safe;
 }
-request_safety safety_of(const update_item_request&) { return request_safety::not_idempotent; }
-request_safety safety_of(const create_table_request&) { return request_safety::not_idempotent; }
-request_safety safety_of(const delete_table_request&) { return request_safety::not_idempotent; }
+// BatchWriteItem puts and deletes are unconditional: repeating one writes
+// the same item again.
+request_safety safety_of(const batch_write_item_request&) { return safe; }
+request_safety safety_of(const execute_statement_request& r) { return reads_only(r.statement) ? safe : unsafe; }
+request_safety safety_of(const batch_execute_statement_request& r) {
+  for (const auto& s : r.statements)
+    if (!reads_only(s.statement)) return unsafe;
+  return safe;
+}
+request_safety safety_of(const update_item_request&) { return unsafe; }
+request_safety safety_of(const create_table_request&) { return unsafe; }
+request_safety safety_of(const update_table_request&) { return unsafe; }
+request_safety safety_of(const delete_table_request&) { return unsafe; }
+// Setting TTL twice is refused by DynamoDB ("already enabled"): not repeated.
+request_safety safety_of(const update_time_to_live_request&) { return unsafe; }
+// Setting the same backup state or tags again changes nothing.
+request_safety safety_of(const update_continuous_backups_request&) { return safe; }
+request_safety safety_of(const tag_resource_request&) { return safe; }
+request_safety safety_of(const untag_resource_request&) { return safe; }
 
 std::string new_idempotency_token() {
   unsigned char b[16];

@@ -261,3 +261,126 @@ TEST_CASE("pipelined requests against DynamoDB Local", "[integration]") {
     co_await c.delete_table(drop);
   });
 }
+
+TEST_CASE("the rest of the data and control plane against DynamoDB Local", "[integration]") {
+  const std::string table = unique("ddb_client_more");
+  with_client({}, [&](client& c) -> asio::awaitable<void> {
+    co_await c.create_table(events_table(table));
+
+    // BatchWriteItem: puts and a delete, with consumed capacity per table.
+    batch_write_item_request bw;
+    for (int sk = 1; sk <= 20; ++sk)
+      bw.request_items[table].push_back(
+          {.put_request = put_request{.item = item{{"pk", "b"}, {"sk", sk}, {"owner", sk % 2 ? "odd" : "even"}}}});
+    bw.return_consumed_capacity = "TOTAL";
+    batch_write_item_response bwr = co_await c.batch_write_item(bw);
+    CHECK(bwr.unprocessed_items.empty());
+    REQUIRE(bwr.consumed_capacity.size() == 1);
+    CHECK(bwr.consumed_capacity[0].table_name == table);
+    batch_write_item_request del;
+    del.request_items[table].push_back({.delete_request = delete_request{.key = item{{"pk", "b"}, {"sk", 20}}}});
+    co_await c.batch_write_item(del);
+
+    // BatchGetItem with a projection.
+    batch_get_item_request bg;
+    auto& keys = bg.request_items[table];
+    keys.keys = {item{{"pk", "b"}, {"sk", 1}}, item{{"pk", "b"}, {"sk", 2}}, item{{"pk", "b"}, {"sk", 20}}};
+    keys.projection_expression = "sk, #o";
+    keys.expression_attribute_names = {{"#o", "owner"}};
+    batch_get_item_response bgr = co_await c.batch_get_item(bg);
+    REQUIRE(bgr.responses.count(table) == 1);
+    CHECK(bgr.responses[table].size() == 2);  // sk 20 was deleted
+    for (const auto& it : bgr.responses[table]) CHECK_FALSE(it.contains("pk"));
+
+    // Scan with a filter and pages of 5 (LastEvaluatedKey -> ExclusiveStartKey).
+    scan_request scan;
+    scan.table_name = table;
+    scan.filter_expression = "#o = :odd";
+    scan.expression_attribute_names = {{"#o", "owner"}};
+    scan.expression_attribute_values = item{{":odd", "odd"}};
+    scan.limit = 5;
+    int pages = 0;
+    std::int64_t found = 0;
+    do {
+      scan_response page = co_await c.scan(scan);
+      ++pages;
+      found += page.count.value_or(0);
+      scan.exclusive_start_key = std::move(page.last_evaluated_key);
+    } while (!scan.exclusive_start_key.empty());
+    CHECK(found == 10);
+    CHECK(pages >= 4);
+
+    // TransactGetItems.
+    transact_get_items_request tg;
+    tg.transact_items.push_back({.get = get{.key = item{{"pk", "b"}, {"sk", 3}}, .table_name = table}});
+    tg.transact_items.push_back({.get = get{.key = item{{"pk", "b"}, {"sk", 99}}, .table_name = table}});
+    transact_get_items_response tgr = co_await c.transact_get_items(tg);
+    REQUIRE(tgr.responses.size() == 2);
+    CHECK(tgr.responses[0].item.at("owner") == value("odd"));
+    CHECK(tgr.responses[1].item.empty());
+
+    // PartiQL: ExecuteStatement, BatchExecuteStatement, ExecuteTransaction.
+    execute_statement_request sel;
+    sel.statement = "SELECT * FROM \"" + table + "\" WHERE pk = ? AND sk = ?";
+    sel.parameters = {value("b"), value(4)};
+    execute_statement_response ser = co_await c.execute_statement(sel);
+    REQUIRE(ser.items.size() == 1);
+    CHECK(ser.items[0].at("owner") == value("even"));
+    execute_transaction_request et;
+    et.transact_statements.push_back({.statement = "UPDATE \"" + table + "\" SET v = ? WHERE pk = ? AND sk = ?",
+                                      .parameters = {value(7), value("b"), value(4)}});
+    co_await c.execute_transaction(et);
+    batch_execute_statement_request bes;
+    bes.statements.push_back({.statement = sel.statement, .parameters = {value("b"), value(4)}});
+    bes.statements.push_back({.statement = "SELECT * FROM \"no_such_table_ddb\" WHERE pk = ?", .parameters = {value("x")}});
+    batch_execute_statement_response besr = co_await c.batch_execute_statement(bes);
+    REQUIRE(besr.responses.size() == 2);
+    REQUIRE(!besr.responses[0].item.empty());
+    CHECK(besr.responses[0].item.at("v") == value(7));
+    REQUIRE(besr.responses[1].error);  // per-statement errors are data, not exceptions
+    CHECK_FALSE(besr.responses[1].error->code.value_or("").empty());
+
+    // Time to live.
+    update_time_to_live_request ttl;
+    ttl.table_name = table;
+    ttl.time_to_live_specification = {.enabled = true, .attribute_name = "expires"};
+    update_time_to_live_response ttlr = co_await c.update_time_to_live(ttl);
+    REQUIRE(ttlr.time_to_live_specification);
+    CHECK(ttlr.time_to_live_specification->enabled);
+    const describe_time_to_live_request dttl{.table_name = table};
+    describe_time_to_live_response dttlr = co_await c.describe_time_to_live(dttl);
+    REQUIRE(dttlr.time_to_live_description);
+    CHECK(dttlr.time_to_live_description->attribute_name == "expires");
+
+    // UpdateTable: switch to provisioned capacity.
+    update_table_request ut;
+    ut.table_name = table;
+    ut.billing_mode = "PROVISIONED";
+    ut.provisioned_throughput = provisioned_throughput{.read_capacity_units = 5, .write_capacity_units = 5};
+    global_secondary_index_update gu;
+    gu.update = update_global_secondary_index_action{
+        .index_name = "by_owner", .provisioned_throughput = provisioned_throughput{5, 5}};
+    ut.global_secondary_index_updates.push_back(gu);
+    update_table_response utr = co_await c.update_table(ut);
+    REQUIRE(utr.table_description);
+    REQUIRE(utr.table_description->provisioned_throughput);
+    CHECK(utr.table_description->provisioned_throughput->read_capacity_units == 5);
+
+    // DescribeLimits.
+    const describe_limits_request limits{};
+    describe_limits_response lr = co_await c.describe_limits(limits);
+    CHECK(lr.table_max_read_capacity_units.value_or(0) > 0);
+
+    // Operations DynamoDB Local does not implement answer UnknownOperationException
+    // (their codecs are covered by the golden tests in test/unit/test_model.cpp).
+    const describe_continuous_backups_request dcb{.table_name = table};
+    auto [ec1, r1] = co_await c.describe_continuous_backups(dcb, asio::as_tuple(asio::use_awaitable));
+    CHECK(ec1 == service_errc::unknown_operation);
+    const list_tags_of_resource_request lt{.resource_arn = "arn:aws:dynamodb:ddblocal:000000000000:table/" + table};
+    auto [ec2, r2] = co_await c.list_tags_of_resource(lt, asio::as_tuple(asio::use_awaitable));
+    CHECK(ec2 == service_errc::unknown_operation);
+
+    const delete_table_request drop{.table_name = table};
+    co_await c.delete_table(drop);
+  });
+}

@@ -1,0 +1,83 @@
+// Golden JSON tests of the typed requests and responses of operations that
+// DynamoDB Local does not implement (continuous backups, tagging,
+// SearchVectors): each request encodes to the documented JSON, each
+// documented response decodes into the typed struct, and back.
+#include <catch2/catch.hpp>
+
+#include "ddb/model.hpp"
+#include "ddb/detail/operations.hpp"
+#include "model/codec.hpp"
+
+using namespace ddb;
+using ddb::detail::decode;
+using ddb::detail::encode;
+
+TEST_CASE("tagging requests and responses", "[model]") {
+  tag_resource_request tag;
+  tag.resource_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/Music";
+  tag.tags = {{"Owner", "blueTeam"}, {"env", "prod"}};
+  CHECK(*encode(tag) ==
+        R"({"ResourceArn":"arn:aws:dynamodb:us-east-1:123456789012:table/Music",)"
+        R"("Tags":[{"Key":"Owner","Value":"blueTeam"},{"Key":"env","Value":"prod"}]})");
+  const untag_resource_request untag{.resource_arn = tag.resource_arn, .tag_keys = {"Owner"}};
+  CHECK(*encode(untag) == R"({"ResourceArn":"arn:aws:dynamodb:us-east-1:123456789012:table/Music","TagKeys":["Owner"]})");
+  const list_tags_of_resource_request list{.resource_arn = tag.resource_arn, .next_token = "abc"};
+  CHECK(*encode(list) == R"({"ResourceArn":"arn:aws:dynamodb:us-east-1:123456789012:table/Music","NextToken":"abc"})");
+
+  auto listed = decode<list_tags_of_resource_response>(R"({"Tags":[{"Key":"Owner","Value":"blueTeam"}],"NextToken":"n2"})");
+  REQUIRE(listed);
+  REQUIRE(listed->tags.size() == 1);
+  CHECK(listed->tags[0].key == "Owner");
+  CHECK(listed->tags[0].value == "blueTeam");
+  CHECK(listed->next_token == "n2");
+  CHECK(decode<tag_resource_response>("{}"));  // an empty answer
+  CHECK(*detail::encode_response(*listed) == R"({"Tags":[{"Key":"Owner","Value":"blueTeam"}],"NextToken":"n2"})");
+}
+
+TEST_CASE("continuous backups requests and responses", "[model]") {
+  update_continuous_backups_request up;
+  up.table_name = "Music";
+  up.point_in_time_recovery_specification = {.point_in_time_recovery_enabled = true, .recovery_period_in_days = 7};
+  CHECK(*encode(up) ==
+        R"({"TableName":"Music","PointInTimeRecoverySpecification":{"PointInTimeRecoveryEnabled":true,"RecoveryPeriodInDays":7}})");
+  auto d = decode<describe_continuous_backups_response>(
+      R"({"ContinuousBackupsDescription":{"ContinuousBackupsStatus":"ENABLED","PointInTimeRecoveryDescription":)"
+      R"({"PointInTimeRecoveryStatus":"ENABLED","RecoveryPeriodInDays":35,)"
+      R"("EarliestRestorableDateTime":1.7e9,"LatestRestorableDateTime":1700000300.5}}})");
+  REQUIRE(d);
+  REQUIRE(d->continuous_backups_description);
+  CHECK(d->continuous_backups_description->continuous_backups_status == "ENABLED");
+  const auto& pitr = d->continuous_backups_description->point_in_time_recovery_description;
+  REQUIRE(pitr);
+  CHECK(pitr->point_in_time_recovery_status == "ENABLED");
+  CHECK(pitr->recovery_period_in_days == 35);
+  CHECK(pitr->earliest_restorable_date_time == 1.7e9);
+  CHECK(pitr->latest_restorable_date_time == 1700000300.5);
+  // A required member of the wrong type is an error naming its path.
+  auto bad = decode<describe_continuous_backups_response>(R"({"ContinuousBackupsDescription":{"ContinuousBackupsStatus":5}})");
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message, Catch::Contains("ContinuousBackupsDescription.ContinuousBackupsStatus"));
+}
+
+TEST_CASE("SearchVectors request and response", "[model]") {
+  search_vectors_request s;
+  s.table_name = "docs";
+  s.index_name = "by_embedding";
+  s.search_vector = {value(0.25), value(-1), value(3)};
+  s.top_k = 3;
+  s.search_condition_expression = "#k = :k";
+  s.expression_attribute_names = {{"#k", "kind"}};
+  s.expression_attribute_values = item{{":k", "faq"}};
+  CHECK(*encode(s) == R"({"TableName":"docs","IndexName":"by_embedding","ExpressionAttributeNames":{"#k":"kind"},)"
+                      R"("ExpressionAttributeValues":{":k":{"S":"faq"}},"SearchVector":[{"N":"0.25"},{"N":"-1"},{"N":"3"}],)"
+                      R"("SearchConditionExpression":"#k = :k","TopK":3})");
+  auto r = decode<search_vectors_response>(
+      R"({"ConsumedCapacity":{"VectorSearchRequestBytes":4096},"SearchResults":[)"
+      R"({"Item":{"id":{"S":"a"}},"Score":0.93},{"Item":{"id":{"S":"b"}},"Score":0.5}]})");
+  REQUIRE(r);
+  REQUIRE(r->search_results.size() == 2);
+  CHECK(r->search_results[0].item.at("id") == value("a"));
+  CHECK(r->search_results[0].score == 0.93);
+  REQUIRE(r->consumed_capacity);
+  CHECK(r->consumed_capacity->vector_search_request_bytes == 4096);
+}
