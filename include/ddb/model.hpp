@@ -291,7 +291,7 @@ struct batch_write_item_response {
 };
 
 // Get
-struct get {
+struct transact_get {
   ::ddb::item key{};  // Key
   std::string table_name{};  // TableName
   std::optional<std::string> projection_expression{};  // ProjectionExpression
@@ -300,7 +300,7 @@ struct get {
 
 // TransactGetItem
 struct transact_get_item {
-  ::ddb::get get{};  // Get
+  ::ddb::transact_get get{};  // Get
 };
 
 // TransactGetItemsInput

@@ -587,7 +587,7 @@ located read_write_request(od::value src, write_request& out) {
 void write_transact_get_item(json::writer& w, const transact_get_item& v) {
   w.begin_object();
   w.key("Get");
-  write_get(w, v.get);
+  write_transact_get(w, v.get);
   w.end_object();
 }
 
@@ -602,7 +602,7 @@ located read_transact_get_item(od::value src, transact_get_item& out) {
     if (v.is_null()) continue;
     if (key == "Get") {
       if (auto e = [&]() -> located {
-        if (auto e = read_get(v, out.get)) return e;
+        if (auto e = read_transact_get(v, out.get)) return e;
         return {};
       }()) return std::move(e).under_key("Get");
     }

@@ -696,7 +696,7 @@ located read_delete_request(od::value src, delete_request& out) {
   return {};
 }
 
-void write_get(json::writer& w, const get& v) {
+void write_transact_get(json::writer& w, const transact_get& v) {
   w.begin_object();
   if (!v.key.empty()) {
     w.key("Key");
@@ -720,7 +720,7 @@ void write_get(json::writer& w, const get& v) {
   w.end_object();
 }
 
-located read_get(od::value src, get& out) {
+located read_transact_get(od::value src, transact_get& out) {
   od::object obj;
   if (auto ec = src.get_object().get(obj)) return from_simdjson(ec, "a JSON object");
   for (auto field : obj) {

@@ -59,8 +59,8 @@ void write_batch_write_item_request(json::writer& w, const batch_write_item_requ
 located read_batch_write_item_request(simdjson::ondemand::value src, batch_write_item_request& out);
 void write_batch_write_item_response(json::writer& w, const batch_write_item_response& v);
 located read_batch_write_item_response(simdjson::ondemand::value src, batch_write_item_response& out);
-void write_get(json::writer& w, const get& v);
-located read_get(simdjson::ondemand::value src, get& out);
+void write_transact_get(json::writer& w, const transact_get& v);
+located read_transact_get(simdjson::ondemand::value src, transact_get& out);
 void write_transact_get_item(json::writer& w, const transact_get_item& v);
 located read_transact_get_item(simdjson::ondemand::value src, transact_get_item& out);
 void write_transact_get_items_request(json::writer& w, const transact_get_items_request& v);

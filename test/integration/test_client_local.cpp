@@ -312,8 +312,8 @@ TEST_CASE("the rest of the data and control plane against DynamoDB Local", "[int
 
     // TransactGetItems.
     transact_get_items_request tg;
-    tg.transact_items.push_back({.get = get{.key = item{{"pk", "b"}, {"sk", 3}}, .table_name = table}});
-    tg.transact_items.push_back({.get = get{.key = item{{"pk", "b"}, {"sk", 99}}, .table_name = table}});
+    tg.transact_items.push_back({.get = transact_get{.key = item{{"pk", "b"}, {"sk", 3}}, .table_name = table}});
+    tg.transact_items.push_back({.get = transact_get{.key = item{{"pk", "b"}, {"sk", 99}}, .table_name = table}});
     transact_get_items_response tgr = co_await c.transact_get_items(tg);
     REQUIRE(tgr.responses.size() == 2);
     CHECK(tgr.responses[0].item.at("owner") == value("odd"));

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -625,35 +626,58 @@ TEST_CASE("scorer: the event loop is never blocked by a search (timer lag)", "[v
   std::vector<float> q(dim, 0.5f);
   asio::io_context io;
   scorer s(io.get_executor(), idx, 1);  // one scoring thread: the other core is the loop's
-  std::vector<double> lag_ms;
-  bool searching = true;
-  int searches = 0;
-  asio::steady_timer tick(io);
-  std::function<void()> arm = [&] {
-    const auto due = std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
-    tick.expires_at(due);
-    tick.async_wait([&, due](boost::system::error_code) {
-      lag_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - due).count());
-      if (searching) arm();
-    });
+
+  // One round: five searches back to back while a 1 ms timer runs.
+  struct round_stats {
+    double p50, p99, max, search_ms;
+    std::size_t ticks;
   };
-  arm();
-  std::function<void()> next = [&] {
-    s.search(q, {.k = 10}, [&](std::exception_ptr e, matches m) {
-      REQUIRE(!e);
-      REQUIRE(m.size() == 10);
-      if (++searches < 5)
-        next();
-      else
-        searching = false;
-    });
+  auto measure = [&]() {
+    std::vector<double> lag_ms, search_ms;
+    bool searching = true;
+    asio::steady_timer tick(io);
+    std::function<void()> arm = [&] {
+      const auto due = std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
+      tick.expires_at(due);
+      tick.async_wait([&, due](boost::system::error_code) {
+        lag_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - due).count());
+        if (searching) arm();
+      });
+    };
+    std::function<void()> next = [&] {
+      const auto started = std::chrono::steady_clock::now();
+      s.search(q, {.k = 10}, [&, started](std::exception_ptr e, matches m) {
+        REQUIRE(!e);
+        REQUIRE(m.size() == 10);
+        search_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+        if (search_ms.size() < 5)
+          next();
+        else
+          searching = false;
+      });
+    };
+    arm();
+    next();
+    io.restart();
+    io.run();
+    std::sort(lag_ms.begin(), lag_ms.end());
+    std::sort(search_ms.begin(), search_ms.end());
+    return round_stats{lag_ms[lag_ms.size() / 2], lag_ms[lag_ms.size() * 99 / 100], lag_ms.back(),
+                       search_ms[search_ms.size() / 2], lag_ms.size()};
   };
-  next();
-  io.run();
-  std::sort(lag_ms.begin(), lag_ms.end());
-  const double p99 = lag_ms[lag_ms.size() * 99 / 100];
-  INFO("ticks " << lag_ms.size() << ", p50 " << lag_ms[lag_ms.size() / 2] << " ms, p99 " << p99 << " ms, max "
-                << lag_ms.back() << " ms");
-  CHECK(lag_ms.size() >= 20);
-  CHECK(p99 < 1.0);
+  // A loop blocked by a search would lag by a whole search in every round.
+  // The machine is shared: a round may lose the core to a neighbour for a few
+  // milliseconds, so up to three rounds run and one must keep p99 under 1 ms.
+  bool met = false;
+  for (int round = 0; round < 3 && !met; ++round) {
+    const round_stats r = measure();
+    INFO("round " << round << ": ticks " << r.ticks << ", p50 " << r.p50 << " ms, p99 " << r.p99 << " ms, max "
+                  << r.max << " ms, search " << r.search_ms << " ms");
+    std::printf("loop lag round %d: %zu ticks, p50 %.3f ms, p99 %.3f ms, max %.3f ms; search %.1f ms\n", round, r.ticks,
+                r.p50, r.p99, r.max, r.search_ms);
+    CHECK(r.ticks >= 20);
+    CHECK(r.max < r.search_ms / 2);
+    met = r.p99 < 1.0;
+  }
+  CHECK(met);
 }
