@@ -50,6 +50,12 @@ enum class errc {
   operation_timeout,     // the whole operation took longer than operation_timeout
   retry_quota_exhausted, // the client's retry token bucket is empty
   client_closed,         // the client was closed or destroyed with the operation pending
+  item_too_large,        // an item over DynamoDB's 400 KB, or a key attribute over its limit
+  duplicate_key,         // the same key twice where DynamoDB refuses it (a batch, a transaction)
+  unprocessed,           // a batch item still unprocessed when the retry budget ran out
+  too_many_actions,      // over 25 batch writes / 100 batch keys / 100 transaction actions, or 4 MB
+  invalid_name,          // a table or index name outside DynamoDB's rules
+  expression_too_long,   // an expression over 4 KB, or too many placeholders
 };
 
 // DynamoDB's errors: every error shape of the service model plus the errors

@@ -38,6 +38,12 @@ class client_category_impl final : public std::error_category {
       case errc::operation_timeout: return "the operation timed out";
       case errc::retry_quota_exhausted: return "the retry quota is exhausted";
       case errc::client_closed: return "the client was closed";
+      case errc::item_too_large: return "item or key attribute over DynamoDB's size limit";
+      case errc::duplicate_key: return "the same key twice in one batch or transaction";
+      case errc::unprocessed: return "still unprocessed when the batch retry budget ran out";
+      case errc::too_many_actions: return "over DynamoDB's count or size limit for one request";
+      case errc::invalid_name: return "table or index name outside DynamoDB's rules";
+      case errc::expression_too_long: return "expression over DynamoDB's length limits";
     }
     return "unknown ddb client error";
   }

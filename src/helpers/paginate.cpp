@@ -1,12 +1,6 @@
 #include "ddb/paginate.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-
-#include <exception>
-#include <memory>
+#include "helpers/run_all.hpp"
 
 namespace ddb {
 namespace asio = boost::asio;
@@ -69,42 +63,24 @@ asio::awaitable<std::vector<item>> scan_all(client& c, scan_request request, std
       for (auto& it : page->items) out.push_back(std::move(it));
     co_return out;
   }
-  // One coroutine per segment; the last to finish wakes this one.
-  struct shared {
-    explicit shared(asio::any_io_executor ex, std::size_t n) : done(ex, asio::steady_timer::time_point::max()), parts(n) {}
-    asio::steady_timer done;
-    std::vector<std::vector<item>> parts;
-    std::size_t running = 0, total = 0;
-    std::exception_ptr failure;
-  };
-  auto ex = co_await asio::this_coro::executor;
-  auto st = std::make_shared<shared>(ex, segments);
-  st->running = segments;
-  for (std::size_t s = 0; s < segments; ++s) {
+  // One coroutine per segment, each scanning its pages; a shared count
+  // stops them all at the cap.
+  std::vector<std::vector<item>> parts(segments);
+  std::size_t total = 0;
+  co_await detail::run_all(segments, [&](std::size_t s) -> asio::awaitable<void> {
     scan_request seg = request;
     seg.segment = static_cast<std::int64_t>(s);
     seg.total_segments = static_cast<std::int64_t>(segments);
-    asio::co_spawn(
-        ex,
-        [&c, st, s, seg = std::move(seg), opt]() mutable -> asio::awaitable<void> {
-          scan_pages pages(c, std::move(seg), opt);
-          while (!st->failure && !(opt.max_items && st->total >= *opt.max_items)) {
-            auto page = co_await pages.next();
-            if (!page) break;
-            st->total += page->items.size();
-            for (auto& it : page->items) st->parts[s].push_back(std::move(it));
-          }
-        },
-        [st](std::exception_ptr e) {
-          if (e && !st->failure) st->failure = e;
-          if (--st->running == 0) st->done.cancel();
-        });
-  }
-  boost::system::error_code ignored;
-  co_await st->done.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-  if (st->failure) std::rethrow_exception(st->failure);
+    scan_pages pages(c, std::move(seg), opt);
+    while (!(opt.max_items && total >= *opt.max_items)) {
+      auto page = co_await pages.next();
+      if (!page) break;
+      total += page->items.size();
+      for (auto& it : page->items) parts[s].push_back(std::move(it));
+    }
+  });
   std::vector<item> out;
-  for (auto& part : st->parts)
+  for (auto& part : parts)
     for (auto& it : part) {
       if (opt.max_items && out.size() >= *opt.max_items) break;
       out.push_back(std::move(it));

@@ -18,6 +18,7 @@
 using namespace ddb;
 using ddb::test::with_client;
 using ddb::test::action;
+using ddb::test::config_for;
 using ddb::test::fault_server;
 using ddb::test::request_info;
 namespace asio = boost::asio;
@@ -26,17 +27,6 @@ using boost::system::error_code;
 
 namespace {
 
-client_config config_for(const fault_server& s) {
-  client_config c;
-  c.endpoint = s.url();
-  c.region = "us-east-1";
-  c.credentials = credentials{"AKIDTEST", secret_string("secret"), {}};
-  c.retry.transient_base = 1ms;  // keep retries fast in tests
-  c.retry.throttling_base = 2ms;
-  c.connect_timeout = 2000ms;
-  c.attempt_timeout = 2000ms;
-  return c;
-}
 
 
 using result_t = std::tuple<error_code, raw_response>;

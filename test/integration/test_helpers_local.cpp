@@ -8,6 +8,7 @@
 #include <set>
 
 #include "ddb/client.hpp"
+#include "ddb/batch.hpp"
 #include "ddb/paginate.hpp"
 #include "support/with_client.hpp"
 
@@ -114,6 +115,55 @@ TEST_CASE("pagination returns every item exactly once, in pages, with a cap", "[
       FAIL("expected an error");
     } catch (const ddb::error& e) {
       CHECK(e.code() == errc::invalid_config);
+    }
+    co_await drop_table(c, table);
+  });
+}
+
+TEST_CASE("batch_write and batch_get against DynamoDB Local, key schema from DescribeTable", "[integration]") {
+  const std::string table = unique_name("ddb_batch");
+  with_client({}, [&](client& c) -> asio::awaitable<void> {
+    co_await make_table(c, table);
+    std::map<std::string, std::vector<write_request>> writes;
+    for (int i = 0; i < 120; ++i)
+      writes[table].push_back({.put_request = put_request{.item = item{{"pk", "p"}, {"sk", i}, {"v", std::string(100, 'x')}}}});
+    batch_write_outcome w = co_await batch_write(c, writes);
+    CHECK(w.ok());
+    CHECK(w.written == 120);
+    CHECK(w.calls >= 5);
+
+    std::map<std::string, std::vector<write_request>> deletes;
+    for (int i = 0; i < 120; i += 10)
+      deletes[table].push_back({.delete_request = delete_request{.key = item{{"pk", "p"}, {"sk", i}}}});
+    batch_write_outcome d = co_await batch_write(c, deletes);
+    CHECK(d.written == 12);
+
+    std::map<std::string, keys_and_attributes> reads;
+    for (int i = 0; i < 130; ++i) reads[table].keys.push_back(item{{"pk", "p"}, {"sk", i}});
+    reads[table].projection_expression = "sk";
+    batch_get_outcome g = co_await batch_get(c, reads);
+    CHECK(g.ok());
+    CHECK(g.calls >= 2);
+    REQUIRE(g.items[table].size() == 108);  // 120 written, 12 deleted, 10 never there
+    std::set<std::int64_t> got;
+    for (const auto& it : g.items[table]) {
+      CHECK_FALSE(it.contains("v"));
+      got.insert(sk_of(it));
+    }
+    CHECK(got.size() == 108);
+    CHECK(got.count(10) == 0);
+    CHECK(got.count(11) == 1);
+
+    // A duplicate key is found with the schema DescribeTable gave.
+    std::map<std::string, std::vector<write_request>> dup;
+    dup[table].push_back({.put_request = put_request{.item = item{{"pk", "p"}, {"sk", 1}, {"v", 1}}}});
+    dup[table].push_back({.put_request = put_request{.item = item{{"pk", "p"}, {"sk", 1}, {"v", 2}}}});
+    try {
+      co_await batch_write(c, dup);
+      FAIL("expected duplicate_key");
+    } catch (const ddb::error& e) {
+      CHECK(e.code() == errc::duplicate_key);
+      CHECK_THAT(e.what(), Catch::Contains("repeats the key"));
     }
     co_await drop_table(c, table);
   });

@@ -24,6 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include "ddb/config.hpp"
+
 namespace ddb::test {
 
 struct request_info {
@@ -202,5 +204,19 @@ class fault_server {
   std::mutex mu_;
   std::vector<request_info> seen_;
 };
+
+// A client configuration for talking to `s`: test credentials, fast retries.
+inline client_config config_for(const fault_server& s) {
+  using namespace std::chrono_literals;
+  client_config c;
+  c.endpoint = s.url();
+  c.region = "us-east-1";
+  c.credentials = credentials{"AKIDTEST", secret_string("secret"), {}};
+  c.retry.transient_base = 1ms;  // keep retries fast in tests
+  c.retry.throttling_base = 2ms;
+  c.connect_timeout = 2000ms;
+  c.attempt_timeout = 2000ms;
+  return c;
+}
 
 }  // namespace ddb::test

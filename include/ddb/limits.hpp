@@ -1,0 +1,35 @@
+#pragma once
+// DynamoDB's limits that a client can check before sending, as pure
+// functions: each failure names the limit and what to do.
+#include <cstddef>
+#include <string_view>
+
+#include "ddb/core/value.hpp"
+#include "ddb/error.hpp"
+
+namespace ddb::limits {
+
+inline constexpr std::size_t max_item_bytes = 400 * 1024;
+inline constexpr std::size_t max_partition_key_bytes = 2048;
+inline constexpr std::size_t max_sort_key_bytes = 1024;
+inline constexpr std::size_t max_batch_write_requests = 25;
+inline constexpr std::size_t max_batch_get_keys = 100;
+inline constexpr std::size_t max_batch_request_bytes = 16 * 1024 * 1024;
+inline constexpr std::size_t max_transaction_actions = 100;
+inline constexpr std::size_t max_transaction_bytes = 4 * 1024 * 1024;
+inline constexpr std::size_t max_expression_bytes = 4096;
+inline constexpr std::size_t max_attribute_name_bytes = 65535;
+
+// The size DynamoDB charges for a value / an item: names and values in
+// UTF-8 bytes, numbers about one byte per two digits plus one, one byte per
+// boolean or null, three bytes per map or list plus one per element.
+std::size_t value_size(const value& v) noexcept;
+std::size_t item_size(const item& it) noexcept;
+
+// 3 to 255 characters of a-z A-Z 0-9 _ - .
+result<void> check_table_name(std::string_view name);
+result<void> check_index_name(std::string_view name);
+// The item is at most 400 KB. `what` names it in the message ("item 3 of table T").
+result<void> check_item(const item& it, std::string_view what);
+
+}  // namespace ddb::limits
