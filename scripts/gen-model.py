@@ -59,6 +59,7 @@ def member_name(name):
 
 # Shapes whose plain names would be C++ keywords or too vague at namespace level.
 RENAMED = {"Put": "transact_put", "Delete": "transact_delete", "Update": "transact_update", "Get": "transact_get",
+           "Condition": "legacy_condition",
            "ConditionCheck": "transact_condition_check"}
 
 

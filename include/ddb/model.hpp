@@ -159,7 +159,7 @@ struct delete_item_response {
 };
 
 // Condition
-struct condition {
+struct legacy_condition {
   std::vector<::ddb::value> attribute_value_list{};  // AttributeValueList
   std::string comparison_operator{};  // ComparisonOperator
 };
@@ -172,8 +172,8 @@ struct query_request {
   std::vector<std::string> attributes_to_get{};  // AttributesToGet
   std::optional<std::int64_t> limit{};  // Limit
   std::optional<bool> consistent_read{};  // ConsistentRead
-  std::map<std::string, ::ddb::condition> key_conditions{};  // KeyConditions
-  std::map<std::string, ::ddb::condition> query_filter{};  // QueryFilter
+  std::map<std::string, ::ddb::legacy_condition> key_conditions{};  // KeyConditions
+  std::map<std::string, ::ddb::legacy_condition> query_filter{};  // QueryFilter
   std::optional<std::string> conditional_operator{};  // ConditionalOperator
   std::optional<bool> scan_index_forward{};  // ScanIndexForward
   ::ddb::item exclusive_start_key{};  // ExclusiveStartKey
@@ -204,7 +204,7 @@ struct scan_request {
   std::vector<std::string> attributes_to_get{};  // AttributesToGet
   std::optional<std::int64_t> limit{};  // Limit
   std::optional<std::string> select{};  // Select
-  std::map<std::string, ::ddb::condition> scan_filter{};  // ScanFilter
+  std::map<std::string, ::ddb::legacy_condition> scan_filter{};  // ScanFilter
   std::optional<std::string> conditional_operator{};  // ConditionalOperator
   ::ddb::item exclusive_start_key{};  // ExclusiveStartKey
   std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity

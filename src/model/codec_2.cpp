@@ -244,7 +244,7 @@ void write_scan_request(json::writer& w, const scan_request& v) {
     w.begin_object();
     for (const auto& [k4, v4] : v.scan_filter) {
       w.key(k4);
-      write_condition(w, v4);
+      write_legacy_condition(w, v4);
     }
     w.end_object();
   }
@@ -360,7 +360,7 @@ located read_scan_request(od::value src, scan_request& out) {
             if (auto ec = f8.value().get(mv8)) return from_simdjson(ec, "a value");
             auto& slot8 = out.scan_filter[name8];
             if (auto e = [&]() -> located {
-              if (auto e = read_condition(mv8, slot8)) return e;
+              if (auto e = read_legacy_condition(mv8, slot8)) return e;
               return {};
             }()) return std::move(e).under_key(name8);
           }

@@ -423,7 +423,7 @@ located read_update_item_request(od::value src, update_item_request& out) {
   return {};
 }
 
-void write_condition(json::writer& w, const condition& v) {
+void write_legacy_condition(json::writer& w, const legacy_condition& v) {
   w.begin_object();
   if (!v.attribute_value_list.empty()) {
     w.key("AttributeValueList");
@@ -438,7 +438,7 @@ void write_condition(json::writer& w, const condition& v) {
   w.end_object();
 }
 
-located read_condition(od::value src, condition& out) {
+located read_legacy_condition(od::value src, legacy_condition& out) {
   od::object obj;
   if (auto ec = src.get_object().get(obj)) return from_simdjson(ec, "a JSON object");
   for (auto field : obj) {

@@ -305,7 +305,7 @@ void write_query_request(json::writer& w, const query_request& v) {
     w.begin_object();
     for (const auto& [k4, v4] : v.key_conditions) {
       w.key(k4);
-      write_condition(w, v4);
+      write_legacy_condition(w, v4);
     }
     w.end_object();
   }
@@ -314,7 +314,7 @@ void write_query_request(json::writer& w, const query_request& v) {
     w.begin_object();
     for (const auto& [k4, v4] : v.query_filter) {
       w.key(k4);
-      write_condition(w, v4);
+      write_legacy_condition(w, v4);
     }
     w.end_object();
   }
@@ -432,7 +432,7 @@ located read_query_request(od::value src, query_request& out) {
             if (auto ec = f8.value().get(mv8)) return from_simdjson(ec, "a value");
             auto& slot8 = out.key_conditions[name8];
             if (auto e = [&]() -> located {
-              if (auto e = read_condition(mv8, slot8)) return e;
+              if (auto e = read_legacy_condition(mv8, slot8)) return e;
               return {};
             }()) return std::move(e).under_key(name8);
           }
@@ -452,7 +452,7 @@ located read_query_request(od::value src, query_request& out) {
             if (auto ec = f8.value().get(mv8)) return from_simdjson(ec, "a value");
             auto& slot8 = out.query_filter[name8];
             if (auto e = [&]() -> located {
-              if (auto e = read_condition(mv8, slot8)) return e;
+              if (auto e = read_legacy_condition(mv8, slot8)) return e;
               return {};
             }()) return std::move(e).under_key(name8);
           }
