@@ -23,6 +23,8 @@
 #include <sstream>
 
 #include "ddb/client.hpp"
+#include "ddb/paginate.hpp"
+#include "ddb/waiters.hpp"
 #include "model/codec.hpp"
 
 namespace asio = boost::asio;
@@ -37,9 +39,15 @@ constexpr int exit_client = 255;   // anything else
 constexpr const char* usage_text = R"(usage: ddb <command> [options]
 
 commands (request JSON as the AWS CLI takes it):
-  get-item | put-item | update-item | delete-item | query | transact-write-items
-  create-table | describe-table | delete-table | list-tables
-      --cli-input-json JSON | file://PATH   the request (list-tables may omit it)
+  get-item | put-item | update-item | delete-item | query | scan | batch-get-item | batch-write-item
+  transact-get-items | transact-write-items | execute-statement | batch-execute-statement
+  execute-transaction | search-vectors
+  create-table | update-table | describe-table | delete-table | list-tables | update-time-to-live
+  describe-time-to-live | update-continuous-backups | describe-continuous-backups | tag-resource
+  untag-resource | list-tags-of-resource | describe-limits
+      --cli-input-json JSON | file://PATH   the request (list-tables and describe-limits may omit it)
+  query | scan ... --page-all              every page, one JSON line each, following LastEvaluatedKey
+  wait table-exists | table-not-exists --table-name T [--delay-ms 20000] [--timeout-ms 500000]
   bench get-item --table T --key JSON
   bench query --table T --key-condition EXPR --values JSON
   bench transact-write-items --cli-input-json JSON|file://PATH   (a fresh ClientRequestToken each time)
@@ -87,8 +95,8 @@ args parse_args(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
     if (s.rfind("--", 0) == 0) {
-      if (s == "--help") {
-        a.options["help"] = "1";
+      if (s == "--help" || s == "--page-all") {  // flags without a value
+        a.options[s.substr(2)] = "1";
         continue;
       }
       if (i + 1 >= argc) throw usage_error(s + " needs a value");
@@ -286,6 +294,57 @@ int bench(const args& a) {
   throw usage_error("bench supports get-item, query and transact-write-items, not '" + what + "'");
 }
 
+// Runs body(client) to completion; a ddb::error it throws is printed and
+// becomes the exit code.
+template <class Body>
+int run_with_client(const args& a, Body body) {
+  asio::io_context io;
+  ddb::client c(io.get_executor(), config_from(a));
+  int rc = 0;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    try {
+      co_await body(c);
+    } catch (const ddb::error& e) {
+      std::cerr << e.what() << "\n";
+      rc = e.code().category() == ddb::service_category() ? exit_service : exit_client;
+    }
+    c.close();
+  }, asio::detached);
+  io.run();
+  return rc;
+}
+
+// query/scan --page-all: one JSON line per page.
+template <class Pages, class Request>
+int run_pages(const args& a) {
+  auto request = ddb::detail::decode<Request>(input_json(a, true));
+  if (!request) throw usage_error("invalid --cli-input-json: " + request.error().message);
+  return run_with_client(a, [&](ddb::client& c) -> asio::awaitable<void> {
+    Pages pages(c, std::move(*request));
+    while (auto page = co_await pages.next()) {
+      auto json = ddb::detail::encode_response(*page);
+      std::cout << (json ? *json : "{}") << "\n" << std::flush;
+    }
+  });
+}
+
+int wait(const args& a) {
+  if (a.positional.size() < 2) throw usage_error("wait needs a condition: table-exists or table-not-exists");
+  const std::string what = a.positional[1];
+  if (what != "table-exists" && what != "table-not-exists")
+    throw usage_error("wait supports table-exists and table-not-exists, not '" + what + "'");
+  const std::string table = a.require("table-name");
+  ddb::waiter_options opt;
+  opt.delay = std::chrono::milliseconds(a.number("delay-ms", 20000));
+  opt.timeout = std::chrono::milliseconds(a.number("timeout-ms", 500000));
+  return run_with_client(a, [&](ddb::client& c) -> asio::awaitable<void> {
+    if (what == "table-exists")
+      co_await ddb::wait_table_exists(c, table, opt);
+    else
+      co_await ddb::wait_table_not_exists(c, table, opt);
+  });
+}
+
 int dispatch(const args& a) {
   if (a.positional.empty() || a.options.count("help") || a.positional[0] == "help") {
     std::cout << usage_text;
@@ -293,9 +352,16 @@ int dispatch(const args& a) {
   }
   const std::string& cmd = a.positional[0];
   if (cmd == "bench") return bench(a);
+  if (cmd == "wait") return wait(a);
+  if (a.options.count("page-all")) {
+    if (cmd == "query") return run_pages<ddb::query_pages, ddb::query_request>(a);
+    if (cmd == "scan") return run_pages<ddb::scan_pages, ddb::scan_request>(a);
+    throw usage_error("--page-all works with query and scan, not " + cmd);
+  }
 #define DDB_OPERATION(name, cli, fn)                                                                   \
   if (cmd == cli)                                                                                      \
-    return run_operation<ddb::fn##_request>(a, std::string_view(cli) != "list-tables",                 \
+    return run_operation<ddb::fn##_request>(                                                           \
+        a, std::string_view(cli) != "list-tables" && std::string_view(cli) != "describe-limits",       \
                                             [](ddb::client& c, const ddb::fn##_request& r) {          \
                                               return c.fn(r, asio::as_tuple(asio::use_awaitable));   \
                                             });

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The ddb tool against DynamoDB Local (started by the CTest fixture): every
-# subcommand of the first part, their output, and their errors.
+# subcommand, their output, and their errors.
 #   test/cli/test_cli.sh PATH_TO_DDB
 set -uo pipefail
 ddb="$1"
@@ -51,6 +51,38 @@ check_rc bench-transact 0 $?
 out=$("$ddb" get-item --cli-input-json "{\"TableName\":\"$table\",\"Key\":{\"pk\":{\"S\":\"counter\"}},\"ConsistentRead\":true}")
 check bench-transact-fresh-tokens '"n":{"N":"50"}' "$out"
 
+# The rest of the data and control plane, --page-all and the waiters.
+batch="{\"RequestItems\":{\"$table\":["
+for i in $(seq 1 12); do batch+="{\"PutRequest\":{\"Item\":{\"pk\":{\"S\":\"s$i\"}}}},"; done
+batch="${batch%,}]}}"
+out=$("$ddb" batch-write-item --cli-input-json "$batch")
+check_rc batch-write-item 0 $?
+check batch-write-item '{}' "$out"
+out=$("$ddb" batch-get-item --cli-input-json "{\"RequestItems\":{\"$table\":{\"Keys\":[{\"pk\":{\"S\":\"s1\"}},{\"pk\":{\"S\":\"s2\"}}]}}}")
+check batch-get-item '"pk":{"S":"s2"}' "$out"
+out=$("$ddb" scan --cli-input-json "{\"TableName\":\"$table\",\"Select\":\"COUNT\"}")
+check scan '"Count":13' "$out"  # 12 batch items + the bench counter
+out=$("$ddb" scan --page-all --cli-input-json "{\"TableName\":\"$table\",\"Limit\":4}")
+check_rc scan-page-all 0 $?
+pages=$(printf '%s\n' "$out" | grep -c '"Items"')
+check scan-page-all-pages "4" "$pages"
+items=0
+for n in $(printf '%s\n' "$out" | grep -o '"Count":[0-9]*' | cut -d: -f2); do items=$((items + n)); done
+check scan-page-all-items "13" "$items"
+out=$("$ddb" execute-statement --cli-input-json "{\"Statement\":\"SELECT * FROM \\\"$table\\\" WHERE pk = 's3'\"}")
+check execute-statement '"pk":{"S":"s3"}' "$out"
+out=$("$ddb" describe-limits)
+check describe-limits '"TableMaxReadCapacityUnits"' "$out"
+out=$("$ddb" describe-time-to-live --cli-input-json "{\"TableName\":\"$table\"}")
+check describe-time-to-live '"TimeToLiveStatus":"DISABLED"' "$out"
+out=$("$ddb" wait table-exists --table-name "$table" --delay-ms 100 --timeout-ms 5000)
+check_rc wait-table-exists 0 $?
+out=$("$ddb" wait table-not-exists --table-name "$table" --delay-ms 50 --timeout-ms 200 2>&1)
+check_rc wait-timeout 255 $?
+check wait-timeout "did not disappear within 200 ms" "$out"
+out=$("$ddb" get-item --page-all --cli-input-json '{}' 2>&1)
+check_rc page-all-misuse 2 $?
+
 # Errors: service (254, "Type: message (request id)"), bad input (2), unreachable endpoint (255).
 out=$("$ddb" get-item --cli-input-json '{"TableName":"ddb_cli_missing","Key":{"pk":{"S":"a"}}}' 2>&1)
 check_rc service-error 254 $?
@@ -72,6 +104,8 @@ check_rc bad-endpoint 255 $?
 check bad-endpoint "http:// or https://" "$out"
 
 "$ddb" delete-table --cli-input-json "{\"TableName\":\"$table\"}" >/dev/null
+out=$("$ddb" wait table-not-exists --table-name "$table" --delay-ms 100 --timeout-ms 5000)
+check_rc wait-table-not-exists 0 $?
 rm -f "$req"
 echo "$passed passed, $failures failed"
 [[ $failures == 0 ]]

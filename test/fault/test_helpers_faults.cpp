@@ -1,15 +1,18 @@
-// batch_write / batch_get against a loopback DynamoDB stand-in that leaves
-// part of every batch unprocessed: every item is written (or read) exactly
-// once, and what never goes through is reported exactly.
+// The helpers (batches, waiters) against a loopback DynamoDB stand-in:
+// batches that leave part of every request unprocessed (every item is
+// written or read exactly once, and what never goes through is reported
+// exactly), tables that take a while to become ACTIVE.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <set>
 
 #include "ddb/batch.hpp"
+#include "ddb/waiters.hpp"
 #include "ddb/client.hpp"
 #include "ddb/detail/operations.hpp"
 #include "model/codec.hpp"
@@ -227,4 +230,53 @@ TEST_CASE("batch_get: unprocessed keys are asked for again until every item is r
   std::lock_guard lock(m);
   CHECK(reads_of.size() == 250);
   for (auto& [pk, n] : reads_of) CHECK(n == 1);
+}
+
+TEST_CASE("waiters poll DescribeTable until the state the model's acceptors name", "[fault][waiter]") {
+  std::atomic<int> polls{0};
+  fault_server server([&](const request_info& r) {
+    CHECK(target_of(r) == "DescribeTable");
+    const int n = polls++;
+    if (n == 0) return action::error(400, "ResourceNotFoundException", "not yet");
+    if (n < 3) return action::ok(R"({"Table":{"TableName":"t","TableStatus":"CREATING"}})");
+    return action::ok(R"({"Table":{"TableName":"t","TableStatus":"ACTIVE","ItemCount":0}})");
+  });
+  with_client(config_for(server), [&](client& c) -> asio::awaitable<void> {
+    table_description t = co_await wait_table_exists(c, "t", {.delay = 5ms, .timeout = 5s});
+    CHECK(t.table_status == "ACTIVE");
+  });
+  CHECK(polls == 4);
+}
+
+TEST_CASE("waiters end at their deadline, naming the last status, or at once on an unexpected error", "[fault][waiter]") {
+  std::atomic<int> polls{0};
+  fault_server creating([&](const request_info&) {
+    ++polls;
+    return action::ok(R"({"Table":{"TableName":"t","TableStatus":"CREATING"}})");
+  });
+  with_client(config_for(creating), [&](client& c) -> asio::awaitable<void> {
+    try {
+      co_await wait_table_exists(c, "t", {.delay = 10ms, .timeout = 100ms});
+      FAIL("expected a timeout");
+    } catch (const ddb::error& e) {
+      CHECK(e.code() == errc::operation_timeout);
+      CHECK_THAT(e.what(), Catch::Contains("last seen: CREATING"));
+    }
+    try {
+      co_await wait_table_not_exists(c, "t", {.delay = 10ms, .timeout = 50ms});
+      FAIL("expected a timeout");
+    } catch (const ddb::error& e) {
+      CHECK(e.code() == errc::operation_timeout);
+    }
+  });
+  CHECK(polls >= 8);
+  fault_server denied([](const request_info&) { return action::error(400, "AccessDeniedException", "no"); });
+  with_client(config_for(denied), [&](client& c) -> asio::awaitable<void> {
+    try {
+      co_await wait_table_exists(c, "t", {.delay = 10ms, .timeout = 10s});
+      FAIL("expected AccessDenied");
+    } catch (const ddb::error& e) {
+      CHECK(e.code() == service_errc::access_denied);
+    }
+  });
 }

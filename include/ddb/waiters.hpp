@@ -1,0 +1,25 @@
+#pragma once
+// Waiters from the service model (waiters-2.json): DescribeTable until the
+// table is ACTIVE (ResourceNotFoundException means "not yet"), or until it is
+// gone. The model polls every 20 s, 25 times; both are options here, and
+// the wait ends with errc::operation_timeout when the deadline passes
+// (the message says the last status seen). Other errors end it at once.
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <string>
+
+#include "ddb/client.hpp"
+
+namespace ddb {
+
+struct waiter_options {
+  std::chrono::milliseconds delay{20000};       // between polls (the model's 20 s)
+  std::chrono::milliseconds timeout{25 * 20000};  // overall (the model's 25 attempts)
+};
+
+// The description of the table once ACTIVE.
+boost::asio::awaitable<table_description> wait_table_exists(client& c, std::string table, waiter_options opt = {});
+boost::asio::awaitable<void> wait_table_not_exists(client& c, std::string table, waiter_options opt = {});
+
+}  // namespace ddb
