@@ -328,6 +328,7 @@ c = []
 for op in OPERATIONS:
     fn = snake(op)
     c.append(f"result<std::string> encode(const {fn}_request& r) {{\n")
+    c.append("  if (auto checked = check(r); !checked) return std::move(checked).error();\n")
     c.append(f"  return encode_with([&](json::writer& w) {{ write_{fn}_request(w, r); }});\n}}\n\n")
     for kind in ("request", "response"):
         c.append(f"template <>\nresult<{fn}_{kind}> decode<{fn}_{kind}>(std::string_view body) {{\n")

@@ -40,6 +40,26 @@ inline located read_blob(simdjson::ondemand::value v, bytes& out) {
   return {};
 }
 
+// Checks made before sending (src/model/checks.cpp); requests without an
+// overload of their own pass.
+template <class Request>
+result<void> check(const Request&) {
+  return {};
+}
+result<void> check(const get_item_request& r);
+result<void> check(const put_item_request& r);
+result<void> check(const update_item_request& r);
+result<void> check(const delete_item_request& r);
+result<void> check(const query_request& r);
+result<void> check(const scan_request& r);
+result<void> check(const describe_table_request& r);
+result<void> check(const delete_table_request& r);
+result<void> check(const create_table_request& r);
+result<void> check(const batch_write_item_request& r);
+result<void> check(const batch_get_item_request& r);
+result<void> check(const transact_write_items_request& r);
+result<void> check(const transact_get_items_request& r);
+
 // A fresh idempotency token (a random UUID, version 4).
 std::string new_idempotency_token();
 

@@ -6,6 +6,7 @@ namespace ddb::detail {
 namespace od = simdjson::ondemand;
 
 result<std::string> encode(const get_item_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_get_item_request(w, r); });
 }
 
@@ -24,6 +25,7 @@ result<std::string> encode_response(const get_item_response& r) {
 }
 
 result<std::string> encode(const put_item_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_put_item_request(w, r); });
 }
 
@@ -42,6 +44,7 @@ result<std::string> encode_response(const put_item_response& r) {
 }
 
 result<std::string> encode(const update_item_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_update_item_request(w, r); });
 }
 
@@ -60,6 +63,7 @@ result<std::string> encode_response(const update_item_response& r) {
 }
 
 result<std::string> encode(const delete_item_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_delete_item_request(w, r); });
 }
 
@@ -78,6 +82,7 @@ result<std::string> encode_response(const delete_item_response& r) {
 }
 
 result<std::string> encode(const query_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_query_request(w, r); });
 }
 
@@ -96,6 +101,7 @@ result<std::string> encode_response(const query_response& r) {
 }
 
 result<std::string> encode(const scan_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_scan_request(w, r); });
 }
 
@@ -114,6 +120,7 @@ result<std::string> encode_response(const scan_response& r) {
 }
 
 result<std::string> encode(const batch_get_item_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_batch_get_item_request(w, r); });
 }
 
@@ -132,6 +139,7 @@ result<std::string> encode_response(const batch_get_item_response& r) {
 }
 
 result<std::string> encode(const batch_write_item_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_batch_write_item_request(w, r); });
 }
 
@@ -150,6 +158,7 @@ result<std::string> encode_response(const batch_write_item_response& r) {
 }
 
 result<std::string> encode(const transact_get_items_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_transact_get_items_request(w, r); });
 }
 
@@ -168,6 +177,7 @@ result<std::string> encode_response(const transact_get_items_response& r) {
 }
 
 result<std::string> encode(const transact_write_items_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_transact_write_items_request(w, r); });
 }
 
@@ -186,6 +196,7 @@ result<std::string> encode_response(const transact_write_items_response& r) {
 }
 
 result<std::string> encode(const execute_statement_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_execute_statement_request(w, r); });
 }
 
@@ -204,6 +215,7 @@ result<std::string> encode_response(const execute_statement_response& r) {
 }
 
 result<std::string> encode(const batch_execute_statement_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_batch_execute_statement_request(w, r); });
 }
 
@@ -222,6 +234,7 @@ result<std::string> encode_response(const batch_execute_statement_response& r) {
 }
 
 result<std::string> encode(const execute_transaction_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_execute_transaction_request(w, r); });
 }
 
@@ -240,6 +253,7 @@ result<std::string> encode_response(const execute_transaction_response& r) {
 }
 
 result<std::string> encode(const search_vectors_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_search_vectors_request(w, r); });
 }
 
@@ -258,6 +272,7 @@ result<std::string> encode_response(const search_vectors_response& r) {
 }
 
 result<std::string> encode(const create_table_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_create_table_request(w, r); });
 }
 
@@ -276,6 +291,7 @@ result<std::string> encode_response(const create_table_response& r) {
 }
 
 result<std::string> encode(const update_table_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_update_table_request(w, r); });
 }
 
@@ -294,6 +310,7 @@ result<std::string> encode_response(const update_table_response& r) {
 }
 
 result<std::string> encode(const describe_table_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_describe_table_request(w, r); });
 }
 
@@ -312,6 +329,7 @@ result<std::string> encode_response(const describe_table_response& r) {
 }
 
 result<std::string> encode(const delete_table_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_delete_table_request(w, r); });
 }
 
@@ -330,6 +348,7 @@ result<std::string> encode_response(const delete_table_response& r) {
 }
 
 result<std::string> encode(const list_tables_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_list_tables_request(w, r); });
 }
 
@@ -348,6 +367,7 @@ result<std::string> encode_response(const list_tables_response& r) {
 }
 
 result<std::string> encode(const update_time_to_live_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_update_time_to_live_request(w, r); });
 }
 
@@ -366,6 +386,7 @@ result<std::string> encode_response(const update_time_to_live_response& r) {
 }
 
 result<std::string> encode(const describe_time_to_live_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_describe_time_to_live_request(w, r); });
 }
 
@@ -384,6 +405,7 @@ result<std::string> encode_response(const describe_time_to_live_response& r) {
 }
 
 result<std::string> encode(const update_continuous_backups_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_update_continuous_backups_request(w, r); });
 }
 
@@ -402,6 +424,7 @@ result<std::string> encode_response(const update_continuous_backups_response& r)
 }
 
 result<std::string> encode(const describe_continuous_backups_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_describe_continuous_backups_request(w, r); });
 }
 
@@ -420,6 +443,7 @@ result<std::string> encode_response(const describe_continuous_backups_response& 
 }
 
 result<std::string> encode(const tag_resource_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_tag_resource_request(w, r); });
 }
 
@@ -438,6 +462,7 @@ result<std::string> encode_response(const tag_resource_response& r) {
 }
 
 result<std::string> encode(const untag_resource_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_untag_resource_request(w, r); });
 }
 
@@ -456,6 +481,7 @@ result<std::string> encode_response(const untag_resource_response& r) {
 }
 
 result<std::string> encode(const list_tags_of_resource_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_list_tags_of_resource_request(w, r); });
 }
 
@@ -474,6 +500,7 @@ result<std::string> encode_response(const list_tags_of_resource_response& r) {
 }
 
 result<std::string> encode(const describe_limits_request& r) {
+  if (auto checked = check(r); !checked) return std::move(checked).error();
   return encode_with([&](json::writer& w) { write_describe_limits_request(w, r); });
 }
 

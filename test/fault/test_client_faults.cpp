@@ -471,7 +471,7 @@ TEST_CASE("a 200 response that is not the expected JSON is a clear error, not a 
     return r.index == 0 ? action::ok(R"({"Item":{"pk":{"S":5}}})") : action::ok(R"({"Item":{"pk")");
   });
   with_client(config_for(server), [&](client& c) -> asio::awaitable<void> {
-    const get_item_request req{.table_name = "t", .key = item{{"pk", "a"}}};
+    const get_item_request req{.table_name = "tbl", .key = item{{"pk", "a"}}};
     auto [ec, r] = co_await c.get_item(req, asio::as_tuple(asio::use_awaitable));
     CHECK(ec == errc::unexpected_json);
     CHECK_THAT(r.diag.message, Catch::Contains("DynamoDB's response could not be read: response.Item.pk.S"));
@@ -492,14 +492,14 @@ TEST_CASE("ddb::cancel_after bounds one operation and leaves the client usable",
     CHECK(ec == asio::error::operation_aborted);
     CHECK(std::chrono::steady_clock::now() - t0 < 350ms);
     try {
-      const get_item_request req{.table_name = "t", .key = item{{"pk", "a"}}};
+      const get_item_request req{.table_name = "tbl", .key = item{{"pk", "a"}}};
       co_await c.get_item(req, ddb::cancel_after(100ms));
       FAIL("expected cancellation");
     } catch (const ddb::error& e) {
       CHECK(e.code() == std::errc::operation_canceled);  // ddb::error holds a std::error_code
     }
     // Completing in time stops the timer; the result is the response.
-    const get_item_request req{.table_name = "t", .key = item{{"pk", "a"}}};
+    const get_item_request req{.table_name = "tbl", .key = item{{"pk", "a"}}};
     get_item_response ok = co_await c.get_item(req, ddb::cancel_after(5s));
     CHECK(ok.item.at("pk").as_string() == "a");
   });

@@ -242,7 +242,7 @@ TEST_CASE("waiters poll DescribeTable until the state the model's acceptors name
     return action::ok(R"({"Table":{"TableName":"t","TableStatus":"ACTIVE","ItemCount":0}})");
   });
   with_client(config_for(server), [&](client& c) -> asio::awaitable<void> {
-    table_description t = co_await wait_table_exists(c, "t", {.delay = 5ms, .timeout = 5s});
+    table_description t = co_await wait_table_exists(c, "tbl", {.delay = 5ms, .timeout = 5s});
     CHECK(t.table_status == "ACTIVE");
   });
   CHECK(polls == 4);
@@ -256,14 +256,14 @@ TEST_CASE("waiters end at their deadline, naming the last status, or at once on 
   });
   with_client(config_for(creating), [&](client& c) -> asio::awaitable<void> {
     try {
-      co_await wait_table_exists(c, "t", {.delay = 10ms, .timeout = 100ms});
+      co_await wait_table_exists(c, "tbl", {.delay = 10ms, .timeout = 100ms});
       FAIL("expected a timeout");
     } catch (const ddb::error& e) {
       CHECK(e.code() == errc::operation_timeout);
       CHECK_THAT(e.what(), Catch::Contains("last seen: CREATING"));
     }
     try {
-      co_await wait_table_not_exists(c, "t", {.delay = 10ms, .timeout = 50ms});
+      co_await wait_table_not_exists(c, "tbl", {.delay = 10ms, .timeout = 50ms});
       FAIL("expected a timeout");
     } catch (const ddb::error& e) {
       CHECK(e.code() == errc::operation_timeout);
@@ -273,7 +273,7 @@ TEST_CASE("waiters end at their deadline, naming the last status, or at once on 
   fault_server denied([](const request_info&) { return action::error(400, "AccessDeniedException", "no"); });
   with_client(config_for(denied), [&](client& c) -> asio::awaitable<void> {
     try {
-      co_await wait_table_exists(c, "t", {.delay = 10ms, .timeout = 10s});
+      co_await wait_table_exists(c, "tbl", {.delay = 10ms, .timeout = 10s});
       FAIL("expected AccessDenied");
     } catch (const ddb::error& e) {
       CHECK(e.code() == service_errc::access_denied);

@@ -89,6 +89,7 @@ class value {
  public:
   value() noexcept = default;  // NULL
   value(null_t) noexcept {}
+  value(std::nullptr_t) noexcept {}  // NULL too (not a null const char*)
   value(bool b) noexcept : v_(b) {}
   value(std::string s) noexcept : v_(std::move(s)) {}
   value(std::string_view s) : v_(std::string(s)) {}
