@@ -11,6 +11,8 @@
 
 #include "ddb/core/json.hpp"
 #include "ddb/core/sigv4.hpp"
+#include "ddb/detail/operations.hpp"
+#include "model/codec.hpp"
 
 namespace {
 
@@ -121,6 +123,50 @@ void simdjson_walk_floor(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
 }
 BENCHMARK(simdjson_walk_floor);
+
+// A Query page of 1,000 items of mixed types, about 1 MB (DynamoDB's page
+// limit), decoded into the typed response: every value lands in ddb::value.
+std::string query_page() {
+  std::string out = R"({"Items":[)";
+  for (int i = 0; i < 1000; ++i) {
+    ddb::item it = typical_item();
+    it.insert_or_assign("sk", "event#" + std::to_string(i));
+    it.insert_or_assign("body", std::string(560, static_cast<char>('a' + i % 26)));
+    it.insert_or_assign("raw", ddb::bytes(96, static_cast<std::uint8_t>(i)));
+    it.insert_or_assign("nums", ddb::number_set{ddb::number(std::to_string(i)), ddb::number("3.25"), ddb::number("-7")});
+    it.insert_or_assign("gone", ddb::null);
+    if (i) out += ',';
+    out += ddb::json::to_json(it);
+  }
+  out += R"(],"Count":1000,"ScannedCount":1000,"LastEvaluatedKey":{"pk":{"S":"user#12345"},"sk":{"S":"event#999"}}})";
+  return out;
+}
+
+void decode_query_page(benchmark::State& state) {
+  const std::string page = query_page();
+  for (auto _ : state) {
+    auto r = ddb::detail::decode<ddb::query_response>(page);
+    if (!r || r->items.size() != 1000) state.SkipWithError("decode failed");
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * page.size()));
+  state.counters["page_bytes"] = static_cast<double>(page.size());
+}
+BENCHMARK(decode_query_page)->Unit(benchmark::kMicrosecond);
+
+void simdjson_walk_query_page_floor(benchmark::State& state) {
+  const std::string page = query_page();
+  simdjson::ondemand::parser parser;
+  std::string buffer;
+  for (auto _ : state) {
+    buffer.reserve(page.size() + simdjson::SIMDJSON_PADDING);
+    buffer.assign(page);
+    auto doc = parser.iterate(simdjson::padded_string_view(buffer.data(), buffer.size(), buffer.capacity()));
+    benchmark::DoNotOptimize(walk(doc.get_value().value()));
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * page.size()));
+}
+BENCHMARK(simdjson_walk_query_page_floor)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

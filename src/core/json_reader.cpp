@@ -90,7 +90,8 @@ located check_unique_names(const item& it) {
   if (it.size() <= 16) {  // typical items: pairwise, no allocation
     for (auto i = it.begin() + 1; i != it.end(); ++i)
       for (auto j = it.begin(); j != i; ++j)
-        if (i->first == j->first) return duplicate_name(i->first);
+        if (i->first.size() == j->first.size() && i->first[0] == j->first[0] && i->first == j->first)
+          return duplicate_name(i->first);
     return {};
   }
   std::vector<std::string_view> names;
@@ -104,6 +105,57 @@ located check_unique_names(const item& it) {
 
 }  // namespace
 
+namespace {
+enum class tag_kind { unknown, S, N, B, BOOL, NULL_, M, L, SS, NS, BS };
+
+// The type tag from the key's text after its opening quote (a padded
+// buffer, so reading a few bytes ahead is safe); unknown when it is not an
+// unescaped tag.
+tag_kind raw_tag(const char* r) noexcept {
+  auto ends = [r](int n) { return r[n] == '"'; };
+  switch (r[0]) {
+    case 'S': return ends(1) ? tag_kind::S : (r[1] == 'S' && ends(2)) ? tag_kind::SS : tag_kind::unknown;
+    case 'N':
+      if (ends(1)) return tag_kind::N;
+      if (r[1] == 'S' && ends(2)) return tag_kind::NS;
+      return (r[1] == 'U' && r[2] == 'L' && r[3] == 'L' && ends(4)) ? tag_kind::NULL_ : tag_kind::unknown;
+    case 'B':
+      if (ends(1)) return tag_kind::B;
+      if (r[1] == 'S' && ends(2)) return tag_kind::BS;
+      return (r[1] == 'O' && r[2] == 'O' && r[3] == 'L' && ends(4)) ? tag_kind::BOOL : tag_kind::unknown;
+    case 'M': return ends(1) ? tag_kind::M : tag_kind::unknown;
+    case 'L': return ends(1) ? tag_kind::L : tag_kind::unknown;
+    default: return tag_kind::unknown;
+  }
+}
+
+tag_kind tag_of(std::string_view t) noexcept {
+  static constexpr std::pair<std::string_view, tag_kind> all[] = {
+      {"S", tag_kind::S},   {"N", tag_kind::N},   {"B", tag_kind::B},   {"BOOL", tag_kind::BOOL}, {"NULL", tag_kind::NULL_},
+      {"M", tag_kind::M},   {"L", tag_kind::L},   {"SS", tag_kind::SS}, {"NS", tag_kind::NS},     {"BS", tag_kind::BS}};
+  for (auto [name, kind] : all)
+    if (name == t) return kind;
+  return tag_kind::unknown;
+}
+
+const char* name_of(tag_kind k) noexcept {
+  switch (k) {
+    case tag_kind::S: return "S";
+    case tag_kind::N: return "N";
+    case tag_kind::B: return "B";
+    case tag_kind::BOOL: return "BOOL";
+    case tag_kind::NULL_: return "NULL";
+    case tag_kind::M: return "M";
+    case tag_kind::L: return "L";
+    case tag_kind::SS: return "SS";
+    case tag_kind::NS: return "NS";
+    case tag_kind::BS: return "BS";
+    case tag_kind::unknown: break;
+  }
+  return "?";
+}
+}  // namespace
+
 located read_value(simdjson::ondemand::value v, int depth, value& out) {
   if (depth > max_nesting_depth)
     return located::make(errc::nesting_too_deep, "values nest more than " + std::to_string(max_nesting_depth) +
@@ -113,8 +165,17 @@ located read_value(simdjson::ondemand::value v, int depth, value& out) {
     return from_simdjson(ec, "an attribute value object such as {\"S\":\"text\"}");
   bool seen = false;
   for (auto field : obj) {
+    if (auto ec = field.error()) return from_simdjson(ec, "an attribute type");
+    // The type tag straight from the document; an escaped one (never seen
+    // in practice) goes the unescaping way.
+    tag_kind kind = raw_tag(field.value_unsafe().key().raw());
     std::string_view tag;
-    if (auto ec = field.unescaped_key().get(tag)) return from_simdjson(ec, "an attribute type");
+    if (kind == tag_kind::unknown) {
+      if (auto ec = field.unescaped_key().get(tag)) return from_simdjson(ec, "an attribute type");
+      kind = tag_of(tag);
+    } else {
+      tag = name_of(kind);
+    }
     if (seen)
       return located::make(errc::invalid_attribute, "attribute value has more than one type (second: '" +
                                                         std::string(tag) + "'); give exactly one");
@@ -123,23 +184,23 @@ located read_value(simdjson::ondemand::value v, int depth, value& out) {
     if (auto ec = field.value().get(inner)) return from_simdjson(ec, "a value");
     // Each branch builds the value in place: no temporary, no second move.
     located e;
-    if (tag == "S") {
+    if (kind == tag_kind::S) {
       std::string_view text;
       if (auto ec = inner.get_string().get(text))
         e = from_simdjson(ec, "a JSON string");
       else
         out.emplace<std::string>(text);
-    } else if (tag == "N") {
+    } else if (kind == tag_kind::N) {
       e = read_number(inner, out.emplace<number>());
-    } else if (tag == "B") {
+    } else if (kind == tag_kind::B) {
       e = read_binary(inner, out.emplace<bytes>());
-    } else if (tag == "BOOL") {
+    } else if (kind == tag_kind::BOOL) {
       bool b = false;
       if (auto ec = inner.get_bool().get(b))
         e = from_simdjson(ec, "true or false");
       else
         out.emplace<bool>(b);
-    } else if (tag == "NULL") {
+    } else if (kind == tag_kind::NULL_) {
       bool b = false;
       if (auto ec = inner.get_bool().get(b))
         e = from_simdjson(ec, "true");
@@ -147,28 +208,28 @@ located read_value(simdjson::ondemand::value v, int depth, value& out) {
         e = located::make(errc::invalid_attribute, "NULL must be true");
       else
         out.emplace<null_t>();
-    } else if (tag == "M") {
+    } else if (kind == tag_kind::M) {
       simdjson::ondemand::object m;
       if (auto ec = inner.get_object().get(m))
         e = from_simdjson(ec, "a JSON object of attributes");
       else
         e = read_item(m, depth + 1, out.emplace<item>());
-    } else if (tag == "L") {
+    } else if (kind == tag_kind::L) {
       list& l = out.emplace<list>();
       e = read_array(inner, false, "L", [&](simdjson::ondemand::value ev, std::size_t) {
         return read_value(ev, depth + 1, l.emplace_back());
       });
-    } else if (tag == "SS") {
+    } else if (kind == tag_kind::SS) {
       string_set& set = out.emplace<string_set>();
       e = read_array(inner, true, "SS", [&](simdjson::ondemand::value ev, std::size_t) {
         return read_string(ev, set.emplace_back());
       });
-    } else if (tag == "NS") {
+    } else if (kind == tag_kind::NS) {
       number_set& set = out.emplace<number_set>();
       e = read_array(inner, true, "NS", [&](simdjson::ondemand::value ev, std::size_t) {
         return read_number(ev, set.emplace_back());
       });
-    } else if (tag == "BS") {
+    } else if (kind == tag_kind::BS) {
       binary_set& set = out.emplace<binary_set>();
       e = read_array(inner, true, "BS", [&](simdjson::ondemand::value ev, std::size_t) {
         return read_binary(ev, set.emplace_back());
@@ -184,7 +245,7 @@ located read_value(simdjson::ondemand::value v, int depth, value& out) {
 }
 
 located read_item(simdjson::ondemand::object o, int depth, item& out) {
-  out.reserve(8);  // most items and maps have a few attributes: one allocation, no regrowth
+  out.reserve(8);  // most items and maps have a few attributes (16 and counting first measured no better)
   for (auto field : o) {
     std::string_view key;
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "an attribute name");

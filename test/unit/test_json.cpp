@@ -3,6 +3,11 @@
 // silently wrong value).
 #include <catch2/catch.hpp>
 
+#include <sodium.h>
+
+#include <random>
+
+#include "core/base64.hpp"
 #include "ddb/core/json.hpp"
 #include "support/values.hpp"
 
@@ -252,5 +257,42 @@ TEST_CASE("service errors are decoded from the body", "[json]") {
     CHECK_FALSE(json::parse_error(""));
     CHECK_FALSE(json::parse_error(R"({"message":"no type"})"));
     CHECK_FALSE(json::parse_error(R"({"__type":"X","CancellationReasons":[{"Item":{"a":{"S":1}}}]})"));
+  }
+}
+
+TEST_CASE("base64 decoding agrees with libsodium's strict decoder on valid and broken input", "[json]") {
+  std::mt19937 rng(99);
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ \n*";
+  auto sodium_decode = [](const std::string& in, ddb::bytes& out) {
+    out.assign(in.size(), 0);
+    std::size_t written = 0;
+    const char* end = nullptr;
+    if (in.empty()) {
+      out.clear();
+      return true;
+    }
+    const int rc = sodium_base642bin(out.data(), out.size(), in.data(), in.size(), nullptr, &written, &end,
+                                     sodium_base64_VARIANT_ORIGINAL);
+    out.resize(written);
+    return rc == 0 && end == in.data() + in.size() && in.size() % 4 == 0;
+  };
+  for (int round = 0; round < 20000; ++round) {
+    std::string in;
+    if (round % 2) {
+      // Valid: encode random bytes, then maybe damage one character.
+      ddb::bytes raw(rng() % 40);
+      for (auto& b : raw) b = static_cast<std::uint8_t>(rng());
+      ddb::base64::append_encoded(in, raw.data(), raw.size());
+      if (round % 4 == 1 && !in.empty()) in[rng() % in.size()] = alphabet[rng() % alphabet.size()];
+    } else {
+      const std::size_t n = rng() % 12;
+      for (std::size_t i = 0; i < n; ++i) in += alphabet[rng() % alphabet.size()];
+    }
+    ddb::bytes mine, theirs;
+    const bool ok_mine = ddb::base64::decode(in, mine);
+    const bool ok_theirs = sodium_decode(in, theirs);
+    INFO("input [" << in << "]");
+    REQUIRE(ok_mine == ok_theirs);
+    if (ok_mine) REQUIRE(mine == theirs);
   }
 }
