@@ -11,11 +11,25 @@
 #include "ddb/batch.hpp"
 #include "ddb/expr.hpp"
 #include "ddb/paginate.hpp"
+#include "ddb/typed.hpp"
 #include "support/with_client.hpp"
 
 using namespace ddb;
 using ddb::test::with_client;
 namespace asio = boost::asio;
+
+namespace ddb_test_types {
+struct profile {
+  std::string pk;
+  std::int64_t sk = 0;
+  std::optional<std::string> nickname;
+  std::vector<double> scores;
+  std::map<std::string, std::int32_t> limits;
+  std::set<std::string> tags;
+  friend bool operator==(const profile&, const profile&) = default;
+};
+BOOST_DESCRIBE_STRUCT(profile, (), (pk, sk, nickname, scores, limits, tags))
+}  // namespace ddb_test_types
 
 namespace {
 
@@ -262,6 +276,23 @@ TEST_CASE("expressions built with ddb::expr round-trip through DynamoDB Local, e
     auto [ec, fr] = co_await c.update_item(fails, asio::as_tuple(asio::use_awaitable));
     CHECK(ec == service_errc::conditional_check_failed);
 
+    co_await drop_table(c, table);
+  });
+}
+
+TEST_CASE("typed items go through DynamoDB Local unchanged", "[integration]") {
+  const std::string table = unique_name("ddb_typed");
+  with_client({}, [&](client& c) -> asio::awaitable<void> {
+    co_await make_table(c, table);
+    const ddb_test_types::profile p{.pk = "u#1", .sk = 7, .nickname = "ada", .scores = {0.5, 1e-7, 12345.678},
+                                    .limits = {{"rps", 100}}, .tags = {"a", "b"}};
+    const put_item_request put{.table_name = table, .item = to_item(p)};
+    co_await c.put_item(put);
+    const get_item_request get{.table_name = table, .key = item{{"pk", "u#1"}, {"sk", 7}}, .consistent_read = true};
+    get_item_response got = co_await c.get_item(get);
+    auto back = from_item<ddb_test_types::profile>(got.item);
+    REQUIRE(back);
+    CHECK(*back == p);
     co_await drop_table(c, table);
   });
 }
