@@ -171,17 +171,24 @@ o = [HEADER, "#pragma once\n",
      "// The typed operations of ddb::client (a base class, so the client header\n",
      "// stays hand-written). Each forwards to client::typed_call.\n",
      '#include <utility>\n\n#include "ddb/model.hpp"\n#include "ddb/error.hpp"\n\nnamespace ddb {\n',
-     "enum class request_safety;\n\nnamespace detail {\n\n"]
+     "enum class request_safety;\n\nnamespace detail {\n\n",
+     "enum class capacity_hint : unsigned char { not_supported, set_by_request, unset };\n\n"]
 for op in OPERATIONS:
     o.append(f"result<std::string> encode(const {snake(op)}_request& r);\n")
     o.append(f"request_safety safety_of(const {snake(op)}_request& r);\n")
+o.append("\n// Whether the request can ask for ConsumedCapacity and already does\n"
+         "// (client_config::track_capacity asks for it when the request does not).\n"
+         "template <class Request>\ncapacity_hint capacity_hint_of(const Request& r) {\n"
+         "  if constexpr (requires { r.return_consumed_capacity; })\n"
+         "    return r.return_consumed_capacity ? capacity_hint::set_by_request : capacity_hint::unset;\n"
+         "  else\n    return capacity_hint::not_supported;\n}\n")
 o.append("\ntemplate <class Client, class DefaultToken>\nclass operations {\n public:\n")
 for op in OPERATIONS:
     fn = snake(op)
     o.append(f"  // {op}\n  template <class Token = DefaultToken>\n")
     o.append(f"  auto {fn}(const {fn}_request& request, Token&& token = {{}}) {{\n")
     o.append(f"    return static_cast<Client*>(this)->template typed_call<{fn}_response>(\n")
-    o.append(f"        \"{op}\", encode(request), safety_of(request), std::forward<Token>(token));\n  }}\n")
+    o.append(f"        \"{op}\", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));\n  }}\n")
 o.append("};\n\n}  // namespace detail\n}  // namespace ddb\n")
 
 # ---------------------------------------------------------------- codec

@@ -84,8 +84,11 @@ void start_raw(const std::shared_ptr<client_impl>& impl, std::string operation, 
 // Compiled for each typed response (src/model/operations.cpp).
 template <class Response>
 void start_typed(const std::shared_ptr<client_impl>& impl, std::string operation, result<std::string> body,
-                 request_safety safety, handler_t<Response> handler);
+                 request_safety safety, capacity_hint capacity, handler_t<Response> handler);
 boost::asio::any_io_executor impl_executor(const client_impl& impl) noexcept;
+class capacity_tracker;
+// Null unless client_config::track_capacity.
+capacity_tracker* capacity_tracker_of(client_impl& impl) noexcept;
 
 [[noreturn]] void throw_operation_error(const boost::system::error_code& ec, diagnostics&& diag);
 
@@ -152,6 +155,10 @@ class client : public detail::operations<client, boost::asio::use_awaitable_t<>>
   std::size_t connections_opened() const noexcept;
   // Tokens left in the retry quota.
   int retry_quota_available() const noexcept;
+  // Consumed capacity totalled since the start or the last reset (with
+  // client_config::track_capacity; see ddb/capacity.hpp).
+  capacity_report capacity() const;
+  void reset_capacity();
   void close();
 
   // Any DynamoDB operation by name ("GetItem"), JSON in, JSON out. `safety`
@@ -174,10 +181,12 @@ class client : public detail::operations<client, boost::asio::use_awaitable_t<>>
  private:
   friend class detail::operations<client, boost::asio::use_awaitable_t<>>;
   template <class Response, class Token>
-  auto typed_call(const char* operation, result<std::string> body, request_safety safety, Token&& token) {
+  auto typed_call(const char* operation, result<std::string> body, request_safety safety, detail::capacity_hint cap,
+                  Token&& token) {
     return detail::async_op<Response>(
-        impl_executor(), std::forward<Token>(token), [impl = impl_, operation, b = std::move(body), safety](auto handler) mutable {
-          detail::start_typed<Response>(impl, operation, std::move(b), safety, std::move(handler));
+        impl_executor(), std::forward<Token>(token),
+        [impl = impl_, operation, b = std::move(body), safety, cap](auto handler) mutable {
+          detail::start_typed<Response>(impl, operation, std::move(b), safety, cap, std::move(handler));
         });
   }
 

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "ddb/capacity.hpp"
 #include "ddb/core/credentials.hpp"
 #include "ddb/retry.hpp"
 
@@ -38,6 +39,11 @@ struct client_config {
   bool verify_crc32 = true;  // check x-amz-crc32 when the response has it
 
   retry_policy retry;
+
+  // Ask every operation for ReturnConsumedCapacity=INDEXES (requests that set
+  // it keep theirs) and keep running totals: client::capacity().
+  bool track_capacity = false;
+  capacity_pricing pricing;
 
   // TLS: peer and host-name verification are always on unless this is false.
   bool verify_tls = true;

@@ -47,6 +47,7 @@ commands (request JSON as the AWS CLI takes it):
   untag-resource | list-tags-of-resource | describe-limits
       --cli-input-json JSON | file://PATH   the request (list-tables and describe-limits may omit it)
   query | scan ... --page-all              every page, one JSON line each, following LastEvaluatedKey
+  ... --cost                               ask for ConsumedCapacity; print it and its on-demand price on stderr
   wait table-exists | table-not-exists --table-name T [--delay-ms 20000] [--timeout-ms 500000]
   bench get-item --table T --key JSON
   bench query --table T --key-condition EXPR --values JSON
@@ -95,7 +96,7 @@ args parse_args(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
     if (s.rfind("--", 0) == 0) {
-      if (s == "--help" || s == "--page-all") {  // flags without a value
+      if (s == "--help" || s == "--page-all" || s == "--cost") {  // flags without a value
         a.options[s.substr(2)] = "1";
         continue;
       }
@@ -130,7 +131,17 @@ ddb::client_config config_from(const args& a) {
   ddb::client_config cfg;
   cfg.endpoint = a.get("endpoint-url");
   cfg.region = a.get("region");
+  cfg.track_capacity = a.options.count("cost") != 0;
   return cfg;
+}
+
+// --cost: the consumed capacity and its on-demand price, on stderr.
+void print_cost(const args& a, const ddb::client& c) {
+  if (!a.options.count("cost")) return;
+  const ddb::capacity_report r = c.capacity();
+  std::cerr << "consumed capacity: " << r.summary() << "\n";
+  for (const auto& [table, u] : r.tables) std::cerr << "  table " << table << ": " << u.read << " read, " << u.write << " write\n";
+  for (const auto& [index, u] : r.indexes) std::cerr << "  index " << index << ": " << u.read << " read, " << u.write << " write\n";
 }
 
 template <class Response>
@@ -158,6 +169,7 @@ int run_operation(const args& a, bool input_required, Call call) {
       auto json = ddb::detail::encode_response(response);
       std::cout << (json ? *json : "{}") << "\n";
     }
+    print_cost(a, c);
     c.close();
   }, asio::detached);
   io.run();
@@ -308,6 +320,7 @@ int run_with_client(const args& a, Body body) {
       std::cerr << e.what() << "\n";
       rc = e.code().category() == ddb::service_category() ? exit_service : exit_client;
     }
+    print_cost(a, c);
     c.close();
   }, asio::detached);
   io.run();

@@ -9,6 +9,7 @@
 #include "core/crc32.hpp"
 #include "core/endpoint.hpp"
 #include "ddb/core/sigv4.hpp"
+#include "helpers/capacity_tracker.hpp"
 #include "io/transport.hpp"
 
 namespace ddb {
@@ -142,6 +143,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   sigv4::signer signer_;
   pool pool_;
   retry_quota quota_;
+  capacity_tracker capacity_;
   bool closed_ = false;
 
  private:
@@ -325,6 +327,10 @@ void start_raw(const std::shared_ptr<client_impl>& impl, std::string operation, 
 
 boost::asio::any_io_executor impl_executor(const client_impl& impl) noexcept { return impl.ex_; }
 
+capacity_tracker* capacity_tracker_of(client_impl& impl) noexcept {
+  return impl.cfg_.track_capacity ? &impl.capacity_ : nullptr;
+}
+
 void throw_operation_error(const boost::system::error_code& ec, diagnostics&& diag) {
   std::string what = diag.summary(ec);
   throw ddb::error(failure{ec, std::move(what)}, std::make_shared<const diagnostics>(std::move(diag)));
@@ -374,6 +380,8 @@ const std::string& client::region() const noexcept { return impl_->resolved_.reg
 std::size_t client::open_connections() const noexcept { return impl_->pool_.open_connections(); }
 std::size_t client::connections_opened() const noexcept { return impl_->pool_.connections_opened(); }
 int client::retry_quota_available() const noexcept { return impl_->quota_.available(); }
+capacity_report client::capacity() const { return impl_->capacity_.snapshot(impl_->cfg_.pricing); }
+void client::reset_capacity() { impl_->capacity_.reset(); }
 void client::close() {
   if (impl_) impl_->close();
 }

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "ddb/client.hpp"
+#include "helpers/capacity_tracker.hpp"
 #include "model/codec.hpp"
 
 namespace ddb::detail {
@@ -92,9 +93,19 @@ std::string new_idempotency_token() {
   return s;
 }
 
+namespace {
+void record_capacity(capacity_tracker& t, std::string_view op, const std::optional<consumed_capacity>& c) {
+  if (c) t.record(op, *c);
+}
+void record_capacity(capacity_tracker& t, std::string_view op, const std::vector<consumed_capacity>& cs) {
+  for (const auto& c : cs) t.record(op, c);
+}
+void record_capacity(capacity_tracker&, std::string_view, const std::optional<vector_capacity>&) {}  // bytes, not units
+}  // namespace
+
 template <class Response>
 void start_typed(const std::shared_ptr<client_impl>& impl, std::string operation, result<std::string> body,
-                 request_safety safety, handler_t<Response> handler) {
+                 request_safety safety, capacity_hint capacity, handler_t<Response> handler) {
   auto ex = asio::get_associated_executor(handler, impl_executor(*impl));
   if (!body) {
     // Nothing to send: complete with the encoding error, never inside the initiating call.
@@ -108,12 +119,17 @@ void start_typed(const std::shared_ptr<client_impl>& impl, std::string operation
     return;
   }
   auto slot = asio::get_associated_cancellation_slot(handler);
-  auto decode_then_complete = [h = std::move(handler)](error_code ec, raw_response raw) mutable {
+  capacity_tracker* tracker = capacity_tracker_of(*impl);
+  if (tracker && capacity == capacity_hint::unset) *body = with_consumed_capacity(std::move(*body));
+  auto decode_then_complete = [h = std::move(handler), keep = tracker ? impl : nullptr, tracker,
+                               op = operation](error_code ec, raw_response raw) mutable {
     Response r;
     if (!ec) {
       auto decoded = decode<Response>(raw.body);
       if (decoded) {
         r = std::move(*decoded);
+        if constexpr (requires { r.consumed_capacity; })
+          if (tracker) record_capacity(*tracker, op, r.consumed_capacity);
       } else {
         ec = decoded.error().code;
         raw.diag.message = decoded.error().message;
@@ -128,7 +144,7 @@ void start_typed(const std::shared_ptr<client_impl>& impl, std::string operation
 
 #define DDB_RESPONSE(R)                                                                                  \
   template void start_typed<R>(const std::shared_ptr<client_impl>&, std::string, result<std::string>, \
-                               request_safety, handler_t<R>);
+                               request_safety, capacity_hint, handler_t<R>);
 #include "model/responses.inc"
 #undef DDB_RESPONSE
 

@@ -80,6 +80,9 @@ check_rc wait-table-exists 0 $?
 out=$("$ddb" wait table-not-exists --table-name "$table" --delay-ms 50 --timeout-ms 200 2>&1)
 check_rc wait-timeout 255 $?
 check wait-timeout "did not disappear within 200 ms" "$out"
+out=$("$ddb" get-item --cost --cli-input-json "{\"TableName\":\"$table\",\"Key\":{\"pk\":{\"S\":\"s1\"}}}" 2>&1 >/dev/null)
+check get-item-cost "consumed capacity: 0.5 read units, 0 write units, est. \$0.00000006" "$out"
+check get-item-cost-table "table $table: 0.5 read" "$out"
 out=$("$ddb" get-item --page-all --cli-input-json '{}' 2>&1)
 check_rc page-all-misuse 2 $?
 

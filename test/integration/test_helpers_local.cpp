@@ -296,3 +296,43 @@ TEST_CASE("typed items go through DynamoDB Local unchanged", "[integration]") {
     co_await drop_table(c, table);
   });
 }
+
+TEST_CASE("consumed capacity is totalled per table and index, with its on-demand price", "[integration]") {
+  const std::string table = unique_name("ddb_capacity");
+  client_config cfg;
+  cfg.track_capacity = true;
+  cfg.pricing.usd_per_million_write_units = 1.0;
+  cfg.pricing.usd_per_million_read_units = 0.5;
+  with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+    create_table_request r;
+    r.table_name = table;
+    r.attribute_definitions = {{"pk", "S"}, {"sk", "N"}, {"owner", "S"}};
+    r.key_schema = {{"pk", "HASH"}, {"sk", "RANGE"}};
+    r.billing_mode = "PAY_PER_REQUEST";
+    r.global_secondary_indexes.push_back(
+        {.index_name = "by_owner", .key_schema = {{"owner", "HASH"}}, .projection = projection{.projection_type = "ALL"}});
+    co_await c.create_table(r);
+    c.reset_capacity();
+    for (int i = 0; i < 4; ++i) {
+      const put_item_request put{.table_name = table, .item = item{{"pk", "p"}, {"sk", i}, {"owner", "ada"}}};
+      co_await c.put_item(put);
+    }
+    const get_item_request get{.table_name = table, .key = item{{"pk", "p"}, {"sk", 1}}, .consistent_read = true};
+    co_await c.get_item(get);
+    // A request that sets ReturnConsumedCapacity keeps its choice: NONE reports nothing.
+    const get_item_request quiet{.table_name = table, .key = item{{"pk", "p"}, {"sk", 1}}, .return_consumed_capacity = "NONE"};
+    co_await c.get_item(quiet);
+    const capacity_report rep = c.capacity();
+    CHECK(rep.responses == 5);
+    REQUIRE(rep.tables.count(table) == 1);
+    CHECK(rep.tables.at(table).write >= 4);  // one unit per small write
+    CHECK(rep.tables.at(table).read == Approx(1.0));  // a strongly consistent read of a small item
+    CHECK(rep.total.write == rep.tables.at(table).write);
+    REQUIRE(rep.indexes.count(table + "/by_owner") == 1);
+    CHECK(rep.indexes.at(table + "/by_owner").write >= 4);
+    CHECK(rep.estimated_usd == Approx(rep.total.write * 1.0 / 1e6 + rep.total.read * 0.5 / 1e6));
+    CHECK_THAT(rep.summary(), Catch::Contains("read units"));
+    CHECK(storage_cost_usd(std::uint64_t(10) << 30, 1.0) == Approx(2.5));  // 10 GB for a month at $0.25
+    co_await drop_table(c, table);
+  });
+}

@@ -12,6 +12,8 @@ enum class request_safety;
 
 namespace detail {
 
+enum class capacity_hint : unsigned char { not_supported, set_by_request, unset };
+
 result<std::string> encode(const get_item_request& r);
 request_safety safety_of(const get_item_request& r);
 result<std::string> encode(const put_item_request& r);
@@ -67,6 +69,16 @@ request_safety safety_of(const list_tags_of_resource_request& r);
 result<std::string> encode(const describe_limits_request& r);
 request_safety safety_of(const describe_limits_request& r);
 
+// Whether the request can ask for ConsumedCapacity and already does
+// (client_config::track_capacity asks for it when the request does not).
+template <class Request>
+capacity_hint capacity_hint_of(const Request& r) {
+  if constexpr (requires { r.return_consumed_capacity; })
+    return r.return_consumed_capacity ? capacity_hint::set_by_request : capacity_hint::unset;
+  else
+    return capacity_hint::not_supported;
+}
+
 template <class Client, class DefaultToken>
 class operations {
  public:
@@ -74,163 +86,163 @@ class operations {
   template <class Token = DefaultToken>
   auto get_item(const get_item_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<get_item_response>(
-        "GetItem", encode(request), safety_of(request), std::forward<Token>(token));
+        "GetItem", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // PutItem
   template <class Token = DefaultToken>
   auto put_item(const put_item_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<put_item_response>(
-        "PutItem", encode(request), safety_of(request), std::forward<Token>(token));
+        "PutItem", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // UpdateItem
   template <class Token = DefaultToken>
   auto update_item(const update_item_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<update_item_response>(
-        "UpdateItem", encode(request), safety_of(request), std::forward<Token>(token));
+        "UpdateItem", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // DeleteItem
   template <class Token = DefaultToken>
   auto delete_item(const delete_item_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<delete_item_response>(
-        "DeleteItem", encode(request), safety_of(request), std::forward<Token>(token));
+        "DeleteItem", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // Query
   template <class Token = DefaultToken>
   auto query(const query_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<query_response>(
-        "Query", encode(request), safety_of(request), std::forward<Token>(token));
+        "Query", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // Scan
   template <class Token = DefaultToken>
   auto scan(const scan_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<scan_response>(
-        "Scan", encode(request), safety_of(request), std::forward<Token>(token));
+        "Scan", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // BatchGetItem
   template <class Token = DefaultToken>
   auto batch_get_item(const batch_get_item_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<batch_get_item_response>(
-        "BatchGetItem", encode(request), safety_of(request), std::forward<Token>(token));
+        "BatchGetItem", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // BatchWriteItem
   template <class Token = DefaultToken>
   auto batch_write_item(const batch_write_item_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<batch_write_item_response>(
-        "BatchWriteItem", encode(request), safety_of(request), std::forward<Token>(token));
+        "BatchWriteItem", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // TransactGetItems
   template <class Token = DefaultToken>
   auto transact_get_items(const transact_get_items_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<transact_get_items_response>(
-        "TransactGetItems", encode(request), safety_of(request), std::forward<Token>(token));
+        "TransactGetItems", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // TransactWriteItems
   template <class Token = DefaultToken>
   auto transact_write_items(const transact_write_items_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<transact_write_items_response>(
-        "TransactWriteItems", encode(request), safety_of(request), std::forward<Token>(token));
+        "TransactWriteItems", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // ExecuteStatement
   template <class Token = DefaultToken>
   auto execute_statement(const execute_statement_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<execute_statement_response>(
-        "ExecuteStatement", encode(request), safety_of(request), std::forward<Token>(token));
+        "ExecuteStatement", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // BatchExecuteStatement
   template <class Token = DefaultToken>
   auto batch_execute_statement(const batch_execute_statement_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<batch_execute_statement_response>(
-        "BatchExecuteStatement", encode(request), safety_of(request), std::forward<Token>(token));
+        "BatchExecuteStatement", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // ExecuteTransaction
   template <class Token = DefaultToken>
   auto execute_transaction(const execute_transaction_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<execute_transaction_response>(
-        "ExecuteTransaction", encode(request), safety_of(request), std::forward<Token>(token));
+        "ExecuteTransaction", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // SearchVectors
   template <class Token = DefaultToken>
   auto search_vectors(const search_vectors_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<search_vectors_response>(
-        "SearchVectors", encode(request), safety_of(request), std::forward<Token>(token));
+        "SearchVectors", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // CreateTable
   template <class Token = DefaultToken>
   auto create_table(const create_table_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<create_table_response>(
-        "CreateTable", encode(request), safety_of(request), std::forward<Token>(token));
+        "CreateTable", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // UpdateTable
   template <class Token = DefaultToken>
   auto update_table(const update_table_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<update_table_response>(
-        "UpdateTable", encode(request), safety_of(request), std::forward<Token>(token));
+        "UpdateTable", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // DescribeTable
   template <class Token = DefaultToken>
   auto describe_table(const describe_table_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<describe_table_response>(
-        "DescribeTable", encode(request), safety_of(request), std::forward<Token>(token));
+        "DescribeTable", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // DeleteTable
   template <class Token = DefaultToken>
   auto delete_table(const delete_table_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<delete_table_response>(
-        "DeleteTable", encode(request), safety_of(request), std::forward<Token>(token));
+        "DeleteTable", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // ListTables
   template <class Token = DefaultToken>
   auto list_tables(const list_tables_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<list_tables_response>(
-        "ListTables", encode(request), safety_of(request), std::forward<Token>(token));
+        "ListTables", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // UpdateTimeToLive
   template <class Token = DefaultToken>
   auto update_time_to_live(const update_time_to_live_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<update_time_to_live_response>(
-        "UpdateTimeToLive", encode(request), safety_of(request), std::forward<Token>(token));
+        "UpdateTimeToLive", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // DescribeTimeToLive
   template <class Token = DefaultToken>
   auto describe_time_to_live(const describe_time_to_live_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<describe_time_to_live_response>(
-        "DescribeTimeToLive", encode(request), safety_of(request), std::forward<Token>(token));
+        "DescribeTimeToLive", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // UpdateContinuousBackups
   template <class Token = DefaultToken>
   auto update_continuous_backups(const update_continuous_backups_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<update_continuous_backups_response>(
-        "UpdateContinuousBackups", encode(request), safety_of(request), std::forward<Token>(token));
+        "UpdateContinuousBackups", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // DescribeContinuousBackups
   template <class Token = DefaultToken>
   auto describe_continuous_backups(const describe_continuous_backups_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<describe_continuous_backups_response>(
-        "DescribeContinuousBackups", encode(request), safety_of(request), std::forward<Token>(token));
+        "DescribeContinuousBackups", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // TagResource
   template <class Token = DefaultToken>
   auto tag_resource(const tag_resource_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<tag_resource_response>(
-        "TagResource", encode(request), safety_of(request), std::forward<Token>(token));
+        "TagResource", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // UntagResource
   template <class Token = DefaultToken>
   auto untag_resource(const untag_resource_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<untag_resource_response>(
-        "UntagResource", encode(request), safety_of(request), std::forward<Token>(token));
+        "UntagResource", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // ListTagsOfResource
   template <class Token = DefaultToken>
   auto list_tags_of_resource(const list_tags_of_resource_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<list_tags_of_resource_response>(
-        "ListTagsOfResource", encode(request), safety_of(request), std::forward<Token>(token));
+        "ListTagsOfResource", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
   // DescribeLimits
   template <class Token = DefaultToken>
   auto describe_limits(const describe_limits_request& request, Token&& token = {}) {
     return static_cast<Client*>(this)->template typed_call<describe_limits_response>(
-        "DescribeLimits", encode(request), safety_of(request), std::forward<Token>(token));
+        "DescribeLimits", encode(request), safety_of(request), capacity_hint_of(request), std::forward<Token>(token));
   }
 };
 
