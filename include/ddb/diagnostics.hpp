@@ -1,7 +1,9 @@
 #pragma once
 // What one operation learned about its failure (or success): never shared
 // between operations, always complete enough to act on.
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ddb/core/json.hpp"
@@ -20,6 +22,25 @@ struct diagnostics {
 
   // "ConditionalCheckFailedException: The conditional request failed (request 4F3..., 1 attempt)"
   std::string summary(const std::error_code& ec) const;
+
+  // For a cancelled transaction: whether an action's condition failed (the
+  // data said no: do not retry as is), whether another transaction was
+  // working on an item (TransactionConflict: retrying later can succeed),
+  // and which action failed first (its index in TransactItems).
+  bool condition_failed() const noexcept { return any_reason("ConditionalCheckFailed"); }
+  bool transaction_conflict() const noexcept { return any_reason("TransactionConflict"); }
+  std::optional<std::size_t> first_failed_action() const noexcept {
+    for (std::size_t i = 0; i < cancellation_reasons.size(); ++i)
+      if (!cancellation_reasons[i].code.empty() && cancellation_reasons[i].code != "None") return i;
+    return std::nullopt;
+  }
+
+ private:
+  bool any_reason(std::string_view code) const noexcept {
+    for (const auto& r : cancellation_reasons)
+      if (r.code == code) return true;
+    return false;
+  }
 };
 
 }  // namespace ddb

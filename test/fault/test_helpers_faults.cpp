@@ -280,3 +280,25 @@ TEST_CASE("waiters end at their deadline, naming the last status, or at once on 
     }
   });
 }
+
+TEST_CASE("a cancelled transaction tells a conflict from a failed condition", "[fault][transaction]") {
+  fault_server server([](const request_info&) {
+    return action::status(400, R"({"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException",)"
+                               R"("message":"Transaction cancelled, please refer cancellation reasons for specific )"
+                               R"(reasons [None, TransactionConflict]","CancellationReasons":[{"Code":"None"},)"
+                               R"({"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"}]})");
+  });
+  with_client(config_for(server), [&](client& c) -> asio::awaitable<void> {
+    transact_write_items_request tx;
+    tx.transact_items.push_back({.put = transact_put{.item = item{{"pk", "a"}}, .table_name = "tbl"}});
+    tx.transact_items.push_back({.delete_ = transact_delete{.key = item{{"pk", "b"}}, .table_name = "tbl"}});
+    auto [ec, r] = co_await c.transact_write_items(tx, asio::as_tuple(asio::use_awaitable));
+    CHECK(ec == service_errc::transaction_canceled);
+    CHECK(r.diag.attempts == 1);  // not retried by the client: the caller decides
+    CHECK(r.diag.transaction_conflict());
+    CHECK_FALSE(r.diag.condition_failed());
+    CHECK(r.diag.first_failed_action() == 1u);
+    REQUIRE(r.diag.cancellation_reasons.size() == 2);
+    CHECK(r.diag.cancellation_reasons[1].message == "Transaction is ongoing for the item");
+  });
+}

@@ -204,6 +204,9 @@ TEST_CASE("service errors arrive as codes with diagnostics: conditions and cance
       CHECK(e.diag()->cancellation_reasons[1].code == "ConditionalCheckFailed");
       REQUIRE(e.diag()->cancellation_reasons[1].item);
       CHECK(e.diag()->cancellation_reasons[1].item->at("v") == value(1));
+      CHECK(e.diag()->condition_failed());
+      CHECK_FALSE(e.diag()->transaction_conflict());
+      CHECK(e.diag()->first_failed_action() == 1u);
     }
 
     // A validation error and a missing table.
