@@ -338,7 +338,7 @@ for op in OPERATIONS:
     c.append("  if (auto checked = check(r); !checked) return std::move(checked).error();\n")
     c.append(f"  return encode_with([&](json::writer& w) {{ write_{fn}_request(w, r); }});\n}}\n\n")
     for kind in ("request", "response"):
-        c.append(f"template <>\nresult<{fn}_{kind}> decode<{fn}_{kind}>(std::string_view body) {{\n")
+        c.append(f"template <>\nresult<{fn}_{kind}> decode<{fn}_{kind}>(const std::string& body) {{\n")
         c.append(f"  return decode_with<{fn}_{kind}>(body, [](od::value v, {fn}_{kind}& out) {{ return read_{fn}_{kind}(v, out); }});\n}}\n\n")
     c.append(f"result<std::string> encode_response(const {fn}_response& r) {{\n")
     c.append(f"  return encode_with([&](json::writer& w) {{ write_{fn}_response(w, r); }});\n}}\n\n")

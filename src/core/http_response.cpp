@@ -120,7 +120,8 @@ response_parser::result response_parser::parse_header(std::string_view head) {
     state_ = state::chunk_size;
   } else if (length) {
     if (*length > body_limit_) return result::body_too_large;
-    res_.body.reserve(static_cast<std::size_t>(*length));
+    // The JSON reader parses the body in place when this padding is there.
+    res_.body.reserve(static_cast<std::size_t>(*length) + 64);
     remaining_ = *length;
     state_ = remaining_ == 0 ? state::done : state::body_length;
   } else {

@@ -18,6 +18,8 @@ struct reader_state {
   simdjson::ondemand::parser parser;
   std::string buffer;
   simdjson::padded_string_view pad(std::string_view json);
+  // In place when the string has the padding as spare capacity.
+  simdjson::padded_string_view pad(const std::string& json);
 };
 reader_state& thread_reader();
 

@@ -13,6 +13,12 @@ simdjson::padded_string_view reader_state::pad(std::string_view json) {
   return simdjson::padded_string_view(buffer.data(), buffer.size(), buffer.capacity());
 }
 
+simdjson::padded_string_view reader_state::pad(const std::string& json) {
+  if (json.capacity() - json.size() >= simdjson::SIMDJSON_PADDING)
+    return simdjson::padded_string_view(json.data(), json.size(), json.capacity());
+  return pad(std::string_view(json));
+}
+
 reader_state& thread_reader() {
   thread_local reader_state state;
   return state;

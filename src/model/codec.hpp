@@ -78,14 +78,16 @@ result<std::string> encode_with(F&& write) {
 
 // Requests and responses from JSON (responses from DynamoDB, requests for
 // tools such as the CLI), and responses back to JSON.
+// A body with SIMDJSON_PADDING bytes of spare capacity is parsed where it is
+// (the client's response bodies are); others are copied once.
 template <class Message>
-result<Message> decode(std::string_view body);
+result<Message> decode(const std::string& body);
 #define DDB_OPERATION(name, cli, fn) result<std::string> encode_response(const fn##_response& r);
 #include "model/operations.inc"
 #undef DDB_OPERATION
 
 template <class Response, class Read>
-result<Response> decode_with(std::string_view body, Read&& read) {
+result<Response> decode_with(const std::string& body, Read&& read) {
   constexpr bool is_request = std::string_view(Response::kind) == "request";
   auto& r = thread_reader();
   Response out;

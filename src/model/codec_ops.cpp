@@ -11,12 +11,12 @@ result<std::string> encode(const get_item_request& r) {
 }
 
 template <>
-result<get_item_request> decode<get_item_request>(std::string_view body) {
+result<get_item_request> decode<get_item_request>(const std::string& body) {
   return decode_with<get_item_request>(body, [](od::value v, get_item_request& out) { return read_get_item_request(v, out); });
 }
 
 template <>
-result<get_item_response> decode<get_item_response>(std::string_view body) {
+result<get_item_response> decode<get_item_response>(const std::string& body) {
   return decode_with<get_item_response>(body, [](od::value v, get_item_response& out) { return read_get_item_response(v, out); });
 }
 
@@ -30,12 +30,12 @@ result<std::string> encode(const put_item_request& r) {
 }
 
 template <>
-result<put_item_request> decode<put_item_request>(std::string_view body) {
+result<put_item_request> decode<put_item_request>(const std::string& body) {
   return decode_with<put_item_request>(body, [](od::value v, put_item_request& out) { return read_put_item_request(v, out); });
 }
 
 template <>
-result<put_item_response> decode<put_item_response>(std::string_view body) {
+result<put_item_response> decode<put_item_response>(const std::string& body) {
   return decode_with<put_item_response>(body, [](od::value v, put_item_response& out) { return read_put_item_response(v, out); });
 }
 
@@ -49,12 +49,12 @@ result<std::string> encode(const update_item_request& r) {
 }
 
 template <>
-result<update_item_request> decode<update_item_request>(std::string_view body) {
+result<update_item_request> decode<update_item_request>(const std::string& body) {
   return decode_with<update_item_request>(body, [](od::value v, update_item_request& out) { return read_update_item_request(v, out); });
 }
 
 template <>
-result<update_item_response> decode<update_item_response>(std::string_view body) {
+result<update_item_response> decode<update_item_response>(const std::string& body) {
   return decode_with<update_item_response>(body, [](od::value v, update_item_response& out) { return read_update_item_response(v, out); });
 }
 
@@ -68,12 +68,12 @@ result<std::string> encode(const delete_item_request& r) {
 }
 
 template <>
-result<delete_item_request> decode<delete_item_request>(std::string_view body) {
+result<delete_item_request> decode<delete_item_request>(const std::string& body) {
   return decode_with<delete_item_request>(body, [](od::value v, delete_item_request& out) { return read_delete_item_request(v, out); });
 }
 
 template <>
-result<delete_item_response> decode<delete_item_response>(std::string_view body) {
+result<delete_item_response> decode<delete_item_response>(const std::string& body) {
   return decode_with<delete_item_response>(body, [](od::value v, delete_item_response& out) { return read_delete_item_response(v, out); });
 }
 
@@ -87,12 +87,12 @@ result<std::string> encode(const query_request& r) {
 }
 
 template <>
-result<query_request> decode<query_request>(std::string_view body) {
+result<query_request> decode<query_request>(const std::string& body) {
   return decode_with<query_request>(body, [](od::value v, query_request& out) { return read_query_request(v, out); });
 }
 
 template <>
-result<query_response> decode<query_response>(std::string_view body) {
+result<query_response> decode<query_response>(const std::string& body) {
   return decode_with<query_response>(body, [](od::value v, query_response& out) { return read_query_response(v, out); });
 }
 
@@ -106,12 +106,12 @@ result<std::string> encode(const scan_request& r) {
 }
 
 template <>
-result<scan_request> decode<scan_request>(std::string_view body) {
+result<scan_request> decode<scan_request>(const std::string& body) {
   return decode_with<scan_request>(body, [](od::value v, scan_request& out) { return read_scan_request(v, out); });
 }
 
 template <>
-result<scan_response> decode<scan_response>(std::string_view body) {
+result<scan_response> decode<scan_response>(const std::string& body) {
   return decode_with<scan_response>(body, [](od::value v, scan_response& out) { return read_scan_response(v, out); });
 }
 
@@ -125,12 +125,12 @@ result<std::string> encode(const batch_get_item_request& r) {
 }
 
 template <>
-result<batch_get_item_request> decode<batch_get_item_request>(std::string_view body) {
+result<batch_get_item_request> decode<batch_get_item_request>(const std::string& body) {
   return decode_with<batch_get_item_request>(body, [](od::value v, batch_get_item_request& out) { return read_batch_get_item_request(v, out); });
 }
 
 template <>
-result<batch_get_item_response> decode<batch_get_item_response>(std::string_view body) {
+result<batch_get_item_response> decode<batch_get_item_response>(const std::string& body) {
   return decode_with<batch_get_item_response>(body, [](od::value v, batch_get_item_response& out) { return read_batch_get_item_response(v, out); });
 }
 
@@ -144,12 +144,12 @@ result<std::string> encode(const batch_write_item_request& r) {
 }
 
 template <>
-result<batch_write_item_request> decode<batch_write_item_request>(std::string_view body) {
+result<batch_write_item_request> decode<batch_write_item_request>(const std::string& body) {
   return decode_with<batch_write_item_request>(body, [](od::value v, batch_write_item_request& out) { return read_batch_write_item_request(v, out); });
 }
 
 template <>
-result<batch_write_item_response> decode<batch_write_item_response>(std::string_view body) {
+result<batch_write_item_response> decode<batch_write_item_response>(const std::string& body) {
   return decode_with<batch_write_item_response>(body, [](od::value v, batch_write_item_response& out) { return read_batch_write_item_response(v, out); });
 }
 
@@ -163,12 +163,12 @@ result<std::string> encode(const transact_get_items_request& r) {
 }
 
 template <>
-result<transact_get_items_request> decode<transact_get_items_request>(std::string_view body) {
+result<transact_get_items_request> decode<transact_get_items_request>(const std::string& body) {
   return decode_with<transact_get_items_request>(body, [](od::value v, transact_get_items_request& out) { return read_transact_get_items_request(v, out); });
 }
 
 template <>
-result<transact_get_items_response> decode<transact_get_items_response>(std::string_view body) {
+result<transact_get_items_response> decode<transact_get_items_response>(const std::string& body) {
   return decode_with<transact_get_items_response>(body, [](od::value v, transact_get_items_response& out) { return read_transact_get_items_response(v, out); });
 }
 
@@ -182,12 +182,12 @@ result<std::string> encode(const transact_write_items_request& r) {
 }
 
 template <>
-result<transact_write_items_request> decode<transact_write_items_request>(std::string_view body) {
+result<transact_write_items_request> decode<transact_write_items_request>(const std::string& body) {
   return decode_with<transact_write_items_request>(body, [](od::value v, transact_write_items_request& out) { return read_transact_write_items_request(v, out); });
 }
 
 template <>
-result<transact_write_items_response> decode<transact_write_items_response>(std::string_view body) {
+result<transact_write_items_response> decode<transact_write_items_response>(const std::string& body) {
   return decode_with<transact_write_items_response>(body, [](od::value v, transact_write_items_response& out) { return read_transact_write_items_response(v, out); });
 }
 
@@ -201,12 +201,12 @@ result<std::string> encode(const execute_statement_request& r) {
 }
 
 template <>
-result<execute_statement_request> decode<execute_statement_request>(std::string_view body) {
+result<execute_statement_request> decode<execute_statement_request>(const std::string& body) {
   return decode_with<execute_statement_request>(body, [](od::value v, execute_statement_request& out) { return read_execute_statement_request(v, out); });
 }
 
 template <>
-result<execute_statement_response> decode<execute_statement_response>(std::string_view body) {
+result<execute_statement_response> decode<execute_statement_response>(const std::string& body) {
   return decode_with<execute_statement_response>(body, [](od::value v, execute_statement_response& out) { return read_execute_statement_response(v, out); });
 }
 
@@ -220,12 +220,12 @@ result<std::string> encode(const batch_execute_statement_request& r) {
 }
 
 template <>
-result<batch_execute_statement_request> decode<batch_execute_statement_request>(std::string_view body) {
+result<batch_execute_statement_request> decode<batch_execute_statement_request>(const std::string& body) {
   return decode_with<batch_execute_statement_request>(body, [](od::value v, batch_execute_statement_request& out) { return read_batch_execute_statement_request(v, out); });
 }
 
 template <>
-result<batch_execute_statement_response> decode<batch_execute_statement_response>(std::string_view body) {
+result<batch_execute_statement_response> decode<batch_execute_statement_response>(const std::string& body) {
   return decode_with<batch_execute_statement_response>(body, [](od::value v, batch_execute_statement_response& out) { return read_batch_execute_statement_response(v, out); });
 }
 
@@ -239,12 +239,12 @@ result<std::string> encode(const execute_transaction_request& r) {
 }
 
 template <>
-result<execute_transaction_request> decode<execute_transaction_request>(std::string_view body) {
+result<execute_transaction_request> decode<execute_transaction_request>(const std::string& body) {
   return decode_with<execute_transaction_request>(body, [](od::value v, execute_transaction_request& out) { return read_execute_transaction_request(v, out); });
 }
 
 template <>
-result<execute_transaction_response> decode<execute_transaction_response>(std::string_view body) {
+result<execute_transaction_response> decode<execute_transaction_response>(const std::string& body) {
   return decode_with<execute_transaction_response>(body, [](od::value v, execute_transaction_response& out) { return read_execute_transaction_response(v, out); });
 }
 
@@ -258,12 +258,12 @@ result<std::string> encode(const search_vectors_request& r) {
 }
 
 template <>
-result<search_vectors_request> decode<search_vectors_request>(std::string_view body) {
+result<search_vectors_request> decode<search_vectors_request>(const std::string& body) {
   return decode_with<search_vectors_request>(body, [](od::value v, search_vectors_request& out) { return read_search_vectors_request(v, out); });
 }
 
 template <>
-result<search_vectors_response> decode<search_vectors_response>(std::string_view body) {
+result<search_vectors_response> decode<search_vectors_response>(const std::string& body) {
   return decode_with<search_vectors_response>(body, [](od::value v, search_vectors_response& out) { return read_search_vectors_response(v, out); });
 }
 
@@ -277,12 +277,12 @@ result<std::string> encode(const create_table_request& r) {
 }
 
 template <>
-result<create_table_request> decode<create_table_request>(std::string_view body) {
+result<create_table_request> decode<create_table_request>(const std::string& body) {
   return decode_with<create_table_request>(body, [](od::value v, create_table_request& out) { return read_create_table_request(v, out); });
 }
 
 template <>
-result<create_table_response> decode<create_table_response>(std::string_view body) {
+result<create_table_response> decode<create_table_response>(const std::string& body) {
   return decode_with<create_table_response>(body, [](od::value v, create_table_response& out) { return read_create_table_response(v, out); });
 }
 
@@ -296,12 +296,12 @@ result<std::string> encode(const update_table_request& r) {
 }
 
 template <>
-result<update_table_request> decode<update_table_request>(std::string_view body) {
+result<update_table_request> decode<update_table_request>(const std::string& body) {
   return decode_with<update_table_request>(body, [](od::value v, update_table_request& out) { return read_update_table_request(v, out); });
 }
 
 template <>
-result<update_table_response> decode<update_table_response>(std::string_view body) {
+result<update_table_response> decode<update_table_response>(const std::string& body) {
   return decode_with<update_table_response>(body, [](od::value v, update_table_response& out) { return read_update_table_response(v, out); });
 }
 
@@ -315,12 +315,12 @@ result<std::string> encode(const describe_table_request& r) {
 }
 
 template <>
-result<describe_table_request> decode<describe_table_request>(std::string_view body) {
+result<describe_table_request> decode<describe_table_request>(const std::string& body) {
   return decode_with<describe_table_request>(body, [](od::value v, describe_table_request& out) { return read_describe_table_request(v, out); });
 }
 
 template <>
-result<describe_table_response> decode<describe_table_response>(std::string_view body) {
+result<describe_table_response> decode<describe_table_response>(const std::string& body) {
   return decode_with<describe_table_response>(body, [](od::value v, describe_table_response& out) { return read_describe_table_response(v, out); });
 }
 
@@ -334,12 +334,12 @@ result<std::string> encode(const delete_table_request& r) {
 }
 
 template <>
-result<delete_table_request> decode<delete_table_request>(std::string_view body) {
+result<delete_table_request> decode<delete_table_request>(const std::string& body) {
   return decode_with<delete_table_request>(body, [](od::value v, delete_table_request& out) { return read_delete_table_request(v, out); });
 }
 
 template <>
-result<delete_table_response> decode<delete_table_response>(std::string_view body) {
+result<delete_table_response> decode<delete_table_response>(const std::string& body) {
   return decode_with<delete_table_response>(body, [](od::value v, delete_table_response& out) { return read_delete_table_response(v, out); });
 }
 
@@ -353,12 +353,12 @@ result<std::string> encode(const list_tables_request& r) {
 }
 
 template <>
-result<list_tables_request> decode<list_tables_request>(std::string_view body) {
+result<list_tables_request> decode<list_tables_request>(const std::string& body) {
   return decode_with<list_tables_request>(body, [](od::value v, list_tables_request& out) { return read_list_tables_request(v, out); });
 }
 
 template <>
-result<list_tables_response> decode<list_tables_response>(std::string_view body) {
+result<list_tables_response> decode<list_tables_response>(const std::string& body) {
   return decode_with<list_tables_response>(body, [](od::value v, list_tables_response& out) { return read_list_tables_response(v, out); });
 }
 
@@ -372,12 +372,12 @@ result<std::string> encode(const update_time_to_live_request& r) {
 }
 
 template <>
-result<update_time_to_live_request> decode<update_time_to_live_request>(std::string_view body) {
+result<update_time_to_live_request> decode<update_time_to_live_request>(const std::string& body) {
   return decode_with<update_time_to_live_request>(body, [](od::value v, update_time_to_live_request& out) { return read_update_time_to_live_request(v, out); });
 }
 
 template <>
-result<update_time_to_live_response> decode<update_time_to_live_response>(std::string_view body) {
+result<update_time_to_live_response> decode<update_time_to_live_response>(const std::string& body) {
   return decode_with<update_time_to_live_response>(body, [](od::value v, update_time_to_live_response& out) { return read_update_time_to_live_response(v, out); });
 }
 
@@ -391,12 +391,12 @@ result<std::string> encode(const describe_time_to_live_request& r) {
 }
 
 template <>
-result<describe_time_to_live_request> decode<describe_time_to_live_request>(std::string_view body) {
+result<describe_time_to_live_request> decode<describe_time_to_live_request>(const std::string& body) {
   return decode_with<describe_time_to_live_request>(body, [](od::value v, describe_time_to_live_request& out) { return read_describe_time_to_live_request(v, out); });
 }
 
 template <>
-result<describe_time_to_live_response> decode<describe_time_to_live_response>(std::string_view body) {
+result<describe_time_to_live_response> decode<describe_time_to_live_response>(const std::string& body) {
   return decode_with<describe_time_to_live_response>(body, [](od::value v, describe_time_to_live_response& out) { return read_describe_time_to_live_response(v, out); });
 }
 
@@ -410,12 +410,12 @@ result<std::string> encode(const update_continuous_backups_request& r) {
 }
 
 template <>
-result<update_continuous_backups_request> decode<update_continuous_backups_request>(std::string_view body) {
+result<update_continuous_backups_request> decode<update_continuous_backups_request>(const std::string& body) {
   return decode_with<update_continuous_backups_request>(body, [](od::value v, update_continuous_backups_request& out) { return read_update_continuous_backups_request(v, out); });
 }
 
 template <>
-result<update_continuous_backups_response> decode<update_continuous_backups_response>(std::string_view body) {
+result<update_continuous_backups_response> decode<update_continuous_backups_response>(const std::string& body) {
   return decode_with<update_continuous_backups_response>(body, [](od::value v, update_continuous_backups_response& out) { return read_update_continuous_backups_response(v, out); });
 }
 
@@ -429,12 +429,12 @@ result<std::string> encode(const describe_continuous_backups_request& r) {
 }
 
 template <>
-result<describe_continuous_backups_request> decode<describe_continuous_backups_request>(std::string_view body) {
+result<describe_continuous_backups_request> decode<describe_continuous_backups_request>(const std::string& body) {
   return decode_with<describe_continuous_backups_request>(body, [](od::value v, describe_continuous_backups_request& out) { return read_describe_continuous_backups_request(v, out); });
 }
 
 template <>
-result<describe_continuous_backups_response> decode<describe_continuous_backups_response>(std::string_view body) {
+result<describe_continuous_backups_response> decode<describe_continuous_backups_response>(const std::string& body) {
   return decode_with<describe_continuous_backups_response>(body, [](od::value v, describe_continuous_backups_response& out) { return read_describe_continuous_backups_response(v, out); });
 }
 
@@ -448,12 +448,12 @@ result<std::string> encode(const tag_resource_request& r) {
 }
 
 template <>
-result<tag_resource_request> decode<tag_resource_request>(std::string_view body) {
+result<tag_resource_request> decode<tag_resource_request>(const std::string& body) {
   return decode_with<tag_resource_request>(body, [](od::value v, tag_resource_request& out) { return read_tag_resource_request(v, out); });
 }
 
 template <>
-result<tag_resource_response> decode<tag_resource_response>(std::string_view body) {
+result<tag_resource_response> decode<tag_resource_response>(const std::string& body) {
   return decode_with<tag_resource_response>(body, [](od::value v, tag_resource_response& out) { return read_tag_resource_response(v, out); });
 }
 
@@ -467,12 +467,12 @@ result<std::string> encode(const untag_resource_request& r) {
 }
 
 template <>
-result<untag_resource_request> decode<untag_resource_request>(std::string_view body) {
+result<untag_resource_request> decode<untag_resource_request>(const std::string& body) {
   return decode_with<untag_resource_request>(body, [](od::value v, untag_resource_request& out) { return read_untag_resource_request(v, out); });
 }
 
 template <>
-result<untag_resource_response> decode<untag_resource_response>(std::string_view body) {
+result<untag_resource_response> decode<untag_resource_response>(const std::string& body) {
   return decode_with<untag_resource_response>(body, [](od::value v, untag_resource_response& out) { return read_untag_resource_response(v, out); });
 }
 
@@ -486,12 +486,12 @@ result<std::string> encode(const list_tags_of_resource_request& r) {
 }
 
 template <>
-result<list_tags_of_resource_request> decode<list_tags_of_resource_request>(std::string_view body) {
+result<list_tags_of_resource_request> decode<list_tags_of_resource_request>(const std::string& body) {
   return decode_with<list_tags_of_resource_request>(body, [](od::value v, list_tags_of_resource_request& out) { return read_list_tags_of_resource_request(v, out); });
 }
 
 template <>
-result<list_tags_of_resource_response> decode<list_tags_of_resource_response>(std::string_view body) {
+result<list_tags_of_resource_response> decode<list_tags_of_resource_response>(const std::string& body) {
   return decode_with<list_tags_of_resource_response>(body, [](od::value v, list_tags_of_resource_response& out) { return read_list_tags_of_resource_response(v, out); });
 }
 
@@ -505,12 +505,12 @@ result<std::string> encode(const describe_limits_request& r) {
 }
 
 template <>
-result<describe_limits_request> decode<describe_limits_request>(std::string_view body) {
+result<describe_limits_request> decode<describe_limits_request>(const std::string& body) {
   return decode_with<describe_limits_request>(body, [](od::value v, describe_limits_request& out) { return read_describe_limits_request(v, out); });
 }
 
 template <>
-result<describe_limits_response> decode<describe_limits_response>(std::string_view body) {
+result<describe_limits_response> decode<describe_limits_response>(const std::string& body) {
   return decode_with<describe_limits_response>(body, [](od::value v, describe_limits_response& out) { return read_describe_limits_response(v, out); });
 }
 
