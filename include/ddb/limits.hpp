@@ -2,7 +2,9 @@
 // DynamoDB's limits that a client can check before sending, as pure
 // functions: each failure names the limit and what to do.
 #include <cstddef>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "ddb/core/value.hpp"
 #include "ddb/error.hpp"
@@ -25,6 +27,11 @@ inline constexpr std::size_t max_attribute_name_bytes = 65535;
 // boolean or null, three bytes per map or list plus one per element.
 std::size_t value_size(const value& v) noexcept;
 std::size_t item_size(const item& it) noexcept;
+
+// A key as canonical text: the attributes named (all of them when `names`
+// is empty) in name order, values as DynamoDB JSON, absent ones as null.
+// Equal keys give equal text whatever the attribute order.
+std::string key_text(const item& it, std::vector<std::string> names = {});
 
 // 3 to 255 characters of a-z A-Z 0-9 _ - .
 result<void> check_table_name(std::string_view name);

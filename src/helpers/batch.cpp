@@ -12,7 +12,6 @@
 #include <random>
 #include <set>
 
-#include "ddb/core/json.hpp"
 #include "ddb/limits.hpp"
 #include "helpers/run_all.hpp"
 
@@ -22,31 +21,6 @@ namespace asio = boost::asio;
 namespace {
 
 [[noreturn]] void refuse(errc code, const std::string& message) { throw ddb::error(fail(code, message)); }
-
-// The key attributes of `it`, in name order, as JSON: equal keys, equal text.
-std::string key_text(const item& it, const std::vector<std::string>& names) {
-  std::vector<std::string> sorted = names;
-  std::sort(sorted.begin(), sorted.end());
-  std::string out;
-  json::writer w(out);
-  w.begin_object();
-  for (const auto& n : sorted) {
-    w.key(n);
-    if (const value* v = it.find(n)) {
-      if (auto r = json::write_value(w, *v); !r) throw ddb::error(std::move(r).error());
-    } else {
-      w.raw("null");
-    }
-  }
-  w.end_object();
-  return out;
-}
-
-std::string all_attributes_text(const item& key) {
-  std::vector<std::string> names;
-  for (const auto& [n, v] : key) names.push_back(n);
-  return key_text(key, names);
-}
 
 asio::awaitable<std::vector<std::string>> key_schema(client& c, const std::string& table, const batch_options& opt) {
   if (auto it = opt.key_attributes.find(table); it != opt.key_attributes.end()) co_return it->second;
@@ -130,7 +104,7 @@ asio::awaitable<batch_write_outcome> batch_write(client& c, std::map<std::string
       if (w.put_request) {
         if (auto r = limits::check_item(it, where + "'s item"); !r) throw ddb::error(std::move(r).error());
       }
-      const std::string key = w.put_request ? key_text(it, key_names) : all_attributes_text(it);
+      const std::string key = limits::key_text(it, w.put_request ? key_names : std::vector<std::string>{});
       if (!keys.emplace(table, key).second)
         refuse(errc::duplicate_key, where + " repeats the key " + key +
                                         ": DynamoDB refuses a batch with the same key twice, and across batches "
@@ -184,7 +158,7 @@ asio::awaitable<batch_get_outcome> batch_get(client& c, std::map<std::string, ke
   for (auto& [table, kaa] : reads) {
     if (auto r = limits::check_table_name(table); !r) throw ddb::error(std::move(r).error());
     for (std::size_t i = 0; i < kaa.keys.size(); ++i) {
-      const std::string key = all_attributes_text(kaa.keys[i]);
+      const std::string key = limits::key_text(kaa.keys[i]);
       if (!keys.emplace(table, key).second)
         refuse(errc::duplicate_key, "batch_get: key " + std::to_string(i) + " of table " + table + " repeats " + key +
                                         ": DynamoDB refuses a batch with the same key twice; ask for it once");

@@ -1,6 +1,9 @@
 #include "ddb/limits.hpp"
 
+#include <algorithm>
 #include <string>
+
+#include "ddb/core/json.hpp"
 
 namespace ddb::limits {
 
@@ -60,6 +63,25 @@ std::size_t item_size(const item& it) noexcept {
   std::size_t s = 0;
   for (const auto& [k, v] : it) s += k.size() + value_size(v);
   return s;
+}
+
+std::string key_text(const item& it, std::vector<std::string> names) {
+  if (names.empty())
+    for (const auto& [n, v] : it) names.push_back(n);
+  std::sort(names.begin(), names.end());
+  std::string out;
+  json::writer w(out);
+  w.begin_object();
+  for (const auto& n : names) {
+    w.key(n);
+    if (const value* v = it.find(n)) {
+      if (auto r = json::write_value(w, *v); !r) throw ddb::error(std::move(r).error());
+    } else {
+      w.raw("null");
+    }
+  }
+  w.end_object();
+  return out;
 }
 
 namespace {

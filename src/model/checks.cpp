@@ -30,19 +30,7 @@ result<void> key(const item& k, const std::string& where) {
   return {};
 }
 
-std::string key_text(const std::string& table, const item& k) {
-  std::vector<std::pair<std::string, std::string>> parts;
-  for (const auto& [name, v] : k) {
-    std::string out;
-    json::writer w(out);
-    (void)json::write_value(w, v);
-    parts.emplace_back(name, std::move(out));
-  }
-  std::sort(parts.begin(), parts.end());
-  std::string s = table + "|";
-  for (auto& [n, v] : parts) s += n + "=" + v + ";";
-  return s;
-}
+std::string key_text(const std::string& table, const item& k) { return table + " " + limits::key_text(k); }
 
 // Whether the put item holds every attribute of `k` with the same value.
 bool matches_key(const item& put_item, const item& k) {

@@ -122,7 +122,7 @@ void start_typed(const std::shared_ptr<client_impl>& impl, std::string operation
   capacity_tracker* tracker = capacity_tracker_of(*impl);
   if (tracker && capacity == capacity_hint::unset) *body = with_consumed_capacity(std::move(*body));
   auto decode_then_complete = [h = std::move(handler), keep = tracker ? impl : nullptr, tracker,
-                               op = operation](error_code ec, raw_response raw) mutable {
+                               op = tracker ? operation : std::string()](error_code ec, raw_response raw) mutable {
     Response r;
     if (!ec) {
       auto decoded = decode<Response>(raw.body);
