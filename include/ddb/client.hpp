@@ -150,6 +150,8 @@ class client : public detail::operations<client, boost::asio::use_awaitable_t<>>
   executor_type get_executor() const noexcept;
   const ddb::endpoint& endpoint() const noexcept;
   const std::string& region() const noexcept;
+  // Profile, region, endpoint and credentials provider, with where each came from.
+  const resolved_settings& settings() const noexcept;
   // Connections open now / opened since the client started.
   std::size_t open_connections() const noexcept;
   std::size_t connections_opened() const noexcept;

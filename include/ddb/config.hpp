@@ -1,10 +1,12 @@
 #pragma once
 // Client configuration: a plain struct with the defaults a production client
 // wants. Everything left empty is resolved the AWS way when the client starts:
-//   region    config, else AWS_REGION, else AWS_DEFAULT_REGION
+//   profile   config, else AWS_PROFILE, else "default"
+//   region    config, else AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region
 //   endpoint  config, else AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL,
-//             else https://dynamodb.<region>.amazonaws.com
-//   keys      config, else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN
+//             else the profile's endpoint_url, else https://dynamodb.<region>.amazonaws.com
+//   keys      config (credentials, else credentials_provider), else the
+//             default provider chain (see ddb/credentials.hpp)
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -13,6 +15,7 @@
 
 #include "ddb/capacity.hpp"
 #include "ddb/core/credentials.hpp"
+#include "ddb/credentials.hpp"
 #include "ddb/retry.hpp"
 
 namespace ddb {
@@ -21,6 +24,10 @@ struct client_config {
   std::string region;
   std::string endpoint;  // "https://host[:port]" or "http://127.0.0.1:8000"
   std::optional<ddb::credentials> credentials;
+  // A provider of your own (used when credentials is empty); else the chain.
+  std::shared_ptr<ddb::credentials_provider> credentials_provider;
+  std::string profile;  // the shared-files profile; empty: AWS_PROFILE, else "default"
+  credentials_options credential_settings;
 
   // Connections kept open to the endpoint, opened lazily and in parallel as
   // load needs them. No hidden cap: this is the cap.

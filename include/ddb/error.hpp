@@ -56,6 +56,9 @@ enum class errc {
   too_many_actions,      // over 25 batch writes / 100 batch keys / 100 transaction actions, or 4 MB
   invalid_name,          // a table or index name outside DynamoDB's rules
   expression_too_long,   // an expression over 4 KB, or too many placeholders
+  // Credentials (the message names the provider and the fix).
+  credentials_unavailable,  // a configured provider could not supply credentials
+  credentials_expired,      // the credentials expired and could not be refreshed
 };
 
 // DynamoDB's errors: every error shape of the service model plus the errors

@@ -22,6 +22,7 @@
 #include <map>
 #include <sstream>
 
+#include "auth/parse.hpp"
 #include "ddb/client.hpp"
 #include "ddb/paginate.hpp"
 #include "ddb/waiters.hpp"
@@ -54,10 +55,17 @@ commands (request JSON as the AWS CLI takes it):
   bench transact-write-items --cli-input-json JSON|file://PATH   (a fresh ClientRequestToken each time)
       --requests N (1000) --concurrency C (64) [--pipeline D] [--pool N]
 
+  configure list                           the profile, keys (masked), region and endpoint in use, and
+                                           where each came from (as 'aws configure list')
+
 options for every command:
-  --endpoint-url URL   default: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, then the region's endpoint
-  --region REGION      default: AWS_REGION, AWS_DEFAULT_REGION
-credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
+  --endpoint-url URL   default: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, the profile's endpoint_url,
+                       then the region's endpoint
+  --region REGION      default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region
+  --profile NAME       a profile of ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE, then
+                       "default"); as with the AWS CLI, it takes precedence over AWS_ACCESS_KEY_ID
+credentials: the AWS chain: environment, profile (keys, credential_process, role_arn), web identity,
+  container, instance metadata (AWS_EC2_METADATA_DISABLED=true turns that off)
 )";
 
 struct usage_error : std::runtime_error {
@@ -131,6 +139,7 @@ ddb::client_config config_from(const args& a) {
   ddb::client_config cfg;
   cfg.endpoint = a.get("endpoint-url");
   cfg.region = a.get("region");
+  cfg.profile = a.get("profile");
   cfg.track_capacity = a.options.count("cost") != 0;
   return cfg;
 }
@@ -358,6 +367,58 @@ int wait(const args& a) {
   });
 }
 
+// `ddb configure list`: what the AWS CLI's `aws configure list` shows, plus the endpoint.
+int configure(const args& a) {
+  if (a.positional.size() < 2 || a.positional[1] != "list") throw usage_error("configure supports one subcommand: list");
+  const ddb::client_config cfg = config_from(a);
+  const ddb::resolved_settings s = ddb::resolve_settings(cfg);
+  asio::io_context io;
+  error_code ec;
+  ddb::credentials creds;
+  std::string problem;
+  ddb::fetch_credentials(*s.provider, io.get_executor(), [&](error_code e, ddb::credentials c, std::string m) {
+    ec = e;
+    creds = std::move(c);
+    problem = std::move(m);
+  });
+  io.run();
+  auto row = [](std::string_view name, std::string_view value, std::string_view type, std::string_view location) {
+    std::printf("%10.*s %24.*s %16.*s    %.*s\n", int(name.size()), name.data(), int(value.size()), value.data(),
+                int(type.size()), type.data(), int(location.size()), location.data());
+  };
+  auto type_of = [](const std::string& source) -> std::string {
+    if (source.rfind("client_config", 0) == 0) return "parameter";
+    if (source.rfind("AWS_", 0) == 0) return "env";
+    if (source.rfind("profile ", 0) == 0) return "config-file";
+    return "default";
+  };
+  row("Name", "Value", "Type", "Location");
+  row("----", "-----", "----", "--------");
+  if (s.profile_source == "default")
+    row("profile", "<not set>", "None", "None");
+  else
+    row("profile", s.profile, s.profile_source == "AWS_PROFILE" ? "env" : "manual",
+        s.profile_source == "AWS_PROFILE" ? "AWS_PROFILE" : "--profile");
+  const std::string type = s.provider->name(), location = s.provider->location();
+  if (ec) {
+    row("access_key", "<not set>", type, location);
+    row("secret_key", "<not set>", type, location);
+  } else {
+    row("access_key", ddb::auth::mask_secret(creds.access_key_id), type, location);
+    row("secret_key", ddb::auth::mask_secret(creds.secret_access_key.reveal()), type, location);
+  }
+  row("region", s.region, s.region_source.rfind("client_config", 0) == 0 ? "parameter" : type_of(s.region_source),
+      s.region_source.rfind("client_config", 0) == 0 ? "--region" : s.region_source);
+  row("endpoint", s.endpoint_url,
+      s.endpoint_source.rfind("client_config", 0) == 0 ? "parameter" : type_of(s.endpoint_source),
+      s.endpoint_source.rfind("client_config", 0) == 0 ? "--endpoint-url" : s.endpoint_source);
+  if (ec) {
+    std::cerr << "ddb: " << problem << "\n";
+    return exit_client;
+  }
+  return 0;
+}
+
 int dispatch(const args& a) {
   if (a.positional.empty() || a.options.count("help") || a.positional[0] == "help") {
     std::cout << usage_text;
@@ -366,6 +427,7 @@ int dispatch(const args& a) {
   const std::string& cmd = a.positional[0];
   if (cmd == "bench") return bench(a);
   if (cmd == "wait") return wait(a);
+  if (cmd == "configure") return configure(a);
   if (a.options.count("page-all")) {
     if (cmd == "query") return run_pages<ddb::query_pages, ddb::query_request>(a);
     if (cmd == "scan") return run_pages<ddb::scan_pages, ddb::scan_request>(a);

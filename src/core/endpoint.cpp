@@ -10,11 +10,6 @@ bool host_char_ok(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' || c == ':';
 }
 
-const char* non_empty(const env_lookup& env, const char* name) {
-  const char* v = env ? env(name) : nullptr;
-  return v && *v ? v : nullptr;
-}
-
 }  // namespace
 
 result<endpoint> parse_endpoint(std::string_view url) {
@@ -66,59 +61,6 @@ result<endpoint> parse_endpoint(std::string_view url) {
   ep.host_header = v6 ? "[" + ep.host + "]" : ep.host;
   if (ep.port != default_port) ep.host_header += ":" + ep.port;
   return ep;
-}
-
-result<resolved_config> resolve(const client_config& cfg, const env_lookup& env) {
-  resolved_config r;
-  if (!cfg.region.empty())
-    r.region = cfg.region;
-  else if (const char* v = non_empty(env, "AWS_REGION"))
-    r.region = v;
-  else if (const char* v2 = non_empty(env, "AWS_DEFAULT_REGION"))
-    r.region = v2;
-  if (r.region.empty())
-    return fail(errc::invalid_config, "no AWS region: set client_config::region, AWS_REGION or AWS_DEFAULT_REGION");
-  if (!std::all_of(r.region.begin(), r.region.end(),
-                   [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; }))
-    return fail(errc::invalid_config, "region '" + r.region + "' may hold only letters, digits and '-'");
-
-  std::string url;
-  if (!cfg.endpoint.empty()) {
-    url = cfg.endpoint;
-    r.endpoint_source = "client_config::endpoint";
-  } else if (const char* v = non_empty(env, "AWS_ENDPOINT_URL_DYNAMODB")) {
-    url = v;
-    r.endpoint_source = "AWS_ENDPOINT_URL_DYNAMODB";
-  } else if (const char* v2 = non_empty(env, "AWS_ENDPOINT_URL")) {
-    url = v2;
-    r.endpoint_source = "AWS_ENDPOINT_URL";
-  } else {
-    url = "https://dynamodb." + r.region + ".amazonaws.com";
-    r.endpoint_source = "default for region " + r.region;
-  }
-  auto ep = parse_endpoint(url);
-  if (!ep) {
-    failure f = std::move(ep).error();
-    f.message += " [from " + r.endpoint_source + "]";
-    return f;
-  }
-  r.ep = std::move(*ep);
-
-  if (cfg.credentials) {
-    r.creds = *cfg.credentials;
-    r.credentials_source = "config";
-  } else {
-    const char* id = non_empty(env, "AWS_ACCESS_KEY_ID");
-    const char* secret = non_empty(env, "AWS_SECRET_ACCESS_KEY");
-    if (!id || !secret)
-      return fail(errc::invalid_credentials,
-                  "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or client_config::credentials");
-    r.creds.access_key_id = id;
-    r.creds.secret_access_key = secret_string(secret);
-    if (const char* token = non_empty(env, "AWS_SESSION_TOKEN")) r.creds.session_token = secret_string(token);
-    r.credentials_source = "environment";
-  }
-  return r;
 }
 
 }  // namespace ddb::detail

@@ -44,6 +44,8 @@ class client_category_impl final : public std::error_category {
       case errc::too_many_actions: return "over DynamoDB's count or size limit for one request";
       case errc::invalid_name: return "table or index name outside DynamoDB's rules";
       case errc::expression_too_long: return "expression over DynamoDB's length limits";
+      case errc::credentials_unavailable: return "no credentials from the configured provider";
+      case errc::credentials_expired: return "the credentials expired and could not be refreshed";
     }
     return "unknown ddb client error";
   }

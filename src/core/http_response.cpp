@@ -1,5 +1,7 @@
 #include "core/http_response.hpp"
 
+#include <algorithm>
+
 #include <charconv>
 #include <cstring>
 
@@ -86,6 +88,13 @@ response_parser::result response_parser::parse_header(std::string_view head) {
         } else if (iequals(name, "connection")) {
           if (has_token(value, "close")) keep_alive = false;
           if (has_token(value, "keep-alive")) keep_alive = true;
+        }
+        break;
+      case 'd':
+        if (iequals(name, "date")) {
+          const std::size_t n = std::min(value.size(), sizeof res_.date - 1);
+          value.copy(res_.date, n);
+          res_.date[n] = '\0';
         }
         break;
       case 't':

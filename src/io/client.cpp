@@ -6,10 +6,13 @@
 
 #include <cstdlib>
 
+#include "auth/cache.hpp"
+#include "auth/parse.hpp"
 #include "core/crc32.hpp"
 #include "core/endpoint.hpp"
 #include "ddb/core/sigv4.hpp"
 #include "helpers/capacity_tracker.hpp"
+#include "io/providers.hpp"
 #include "io/transport.hpp"
 
 namespace ddb {
@@ -54,6 +57,7 @@ struct op_state final : exchange_owner, std::enable_shared_from_this<op_state> {
   raw_response result;
   int attempt = 0;
   bool done = false;
+  bool skew_corrected = false;  // retried once after correcting the clock
   exchange_ptr ex;                          // the attempt in flight, if any
   std::optional<asio::steady_timer> backoff;  // made on the first retry only
   time_point attempt_deadline = no_deadline, pool_deadline = no_deadline, op_deadline = no_deadline;
@@ -81,16 +85,25 @@ void op_list::unlink(op_state* op) {
 
 class client_impl : public std::enable_shared_from_this<client_impl> {
  public:
-  client_impl(asio::any_io_executor ex, client_config cfg, resolved_config r)
+  client_impl(asio::any_io_executor ex, client_config cfg, resolved_settings settings, endpoint ep)
       : ex_(ex),
         cfg_(std::move(cfg)),
-        resolved_(std::move(r)),
-        signer_(resolved_.creds, resolved_.region, "dynamodb"),
-        pool_(ex, transport_options{resolved_.ep, cfg_.pool_size, cfg_.pipeline_depth, cfg_.connect_timeout,
+        settings_(std::move(settings)),
+        ep_(std::move(ep)),
+        pool_(ex, transport_options{ep_, cfg_.pool_size, cfg_.pipeline_depth, cfg_.connect_timeout,
                                     cfg_.idle_timeout, cfg_.max_response_bytes, cfg_.verify_tls, cfg_.ca_file,
                                     cfg_.ca_pem}),
         quota_(cfg_.retry.quota_capacity),
-        sweep_timer_(ex) {}
+        creds_(cfg_.credential_settings.refresh_before, cfg_.credential_settings.refresh_retry_min,
+               cfg_.credential_settings.refresh_retry_max),
+        sweep_timer_(ex) {
+    // Keys that never change sign from the first request on (and bad ones fail here, not later).
+    if (const credentials* fixed = fixed_credentials_of(settings_.provider.get())) {
+      signer_.emplace(*fixed, settings_.region, "dynamodb");
+      creds_.on_refreshed(*fixed, signing_time());
+      signer_generation_ = creds_.generation();
+    }
+  }
 
   void start(const std::shared_ptr<op_state>& op) {
     op->slot = asio::get_associated_cancellation_slot(op->handler);
@@ -111,6 +124,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
 
   void close() {
     closed_ = true;
+    refresh_cancel_.emit(asio::cancellation_type::terminal);
     pool_.close();
     // Operations between attempts would otherwise wait out their backoff.
     while (op_state* op = lists_[all_ops].front()) {
@@ -128,6 +142,10 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     attempt_outcome outcome = evaluate(e, op.result.diag);
     if (!outcome.ec) op.result.body = std::move(e.response.body);
     op.ex.reset();
+    if (outcome.ec && !op.skew_corrected && correct_clock(op.result.diag, e.response)) {
+      op.skew_corrected = true;  // once per operation, outside the retry budget
+      return start_attempt(op.shared_from_this());
+    }
     after_attempt(op, outcome);
   }
 
@@ -139,26 +157,106 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
 
   asio::any_io_executor ex_;
   client_config cfg_;
-  resolved_config resolved_;
-  sigv4::signer signer_;
+  resolved_settings settings_;
+  endpoint ep_;
+  std::optional<sigv4::signer> signer_;  // made when the first credentials arrive
   pool pool_;
   retry_quota quota_;
   capacity_tracker capacity_;
+  auth::credentials_cache creds_;
+  std::uint64_t signer_generation_ = 0;
+  std::vector<std::shared_ptr<op_state>> creds_waiters_;  // operations waiting for credentials
+  asio::cancellation_signal refresh_cancel_;
+  std::chrono::system_clock::duration clock_offset_{};  // server time minus ours, after a skew error
   bool closed_ = false;
 
  private:
-  std::chrono::system_clock::time_point signing_time() const {
+  std::chrono::system_clock::time_point local_time() const {
     return cfg_.clock ? cfg_.clock() : std::chrono::system_clock::now();
+  }
+  std::chrono::system_clock::time_point signing_time() const { return local_time() + clock_offset_; }
+
+  // DynamoDB refused the signature's time: take the server's clock from its
+  // Date header. True when there is a correction to retry with.
+  bool correct_clock(const diagnostics& diag, const http_response& r) {
+    const std::string& t = diag.service_type;
+    const bool skew = t == "RequestTimeTooSkewed" || t == "RequestExpired" || t == "RequestInTheFuture" ||
+                      (t == "InvalidSignatureException" && (diag.message.find("Signature expired") != std::string::npos ||
+                                                            diag.message.find("Signature not yet current") != std::string::npos));
+    if (!skew || r.date[0] == '\0') return false;
+    auto server = auth::parse_http_date(r.date);
+    if (!server) return false;
+    clock_offset_ = *server - local_time();
+    return true;
+  }
+
+  // Asks the provider for credentials; the cache has marked the refresh as running.
+  void refresh_credentials() {
+    settings_.provider->async_fetch(
+        ex_, asio::bind_cancellation_slot(refresh_cancel_.slot(), [w = weak_from_this()](error_code ec, credentials c,
+                                                                                        std::string msg) mutable {
+          if (auto self = w.lock()) self->on_credentials(ec, std::move(c), std::move(msg));
+        }));
+  }
+
+  void on_credentials(error_code ec, credentials c, std::string msg) {
+    if (closed_) return;
+    const auto now = signing_time();
+    if (!ec && c.empty()) {
+      ec = make_error_code(errc::credentials_unavailable);
+      msg = settings_.provider->name() + ": the provider returned empty credentials";
+    }
+    if (!ec && c.expiration && *c.expiration <= now) {
+      ec = make_error_code(errc::credentials_expired);
+      msg = settings_.provider->name() + ": the provider returned credentials that expired at " +
+            auth::format_iso8601(*c.expiration) + " (is this machine's clock right?)";
+    }
+    if (!ec) {
+      try {
+        signer_.emplace(c, settings_.region, "dynamodb");
+      } catch (const ddb::error& e) {  // e.g. a token with a line break
+        ec = e.code();
+        msg = settings_.provider->name() + ": " + e.details().message;
+      }
+    }
+    if (!ec) {
+      creds_.on_refreshed(std::move(c), now);
+      signer_generation_ = creds_.generation();
+    } else {
+      creds_.on_failed(now);
+      if (ec == errc::credentials_unavailable && creds_.current().expiration && !creds_.valid(now))
+        ec = make_error_code(errc::credentials_expired);
+    }
+    auto waiters = std::move(creds_waiters_);
+    creds_waiters_.clear();
+    for (auto& op : waiters) {
+      if (op->done) continue;
+      if (!ec || creds_.valid(now)) {
+        start_attempt(op);
+      } else {
+        op->result.diag.message = msg;
+        complete(*op, ec);
+      }
+    }
   }
 
   void start_attempt(const std::shared_ptr<op_state>& op) {
+    const auto signed_at = signing_time();
+    switch (creds_.on_request(signed_at)) {
+      case auth::credentials_cache::action::use: break;
+      case auth::credentials_cache::action::use_and_refresh: refresh_credentials(); break;
+      case auth::credentials_cache::action::wait_and_refresh:
+        creds_waiters_.push_back(op);
+        return refresh_credentials();
+      case auth::credentials_cache::action::wait: creds_waiters_.push_back(op); return;
+    }
     diagnostics& diag = op->result.diag;
     diag = diagnostics{};
     diag.attempts = ++op->attempt;
     auto ex = std::make_shared<exchange>();
     ex->request.reserve(op->body.size() + 700);
     try {
-      signer_.write_dynamodb_request(ex->request, resolved_.ep.host_header, op->target, op->body, signing_time());
+      signer_->write_dynamodb_request(ex->request, ep_.host_header, op->target, op->body, signed_at);
     } catch (const ddb::error& e) {  // e.g. an operation name that is not a name
       diag.message = e.details().message;
       asio::post(ex_, [op, ec = error_code(e.code())] { op->client->complete(*op, ec); });
@@ -349,16 +447,17 @@ std::string diagnostics::summary(const std::error_code& ec) const {
   return s;
 }
 
-namespace {
-const char* getenv_lookup(const char* name) { return std::getenv(name); }
-}  // namespace
-
 client::client(executor_type ex, client_config cfg) {
-  auto r = detail::resolve(cfg, getenv_lookup);
-  if (!r) throw ddb::error(std::move(r).error());
   if (cfg.pool_size == 0) throw ddb::error(fail(errc::invalid_config, "client_config::pool_size must be at least 1"));
   if (cfg.pipeline_depth == 0) cfg.pipeline_depth = 1;
-  impl_ = std::make_shared<detail::client_impl>(std::move(ex), std::move(cfg), std::move(*r));
+  resolved_settings settings = resolve_settings(cfg);
+  auto ep = detail::parse_endpoint(settings.endpoint_url);
+  if (!ep) {
+    failure f = std::move(ep).error();
+    f.message += " [from " + settings.endpoint_source + "]";
+    throw ddb::error(std::move(f));
+  }
+  impl_ = std::make_shared<detail::client_impl>(std::move(ex), std::move(cfg), std::move(settings), std::move(*ep));
 }
 
 client::~client() {
@@ -375,8 +474,9 @@ client& client::operator=(client&& o) noexcept {
 
 client::executor_type client::get_executor() const noexcept { return impl_->ex_; }
 const boost::asio::any_io_executor& client::impl_executor() const noexcept { return impl_->ex_; }
-const ddb::endpoint& client::endpoint() const noexcept { return impl_->resolved_.ep; }
-const std::string& client::region() const noexcept { return impl_->resolved_.region; }
+const ddb::endpoint& client::endpoint() const noexcept { return impl_->ep_; }
+const std::string& client::region() const noexcept { return impl_->settings_.region; }
+const resolved_settings& client::settings() const noexcept { return impl_->settings_; }
 std::size_t client::open_connections() const noexcept { return impl_->pool_.open_connections(); }
 std::size_t client::connections_opened() const noexcept { return impl_->pool_.connections_opened(); }
 int client::retry_quota_available() const noexcept { return impl_->quota_.available(); }

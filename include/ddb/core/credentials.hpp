@@ -1,4 +1,6 @@
 #pragma once
+#include <chrono>
+#include <optional>
 #include <string>
 
 #include "ddb/core/secret.hpp"
@@ -11,6 +13,8 @@ struct credentials {
   std::string access_key_id;
   secret_string secret_access_key;
   secret_string session_token;  // empty for long-term keys
+  // When temporary credentials stop working; empty for keys that do not expire.
+  std::optional<std::chrono::system_clock::time_point> expiration;
 
   bool empty() const noexcept { return access_key_id.empty() || secret_access_key.empty(); }
 };
