@@ -141,7 +141,6 @@ asio::awaitable<outcome> call_sts(const source& s, std::string form, const crede
       }
     }
     r = co_await http_fetch(std::move(req));
-    wiped_body wipe{r.response.body};
     if (r.ec == asio::error::operation_aborted) co_return outcome{r.ec, {}, label(s) + ": cancelled"};
     if (!r.ec && r.response.status == 200) break;
     const bool idp_busy = !r.ec && r.response.body.find("IDPCommunicationError") != std::string::npos;
@@ -200,7 +199,6 @@ asio::awaitable<outcome> from_container(const source& s) {
       req.headers.emplace_back("Authorization", s.auth_token);
     }
     r = co_await http_fetch(std::move(req));
-    wiped_body wipe{r.response.body};
     if (r.ec == asio::error::operation_aborted) co_return outcome{r.ec, {}, label(s) + ": cancelled"};
     if (r.ec == errc::invalid_header)
       co_return failed(s, "the authorization token holds CR, LF or NUL (AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE])");
