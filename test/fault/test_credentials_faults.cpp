@@ -18,6 +18,7 @@
 #include "ddb/client.hpp"
 #include "helpers/run_all.hpp"
 #include "support/aws_env.hpp"
+#include "support/credential_stubs.hpp"
 #include "support/fault_server.hpp"
 #include "support/with_client.hpp"
 
@@ -29,35 +30,13 @@ using ddb::test::header_value;
 using ddb::test::request_info;
 using ddb::test::temp_dir;
 using ddb::test::with_client;
+using namespace ddb::test::stubs;
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 namespace {
 
 constexpr auto tuple_token = asio::as_tuple(asio::use_awaitable);
-
-action http(unsigned code, const std::string& body, const std::string& extra = {}) {
-  return action::raw("HTTP/1.1 " + std::to_string(code) + " X\r\n" + extra + "Content-Length: " +
-                     std::to_string(body.size()) + "\r\n\r\n" + body);
-}
-
-std::string request_line(const request_info& r) { return r.head.substr(0, r.head.find("\r\n")); }
-
-std::string key_id_of(const request_info& r) {
-  const std::string auth = header_value(r.head, "Authorization");
-  const auto at = auth.find("Credential=");
-  if (at == std::string::npos) return {};
-  return auth.substr(at + 11, auth.find('/', at) - at - 11);
-}
-
-std::string expiry_in(std::chrono::seconds s, std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) {
-  return auth::format_iso8601(now + s);
-}
-
-std::string creds_json(const std::string& key, const std::string& expiration, const char* token_name = "Token") {
-  return R"({"AccessKeyId":")" + key + R"(","SecretAccessKey":"secret-)" + key + R"(",")" + token_name + R"(":"tok-)" +
-         key + R"(","Expiration":")" + expiration + R"("})";
-}
 
 // A DynamoDB stand-in that answers every request and records who signed it.
 struct dynamodb_stub {
@@ -87,34 +66,6 @@ std::pair<boost::system::error_code, std::string> list_tables(client_config cfg)
   });
   return out;
 }
-
-// IMDSv2 as EC2 serves it: a token from PUT, required (401 without) on every GET.
-struct imds_stub {
-  std::atomic<int> token_requests{0}, credential_requests{0}, unauthorized{0};
-  bool attach_role = true;
-  fault_server server{[this](const request_info& r) { return answer(r); }};
-
-  action answer(const request_info& r) {
-    const std::string line = request_line(r);
-    if (line.rfind("PUT /latest/api/token ", 0) == 0) {
-      ++token_requests;
-      if (header_value(r.head, "X-aws-ec2-metadata-token-ttl-seconds").empty()) return http(400, "missing TTL");
-      return http(200, "IMDS-SESSION-TOKEN");
-    }
-    if (header_value(r.head, "X-aws-ec2-metadata-token") != "IMDS-SESSION-TOKEN") {
-      ++unauthorized;
-      return http(401, "");
-    }
-    if (line.rfind("GET /latest/meta-data/iam/security-credentials/ ", 0) == 0)
-      return attach_role ? http(200, "ddb-test-role") : http(404, "");
-    if (line.rfind("GET /latest/meta-data/iam/security-credentials/ddb-test-role ", 0) == 0) {
-      ++credential_requests;
-      return http(200, R"({"Code":"Success","LastUpdated":"2026-11-21T12:00:00Z","Type":"AWS-HMAC",)" +
-                           creds_json("ASIAIMDS", expiry_in(6h)).substr(1));
-    }
-    return http(404, "");
-  }
-};
 
 }  // namespace
 
@@ -230,11 +181,7 @@ TEST_CASE("web identity: STS AssumeRoleWithWebIdentity over the query protocol",
                   "Content-Type: text/xml\r\n");
     if (request_line(r).rfind("POST / ", 0) != 0 || r.body.find("Action=AssumeRoleWithWebIdentity") == std::string::npos)
       return http(400, "<ErrorResponse><Error><Code>InvalidAction</Code></Error></ErrorResponse>");
-    return http(200, "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>"
-                     "<AccessKeyId>ASIAWEB</AccessKeyId><SecretAccessKey>web-secret</SecretAccessKey>"
-                     "<SessionToken>web-session</SessionToken><Expiration>" + expiry_in(1h) +
-                     "</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>",
-                "Content-Type: text/xml\r\n");
+    return sts_answer("AssumeRoleWithWebIdentity", "ASIAWEB");
   });
   aws_env env({{"AWS_WEB_IDENTITY_TOKEN_FILE", token_file},
                {"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/ddb-test"},
@@ -275,9 +222,7 @@ TEST_CASE("profiles: assume-role from a source profile, signed by its keys", "[c
     std::lock_guard lock(m);
     auth_header = header_value(r.head, "Authorization");
     body = r.body;
-    return http(200, "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIAROLE</AccessKeyId>"
-                     "<SecretAccessKey>role-secret</SecretAccessKey><SessionToken>role-session</SessionToken>"
-                     "<Expiration>" + expiry_in(1h) + "</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>");
+    return sts_answer("AssumeRole", "ASIAROLE");
   });
   const std::string config = dir.write("config", "[profile app]\nrole_arn = arn:aws:iam::1:role/app\nsource_profile = base\n"
                                                  "external_id = ext-1\nregion = eu-north-1\n");
