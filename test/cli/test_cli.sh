@@ -106,6 +106,45 @@ out=$("$ddb" list-tables --endpoint-url ftp://x 2>&1)
 check_rc bad-endpoint 255 $?
 check bad-endpoint "http:// or https://" "$out"
 
+# Credentials and region the way the AWS CLI finds them: a profile in
+# temporary shared files, --profile over the environment's keys, and
+# `configure list` showing where each setting came from (keys masked).
+awsdir=$(mktemp -d)
+printf '[default]\nregion = eu-west-3\n[profile cli]\nregion = us-east-1\ncredential_process = %s/proc.sh\n' "$awsdir" >"$awsdir/config"
+printf '[default]\naws_access_key_id = AKIADEFAULTPROFILE\naws_secret_access_key = secretdefault\n' >"$awsdir/credentials"
+printf '#!/bin/sh\necho "{\\"Version\\": 1, \\"AccessKeyId\\": \\"ASIAPROCESSCLI\\", \\"SecretAccessKey\\": \\"procsecret\\"}"\n' >"$awsdir/proc.sh"
+chmod +x "$awsdir/proc.sh"
+export AWS_CONFIG_FILE="$awsdir/config" AWS_SHARED_CREDENTIALS_FILE="$awsdir/credentials"
+out=$("$ddb" configure list)
+check_rc configure-list 0 $?
+check configure-env-key "access_key     ****************ocal" "$out"
+check configure-env-type "env    AWS_ACCESS_KEY_ID" "$out"
+check configure-secret-masked "secret_key     ****************ocal" "$out"
+out=$("$ddb" configure list --profile cli)
+check configure-profile "profile                      cli           manual    --profile" "$out"
+check configure-process "****************SCLI   custom-process" "$out"
+check configure-region-env "us-east-1              env    AWS_REGION" "$out"
+out=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_REGION "$ddb" configure list)
+check configure-file "shared-credentials-file" "$out"
+check configure-file-region "eu-west-3      config-file    profile default ($awsdir/config:2)" "$out"
+out=$("$ddb" list-tables --profile cli)
+check_rc profile-call 0 $?
+check profile-call "\"$table\"" "$out"
+out=$("$ddb" list-tables --profile nosuch 2>&1)
+check_rc missing-profile 255 $?
+check missing-profile "profile 'nosuch' (from client_config::profile) is in neither" "$out"
+printf '[profile broken]\nregion\n' >"$awsdir/config"
+out=$("$ddb" list-tables 2>&1)
+check_rc broken-config 255 $?
+check broken-config "$awsdir/config:2: expected 'name = value'" "$out"
+printf '[default]\ncredential_process = sh -c "echo nope >&2; exit 7"\n' >"$awsdir/config"
+: >"$awsdir/credentials"
+out=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$ddb" list-tables 2>&1)
+check_rc failing-process 255 $?
+check failing-process "exited with status 7: nope" "$out"
+unset AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE
+rm -rf "$awsdir"
+
 "$ddb" delete-table --cli-input-json "{\"TableName\":\"$table\"}" >/dev/null
 out=$("$ddb" wait table-not-exists --table-name "$table" --delay-ms 100 --timeout-ms 5000)
 check_rc wait-table-not-exists 0 $?
