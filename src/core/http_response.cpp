@@ -91,7 +91,8 @@ response_parser::result response_parser::parse_header(std::string_view head) {
         }
         break;
       case 'd':
-        if (iequals(name, "date")) {
+        // Kept for errors only (clock-skew correction): a 200 pays nothing for it.
+        if (status >= 400 && iequals(name, "date")) {
           const std::size_t n = std::min(value.size(), sizeof res_.date - 1);
           value.copy(res_.date, n);
           res_.date[n] = '\0';

@@ -26,7 +26,7 @@ struct http_response {
   bool crc32_malformed = false;                           // present but not a number
   std::optional<std::chrono::milliseconds> retry_after;  // x-amz-retry-after (milliseconds)
   bool keep_alive = true;
-  char date[32] = {};  // the Date header as sent, NUL-terminated (read only to correct clock skew)
+  char date[32] = {};  // the Date header of an error response, NUL-terminated (to correct clock skew)
 };
 
 class response_parser {

@@ -132,6 +132,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       op->result.diag.message = "the client was closed";
       complete(*op, make_error_code(errc::client_closed));
     }
+    creds_waiters_.clear();  // completed above; they hold the client
     sweep_timer_.cancel();
   }
 

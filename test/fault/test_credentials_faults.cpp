@@ -38,6 +38,22 @@ namespace {
 
 constexpr auto tuple_token = asio::as_tuple(asio::use_awaitable);
 
+// A 5 ms ticker that measures how late the event loop runs (state shared,
+// since the ticker outlives the coroutine that starts it).
+struct loop_lag {
+  bool done = false;
+  std::chrono::steady_clock::duration worst{};
+};
+asio::awaitable<void> measure_lag(std::shared_ptr<loop_lag> lag) {
+  asio::steady_timer t(co_await asio::this_coro::executor);
+  while (!lag->done) {
+    const auto due = std::chrono::steady_clock::now() + 5ms;
+    t.expires_at(due);
+    co_await t.async_wait(asio::use_awaitable);
+    lag->worst = std::max(lag->worst, std::chrono::steady_clock::now() - due);
+  }
+}
+
 // A DynamoDB stand-in that answers every request and records who signed it.
 struct dynamodb_stub {
   fault_server server{[](const request_info&) { return action::ok(R"({"TableNames":[]})"); }};
@@ -257,27 +273,17 @@ TEST_CASE("credential_process: runs off the loop; failures, hangs and bad output
   SECTION("good output, while the event loop keeps running") {
     use_script("sleep 0.3\necho '{\"Version\": 1, \"AccessKeyId\": \"ASIAPROC\", \"SecretAccessKey\": \"p\", "
                "\"SessionToken\": \"t\", \"Expiration\": \"" + expiry_in(1h) + "\"}'\n");
-    std::chrono::steady_clock::duration worst{};
+    auto lag = std::make_shared<loop_lag>();
     with_client(cfg, [&](client& c) -> asio::awaitable<void> {
       auto ex = co_await asio::this_coro::executor;
-      bool done = false;
-      // A 5 ms ticker measures how late the loop runs while the process works.
-      asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
-        asio::steady_timer t(ex);
-        while (!done) {
-          const auto due = std::chrono::steady_clock::now() + 5ms;
-          t.expires_at(due);
-          co_await t.async_wait(asio::use_awaitable);
-          worst = std::max(worst, std::chrono::steady_clock::now() - due);
-        }
-      }, asio::detached);
+      asio::co_spawn(ex, measure_lag(lag), asio::detached);
       auto [ec, r] = co_await c.call("ListTables", "{}", tuple_token);
-      done = true;
+      lag->done = true;
       INFO(r.diag.message);
       CHECK_FALSE(ec);
     });
     CHECK(ddb.key_ids() == std::vector<std::string>{"ASIAPROC"});
-    CHECK(worst < 100ms);
+    CHECK(lag->worst < 100ms);
   }
   SECTION("a failing command: its exit status and stderr") {
     use_script("echo 'token has expired, run aws sso login' >&2\nexit 3\n");

@@ -2,6 +2,11 @@
 // choice, what providers answer, and the cache's refresh decisions.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
 #include <map>
 
 #include "auth/cache.hpp"
@@ -95,7 +100,7 @@ TEST_CASE("shared files: malformed text names the file and line", "[credentials]
   CHECK_FALSE(parse_ini("[]\n", "/c"));
   CHECK_FALSE(parse_ini("[default] junk\n", "/c"));
   CHECK_FALSE(parse_ini("[default]\n = value\n", "/c"));
-  CHECK_FALSE(parse_ini(std::string("[default]\nx = a\0b\n", 20), "/c"));
+  CHECK_FALSE(parse_ini(std::string("[default]\nx = a\0b\n", 18), "/c"));
   CHECK(parse_ini("", "/c"));
   CHECK(parse_ini("\n\n# only comments\n", "/c")->empty());
 }
@@ -418,4 +423,40 @@ TEST_CASE("the cache: refresh ahead of expiry, one at a time, backoff on failure
   CHECK(forever.on_request(t0) == act::wait_and_refresh);
   forever.on_refreshed(credentials{"K", secret_string("S"), {}}, t0);
   CHECK(forever.on_request(t0 + std::chrono::hours(24 * 365)) == act::use);
+}
+
+TEST_CASE("shared files on disk: missing is empty, a directory or bad text is an error naming it", "[credentials]") {
+  char tmpl[] = "/tmp/ddb-cred-XXXXXX";
+  REQUIRE(mkdtemp(tmpl));
+  const std::string dir = tmpl;
+  fake_env env;
+  env.vars["AWS_CONFIG_FILE"] = dir + "/config";
+  env.vars["AWS_SHARED_CREDENTIALS_FILE"] = dir + "/credentials";
+  auto missing = load_shared_files(env.lookup());
+  REQUIRE(missing);
+  CHECK_FALSE(missing->config_found);
+  CHECK(missing->profiles.empty());
+  CHECK(missing->describe() == dir + "/config (missing) and " + dir + "/credentials (missing)");
+
+  REQUIRE(mkdir((dir + "/config").c_str(), 0700) == 0);
+  auto is_dir = load_shared_files(env.lookup());
+  REQUIRE_FALSE(is_dir);
+  CHECK(is_dir.error().message.find(dir + "/config is a directory") != std::string::npos);
+  rmdir((dir + "/config").c_str());
+
+  { std::ofstream(dir + "/credentials") << "[default]\naws_access_key_id = A\nnot a setting\n"; }
+  auto bad = load_shared_files(env.lookup());
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find(dir + "/credentials:3:") != std::string::npos);
+
+  { std::ofstream(dir + "/credentials") << "[default]\naws_access_key_id = A\naws_secret_access_key = S\n"; }
+  env.vars["HOME"] = dir;
+  env.vars["AWS_CONFIG_FILE"] = "~/config";  // "~" is HOME, as in the SDKs
+  auto ok = load_shared_files(env.lookup());
+  REQUIRE(ok);
+  CHECK(ok->config_path == dir + "/config");
+  CHECK(ok->credentials_found);
+  CHECK(*ok->find("default")->get("aws_access_key_id") == "A");
+  std::remove((dir + "/credentials").c_str());
+  rmdir(dir.c_str());
 }
