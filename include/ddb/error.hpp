@@ -59,6 +59,10 @@ enum class errc {
   // Credentials (the message names the provider and the fix).
   credentials_unavailable,  // a configured provider could not supply credentials
   credentials_expired,      // the credentials expired and could not be refreshed
+  // The semantic cache.
+  embedder_failed,          // the embedder could not embed the text
+  dimension_mismatch,       // a vector whose length is not the embedder's / store's
+  write_conflict,           // a conditional write kept losing to other writers
 };
 
 // DynamoDB's errors: every error shape of the service model plus the errors

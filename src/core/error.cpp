@@ -46,6 +46,9 @@ class client_category_impl final : public std::error_category {
       case errc::expression_too_long: return "expression over DynamoDB's length limits";
       case errc::credentials_unavailable: return "no credentials from the configured provider";
       case errc::credentials_expired: return "the credentials expired and could not be refreshed";
+      case errc::embedder_failed: return "the embedder failed";
+      case errc::dimension_mismatch: return "a vector of the wrong dimension";
+      case errc::write_conflict: return "the write kept losing races with other writers";
     }
     return "unknown ddb client error";
   }

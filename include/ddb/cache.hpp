@@ -1,0 +1,319 @@
+#pragma once
+// ddb::cache: a semantic cache for LLM answers (a C++ port of mneme's
+// SemanticCache), asynchronous end to end.
+//
+//   auto store = std::make_shared<ddb::cache::memory_store>();
+//   auto embed = std::make_shared<ddb::cache::hash_embedder>(384);
+//   ddb::cache::semantic_cache cache(ex, store, embed);
+//   co_await cache.open();
+//   co_await cache.put("What is the capital of France?", "Paris");
+//   ddb::cache::lookup r = co_await cache.get("what is the capital of  france?");
+//   if (r.hit) use(r.hit->response);             // else r.reason says why not
+//
+// A get tries two layers, as mneme does:
+//   exact     the SHA-256 (hex) of the normalized prompt (trim, white space
+//             runs -> one space, Unicode case folding: Python's
+//             s.strip(), re.sub(r"\s+", " ", s), s.casefold()), so the same prompt
+//             has the same key in both libraries; an expired entry is removed
+//   semantic  the namespace's top 3 by cosine similarity (ddb::vec on a thread
+//             pool; gets that arrive while a scan runs are scored together in
+//             the next pass); the first candidate under the threshold ends the
+//             search; gone, expired or invalid candidates are cleaned up;
+//             confidence = similarity * 0.5^(age / half_life) must reach the
+//             cutoff
+// Each hit records its access (time and count); writes of that are coalesced.
+//
+// The cache and its stores run on one executor (the loop's); scoring runs on
+// a thread pool and never blocks the loop. Not thread-safe: use it from its
+// executor.
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ddb {
+class client;
+}
+
+namespace ddb::cache {
+
+// Prompt normalization as mneme does it (see above); throws ddb::error
+// (errc::invalid_utf8) for text that is not UTF-8.
+std::string normalize(std::string_view text);
+// The exact-layer key: lowercase hex SHA-256 of the normalized prompt's UTF-8.
+std::string query_hash(std::string_view normalized);
+
+// ---- embedders ---------------------------------------------------------
+
+using embed_handler = boost::asio::any_completion_handler<void(std::exception_ptr, std::vector<float>)>;
+
+class embedder {
+ public:
+  virtual ~embedder() = default;
+  virtual std::size_t dim() const = 0;
+  // Identifies the model and its settings; a store refuses another one.
+  virtual std::string fingerprint() const = 0;
+  // Embeds text (already normalized) without blocking the caller.
+  virtual void async_embed(boost::asio::any_io_executor ex, std::string text, embed_handler handler) = 0;
+};
+
+// Deterministic, model-free embeddings for demos and tests: character
+// trigrams and words of the text, feature-hashed (FNV-1a 64, signed) into
+// `dim` buckets, L2-normalized. Fingerprint "hash-ngram:v1:<dim>".
+class hash_embedder final : public embedder {
+ public:
+  explicit hash_embedder(std::size_t dim = 384);
+  std::size_t dim() const override { return dim_; }
+  std::string fingerprint() const override;
+  void async_embed(boost::asio::any_io_executor ex, std::string text, embed_handler handler) override;
+  std::vector<float> embed(std::string_view text) const;  // the same, synchronously
+
+ private:
+  std::size_t dim_;
+};
+
+// An OpenAI-compatible embeddings endpoint: POST {url}/v1/embeddings with
+// {"model", "input"[, "dimensions"]}, reading data[0].embedding. Fingerprint
+// "openai-compatible:<model>:dim<dim>".
+struct http_embedder_options {
+  std::string url = "https://api.openai.com";  // scheme://host[:port][/base path]
+  std::string model = "text-embedding-3-small";
+  std::size_t dim = 1536;
+  bool send_dimensions = false;  // ask the server for `dim` dimensions
+  std::string api_key;           // sent as "Authorization: Bearer <key>"; empty: none (wiped when released)
+  std::chrono::milliseconds timeout{30000};
+  bool verify_tls = true;
+  std::string ca_file;
+};
+class http_embedder final : public embedder {
+ public:
+  explicit http_embedder(http_embedder_options opt);
+  ~http_embedder() override;
+  std::size_t dim() const override { return opt_.dim; }
+  std::string fingerprint() const override;
+  void async_embed(boost::asio::any_io_executor ex, std::string text, embed_handler handler) override;
+
+ private:
+  http_embedder_options opt_;
+};
+
+// ---- stored entries and the store interface ----------------------------
+
+using epoch_seconds = std::int64_t;
+
+struct entry {
+  std::uint64_t id = 0;  // assigned by the store (>= 1)
+  std::string ns;
+  std::string query_hash;
+  std::string query;     // as the caller wrote it
+  std::string response;
+  std::vector<float> embedding;  // L2-normalized
+  std::string metadata = "{}";   // a JSON object
+  epoch_seconds created_at = 0;
+  epoch_seconds last_accessed_at = 0;
+  std::optional<epoch_seconds> expires_at;  // absolute (DynamoDB's native TTL reads it)
+  std::int64_t access_count = 0;
+};
+
+// Every entry, and the point in the store's history it reflects.
+struct store_snapshot {
+  std::vector<entry> entries;
+  std::uint64_t cursor = 0;
+};
+// What changed after a cursor: entries to (re)load, ids gone, the new cursor.
+struct store_changes {
+  std::vector<entry> changed;
+  std::vector<std::uint64_t> removed;
+  std::uint64_t cursor = 0;
+  bool full_reload = false;  // the store no longer knows that far back: call load_all
+};
+
+// mneme's Store protocol, made asynchronous. Implementations complete on the
+// executor that awaits them.
+class store {
+ public:
+  virtual ~store() = default;
+  virtual std::string name() const = 0;
+  // Records the embedder on first open; a different one is an error.
+  virtual boost::asio::awaitable<void> open(std::string fingerprint, std::size_t dim) = 0;
+  virtual boost::asio::awaitable<std::optional<entry>> get_by_hash(std::string ns, std::string hash) = 0;
+  virtual boost::asio::awaitable<std::optional<entry>> get_by_id(std::uint64_t id) = 0;
+  // Inserts, or replaces the entry with the same (ns, query_hash), keeping its
+  // id and created_at/access_count reset as mneme does; returns the id.
+  virtual boost::asio::awaitable<std::uint64_t> upsert(entry e) = 0;
+  virtual boost::asio::awaitable<bool> remove(std::uint64_t id) = 0;
+  // Records accesses: last_accessed_at = at, access_count += count.
+  virtual boost::asio::awaitable<void> record_access(std::uint64_t id, epoch_seconds at, std::int64_t count) = 0;
+  // Least recently used first (ties by id); all namespaces when ns is empty.
+  virtual boost::asio::awaitable<std::vector<std::uint64_t>> lru_ids(std::optional<std::string> ns, std::size_t n) = 0;
+  virtual boost::asio::awaitable<store_snapshot> load_all() = 0;
+  // What other writers (and this one) changed after `cursor`. Access records
+  // are not changes.
+  virtual boost::asio::awaitable<store_changes> changes_since(std::uint64_t cursor) = 0;
+  virtual boost::asio::awaitable<std::optional<std::size_t>> quota(std::string ns) = 0;
+  virtual boost::asio::awaitable<void> set_quota(std::string ns, std::optional<std::size_t> max_entries) = 0;
+  // The store's item size limit for one entry, if it has one (DynamoDB: 400 KB).
+  virtual std::optional<std::size_t> max_entry_bytes() const { return std::nullopt; }
+};
+
+class memory_store final : public store {
+ public:
+  memory_store();
+  ~memory_store() override;
+  std::string name() const override { return "memory"; }
+  boost::asio::awaitable<void> open(std::string fingerprint, std::size_t dim) override;
+  boost::asio::awaitable<std::optional<entry>> get_by_hash(std::string ns, std::string hash) override;
+  boost::asio::awaitable<std::optional<entry>> get_by_id(std::uint64_t id) override;
+  boost::asio::awaitable<std::uint64_t> upsert(entry e) override;
+  boost::asio::awaitable<bool> remove(std::uint64_t id) override;
+  boost::asio::awaitable<void> record_access(std::uint64_t id, epoch_seconds at, std::int64_t count) override;
+  boost::asio::awaitable<std::vector<std::uint64_t>> lru_ids(std::optional<std::string> ns, std::size_t n) override;
+  boost::asio::awaitable<store_snapshot> load_all() override;
+  boost::asio::awaitable<store_changes> changes_since(std::uint64_t cursor) override;
+  boost::asio::awaitable<std::optional<std::size_t>> quota(std::string ns) override;
+  boost::asio::awaitable<void> set_quota(std::string ns, std::optional<std::size_t> max_entries) override;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// ---- the cache -----------------------------------------------------------
+
+enum class miss_reason { none, bypass, embedder_failure, dim_mismatch, below_threshold, no_match, expired };
+const char* to_string(miss_reason r) noexcept;
+
+struct hit {
+  std::string response;
+  float similarity = 0;
+  float confidence = 0;
+  std::chrono::seconds age{0};
+  std::string layer;  // "exact" or "semantic"
+  std::string ns;
+  std::string metadata;  // a JSON object
+};
+
+struct lookup {
+  std::optional<cache::hit> hit;
+  miss_reason reason = miss_reason::none;  // why there is no hit
+  std::string detail;                      // e.g. the embedder's error
+};
+
+struct get_options {
+  std::string ns = "default";
+  std::optional<std::vector<float>> embedding;  // precomputed: the embedder is not called
+  bool bypass = false;
+};
+
+struct put_options {
+  std::string ns = "default";
+  std::optional<std::vector<float>> embedding;
+  std::string metadata = "{}";  // a JSON object
+  std::optional<std::chrono::seconds> ttl;  // else cache_options::default_ttl
+};
+
+struct cache_options {
+  float similarity_threshold = 0.85f;
+  // Confidence halves every half_life; a semantic hit needs confidence >=
+  // confidence_cutoff. mneme fixes 24 h and 0.7, which stops every semantic
+  // hit (even similarity 1.0) once an entry is ~12 h old; these defaults keep
+  // a perfect match usable for a week and a 0.85 match for ~2.5 days.
+  std::chrono::seconds half_life = std::chrono::hours(24 * 7);
+  float confidence_cutoff = 0.6f;
+  std::optional<std::chrono::seconds> default_ttl;
+  std::optional<std::size_t> max_entries;
+  std::map<std::string, std::size_t> namespace_quotas;  // written to the store on open
+  std::size_t max_query_bytes = 32 * 1024;
+  std::size_t max_response_bytes = 4 * 1024 * 1024;
+  std::size_t max_metadata_bytes = 64 * 1024;
+  // At most one access write per entry per interval (hits never write inline).
+  std::chrono::seconds access_write_interval{60};
+  // How often a get looks for other processes' changes (0: every get).
+  std::chrono::milliseconds sync_interval{1000};
+  std::size_t scorer_threads = 0;  // 0: one per hardware thread
+  // Rejects a stored response (it is then removed). Default: mneme's (empty,
+  // white space only, or starting with "[LLM Error]" / "[ERROR]").
+  std::function<bool(std::string_view response)> validator;
+  std::function<std::chrono::system_clock::time_point()> clock;  // inject for tests
+};
+
+struct namespace_stats {
+  std::size_t entries = 0;
+  std::uint64_t exact_hits = 0, semantic_hits = 0;
+  std::map<std::string, std::uint64_t> misses;  // by reason
+  std::uint64_t evictions = 0, expirations = 0;
+  std::size_t memory_bytes = 0;  // vectors in the index, estimated
+};
+struct cache_stats {
+  std::map<std::string, namespace_stats> namespaces;
+  namespace_stats total;
+  std::string embedder_fingerprint;
+  // Semantic lookups scored, and the scans that scored them (fewer scans than
+  // queries: concurrent gets shared a pass).
+  std::uint64_t queries_scored = 0, scan_passes = 0;
+};
+struct health_report {
+  bool healthy = false;
+  std::string store;
+  std::string embedder_fingerprint;
+  std::size_t entries = 0, namespaces = 0;
+  std::string kernel;  // the scorer's kernels ("avx2" / "scalar")
+  std::string problem;  // why not healthy
+};
+
+namespace detail {
+struct cache_impl;
+}
+
+class semantic_cache {
+ public:
+  semantic_cache(boost::asio::any_io_executor ex, std::shared_ptr<store> s, std::shared_ptr<cache::embedder> e,
+                 cache_options opt = {});
+  ~semantic_cache();
+  semantic_cache(const semantic_cache&) = delete;
+  semantic_cache& operator=(const semantic_cache&) = delete;
+
+  // Opens the store (checking the embedder), writes the quotas, loads the index.
+  boost::asio::awaitable<void> open();
+  boost::asio::awaitable<lookup> get(std::string query, get_options opt);
+  // Errors (throws ddb::error): sizes over the limits, metadata that is not a
+  // JSON object, an embedder failure, a vector of the wrong dimension, an
+  // entry over the store's item limit.
+  boost::asio::awaitable<void> put(std::string query, std::string response, put_options opt);
+  boost::asio::awaitable<bool> remove(std::string query, std::string ns);
+  // Removes expired entries (one namespace or all); returns how many.
+  boost::asio::awaitable<std::size_t> vacuum(std::optional<std::string> ns);
+
+  // The same with default options. Not default arguments: GCC 12 destroys a
+  // defaulted coroutine argument twice (see the README), so these plain
+  // functions build the options and return the coroutine.
+  boost::asio::awaitable<lookup> get(std::string query) { return get(std::move(query), get_options()); }
+  boost::asio::awaitable<void> put(std::string query, std::string response) {
+    return put(std::move(query), std::move(response), put_options());
+  }
+  boost::asio::awaitable<bool> remove(std::string query) { return remove(std::move(query), "default"); }
+  boost::asio::awaitable<std::size_t> vacuum() { return vacuum(std::nullopt); }
+  boost::asio::awaitable<std::vector<std::string>> list_namespaces();
+  boost::asio::awaitable<std::size_t> clear_namespace(std::string ns);
+  boost::asio::awaitable<std::size_t> clear();
+  // Writes the access times still waiting to be written (also done in the background).
+  boost::asio::awaitable<void> flush();
+  cache_stats stats() const;
+  boost::asio::awaitable<health_report> health();
+  void set_similarity_threshold(float value);  // -1..1, else throws ddb::error
+  float similarity_threshold() const noexcept;
+
+ private:
+  std::shared_ptr<detail::cache_impl> impl_;
+};
+
+}  // namespace ddb::cache
