@@ -100,10 +100,14 @@ class http_embedder final : public embedder {
   ~http_embedder() override;
   std::size_t dim() const override { return opt_.dim; }
   std::string fingerprint() const override;
+  // Concurrent calls share kept-alive connections, made on the executor of the
+  // first call: use one embedder from one event loop (it must outlive the embedder).
   void async_embed(boost::asio::any_io_executor ex, std::string text, embed_handler handler) override;
 
  private:
+  struct state;
   http_embedder_options opt_;
+  std::shared_ptr<state> state_;
 };
 
 // ---- stored entries and the store interface ----------------------------

@@ -45,44 +45,35 @@ result<std::pair<endpoint, std::string>> split_url(std::string_view url) {
   return std::make_pair(std::move(*ep), std::move(path));
 }
 
-asio::awaitable<fetch_result> http_fetch(fetch_request req) {
-  fetch_result out;
-  auto target = split_url(req.url);
-  if (!target) {
-    out.ec = target.error().code;
-    out.detail = target.error().message;
-    co_return out;
-  }
-  auto ex = std::make_shared<exchange>();
-  std::string& bytes = ex->request;
-  bytes.append(req.method).append(" ").append(target->second).append(" HTTP/1.1\r\nHost: ");
-  bytes.append(target->first.host_header).append("\r\nUser-Agent: ddb\r\nAccept: */*\r\n");
+namespace {
+
+// The request's bytes, or an error naming what cannot be sent.
+result<std::string> request_bytes(const fetch_request& req, const endpoint& ep, const std::string& target) {
+  std::string bytes;
+  bytes.append(req.method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ");
+  bytes.append(ep.host_header).append("\r\nUser-Agent: ddb\r\nAccept: */*\r\n");
   for (const auto& [name, value] : req.headers) {
     if (auto ok = sigv4::check_header(name, value); !ok) {
-      out.ec = ok.error().code;
-      out.detail = "header " + name + ": " + ok.error().message;
-      co_return out;
+      secure_wipe(bytes.data(), bytes.capacity());
+      return failure{ok.error().code, "header " + name + ": " + ok.error().message};
     }
     bytes.append(name).append(": ").append(value).append("\r\n");
   }
   if (!req.body.empty() || req.method == "POST" || req.method == "PUT")
     bytes.append("Content-Length: ").append(std::to_string(req.body.size())).append("\r\n");
   bytes.append("\r\n").append(req.body);
+  return bytes;
+}
 
-  auto io = co_await asio::this_coro::executor;
-  transport_options opt;
-  opt.ep = target->first;
-  opt.pool_size = 1;
-  opt.connect_timeout = req.timeout;
-  opt.max_response_bytes = 1024 * 1024;
-  opt.verify_tls = req.verify_tls;
-  opt.ca_file = req.ca_file;
-  opt.ca_pem = req.ca_pem;
-  pool p(io, std::move(opt));
-  asio::steady_timer timer(io);
+// Submits one exchange to p and waits for it, the deadline or cancellation.
+asio::awaitable<fetch_result> exchange_on(pool& p, std::string bytes, std::chrono::milliseconds timeout) {
+  fetch_result out;
+  auto ex = std::make_shared<exchange>();
+  ex->request = std::move(bytes);
+  asio::steady_timer timer(co_await asio::this_coro::executor);
   auto waiter = std::make_shared<fetch_waiter>(timer);
   ex->owner = waiter;
-  timer.expires_after(req.timeout);
+  timer.expires_after(timeout);
   p.submit(ex);
   auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   if (waiter->done) {
@@ -95,11 +86,52 @@ asio::awaitable<fetch_result> http_fetch(fetch_request req) {
       out.ec = asio::error::operation_aborted;
     else
       out.ec = make_error_code(errc::attempt_timeout);
-    out.detail = ec ? "cancelled" : "no answer within " + std::to_string(req.timeout.count()) + " ms";
+    out.detail = ec ? "cancelled" : "no answer within " + std::to_string(timeout.count()) + " ms";
   }
-  // Wipe what went out (it may carry a token): the exchange dies with this frame.
+  // What went out may carry a token: wiped (the exchange may outlive this frame).
   secure_wipe(ex->request.data(), ex->request.capacity());
+  co_return out;
+}
+
+}  // namespace
+
+asio::awaitable<fetch_result> http_fetch(pool& p, fetch_request req) {
+  auto target = split_url(req.url);
+  if (!target) {
+    fetch_result out;
+    out.ec = target.error().code;
+    out.detail = target.error().message;
+    co_return out;
+  }
+  auto bytes = request_bytes(req, p.options().ep, target->second);
   secure_wipe(req.body.data(), req.body.capacity());
+  if (!bytes) {
+    fetch_result out;
+    out.ec = bytes.error().code;
+    out.detail = bytes.error().message;
+    co_return out;
+  }
+  co_return co_await exchange_on(p, std::move(*bytes), req.timeout);
+}
+
+asio::awaitable<fetch_result> http_fetch(fetch_request req) {
+  auto target = split_url(req.url);
+  if (!target) {
+    fetch_result out;
+    out.ec = target.error().code;
+    out.detail = target.error().message;
+    co_return out;
+  }
+  transport_options opt;
+  opt.ep = target->first;
+  opt.pool_size = 1;
+  opt.connect_timeout = req.timeout;
+  opt.max_response_bytes = 1024 * 1024;
+  opt.verify_tls = req.verify_tls;
+  opt.ca_file = req.ca_file;
+  opt.ca_pem = req.ca_pem;
+  pool p(co_await asio::this_coro::executor, std::move(opt));
+  fetch_result out = co_await http_fetch(p, std::move(req));
   p.close();
   co_return out;
 }

@@ -36,6 +36,11 @@ struct fetch_result {
 // header values (CR/LF) are errors before anything is sent.
 boost::asio::awaitable<fetch_result> http_fetch(fetch_request req);
 
+class pool;
+// The same on a pool of kept-alive connections to req.url's endpoint (the
+// pool's), for clients that call one service many times.
+boost::asio::awaitable<fetch_result> http_fetch(pool& p, fetch_request req);
+
 // Splits "http(s)://authority/path?q" into the endpoint and "/path?q".
 result<std::pair<endpoint, std::string>> split_url(std::string_view url);
 
