@@ -191,6 +191,44 @@ class memory_store final : public store {
   std::unique_ptr<impl> impl_;
 };
 
+// The DynamoDB store: mneme's table layout (one table, partition key `id`,
+// the meta item id 0, entries id >= 1, GSIs gsi_hash and gsi_lru) made safe
+// for many processes; see src/cache/dynamodb_store.cpp and the README for the
+// guarantees. The client must outlive the store.
+struct dynamodb_store_options {
+  std::string table_name;
+  bool create_table = false;  // opt-in: create it (and enable TTL on `ttl`) when missing
+  std::string billing_mode = "PAY_PER_REQUEST";  // or "PROVISIONED"
+  std::int64_t read_capacity = 5, write_capacity = 5;  // PROVISIONED: the table and each GSI
+  int max_attempts = 5;        // a conditional write that keeps losing races, then errc::write_conflict
+  std::int64_t scan_segments = 4;  // parallel Scan segments of a full reload
+  std::chrono::seconds change_log_ttl{24 * 3600};
+};
+class dynamodb_store final : public store {
+ public:
+  dynamodb_store(ddb::client& c, dynamodb_store_options opt);
+  ~dynamodb_store() override;
+  std::string name() const override;
+  // Creates the table (GSIs KEYS_ONLY, TTL on `ttl`) and waits until it is ACTIVE.
+  boost::asio::awaitable<void> create_table();
+  boost::asio::awaitable<void> open(std::string fingerprint, std::size_t dim) override;
+  boost::asio::awaitable<std::optional<entry>> get_by_hash(std::string ns, std::string hash) override;
+  boost::asio::awaitable<std::optional<entry>> get_by_id(std::uint64_t id) override;
+  boost::asio::awaitable<std::uint64_t> upsert(entry e) override;
+  boost::asio::awaitable<bool> remove(std::uint64_t id) override;
+  boost::asio::awaitable<void> record_access(std::uint64_t id, epoch_seconds at, std::int64_t count) override;
+  boost::asio::awaitable<std::vector<std::uint64_t>> lru_ids(std::optional<std::string> ns, std::size_t n) override;
+  boost::asio::awaitable<store_snapshot> load_all() override;
+  boost::asio::awaitable<store_changes> changes_since(std::uint64_t cursor) override;
+  boost::asio::awaitable<std::optional<std::size_t>> quota(std::string ns) override;
+  boost::asio::awaitable<void> set_quota(std::string ns, std::optional<std::size_t> max_entries) override;
+  std::optional<std::size_t> max_entry_bytes() const override { return 400 * 1024; }
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
 // ---- the cache -----------------------------------------------------------
 
 enum class miss_reason { none, bypass, embedder_failure, dim_mismatch, below_threshold, no_match, expired };

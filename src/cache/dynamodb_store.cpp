@@ -1,0 +1,592 @@
+// The semantic cache's DynamoDB store: mneme's table layout, with the
+// guarantees its guide promises and a production user needs.
+//
+// One table, partition key `id` (N):
+//   id = 0        meta: next_id, version_counter, embedder_fingerprint,
+//                 embedder_dim, meta (M), quotas (M)
+//   id >= 1       entries: namespace, query_hash, query, response,
+//                 embedding (B, little-endian float32), metadata (JSON text),
+//                 created_at, last_accessed_at, ttl (absolute epoch seconds:
+//                 native TTL deletes expired entries), access_count, version
+//   -2^52 <= id < 0     hash guards, one per (namespace, query_hash): the id
+//                 their key hashes to, holding the entry's id. A put creates
+//                 the guard with attribute_not_exists in the same transaction
+//                 as the entry, so two processes putting the same new prompt
+//                 end with one entry (the GSI is eventually consistent and
+//                 cannot be that guard).
+//   id < -2^53    the change log: id = -2^53 - version, holding the entry id
+//                 a mutation touched, expiring (native TTL) after a day
+// GSIs (KEYS_ONLY, so no GSI write copies the embedding):
+//   gsi_hash (namespace, query_hash)  and  gsi_lru (namespace, last_accessed_at)
+//
+// Every mutation (insert, re-put, delete) is one TransactWriteItems with the
+// meta update conditioned on the version it read (and next_id for inserts)
+// and a change-log item; a cancelled transaction is read action by action:
+// a lost counter race or a conflict is retried (jittered backoff, up to
+// max_attempts), a failed entry or guard condition means "changed or gone"
+// and the put re-reads instead of overwriting. Access records are plain
+// conditional updates, never transactions, never version bumps.
+//
+// Other processes' changes: read the meta item; if its version moved, read
+// the change-log items for the versions missed (BatchGetItem by key), then
+// the entries they name. A gap in the log (more than a day, or TTL) means a
+// full reload by parallel Scan.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <bit>
+#include <cstring>
+#include <random>
+#include <set>
+#include <unordered_map>
+
+#include "core/crypto.hpp"
+#include "ddb/cache.hpp"
+#include "ddb/client.hpp"
+#include "ddb/limits.hpp"
+#include "ddb/paginate.hpp"
+#include "ddb/waiters.hpp"
+
+namespace ddb::cache {
+namespace asio = boost::asio;
+
+static_assert(std::endian::native == std::endian::little, "embeddings are stored as little-endian float32");
+
+namespace {
+
+constexpr std::int64_t log_base = std::int64_t(1) << 53;
+constexpr std::size_t max_log_gap = 2000;  // versions behind: beyond this a reload is cheaper
+constexpr auto tuple_token = asio::as_tuple(asio::use_awaitable);
+
+item key_of(std::int64_t id) { return item{{"id", value(id)}}; }
+
+std::int64_t guard_id(const std::string& ns, const std::string& hash) {
+  const auto d = crypto::sha256(ns + "\n" + hash);
+  std::uint64_t h = 0;
+  for (int i = 0; i < 8; ++i) h = (h << 8) | d[static_cast<std::size_t>(i)];
+  return -1 - static_cast<std::int64_t>(h >> 12);  // 52 bits: -2^52 .. -1
+}
+
+std::int64_t log_id(std::uint64_t version) { return -log_base - static_cast<std::int64_t>(version); }
+
+std::int64_t num(const item& it, const char* name, std::int64_t fallback = 0) {
+  const value* v = it.find(name);
+  if (!v || v->kind() != ddb::type::number) return fallback;
+  auto n = v->as_number().to<std::int64_t>();
+  return n ? *n : fallback;
+}
+std::string str(const item& it, const char* name) {
+  const value* v = it.find(name);
+  return v && v->kind() == ddb::type::string ? v->as_string() : std::string();
+}
+
+entry from_item(const item& it) {
+  entry e;
+  e.id = static_cast<std::uint64_t>(num(it, "id"));
+  e.ns = str(it, "namespace");
+  e.query_hash = str(it, "query_hash");
+  e.query = str(it, "query");
+  e.response = str(it, "response");
+  e.metadata = str(it, "metadata");
+  if (e.metadata.empty()) e.metadata = "{}";
+  e.created_at = num(it, "created_at");
+  e.last_accessed_at = num(it, "last_accessed_at");
+  e.access_count = num(it, "access_count");
+  if (it.find("ttl")) e.expires_at = num(it, "ttl");
+  if (const value* b = it.find("embedding"); b && b->kind() == ddb::type::binary) {
+    const bytes& raw = b->as_binary();
+    e.embedding.resize(raw.size() / sizeof(float));
+    std::memcpy(e.embedding.data(), raw.data(), e.embedding.size() * sizeof(float));
+  }
+  return e;
+}
+
+item to_item(const entry& e, std::uint64_t version) {
+  bytes raw(e.embedding.size() * sizeof(float));
+  std::memcpy(raw.data(), e.embedding.data(), raw.size());
+  item it{{"id", value(static_cast<std::int64_t>(e.id))},
+          {"namespace", value(e.ns)},
+          {"query_hash", value(e.query_hash)},
+          {"query", value(e.query)},
+          {"response", value(e.response)},
+          {"embedding", value(std::move(raw))},
+          {"metadata", value(e.metadata)},
+          {"created_at", value(e.created_at)},
+          {"last_accessed_at", value(e.last_accessed_at)},
+          {"access_count", value(e.access_count)},
+          {"version", value(static_cast<std::int64_t>(version))}};
+  if (e.expires_at) it.insert_or_assign("ttl", value(*e.expires_at));
+  return it;
+}
+
+bool is_entry_id(std::int64_t id) { return id >= 1; }
+
+}  // namespace
+
+struct dynamodb_store::impl {
+  impl(ddb::client& c, dynamodb_store_options o) : client(c), opt(std::move(o)), rng(std::random_device{}()) {}
+  ddb::client& client;
+  dynamodb_store_options opt;
+  std::mt19937_64 rng;
+  // (namespace, hash) -> id, learned from what this store has read: spares
+  // the guard lookup for known prompts (the entry read then confirms it).
+  std::map<std::pair<std::string, std::string>, std::uint64_t> known;
+  std::set<std::string> namespaces;
+
+  void learn(const entry& e) {
+    known[{e.ns, e.query_hash}] = e.id;
+    namespaces.insert(e.ns);
+  }
+
+  std::int64_t now() const {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  }
+
+  asio::awaitable<void> backoff(int attempt) {
+    std::uniform_int_distribution<int> jitter(0, 10 * (1 << std::min(attempt, 5)));
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(5 + jitter(rng)));
+    co_await t.async_wait(asio::use_awaitable);
+  }
+
+  asio::awaitable<std::optional<item>> get(std::int64_t id, bool consistent) {
+    get_item_request r;
+    r.table_name = opt.table_name;
+    r.key = key_of(id);
+    r.consistent_read = consistent;
+    get_item_response resp = co_await client.get_item(r);
+    if (resp.item.empty()) co_return std::nullopt;
+    co_return std::move(resp.item);
+  }
+
+  struct counter {
+    std::uint64_t next_id = 1, version = 0;
+  };
+  asio::awaitable<counter> read_counter() {
+    get_item_request r;
+    r.table_name = opt.table_name;
+    r.key = key_of(0);
+    r.consistent_read = true;
+    r.projection_expression = "next_id, version_counter";
+    get_item_response resp = co_await client.get_item(r);
+    if (resp.item.empty())
+      throw ddb::error(fail(errc::invalid_config, "table " + opt.table_name + " has no meta item (id 0): open the store first"));
+    co_return counter{static_cast<std::uint64_t>(num(resp.item, "next_id", 1)),
+                      static_cast<std::uint64_t>(num(resp.item, "version_counter", 0))};
+  }
+
+  transact_write_item meta_bump(const counter& c, bool new_id) const {
+    transact_update u;
+    u.table_name = opt.table_name;
+    u.key = key_of(0);
+    if (new_id) {
+      u.update_expression = "SET next_id = :n1, version_counter = :v1";
+      u.condition_expression = "next_id = :n AND version_counter = :v";
+      u.expression_attribute_values = item{{":n", value(static_cast<std::int64_t>(c.next_id))},
+                                           {":n1", value(static_cast<std::int64_t>(c.next_id + 1))},
+                                           {":v", value(static_cast<std::int64_t>(c.version))},
+                                           {":v1", value(static_cast<std::int64_t>(c.version + 1))}};
+    } else {
+      u.update_expression = "SET version_counter = :v1";
+      u.condition_expression = "version_counter = :v";
+      u.expression_attribute_values = item{{":v", value(static_cast<std::int64_t>(c.version))},
+                                           {":v1", value(static_cast<std::int64_t>(c.version + 1))}};
+    }
+    transact_write_item w;
+    w.update = std::move(u);
+    return w;
+  }
+
+  transact_write_item log_put(std::uint64_t version, std::uint64_t entry_id) const {
+    transact_put p;
+    p.table_name = opt.table_name;
+    p.item = item{{"id", value(log_id(version))},
+                  {"entry_id", value(static_cast<std::int64_t>(entry_id))},
+                  {"ttl", value(now() + opt.change_log_ttl.count())}};
+    transact_write_item w;
+    w.put = std::move(p);
+    return w;
+  }
+
+  // Runs one transaction; returns the index of the action that failed its
+  // condition (or -1 when it went through), throwing for anything but a
+  // condition failure or a conflict (a conflict returns -2).
+  asio::awaitable<int> transact(std::vector<transact_write_item> actions) {
+    transact_write_items_request r;
+    r.transact_items = std::move(actions);
+    auto [ec, resp] = co_await client.transact_write_items(r, tuple_token);
+    if (!ec) co_return -1;
+    if (ec == service_errc::transaction_canceled) {
+      const auto& reasons = resp.diag.cancellation_reasons;
+      for (std::size_t i = 0; i < reasons.size(); ++i)
+        if (reasons[i].code == "ConditionalCheckFailed") co_return static_cast<int>(i);
+      co_return -2;  // TransactionConflict and friends: retry
+    }
+    if (ec == service_errc::transaction_conflict || ec == service_errc::transaction_in_progress) co_return -2;
+    ddb::detail::throw_operation_error(ec, std::move(resp.diag));
+  }
+
+  [[noreturn]] void lost(const char* what) const {
+    throw ddb::error(fail(errc::write_conflict, std::string(what) + " in table " + opt.table_name + " lost to other writers " +
+                                                    std::to_string(opt.max_attempts) +
+                                                    " times in a row: retry later, or raise dynamodb_store_options::max_attempts"));
+  }
+};
+
+dynamodb_store::dynamodb_store(ddb::client& c, dynamodb_store_options opt)
+    : impl_(std::make_unique<impl>(c, std::move(opt))) {
+  if (auto ok = limits::check_table_name(impl_->opt.table_name); !ok) throw ddb::error(std::move(ok).error());
+  if (impl_->opt.max_attempts < 1) throw ddb::error(fail(errc::invalid_config, "max_attempts must be at least 1"));
+}
+dynamodb_store::~dynamodb_store() = default;
+
+std::string dynamodb_store::name() const { return "dynamodb:" + impl_->opt.table_name; }
+
+asio::awaitable<void> dynamodb_store::create_table() {
+  impl& s = *impl_;
+  create_table_request r;
+  r.table_name = s.opt.table_name;
+  r.attribute_definitions = {{"id", "N"}, {"namespace", "S"}, {"query_hash", "S"}, {"last_accessed_at", "N"}};
+  r.key_schema = {{"id", "HASH"}};
+  r.billing_mode = s.opt.billing_mode;
+  auto gsi = [&](const char* name, const char* range) {
+    global_secondary_index g;
+    g.index_name = name;
+    g.key_schema = {{"namespace", "HASH"}, {range, "RANGE"}};
+    g.projection.projection_type = "KEYS_ONLY";
+    if (s.opt.billing_mode == "PROVISIONED")
+      g.provisioned_throughput = provisioned_throughput{s.opt.read_capacity, s.opt.write_capacity};
+    return g;
+  };
+  r.global_secondary_indexes = {gsi("gsi_hash", "query_hash"), gsi("gsi_lru", "last_accessed_at")};
+  if (s.opt.billing_mode == "PROVISIONED")
+    r.provisioned_throughput = provisioned_throughput{s.opt.read_capacity, s.opt.write_capacity};
+  co_await s.client.create_table(r);
+  waiter_options w;
+  w.delay = std::chrono::milliseconds(200);
+  w.timeout = std::chrono::seconds(120);
+  co_await wait_table_exists(s.client, s.opt.table_name, w);
+  update_time_to_live_request ttl;
+  ttl.table_name = s.opt.table_name;
+  ttl.time_to_live_specification.attribute_name = "ttl";
+  ttl.time_to_live_specification.enabled = true;
+  co_await s.client.update_time_to_live(ttl);
+}
+
+asio::awaitable<void> dynamodb_store::open(std::string fingerprint, std::size_t dim) {
+  impl& s = *impl_;
+  describe_table_request d;
+  d.table_name = s.opt.table_name;
+  auto [ec, desc] = co_await s.client.describe_table(d, tuple_token);
+  if (ec == service_errc::resource_not_found) {
+    if (!s.opt.create_table)
+      throw ddb::error(fail(errc::invalid_config, "table " + s.opt.table_name +
+                                                      " does not exist: create it with dynamodb_store_options::create_table "
+                                                      "= true (ddb cache ... --create-table), or name an existing cache table"));
+    co_await create_table();
+  } else if (ec) {
+    ddb::detail::throw_operation_error(ec, std::move(desc.diag));
+  }
+  put_item_request meta;
+  meta.table_name = s.opt.table_name;
+  meta.item = item{{"id", value(0)},
+                   {"next_id", value(1)},
+                   {"version_counter", value(0)},
+                   {"embedder_fingerprint", value(fingerprint)},
+                   {"embedder_dim", value(static_cast<std::int64_t>(dim))},
+                   {"meta", value(item{})},
+                   {"quotas", value(item{})}};
+  meta.condition_expression = "attribute_not_exists(id)";
+  auto [put_ec, put_resp] = co_await s.client.put_item(meta, tuple_token);
+  if (!put_ec) co_return;
+  if (put_ec != service_errc::conditional_check_failed) ddb::detail::throw_operation_error(put_ec, std::move(put_resp.diag));
+  std::optional<item> existing = co_await s.get(0, true);
+  const std::string have = existing ? str(*existing, "embedder_fingerprint") : std::string();
+  const std::int64_t have_dim = existing ? num(*existing, "embedder_dim") : 0;
+  if (have != fingerprint || have_dim != static_cast<std::int64_t>(dim))
+    throw ddb::error(fail(errc::invalid_config, "table " + s.opt.table_name + " holds embeddings of '" + have + "' (dim " +
+                                                    std::to_string(have_dim) + "), not '" + fingerprint + "' (dim " +
+                                                    std::to_string(dim) + "): use another table, or the same embedder"));
+}
+
+asio::awaitable<std::optional<entry>> dynamodb_store::get_by_id(std::uint64_t id) {
+  impl& s = *impl_;
+  std::optional<item> it = co_await s.get(static_cast<std::int64_t>(id), false);
+  if (!it) co_return std::nullopt;
+  entry e = from_item(*it);
+  s.learn(e);
+  co_return e;
+}
+
+asio::awaitable<std::optional<entry>> dynamodb_store::get_by_hash(std::string ns, std::string hash) {
+  impl& s = *impl_;
+  if (auto k = s.known.find({ns, hash}); k != s.known.end()) {
+    std::optional<entry> e = co_await get_by_id(k->second);
+    if (e && e->ns == ns && e->query_hash == hash) co_return e;
+    s.known.erase({ns, hash});
+  }
+  std::optional<item> guard = co_await s.get(guard_id(ns, hash), false);
+  if (!guard || str(*guard, "g_ns") != ns || str(*guard, "g_hash") != hash) co_return std::nullopt;
+  std::optional<entry> e = co_await get_by_id(static_cast<std::uint64_t>(num(*guard, "entry_id")));
+  if (e && e->ns == ns && e->query_hash == hash) co_return e;
+  co_return std::nullopt;
+}
+
+asio::awaitable<std::uint64_t> dynamodb_store::upsert(entry e) {
+  impl& s = *impl_;
+  {
+    item probe = to_item(e, 0);
+    probe.insert_or_assign("id", value(std::int64_t(1) << 40));
+    const std::size_t size = limits::item_size(probe);
+    if (size > 400 * 1024)
+      throw ddb::error(fail(errc::item_too_large, "the entry would be a " + std::to_string(size) +
+                                                      "-byte item, over DynamoDB's 400 KB: shorten the response or metadata "
+                                                      "(the embedding takes " + std::to_string(e.embedding.size() * 4) + ")"));
+  }
+  const std::int64_t gid = guard_id(e.ns, e.query_hash);
+  for (int attempt = 0; attempt < s.opt.max_attempts; ++attempt) {
+    if (attempt) co_await s.backoff(attempt);
+    const impl::counter c = co_await s.read_counter();
+    std::optional<item> guard = co_await s.get(gid, true);
+    if (guard && (str(*guard, "g_ns") != e.ns || str(*guard, "g_hash") != e.query_hash))
+      throw ddb::error(fail(errc::write_conflict, "a 52-bit guard collision between two prompts in table " +
+                                                      s.opt.table_name + " (astronomically rare): change the prompt"));
+    std::vector<transact_write_item> tx;
+    const bool fresh = !guard;
+    if (fresh) {
+      e.id = c.next_id;
+      transact_put g;
+      g.table_name = s.opt.table_name;
+      g.item = item{{"id", value(gid)},
+                    {"entry_id", value(static_cast<std::int64_t>(e.id))},
+                    {"g_ns", value(e.ns)},
+                    {"g_hash", value(e.query_hash)}};
+      g.condition_expression = "attribute_not_exists(id)";
+      transact_write_item w;
+      w.put = std::move(g);
+      tx.push_back(std::move(w));
+      transact_put p;
+      p.table_name = s.opt.table_name;
+      p.item = to_item(e, c.version + 1);
+      p.condition_expression = "attribute_not_exists(id)";
+      transact_write_item pw;
+      pw.put = std::move(p);
+      tx.push_back(std::move(pw));
+    } else {
+      // The prompt is there (or was: TTL may have removed the entry, keeping its id free).
+      e.id = static_cast<std::uint64_t>(num(*guard, "entry_id"));
+      transact_put p;
+      p.table_name = s.opt.table_name;
+      p.item = to_item(e, c.version + 1);
+      p.condition_expression = "attribute_not_exists(id) OR (#ns = :ns AND query_hash = :h)";
+      p.expression_attribute_names = {{"#ns", "namespace"}};
+      p.expression_attribute_values = item{{":ns", value(e.ns)}, {":h", value(e.query_hash)}};
+      transact_write_item pw;
+      pw.put = std::move(p);
+      tx.push_back(std::move(pw));
+      // The guard must still point here when the transaction lands.
+      transact_condition_check chk;
+      chk.table_name = s.opt.table_name;
+      chk.key = key_of(gid);
+      chk.condition_expression = "entry_id = :e";
+      chk.expression_attribute_values = item{{":e", value(static_cast<std::int64_t>(e.id))}};
+      transact_write_item cw;
+      cw.condition_check = std::move(chk);
+      tx.push_back(std::move(cw));
+    }
+    tx.push_back(s.meta_bump(c, fresh));
+    tx.push_back(s.log_put(c.version + 1, e.id));
+    const int failed = co_await s.transact(std::move(tx));
+    if (failed == -1) {
+      s.learn(e);
+      co_return e.id;
+    }
+    // Any failed condition (guard taken, entry changed, counter moved) or a
+    // conflict: read again and retry; nothing was written.
+  }
+  s.lost("a put");
+}
+
+asio::awaitable<bool> dynamodb_store::remove(std::uint64_t id) {
+  impl& s = *impl_;
+  for (int attempt = 0; attempt < s.opt.max_attempts; ++attempt) {
+    if (attempt) co_await s.backoff(attempt);
+    std::optional<item> it = co_await s.get(static_cast<std::int64_t>(id), true);
+    if (!it) co_return false;
+    const std::string ns = str(*it, "namespace"), hash = str(*it, "query_hash");
+    const impl::counter c = co_await s.read_counter();
+    std::vector<transact_write_item> tx;
+    transact_delete del;
+    del.table_name = s.opt.table_name;
+    del.key = key_of(static_cast<std::int64_t>(id));
+    del.condition_expression = "version = :ver";
+    del.expression_attribute_values = item{{":ver", value(num(*it, "version"))}};
+    transact_write_item dw;
+    dw.delete_ = std::move(del);
+    tx.push_back(std::move(dw));
+    transact_delete g;
+    g.table_name = s.opt.table_name;
+    g.key = key_of(guard_id(ns, hash));
+    g.condition_expression = "attribute_not_exists(id) OR entry_id = :e";
+    g.expression_attribute_values = item{{":e", value(static_cast<std::int64_t>(id))}};
+    transact_write_item gw;
+    gw.delete_ = std::move(g);
+    tx.push_back(std::move(gw));
+    tx.push_back(s.meta_bump(c, false));
+    tx.push_back(s.log_put(c.version + 1, id));
+    const int failed = co_await s.transact(std::move(tx));
+    if (failed == -1) {
+      s.known.erase({ns, hash});
+      co_return true;
+    }
+  }
+  s.lost("a delete");
+}
+
+asio::awaitable<void> dynamodb_store::record_access(std::uint64_t id, epoch_seconds at, std::int64_t count) {
+  impl& s = *impl_;
+  update_item_request u;
+  u.table_name = s.opt.table_name;
+  u.key = key_of(static_cast<std::int64_t>(id));
+  u.update_expression = "SET last_accessed_at = :at ADD access_count :n";
+  u.condition_expression = "attribute_exists(id) AND last_accessed_at < :at";
+  u.expression_attribute_values = item{{":at", value(at)}, {":n", value(count)}};
+  auto [ec, r] = co_await s.client.update_item(u, tuple_token);
+  if (ec && ec != service_errc::conditional_check_failed) ddb::detail::throw_operation_error(ec, std::move(r.diag));
+  // A failed condition: the entry is gone, or a later access is already recorded.
+}
+
+asio::awaitable<std::vector<std::uint64_t>> dynamodb_store::lru_ids(std::optional<std::string> ns, std::size_t n) {
+  impl& s = *impl_;
+  std::vector<std::string> scopes;
+  if (ns)
+    scopes.push_back(*ns);
+  else
+    scopes.assign(s.namespaces.begin(), s.namespaces.end());
+  std::vector<std::pair<std::int64_t, std::uint64_t>> order;
+  for (const std::string& scope : scopes) {
+    query_request q;
+    q.table_name = s.opt.table_name;
+    q.index_name = "gsi_lru";
+    q.key_condition_expression = "#ns = :ns";
+    q.expression_attribute_names = {{"#ns", "namespace"}};
+    q.expression_attribute_values = item{{":ns", value(scope)}};
+    q.scan_index_forward = true;
+    q.limit = static_cast<std::int64_t>(n);
+    query_response r = co_await s.client.query(q);
+    for (const item& it : r.items) order.emplace_back(num(it, "last_accessed_at"), static_cast<std::uint64_t>(num(it, "id")));
+  }
+  std::sort(order.begin(), order.end());
+  std::vector<std::uint64_t> out;
+  for (std::size_t i = 0; i < order.size() && i < n; ++i) out.push_back(order[i].second);
+  co_return out;
+}
+
+asio::awaitable<store_snapshot> dynamodb_store::load_all() {
+  impl& s = *impl_;
+  store_snapshot snap;
+  snap.cursor = (co_await s.read_counter()).version;  // before the scan: later changes are re-read, never missed
+  scan_request r;
+  r.table_name = s.opt.table_name;
+  r.filter_expression = "id > :zero";
+  r.expression_attribute_values = item{{":zero", value(0)}};
+  r.consistent_read = true;
+  std::vector<item> items = co_await scan_all(s.client, r, s.opt.scan_segments);
+  s.known.clear();
+  for (const item& it : items) {
+    entry e = from_item(it);
+    s.learn(e);
+    snap.entries.push_back(std::move(e));
+  }
+  co_return snap;
+}
+
+asio::awaitable<store_changes> dynamodb_store::changes_since(std::uint64_t cursor) {
+  impl& s = *impl_;
+  store_changes out;
+  const impl::counter c = co_await s.read_counter();
+  out.cursor = c.version;
+  if (c.version == cursor) co_return out;
+  if (c.version < cursor || c.version - cursor > max_log_gap) {
+    out.full_reload = true;
+    co_return out;
+  }
+  // The log items of the versions missed, then the entries they name.
+  std::vector<item> keys;
+  for (std::uint64_t v = cursor + 1; v <= c.version; ++v) keys.push_back(key_of(log_id(v)));
+  auto read_all = [&](std::vector<item> want) -> asio::awaitable<std::vector<item>> {
+    std::vector<item> got;
+    for (std::size_t at = 0; at < want.size(); at += 100) {
+      batch_get_item_request b;
+      keys_and_attributes k;
+      k.keys.assign(want.begin() + static_cast<std::ptrdiff_t>(at),
+                    want.begin() + static_cast<std::ptrdiff_t>(std::min(at + 100, want.size())));
+      k.consistent_read = true;
+      b.request_items[s.opt.table_name] = std::move(k);
+      for (int round = 0; round < 10 && !b.request_items.empty(); ++round) {
+        batch_get_item_response r = co_await s.client.batch_get_item(b);
+        for (item& it : r.responses[s.opt.table_name]) got.push_back(std::move(it));
+        b.request_items = std::move(r.unprocessed_keys);
+        if (!b.request_items.empty()) co_await s.backoff(round);
+      }
+      if (!b.request_items.empty())
+        throw ddb::error(fail(errc::unprocessed, "reading changes from " + s.opt.table_name + ": keys stayed unprocessed"));
+    }
+    co_return got;
+  };
+  std::vector<item> log = co_await read_all(std::move(keys));
+  if (log.size() != c.version - cursor) {  // a gap: expired, or not written (a failed writer's version is never reused)
+    out.full_reload = true;
+    co_return out;
+  }
+  std::set<std::int64_t> ids;
+  for (const item& l : log) ids.insert(num(l, "entry_id"));
+  std::vector<item> entry_keys;
+  for (std::int64_t id : ids)
+    if (is_entry_id(id)) entry_keys.push_back(key_of(id));
+  std::set<std::int64_t> present;
+  for (const item& it : co_await read_all(std::move(entry_keys))) {
+    entry e = from_item(it);
+    present.insert(static_cast<std::int64_t>(e.id));
+    s.learn(e);
+    out.changed.push_back(std::move(e));
+  }
+  for (std::int64_t id : ids)
+    if (!present.count(id)) out.removed.push_back(static_cast<std::uint64_t>(id));
+  co_return out;
+}
+
+asio::awaitable<std::optional<std::size_t>> dynamodb_store::quota(std::string ns) {
+  impl& s = *impl_;
+  get_item_request r;
+  r.table_name = s.opt.table_name;
+  r.key = key_of(0);
+  r.consistent_read = true;
+  r.projection_expression = "quotas.#ns";
+  r.expression_attribute_names = {{"#ns", ns}};
+  get_item_response resp = co_await s.client.get_item(r);
+  const value* q = resp.item.find("quotas");
+  if (!q || q->kind() != ddb::type::map) co_return std::nullopt;
+  const item& m = q->as_map();
+  const std::int64_t v = num(m, ns.c_str(), -1);
+  if (v < 0) co_return std::nullopt;
+  co_return static_cast<std::size_t>(v);
+}
+
+asio::awaitable<void> dynamodb_store::set_quota(std::string ns, std::optional<std::size_t> max_entries) {
+  impl& s = *impl_;
+  update_item_request u;
+  u.table_name = s.opt.table_name;
+  u.key = key_of(0);
+  u.expression_attribute_names = {{"#ns", ns}};
+  if (max_entries) {
+    u.update_expression = "SET quotas.#ns = :q";
+    u.expression_attribute_values = item{{":q", value(static_cast<std::int64_t>(*max_entries))}};
+  } else {
+    u.update_expression = "REMOVE quotas.#ns";
+  }
+  co_await s.client.update_item(u);
+}
+
+}  // namespace ddb::cache
