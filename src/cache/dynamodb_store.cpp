@@ -144,9 +144,11 @@ struct dynamodb_store::impl {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   }
 
+  // Full jitter, doubling from 10 ms to 320 ms: writers that lost together
+  // come back apart.
   asio::awaitable<void> backoff(int attempt) {
-    std::uniform_int_distribution<int> jitter(0, 10 * (1 << std::min(attempt, 5)));
-    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(5 + jitter(rng)));
+    std::uniform_int_distribution<int> jitter(1, 10 * (1 << std::min(attempt, 5)));
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(jitter(rng)));
     co_await t.async_wait(asio::use_awaitable);
   }
 
@@ -193,6 +195,8 @@ struct dynamodb_store::impl {
       u.expression_attribute_values = item{{":v", value(static_cast<std::int64_t>(c.version))},
                                            {":v1", value(static_cast<std::int64_t>(c.version + 1))}};
     }
+    // A lost race returns the counter's current values: the retry needs no read.
+    u.return_values_on_condition_check_failure = "ALL_OLD";
     transact_write_item w;
     w.update = std::move(u);
     return w;
@@ -209,21 +213,35 @@ struct dynamodb_store::impl {
     return w;
   }
 
-  // Runs one transaction; returns the index of the action that failed its
-  // condition (or -1 when it went through), throwing for anything but a
-  // condition failure or a conflict (a conflict returns -2).
-  asio::awaitable<int> transact(std::vector<transact_write_item> actions) {
+  struct outcome {
+    bool done = false;
+    bool counter_moved = false;        // the meta condition failed ...
+    std::optional<counter> now;        // ... and this is the counter now
+    std::vector<std::string> codes;    // per action: "None", "ConditionalCheckFailed", ...
+  };
+  // Runs one transaction whose action `meta_at` is the counter update.
+  // Throws for anything but failed conditions and conflicts (which say: retry).
+  asio::awaitable<outcome> transact(std::vector<transact_write_item> actions, std::size_t meta_at) {
     transact_write_items_request r;
     r.transact_items = std::move(actions);
     auto [ec, resp] = co_await client.transact_write_items(r, tuple_token);
-    if (!ec) co_return -1;
+    outcome o;
+    if (!ec) {
+      o.done = true;
+      co_return o;
+    }
     if (ec == service_errc::transaction_canceled) {
       const auto& reasons = resp.diag.cancellation_reasons;
-      for (std::size_t i = 0; i < reasons.size(); ++i)
-        if (reasons[i].code == "ConditionalCheckFailed") co_return static_cast<int>(i);
-      co_return -2;  // TransactionConflict and friends: retry
+      for (const auto& reason : reasons) o.codes.push_back(reason.code);
+      if (meta_at < reasons.size() && reasons[meta_at].code == "ConditionalCheckFailed") {
+        o.counter_moved = true;
+        if (const auto& old = reasons[meta_at].item)
+          o.now = counter{static_cast<std::uint64_t>(num(*old, "next_id", 1)),
+                          static_cast<std::uint64_t>(num(*old, "version_counter", 0))};
+      }
+      co_return o;
     }
-    if (ec == service_errc::transaction_conflict || ec == service_errc::transaction_in_progress) co_return -2;
+    if (ec == service_errc::transaction_conflict || ec == service_errc::transaction_in_progress) co_return o;
     ddb::detail::throw_operation_error(ec, std::move(resp.diag));
   }
 
@@ -345,10 +363,23 @@ asio::awaitable<std::uint64_t> dynamodb_store::upsert(entry e) {
                                                       "(the embedding takes " + std::to_string(e.embedding.size() * 4) + ")"));
   }
   const std::int64_t gid = guard_id(e.ns, e.query_hash);
+  // A writer that lost only the counter race has the counter the failure
+  // returned and the guard it read: its first retry goes at once (one round
+  // trip, ahead of the winner's next put, which reads first); later ones back
+  // off with jitter so that many writers spread out.
+  std::optional<impl::counter> fresh_counter;
+  std::optional<item> guard;
+  bool guard_known = false;
   for (int attempt = 0; attempt < s.opt.max_attempts; ++attempt) {
-    if (attempt) co_await s.backoff(attempt);
-    const impl::counter c = co_await s.read_counter();
-    std::optional<item> guard = co_await s.get(gid, true);
+    if (attempt > 1 || (attempt == 1 && !fresh_counter)) co_await s.backoff(attempt);
+    if (!guard_known) guard = co_await s.get(gid, true);
+    guard_known = false;
+    impl::counter c;
+    if (fresh_counter)
+      c = *fresh_counter;
+    else
+      c = co_await s.read_counter();
+    fresh_counter.reset();
     if (guard && (str(*guard, "g_ns") != e.ns || str(*guard, "g_hash") != e.query_hash))
       throw ddb::error(fail(errc::write_conflict, "a 52-bit guard collision between two prompts in table " +
                                                       s.opt.table_name + " (astronomically rare): change the prompt"));
@@ -395,15 +426,20 @@ asio::awaitable<std::uint64_t> dynamodb_store::upsert(entry e) {
       cw.condition_check = std::move(chk);
       tx.push_back(std::move(cw));
     }
+    const std::size_t meta_at = tx.size();
     tx.push_back(s.meta_bump(c, fresh));
     tx.push_back(s.log_put(c.version + 1, e.id));
-    const int failed = co_await s.transact(std::move(tx));
-    if (failed == -1) {
+    const impl::outcome o = co_await s.transact(std::move(tx), meta_at);
+    if (o.done) {
       s.learn(e);
       co_return e.id;
     }
-    // Any failed condition (guard taken, entry changed, counter moved) or a
-    // conflict: read again and retry; nothing was written.
+    // A failed condition (guard taken, entry changed, counter moved) or a
+    // conflict: nothing was written; try again with what changed.
+    const bool guard_taken = !o.codes.empty() && o.codes[0] == "ConditionalCheckFailed";
+    const bool guard_held = o.counter_moved && o.now && fresh && !guard_taken;
+    fresh_counter = guard_held ? o.now : std::nullopt;
+    guard_known = guard_held;
   }
   s.lost("a put");
 }
@@ -433,10 +469,11 @@ asio::awaitable<bool> dynamodb_store::remove(std::uint64_t id) {
     transact_write_item gw;
     gw.delete_ = std::move(g);
     tx.push_back(std::move(gw));
+    const std::size_t meta_at = tx.size();
     tx.push_back(s.meta_bump(c, false));
     tx.push_back(s.log_put(c.version + 1, id));
-    const int failed = co_await s.transact(std::move(tx));
-    if (failed == -1) {
+    const impl::outcome o = co_await s.transact(std::move(tx), meta_at);
+    if (o.done) {
       s.known.erase({ns, hash});
       co_return true;
     }
@@ -486,7 +523,8 @@ asio::awaitable<std::vector<std::uint64_t>> dynamodb_store::lru_ids(std::optiona
 asio::awaitable<store_snapshot> dynamodb_store::load_all() {
   impl& s = *impl_;
   store_snapshot snap;
-  snap.cursor = (co_await s.read_counter()).version;  // before the scan: later changes are re-read, never missed
+  const impl::counter before = co_await s.read_counter();
+  snap.cursor = before.version;  // read before the scan: later changes are re-read, never missed
   scan_request r;
   r.table_name = s.opt.table_name;
   r.filter_expression = "id > :zero";

@@ -145,6 +145,38 @@ check failing-process "exited with status 7: nope" "$out"
 unset AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE
 rm -rf "$awsdir"
 
+# The semantic cache on DynamoDB Local.
+ctable="${table}_cache"
+out=$("$ddb" cache get --table-name "$ctable" "anything" 2>&1)
+check_rc cache-missing-table 255 $?
+check cache-missing-table "create_table = true" "$out"
+out=$("$ddb" cache put --table-name "$ctable" --create-table --metadata '{"model":"m1"}' "What is the capital of France?" "Paris")
+check_rc cache-put 0 $?
+check cache-put '"stored":true' "$out"
+out=$("$ddb" cache get --table-name "$ctable" "  what is the capital of FRANCE? ")
+check cache-get-exact '"hit":true,"response":"Paris","similarity":1.000000' "$out"
+check cache-get-layer '"layer":"exact"' "$out"
+check cache-get-metadata '"metadata":{"model":"m1"}' "$out"
+out=$("$ddb" cache get --table-name "$ctable" "what is the capital of france")
+check cache-get-semantic '"layer":"semantic"' "$out"
+out=$("$ddb" cache get --table-name "$ctable" "how do I bake bread")
+check_rc cache-miss 0 $?
+check cache-miss '{"hit":false,"reason":"below_threshold"}' "$out"
+out=$("$ddb" cache get --table-name "$ctable" --namespace other "What is the capital of France?")
+check cache-other-namespace '"reason":"no_match"' "$out"
+out=$("$ddb" cache stats --table-name "$ctable")
+check cache-stats '"default":{"entries":1' "$out"
+out=$("$ddb" cache get --table-name "$ctable" --embedder hash:64 "x" 2>&1)
+check_rc cache-embedder-mismatch 255 $?
+check cache-embedder-mismatch "holds embeddings of 'hash-ngram:v1:384'" "$out"
+out=$("$ddb" cache delete --table-name "$ctable" "What is the capital of France?")
+check cache-delete '{"deleted":true}' "$out"
+out=$("$ddb" cache get "anything" 2>&1)
+check cache-in-memory "in memory and lives only for this command" "$out"
+out=$("$ddb" cache put --table-name "$ctable" --embedder nope "q" "r" 2>&1)
+check_rc cache-bad-embedder 2 $?
+"$ddb" delete-table --cli-input-json "{\"TableName\":\"$ctable\"}" >/dev/null
+
 "$ddb" delete-table --cli-input-json "{\"TableName\":\"$table\"}" >/dev/null
 out=$("$ddb" wait table-not-exists --table-name "$table" --delay-ms 100 --timeout-ms 5000)
 check_rc wait-table-not-exists 0 $?

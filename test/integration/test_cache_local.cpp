@@ -234,10 +234,14 @@ TEST_CASE("dynamodb store: two caches, racing puts, concurrent writers, eviction
     CHECK(items.size() == 1);
 
     // Distinct prompts from four writers at once: every one present once, ids unique,
-    // the version counter counting every mutation.
+    // the version counter counting every mutation. (What is checked is exactly-once
+    // under contention, so the writers may retry more than the default 5 times:
+    // four writers hammering one counter can make one of them lose 5 races in a row.)
     const int writers = 4, each = 10;
+    dynamodb_store_options patient = so;
+    patient.max_attempts = 30;
     co_await ddb::detail::run_all(writers, [&](std::size_t w) -> asio::awaitable<void> {
-      auto st = std::make_shared<dynamodb_store>(c, so);
+      auto st = std::make_shared<dynamodb_store>(c, patient);
       semantic_cache mine(ex, st, embed, fast_sync());
       co_await mine.open();
       for (int i = 0; i < each; ++i) co_await mine.put("writer " + std::to_string(w) + " prompt " + std::to_string(i), "r");
@@ -250,6 +254,25 @@ TEST_CASE("dynamodb store: two caches, racing puts, concurrent writers, eviction
     item meta = co_await meta_of(c, table);
     // 1 put + 1 remove + (1 put that won the race; the other re-put in place = 2) + 40 puts.
     CHECK(meta.at("version_counter").as_number().to<int>().value() == 2 + 2 + writers * each);
+    CHECK(meta.at("next_id").as_number().to<int>().value() == 1 + 1 + 1 + writers * each);
+
+    // With one attempt, the writer that loses the counter race gets a clear error.
+    dynamodb_store_options impatient = so;
+    impatient.max_attempts = 1;
+    std::atomic<int> conflicts{0}, stored{0};
+    co_await ddb::detail::run_all(2, [&](std::size_t w) -> asio::awaitable<void> {
+      semantic_cache mine(ex, std::make_shared<dynamodb_store>(c, impatient), embed, fast_sync());
+      co_await mine.open();
+      try {
+        co_await mine.put("racer " + std::to_string(w), "r");
+        ++stored;
+      } catch (const ddb::error& x) {
+        if (x.code() == errc::write_conflict && std::string(x.what()).find("lost to other writers 1 times") != std::string::npos)
+          ++conflicts;
+      }
+    });
+    CHECK(stored + conflicts == 2);
+    CHECK(stored >= 1);
 
     // A namespace quota on DynamoDB: least recently used out, through gsi_lru.
     cache_options limited = fast_sync();
