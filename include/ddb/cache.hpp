@@ -128,16 +128,21 @@ struct entry {
   std::int64_t access_count = 0;
 };
 
+// A point in a store's history: its mutation counter and next id then.
+struct store_cursor {
+  std::uint64_t version = 0;
+  std::uint64_t next_id = 0;
+};
 // Every entry, and the point in the store's history it reflects.
 struct store_snapshot {
   std::vector<entry> entries;
-  std::uint64_t cursor = 0;
+  store_cursor cursor;
 };
 // What changed after a cursor: entries to (re)load, ids gone, the new cursor.
 struct store_changes {
   std::vector<entry> changed;
   std::vector<std::uint64_t> removed;
-  std::uint64_t cursor = 0;
+  store_cursor cursor;
   bool full_reload = false;  // the store no longer knows that far back: call load_all
 };
 
@@ -162,7 +167,7 @@ class store {
   virtual boost::asio::awaitable<store_snapshot> load_all() = 0;
   // What other writers (and this one) changed after `cursor`. Access records
   // are not changes.
-  virtual boost::asio::awaitable<store_changes> changes_since(std::uint64_t cursor) = 0;
+  virtual boost::asio::awaitable<store_changes> changes_since(store_cursor cursor) = 0;
   virtual boost::asio::awaitable<std::optional<std::size_t>> quota(std::string ns) = 0;
   virtual boost::asio::awaitable<void> set_quota(std::string ns, std::optional<std::size_t> max_entries) = 0;
   // The store's item size limit for one entry, if it has one (DynamoDB: 400 KB).
@@ -182,7 +187,7 @@ class memory_store final : public store {
   boost::asio::awaitable<void> record_access(std::uint64_t id, epoch_seconds at, std::int64_t count) override;
   boost::asio::awaitable<std::vector<std::uint64_t>> lru_ids(std::optional<std::string> ns, std::size_t n) override;
   boost::asio::awaitable<store_snapshot> load_all() override;
-  boost::asio::awaitable<store_changes> changes_since(std::uint64_t cursor) override;
+  boost::asio::awaitable<store_changes> changes_since(store_cursor cursor) override;
   boost::asio::awaitable<std::optional<std::size_t>> quota(std::string ns) override;
   boost::asio::awaitable<void> set_quota(std::string ns, std::optional<std::size_t> max_entries) override;
 
@@ -202,7 +207,6 @@ struct dynamodb_store_options {
   std::int64_t read_capacity = 5, write_capacity = 5;  // PROVISIONED: the table and each GSI
   int max_attempts = 5;        // a conditional write that keeps losing races, then errc::write_conflict
   std::int64_t scan_segments = 4;  // parallel Scan segments of a full reload
-  std::chrono::seconds change_log_ttl{24 * 3600};
 };
 class dynamodb_store final : public store {
  public:
@@ -219,7 +223,7 @@ class dynamodb_store final : public store {
   boost::asio::awaitable<void> record_access(std::uint64_t id, epoch_seconds at, std::int64_t count) override;
   boost::asio::awaitable<std::vector<std::uint64_t>> lru_ids(std::optional<std::string> ns, std::size_t n) override;
   boost::asio::awaitable<store_snapshot> load_all() override;
-  boost::asio::awaitable<store_changes> changes_since(std::uint64_t cursor) override;
+  boost::asio::awaitable<store_changes> changes_since(store_cursor cursor) override;
   boost::asio::awaitable<std::optional<std::size_t>> quota(std::string ns) override;
   boost::asio::awaitable<void> set_quota(std::string ns, std::optional<std::size_t> max_entries) override;
   std::optional<std::size_t> max_entry_bytes() const override { return 400 * 1024; }

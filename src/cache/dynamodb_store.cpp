@@ -8,29 +8,30 @@
 //                 embedding (B, little-endian float32), metadata (JSON text),
 //                 created_at, last_accessed_at, ttl (absolute epoch seconds:
 //                 native TTL deletes expired entries), access_count, version
-//   -2^52 <= id < 0     hash guards, one per (namespace, query_hash): the id
-//                 their key hashes to, holding the entry's id. A put creates
-//                 the guard with attribute_not_exists in the same transaction
-//                 as the entry, so two processes putting the same new prompt
-//                 end with one entry (the GSI is eventually consistent and
-//                 cannot be that guard).
-//   id < -2^53    the change log: id = -2^53 - version, holding the entry id
-//                 a mutation touched, expiring (native TTL) after a day
+//   id < 0        hash guards, one per (namespace, query_hash): the id their
+//                 key hashes to (52 bits), holding the entry's id. A put
+//                 creates the guard with attribute_not_exists in the same
+//                 transaction as the entry, so two processes putting the same
+//                 new prompt end with one entry (the GSI is eventually
+//                 consistent and cannot be that guard).
 // GSIs (KEYS_ONLY, so no GSI write copies the embedding):
 //   gsi_hash (namespace, query_hash)  and  gsi_lru (namespace, last_accessed_at)
 //
 // Every mutation (insert, re-put, delete) is one TransactWriteItems with the
-// meta update conditioned on the version it read (and next_id for inserts)
-// and a change-log item; a cancelled transaction is read action by action:
+// meta update conditioned on the version it read (and next_id for inserts);
+// a re-put or delete also records "version:id" in the meta item's ring of the
+// last 16 such changes (free: the meta item stays under 1 KB, so its write
+// costs the same). A cancelled transaction is read action by action:
 // a lost counter race or a conflict is retried (jittered backoff, up to
 // max_attempts), a failed entry or guard condition means "changed or gone"
 // and the put re-reads instead of overwriting. Access records are plain
 // conditional updates, never transactions, never version bumps.
 //
-// Other processes' changes: read the meta item; if its version moved, read
-// the change-log items for the versions missed (BatchGetItem by key), then
-// the entries they name. A gap in the log (more than a day, or TTL) means a
-// full reload by parallel Scan.
+// Other processes' changes: read the meta item; if its version moved, fetch
+// the new entries by key (ids are dense: from the next_id seen last to the
+// current one) and the entries the ring names. If the ring no longer holds
+// every re-put and delete missed (more than 16 of them), reload everything by
+// parallel Scan. Entries native TTL removed are found gone when read.
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -56,8 +57,8 @@ static_assert(std::endian::native == std::endian::little, "embeddings are stored
 
 namespace {
 
-constexpr std::int64_t log_base = std::int64_t(1) << 53;
-constexpr std::size_t max_log_gap = 2000;  // versions behind: beyond this a reload is cheaper
+constexpr std::uint64_t ring_size = 16;
+constexpr std::uint64_t max_new_ids = 5000;  // new entries behind: beyond this a reload is cheaper
 constexpr auto tuple_token = asio::as_tuple(asio::use_awaitable);
 
 item key_of(std::int64_t id) { return item{{"id", value(id)}}; }
@@ -68,8 +69,6 @@ std::int64_t guard_id(const std::string& ns, const std::string& hash) {
   for (int i = 0; i < 8; ++i) h = (h << 8) | d[static_cast<std::size_t>(i)];
   return -1 - static_cast<std::int64_t>(h >> 12);  // 52 bits: -2^52 .. -1
 }
-
-std::int64_t log_id(std::uint64_t version) { return -log_base - static_cast<std::int64_t>(version); }
 
 std::int64_t num(const item& it, const char* name, std::int64_t fallback = 0) {
   const value* v = it.find(name);
@@ -165,6 +164,9 @@ struct dynamodb_store::impl {
   struct counter {
     std::uint64_t next_id = 1, version = 0;
   };
+  struct change {  // a re-put or delete recorded in the ring
+    std::uint64_t version = 0, id = 0;
+  };
   asio::awaitable<counter> read_counter() {
     get_item_request r;
     r.table_name = opt.table_name;
@@ -178,7 +180,9 @@ struct dynamodb_store::impl {
                       static_cast<std::uint64_t>(num(resp.item, "version_counter", 0))};
   }
 
-  transact_write_item meta_bump(const counter& c, bool new_id) const {
+  // The meta update of a mutation: an insert takes next_id; a re-put or a
+  // delete of `changed` records itself in the ring.
+  transact_write_item meta_bump(const counter& c, bool new_id, std::uint64_t changed = 0) const {
     transact_update u;
     u.table_name = opt.table_name;
     u.key = key_of(0);
@@ -190,26 +194,17 @@ struct dynamodb_store::impl {
                                            {":v", value(static_cast<std::int64_t>(c.version))},
                                            {":v1", value(static_cast<std::int64_t>(c.version + 1))}};
     } else {
-      u.update_expression = "SET version_counter = :v1";
+      u.update_expression = "SET version_counter = :v1, recent.#slot = :rec";
       u.condition_expression = "version_counter = :v";
+      u.expression_attribute_names = {{"#slot", "s" + std::to_string((c.version + 1) % ring_size)}};
       u.expression_attribute_values = item{{":v", value(static_cast<std::int64_t>(c.version))},
-                                           {":v1", value(static_cast<std::int64_t>(c.version + 1))}};
+                                           {":v1", value(static_cast<std::int64_t>(c.version + 1))},
+                                           {":rec", value(std::to_string(c.version + 1) + ":" + std::to_string(changed))}};
     }
     // A lost race returns the counter's current values: the retry needs no read.
     u.return_values_on_condition_check_failure = "ALL_OLD";
     transact_write_item w;
     w.update = std::move(u);
-    return w;
-  }
-
-  transact_write_item log_put(std::uint64_t version, std::uint64_t entry_id) const {
-    transact_put p;
-    p.table_name = opt.table_name;
-    p.item = item{{"id", value(log_id(version))},
-                  {"entry_id", value(static_cast<std::int64_t>(entry_id))},
-                  {"ttl", value(now() + opt.change_log_ttl.count())}};
-    transact_write_item w;
-    w.put = std::move(p);
     return w;
   }
 
@@ -314,7 +309,8 @@ asio::awaitable<void> dynamodb_store::open(std::string fingerprint, std::size_t 
                    {"embedder_fingerprint", value(fingerprint)},
                    {"embedder_dim", value(static_cast<std::int64_t>(dim))},
                    {"meta", value(item{})},
-                   {"quotas", value(item{})}};
+                   {"quotas", value(item{})},
+                   {"recent", value(item{})}};
   meta.condition_expression = "attribute_not_exists(id)";
   auto [put_ec, put_resp] = co_await s.client.put_item(meta, tuple_token);
   if (!put_ec) co_return;
@@ -369,7 +365,9 @@ asio::awaitable<std::uint64_t> dynamodb_store::upsert(entry e) {
   // off with jitter so that many writers spread out.
   std::optional<impl::counter> fresh_counter;
   std::optional<item> guard;
-  bool guard_known = false;
+  // A prompt this store has not seen is tried as new without reading its
+  // guard (the guard's condition catches the case where it exists).
+  bool guard_known = s.known.find({e.ns, e.query_hash}) == s.known.end();
   for (int attempt = 0; attempt < s.opt.max_attempts; ++attempt) {
     if (attempt > 1 || (attempt == 1 && !fresh_counter)) co_await s.backoff(attempt);
     if (!guard_known) guard = co_await s.get(gid, true);
@@ -427,8 +425,7 @@ asio::awaitable<std::uint64_t> dynamodb_store::upsert(entry e) {
       tx.push_back(std::move(cw));
     }
     const std::size_t meta_at = tx.size();
-    tx.push_back(s.meta_bump(c, fresh));
-    tx.push_back(s.log_put(c.version + 1, e.id));
+    tx.push_back(s.meta_bump(c, fresh, e.id));
     const impl::outcome o = co_await s.transact(std::move(tx), meta_at);
     if (o.done) {
       s.learn(e);
@@ -470,8 +467,7 @@ asio::awaitable<bool> dynamodb_store::remove(std::uint64_t id) {
     gw.delete_ = std::move(g);
     tx.push_back(std::move(gw));
     const std::size_t meta_at = tx.size();
-    tx.push_back(s.meta_bump(c, false));
-    tx.push_back(s.log_put(c.version + 1, id));
+    tx.push_back(s.meta_bump(c, false, id));
     const impl::outcome o = co_await s.transact(std::move(tx), meta_at);
     if (o.done) {
       s.known.erase({ns, hash});
@@ -524,7 +520,7 @@ asio::awaitable<store_snapshot> dynamodb_store::load_all() {
   impl& s = *impl_;
   store_snapshot snap;
   const impl::counter before = co_await s.read_counter();
-  snap.cursor = before.version;  // read before the scan: later changes are re-read, never missed
+  snap.cursor = store_cursor{before.version, before.next_id};  // before the scan: later changes are re-read, never missed
   scan_request r;
   r.table_name = s.opt.table_name;
   r.filter_expression = "id > :zero";
@@ -540,58 +536,72 @@ asio::awaitable<store_snapshot> dynamodb_store::load_all() {
   co_return snap;
 }
 
-asio::awaitable<store_changes> dynamodb_store::changes_since(std::uint64_t cursor) {
+asio::awaitable<store_changes> dynamodb_store::changes_since(store_cursor cursor) {
   impl& s = *impl_;
   store_changes out;
-  const impl::counter c = co_await s.read_counter();
-  out.cursor = c.version;
-  if (c.version == cursor) co_return out;
-  if (c.version < cursor || c.version - cursor > max_log_gap) {
+  get_item_request g;
+  g.table_name = s.opt.table_name;
+  g.key = key_of(0);
+  g.consistent_read = true;
+  g.projection_expression = "next_id, version_counter, recent";
+  get_item_response meta = co_await s.client.get_item(g);
+  const auto version = static_cast<std::uint64_t>(num(meta.item, "version_counter"));
+  const auto next_id = static_cast<std::uint64_t>(num(meta.item, "next_id", 1));
+  out.cursor = store_cursor{version, next_id};
+  if (version == cursor.version) co_return out;
+  if (version < cursor.version || next_id < cursor.next_id || next_id - cursor.next_id > max_new_ids) {
     out.full_reload = true;
     co_return out;
   }
-  // The log items of the versions missed, then the entries they name.
-  std::vector<item> keys;
-  for (std::uint64_t v = cursor + 1; v <= c.version; ++v) keys.push_back(key_of(log_id(v)));
-  auto read_all = [&](std::vector<item> want) -> asio::awaitable<std::vector<item>> {
-    std::vector<item> got;
-    for (std::size_t at = 0; at < want.size(); at += 100) {
-      batch_get_item_request b;
-      keys_and_attributes k;
-      k.keys.assign(want.begin() + static_cast<std::ptrdiff_t>(at),
-                    want.begin() + static_cast<std::ptrdiff_t>(std::min(at + 100, want.size())));
-      k.consistent_read = true;
-      b.request_items[s.opt.table_name] = std::move(k);
-      for (int round = 0; round < 10 && !b.request_items.empty(); ++round) {
-        batch_get_item_response r = co_await s.client.batch_get_item(b);
-        for (item& it : r.responses[s.opt.table_name]) got.push_back(std::move(it));
-        b.request_items = std::move(r.unprocessed_keys);
-        if (!b.request_items.empty()) co_await s.backoff(round);
-      }
-      if (!b.request_items.empty())
-        throw ddb::error(fail(errc::unprocessed, "reading changes from " + s.opt.table_name + ": keys stayed unprocessed"));
-    }
-    co_return got;
-  };
-  std::vector<item> log = co_await read_all(std::move(keys));
-  if (log.size() != c.version - cursor) {  // a gap: expired, or not written (a failed writer's version is never reused)
-    out.full_reload = true;
-    co_return out;
-  }
+  // Every mutation missed that was not an insert must be in the ring.
+  const std::uint64_t missed = version - cursor.version, inserts = next_id - cursor.next_id;
   std::set<std::int64_t> ids;
-  for (const item& l : log) ids.insert(num(l, "entry_id"));
-  std::vector<item> entry_keys;
+  std::uint64_t recorded = 0;
+  if (const value* ring = meta.item.find("recent"); ring && ring->kind() == ddb::type::map) {
+    for (const auto& [slot, rec] : ring->as_map()) {
+      if (rec.kind() != ddb::type::string) continue;
+      const std::string& text = rec.as_string();
+      const std::size_t colon = text.find(':');
+      if (colon == std::string::npos) continue;
+      const std::uint64_t v = std::strtoull(text.c_str(), nullptr, 10);
+      if (v > cursor.version && v <= version) {
+        ++recorded;
+        ids.insert(std::strtoll(text.c_str() + colon + 1, nullptr, 10));
+      }
+    }
+  }
+  if (missed < inserts || recorded != missed - inserts) {  // the ring wrapped past what was missed
+    out.full_reload = true;
+    co_return out;
+  }
+  for (std::uint64_t id = cursor.next_id; id < next_id; ++id) ids.insert(static_cast<std::int64_t>(id));
+  std::vector<item> want;
   for (std::int64_t id : ids)
-    if (is_entry_id(id)) entry_keys.push_back(key_of(id));
+    if (is_entry_id(id)) want.push_back(key_of(id));
   std::set<std::int64_t> present;
-  for (const item& it : co_await read_all(std::move(entry_keys))) {
-    entry e = from_item(it);
-    present.insert(static_cast<std::int64_t>(e.id));
-    s.learn(e);
-    out.changed.push_back(std::move(e));
+  for (std::size_t at = 0; at < want.size(); at += 100) {
+    batch_get_item_request b;
+    keys_and_attributes k;
+    k.keys.assign(want.begin() + static_cast<std::ptrdiff_t>(at),
+                  want.begin() + static_cast<std::ptrdiff_t>(std::min(at + 100, want.size())));
+    k.consistent_read = true;
+    b.request_items[s.opt.table_name] = std::move(k);
+    for (int round = 0; round < 10 && !b.request_items.empty(); ++round) {
+      batch_get_item_response r = co_await s.client.batch_get_item(b);
+      for (const item& it : r.responses[s.opt.table_name]) {
+        entry e = from_item(it);
+        present.insert(static_cast<std::int64_t>(e.id));
+        s.learn(e);
+        out.changed.push_back(std::move(e));
+      }
+      b.request_items = std::move(r.unprocessed_keys);
+      if (!b.request_items.empty()) co_await s.backoff(round);
+    }
+    if (!b.request_items.empty())
+      throw ddb::error(fail(errc::unprocessed, "reading changes from " + s.opt.table_name + ": keys stayed unprocessed"));
   }
   for (std::int64_t id : ids)
-    if (!present.count(id)) out.removed.push_back(static_cast<std::uint64_t>(id));
+    if (is_entry_id(id) && !present.count(id)) out.removed.push_back(static_cast<std::uint64_t>(id));
   co_return out;
 }
 

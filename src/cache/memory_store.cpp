@@ -96,13 +96,14 @@ boost::asio::awaitable<std::vector<std::uint64_t>> memory_store::lru_ids(std::op
 boost::asio::awaitable<store_snapshot> memory_store::load_all() {
   store_snapshot s;
   for (const auto& [id, e] : impl_->entries) s.entries.push_back(e);
-  s.cursor = impl_->version;
+  s.cursor.version = impl_->version;
   co_return s;
 }
 
-boost::asio::awaitable<store_changes> memory_store::changes_since(std::uint64_t cursor) {
+boost::asio::awaitable<store_changes> memory_store::changes_since(store_cursor at) {
+  const std::uint64_t cursor = at.version;
   store_changes c;
-  c.cursor = impl_->version;
+  c.cursor.version = impl_->version;
   if (cursor == impl_->version) co_return c;
   if (impl_->log.empty() || impl_->log.front().first > cursor + 1) {
     c.full_reload = true;

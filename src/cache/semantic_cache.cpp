@@ -109,7 +109,7 @@ struct cache_impl : std::enable_shared_from_this<cache_impl> {
   std::vector<std::size_t> tag_counts;
   std::map<std::string, std::size_t> quotas;
   std::map<std::string, counters> stats_by_ns;
-  std::uint64_t cursor = 0;
+  store_cursor cursor;
   std::chrono::steady_clock::time_point last_sync{};
 
   struct access {

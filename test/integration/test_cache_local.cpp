@@ -216,6 +216,28 @@ TEST_CASE("dynamodb store: two caches, racing puts, concurrent writers, eviction
     lookup gone = co_await b.get("paraphrase", near);
     CHECK_FALSE(gone.hit);
 
+    // A cache that falls more than 16 re-puts/deletes behind reloads (the
+    // ring no longer holds them) and still ends up right.
+    cache_options slow = fast_sync();
+    slow.sync_interval = std::chrono::hours(1);
+    semantic_cache late(ex, std::make_shared<dynamodb_store>(c, so), embed, slow);
+    co_await late.open();
+    co_await a.put("kept", "v0");
+    co_await a.put("dropped", "x");
+    std::size_t forced = co_await late.vacuum();  // vacuum syncs first
+    CHECK(forced == 0);
+    CHECK(late.stats().total.entries == 2);
+    bool dropped = co_await a.remove("dropped");
+    CHECK(dropped);
+    for (int i = 1; i <= 20; ++i) co_await a.put("kept", "v" + std::to_string(i));
+    forced = co_await late.vacuum();
+    CHECK(late.stats().total.entries == 1);
+    // ... and one that is only a few changes behind follows the ring.
+    bool gone_again = co_await a.remove("kept");
+    CHECK(gone_again);
+    forced = co_await late.vacuum();
+    CHECK(late.stats().total.entries == 0);
+
     // The same new prompt put by both at once: one entry.
     std::atomic<int> failures{0};
     co_await ddb::detail::run_all(2, [&](std::size_t i) -> asio::awaitable<void> {
@@ -252,9 +274,10 @@ TEST_CASE("dynamodb store: two caches, racing puts, concurrent writers, eviction
     for (const item& it : items) ids.insert(it.at("id").as_number().to<std::int64_t>().value());
     CHECK(ids.size() == items.size());
     item meta = co_await meta_of(c, table);
-    // 1 put + 1 remove + (1 put that won the race; the other re-put in place = 2) + 40 puts.
-    CHECK(meta.at("version_counter").as_number().to<int>().value() == 2 + 2 + writers * each);
-    CHECK(meta.at("next_id").as_number().to<int>().value() == 1 + 1 + 1 + writers * each);
+    // 1 put + 1 remove, 2 puts + 1 remove + 20 re-puts + 1 remove, (1 put that won
+    // the race; the other re-put in place = 2), 40 puts.
+    CHECK(meta.at("version_counter").as_number().to<int>().value() == 2 + 24 + 2 + writers * each);
+    CHECK(meta.at("next_id").as_number().to<int>().value() == 1 + 1 + 2 + 1 + writers * each);
 
     // With one attempt, the writer that loses the counter race gets a clear error.
     dynamodb_store_options impatient = so;
