@@ -227,6 +227,10 @@ class dynamodb_store final : public store {
   boost::asio::awaitable<std::optional<std::size_t>> quota(std::string ns) override;
   boost::asio::awaitable<void> set_quota(std::string ns, std::optional<std::size_t> max_entries) override;
   std::optional<std::size_t> max_entry_bytes() const override { return 400 * 1024; }
+  // Bulk load into an opened, empty table (ids 1..n in order, with their
+  // guards) by BatchWriteItem: for migrations and benchmarks. Entries must
+  // have distinct (ns, query_hash); fails if the table is not empty.
+  boost::asio::awaitable<void> import_entries(std::vector<entry> entries);
 
  private:
   struct impl;

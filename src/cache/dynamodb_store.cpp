@@ -44,6 +44,7 @@
 #include <unordered_map>
 
 #include "core/crypto.hpp"
+#include "ddb/batch.hpp"
 #include "ddb/cache.hpp"
 #include "ddb/client.hpp"
 #include "ddb/limits.hpp"
@@ -603,6 +604,51 @@ asio::awaitable<store_changes> dynamodb_store::changes_since(store_cursor cursor
   for (std::int64_t id : ids)
     if (is_entry_id(id) && !present.count(id)) out.removed.push_back(static_cast<std::uint64_t>(id));
   co_return out;
+}
+
+asio::awaitable<void> dynamodb_store::import_entries(std::vector<entry> entries) {
+  impl& s = *impl_;
+  const impl::counter c = co_await s.read_counter();
+  if (c.next_id != 1 || c.version != 0)
+    throw ddb::error(fail(errc::invalid_config, "import_entries needs an empty table; " + s.opt.table_name + " has had " +
+                                                    std::to_string(c.version) + " changes"));
+  std::set<std::pair<std::string, std::string>> seen;
+  std::vector<write_request> writes;
+  writes.reserve(entries.size() * 2);
+  std::uint64_t id = 0;
+  for (entry& e : entries) {
+    if (!seen.emplace(e.ns, e.query_hash).second)
+      throw ddb::error(fail(errc::duplicate_key, "import_entries: the prompt " + e.query_hash + " twice in namespace " + e.ns));
+    e.id = ++id;
+    write_request g, w;
+    g.put_request = put_request{item{{"id", value(guard_id(e.ns, e.query_hash))},
+                                     {"entry_id", value(static_cast<std::int64_t>(e.id))},
+                                     {"g_ns", value(e.ns)},
+                                     {"g_hash", value(e.query_hash)}}};
+    w.put_request = put_request{to_item(e, e.id)};
+    writes.push_back(std::move(g));
+    writes.push_back(std::move(w));
+  }
+  batch_options bo;
+  bo.concurrency = 8;
+  bo.key_attributes[s.opt.table_name] = {"id"};
+  std::map<std::string, std::vector<write_request>> all;
+  all[s.opt.table_name] = std::move(writes);
+  batch_write_outcome out = co_await batch_write(s.client, std::move(all), bo);
+  if (!out.ok())
+    throw ddb::error(fail(errc::unprocessed, "import_entries: " + std::to_string(out.failed.size()) +
+                                                 " writes did not go through (" + out.failed.front().message + ")"));
+  update_item_request u;
+  u.table_name = s.opt.table_name;
+  u.key = key_of(0);
+  u.update_expression = "SET next_id = :n, version_counter = :v";
+  u.condition_expression = "next_id = :one AND version_counter = :zero";
+  u.expression_attribute_values = item{{":n", value(static_cast<std::int64_t>(id + 1))},
+                                       {":v", value(static_cast<std::int64_t>(id))},
+                                       {":one", value(1)},
+                                       {":zero", value(0)}};
+  co_await s.client.update_item(u);
+  for (const entry& e : entries) s.learn(e);
 }
 
 asio::awaitable<std::optional<std::size_t>> dynamodb_store::quota(std::string ns) {
