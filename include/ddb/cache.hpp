@@ -126,6 +126,7 @@ struct entry {
   epoch_seconds last_accessed_at = 0;
   std::optional<epoch_seconds> expires_at;  // absolute (DynamoDB's native TTL reads it)
   std::int64_t access_count = 0;
+  std::uint64_t version = 0;  // the store's change counter when it was last written (0: not tracked)
 };
 
 // A point in a store's history: its mutation counter and next id then.
@@ -160,6 +161,9 @@ class store {
   // id and created_at/access_count reset as mneme does; returns the id.
   virtual boost::asio::awaitable<std::uint64_t> upsert(entry e) = 0;
   virtual boost::asio::awaitable<bool> remove(std::uint64_t id) = 0;
+  // Removes the entry only if it is still the one `seen` (not re-put since):
+  // what a reader that found it expired or invalid may delete.
+  virtual boost::asio::awaitable<bool> remove_if_unchanged(const entry& seen) = 0;
   // Records accesses: last_accessed_at = at, access_count += count.
   virtual boost::asio::awaitable<void> record_access(std::uint64_t id, epoch_seconds at, std::int64_t count) = 0;
   // Least recently used first (ties by id); all namespaces when ns is empty.
@@ -184,6 +188,7 @@ class memory_store final : public store {
   boost::asio::awaitable<std::optional<entry>> get_by_id(std::uint64_t id) override;
   boost::asio::awaitable<std::uint64_t> upsert(entry e) override;
   boost::asio::awaitable<bool> remove(std::uint64_t id) override;
+  boost::asio::awaitable<bool> remove_if_unchanged(const entry& seen) override;
   boost::asio::awaitable<void> record_access(std::uint64_t id, epoch_seconds at, std::int64_t count) override;
   boost::asio::awaitable<std::vector<std::uint64_t>> lru_ids(std::optional<std::string> ns, std::size_t n) override;
   boost::asio::awaitable<store_snapshot> load_all() override;
@@ -220,6 +225,7 @@ class dynamodb_store final : public store {
   boost::asio::awaitable<std::optional<entry>> get_by_id(std::uint64_t id) override;
   boost::asio::awaitable<std::uint64_t> upsert(entry e) override;
   boost::asio::awaitable<bool> remove(std::uint64_t id) override;
+  boost::asio::awaitable<bool> remove_if_unchanged(const entry& seen) override;
   boost::asio::awaitable<void> record_access(std::uint64_t id, epoch_seconds at, std::int64_t count) override;
   boost::asio::awaitable<std::vector<std::uint64_t>> lru_ids(std::optional<std::string> ns, std::size_t n) override;
   boost::asio::awaitable<store_snapshot> load_all() override;
@@ -233,6 +239,7 @@ class dynamodb_store final : public store {
   boost::asio::awaitable<void> import_entries(std::vector<entry> entries);
 
  private:
+  boost::asio::awaitable<bool> remove_version(std::uint64_t id, std::optional<std::uint64_t> only);
   struct impl;
   std::unique_ptr<impl> impl_;
 };

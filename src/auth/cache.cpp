@@ -23,13 +23,20 @@ credentials_cache::action credentials_cache::on_request(time_point now) {
   return action::wait_and_refresh;
 }
 
-void credentials_cache::on_refreshed(credentials c, time_point) {
+void credentials_cache::on_refreshed(credentials c, time_point now) {
   creds_ = std::move(c);
   has_ = true;
   refreshing_ = false;
   next_try_.reset();
   backoff_ = std::chrono::milliseconds(0);
   ++generation_;
+  // Credentials that arrive already inside the refresh window (a provider
+  // that hands out short-lived ones) are refreshed again at half their
+  // remaining life, not on every request.
+  if (creds_.expiration && *creds_.expiration - now < refresh_before_) {
+    const auto half = (*creds_.expiration - now) / 2;
+    next_try_ = now + std::max<std::chrono::system_clock::duration>(half, retry_min_);
+  }
 }
 
 bool credentials_cache::on_failed(time_point now) {

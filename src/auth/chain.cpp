@@ -268,7 +268,8 @@ class planner {
     } else {
       host = rest.substr(0, rest.find_first_of(":/"));
     }
-    if (host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0 || host == "169.254.170.2" ||
+    const bool ipv4_literal = !host.empty() && host.find_first_not_of("0123456789.") == std::string::npos;
+    if (host == "localhost" || host == "::1" || (ipv4_literal && host.rfind("127.", 0) == 0) || host == "169.254.170.2" ||
         host == "169.254.170.23" || host == "fd00:ec2::23")
       return {};
     return refuse("uses plain HTTP to a host that is neither loopback nor a container agent (169.254.170.2, "

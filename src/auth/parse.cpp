@@ -291,6 +291,7 @@ result<sys_time> parse_iso8601(std::string_view s) {
       s[16] != ':' || !digits(s, 17, 2, sec))
     return invalid();
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return invalid();
+  if (y >= 2262) return sys_time::max();  // past what the clock counts: never
   std::size_t pos = 19;
   long long nanos = 0;
   if (pos < s.size() && s[pos] == '.') {

@@ -133,8 +133,8 @@ result<std::vector<ini_section>> parse_ini(std::string_view text, std::string_vi
     }
     const std::size_t eq = line.find_first_of("=:");
     if (eq == std::string_view::npos)
-      return ini_error(file_name, line_no, "expected 'name = value', a [section] or a comment, got '" +
-                                               std::string(line.substr(0, 40)) + "'");
+      return ini_error(file_name, line_no,
+                       "expected 'name = value', a [section] or a comment (the line is not shown: it may hold a key)");
     std::string_view name = trim(line.substr(0, eq));
     if (name.empty()) return ini_error(file_name, line_no, "a setting without a name before '='");
     std::string_view value = strip_value_comment(trim(line.substr(eq + 1)));

@@ -94,6 +94,7 @@ entry from_item(const item& it) {
   e.created_at = num(it, "created_at");
   e.last_accessed_at = num(it, "last_accessed_at");
   e.access_count = num(it, "access_count");
+  e.version = static_cast<std::uint64_t>(num(it, "version"));
   if (it.find("ttl")) e.expires_at = num(it, "ttl");
   if (const value* b = it.find("embedding"); b && b->kind() == ddb::type::binary) {
     const bytes& raw = b->as_binary();
@@ -228,7 +229,11 @@ struct dynamodb_store::impl {
     }
     if (ec == service_errc::transaction_canceled) {
       const auto& reasons = resp.diag.cancellation_reasons;
-      for (const auto& reason : reasons) o.codes.push_back(reason.code);
+      for (const auto& reason : reasons) {
+        o.codes.push_back(reason.code);
+        if (reason.code != "None" && reason.code != "ConditionalCheckFailed" && reason.code != "TransactionConflict")
+          ddb::detail::throw_operation_error(ec, std::move(resp.diag));  // e.g. a ValidationError: not a race
+      }
       if (meta_at < reasons.size() && reasons[meta_at].code == "ConditionalCheckFailed") {
         o.counter_moved = true;
         if (const auto& old = reasons[meta_at].item)
@@ -317,6 +322,15 @@ asio::awaitable<void> dynamodb_store::open(std::string fingerprint, std::size_t 
   if (!put_ec) co_return;
   if (put_ec != service_errc::conditional_check_failed) ddb::detail::throw_operation_error(put_ec, std::move(put_resp.diag));
   std::optional<item> existing = co_await s.get(0, true);
+  if (existing && !existing->find("recent")) {
+    // A table made by mneme or an older ddb: add the change ring re-puts and deletes write to.
+    update_item_request add;
+    add.table_name = s.opt.table_name;
+    add.key = key_of(0);
+    add.update_expression = "SET recent = if_not_exists(recent, :empty)";
+    add.expression_attribute_values = item{{":empty", value(item{})}};
+    co_await s.client.update_item(add);
+  }
   const std::string have = existing ? str(*existing, "embedder_fingerprint") : std::string();
   const std::int64_t have_dim = existing ? num(*existing, "embedder_dim") : 0;
   if (have != fingerprint || have_dim != static_cast<std::int64_t>(dim))
@@ -328,6 +342,9 @@ asio::awaitable<void> dynamodb_store::open(std::string fingerprint, std::size_t 
 asio::awaitable<std::optional<entry>> dynamodb_store::get_by_id(std::uint64_t id) {
   impl& s = *impl_;
   std::optional<item> it = co_await s.get(static_cast<std::int64_t>(id), false);
+  // "Not there" from an eventually consistent read may be a write not yet
+  // visible: callers forget ids on that answer, so it is confirmed first.
+  if (!it) it = co_await s.get(static_cast<std::int64_t>(id), true);
   if (!it) co_return std::nullopt;
   entry e = from_item(*it);
   s.learn(e);
@@ -392,6 +409,7 @@ asio::awaitable<std::uint64_t> dynamodb_store::upsert(entry e) {
                     {"entry_id", value(static_cast<std::int64_t>(e.id))},
                     {"g_ns", value(e.ns)},
                     {"g_hash", value(e.query_hash)}};
+      if (e.expires_at) g.item.insert_or_assign("ttl", value(*e.expires_at));  // native TTL takes both together
       g.condition_expression = "attribute_not_exists(id)";
       transact_write_item w;
       w.put = std::move(g);
@@ -415,14 +433,22 @@ asio::awaitable<std::uint64_t> dynamodb_store::upsert(entry e) {
       transact_write_item pw;
       pw.put = std::move(p);
       tx.push_back(std::move(pw));
-      // The guard must still point here when the transaction lands.
-      transact_condition_check chk;
-      chk.table_name = s.opt.table_name;
-      chk.key = key_of(gid);
-      chk.condition_expression = "entry_id = :e";
-      chk.expression_attribute_values = item{{":e", value(static_cast<std::int64_t>(e.id))}};
+      // The guard must still point here when the transaction lands; it takes
+      // the entry's new expiry (same cost as a bare condition check).
+      transact_update gu;
+      gu.table_name = s.opt.table_name;
+      gu.key = key_of(gid);
+      gu.condition_expression = "entry_id = :e";
+      gu.expression_attribute_values = item{{":e", value(static_cast<std::int64_t>(e.id))}};
+      if (e.expires_at) {
+        gu.update_expression = "SET #ttl = :ttl";
+        gu.expression_attribute_values.insert_or_assign(":ttl", value(*e.expires_at));
+      } else {
+        gu.update_expression = "REMOVE #ttl";
+      }
+      gu.expression_attribute_names = {{"#ttl", "ttl"}};
       transact_write_item cw;
-      cw.condition_check = std::move(chk);
+      cw.update = std::move(gu);
       tx.push_back(std::move(cw));
     }
     const std::size_t meta_at = tx.size();
@@ -443,11 +469,23 @@ asio::awaitable<std::uint64_t> dynamodb_store::upsert(entry e) {
 }
 
 asio::awaitable<bool> dynamodb_store::remove(std::uint64_t id) {
+  const bool removed = co_await remove_version(id, std::nullopt);
+  co_return removed;
+}
+
+asio::awaitable<bool> dynamodb_store::remove_if_unchanged(const entry& seen) {
+  const bool removed = co_await remove_version(seen.id, seen.version);
+  co_return removed;
+}
+
+// Deletes entry `id` (and its guard), only if its version is `only` when given.
+asio::awaitable<bool> dynamodb_store::remove_version(std::uint64_t id, std::optional<std::uint64_t> only) {
   impl& s = *impl_;
   for (int attempt = 0; attempt < s.opt.max_attempts; ++attempt) {
     if (attempt) co_await s.backoff(attempt);
     std::optional<item> it = co_await s.get(static_cast<std::int64_t>(id), true);
     if (!it) co_return false;
+    if (only && static_cast<std::uint64_t>(num(*it, "version")) != *only) co_return false;  // re-put since
     const std::string ns = str(*it, "namespace"), hash = str(*it, "query_hash");
     const impl::counter c = co_await s.read_counter();
     std::vector<transact_write_item> tx;
@@ -459,14 +497,19 @@ asio::awaitable<bool> dynamodb_store::remove(std::uint64_t id) {
     transact_write_item dw;
     dw.delete_ = std::move(del);
     tx.push_back(std::move(dw));
-    transact_delete g;
-    g.table_name = s.opt.table_name;
-    g.key = key_of(guard_id(ns, hash));
-    g.condition_expression = "attribute_not_exists(id) OR entry_id = :e";
-    g.expression_attribute_values = item{{":e", value(static_cast<std::int64_t>(id))}};
-    transact_write_item gw;
-    gw.delete_ = std::move(g);
-    tx.push_back(std::move(gw));
+    // The guard goes too when it points here (after TTL took an entry's guard
+    // first, the prompt may have a new entry whose guard must stay).
+    std::optional<item> guard = co_await s.get(guard_id(ns, hash), true);
+    if (guard && num(*guard, "entry_id") == static_cast<std::int64_t>(id)) {
+      transact_delete g;
+      g.table_name = s.opt.table_name;
+      g.key = key_of(guard_id(ns, hash));
+      g.condition_expression = "entry_id = :e";
+      g.expression_attribute_values = item{{":e", value(static_cast<std::int64_t>(id))}};
+      transact_write_item gw;
+      gw.delete_ = std::move(g);
+      tx.push_back(std::move(gw));
+    }
     const std::size_t meta_at = tx.size();
     tx.push_back(s.meta_bump(c, false, id));
     const impl::outcome o = co_await s.transact(std::move(tx), meta_at);

@@ -60,6 +60,7 @@ boost::asio::awaitable<std::uint64_t> memory_store::upsert(entry e) {
   auto it = impl_->by_hash.find(key);
   e.id = it != impl_->by_hash.end() ? it->second : impl_->next_id++;
   impl_->by_hash[key] = e.id;
+  e.version = impl_->version + 1;  // what changed() is about to record
   const std::uint64_t id = e.id;
   impl_->entries[id] = std::move(e);
   impl_->changed(id);
@@ -73,6 +74,12 @@ boost::asio::awaitable<bool> memory_store::remove(std::uint64_t id) {
   impl_->entries.erase(it);
   impl_->changed(id);
   co_return true;
+}
+
+boost::asio::awaitable<bool> memory_store::remove_if_unchanged(const entry& seen) {
+  auto it = impl_->entries.find(seen.id);
+  if (it == impl_->entries.end() || it->second.version != seen.version) co_return false;
+  co_return co_await remove(seen.id);
 }
 
 boost::asio::awaitable<void> memory_store::record_access(std::uint64_t id, epoch_seconds at, std::int64_t count) {

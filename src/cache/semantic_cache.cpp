@@ -119,6 +119,8 @@ struct cache_impl : std::enable_shared_from_this<cache_impl> {
   std::unordered_map<std::uint64_t, access> accesses;  // waiting to be written
   asio::steady_timer access_timer;
   bool access_timer_armed = false;
+  int writers = 0;      // access writers running
+  bool closed = false;  // the semantic_cache is gone: background work stops (its store may be going too)
 
   std::vector<pending_search> queue;
   bool scanning = false;
@@ -217,10 +219,20 @@ struct cache_impl : std::enable_shared_from_this<cache_impl> {
     return h;
   }
 
+  // Removes an entry this cache found expired or invalid, unless it has been
+  // re-put since it was read (a stale read must not delete a fresh answer).
+  // Best effort: a get never fails because its clean-up lost a race.
   asio::awaitable<void> drop(const entry& e, bool is_expiry) {
-    co_await st->remove(e.id);
-    forget(e.id);
-    if (is_expiry) ++stats_of(e.ns).expirations;
+    bool removed = false;
+    try {
+      removed = co_await st->remove_if_unchanged(e);
+    } catch (const ddb::error&) {
+      co_return;  // the next reader that finds it expired tries again
+    }
+    if (removed) {
+      forget(e.id);
+      if (is_expiry) ++stats_of(e.ns).expirations;
+    }
   }
 
   // Notes a hit; the store hears of it at most once per access_write_interval.
@@ -235,7 +247,7 @@ struct cache_impl : std::enable_shared_from_this<cache_impl> {
       auto self = w.lock();
       if (!self) return;
       self->access_timer_armed = false;
-      if (ec) return;
+      if (ec || self->closed) return;
       asio::co_spawn(self->ex, self->write_accesses(), asio::detached);
     });
   }
@@ -244,12 +256,24 @@ struct cache_impl : std::enable_shared_from_this<cache_impl> {
     auto self = shared_from_this();
     auto batch = std::move(accesses);
     accesses.clear();
+    ++writers;
     for (const auto& [id, a] : batch) {
+      if (closed) break;
       try {
         co_await st->record_access(id, a.at, a.count);
       } catch (const std::exception&) {
         // An access time is a hint for eviction: a failed write is not worth failing anything for.
       }
+    }
+    --writers;
+  }
+
+  // Until the access writers running now have finished.
+  asio::awaitable<void> wait_for_writers() {
+    asio::steady_timer t(ex);
+    while (writers > 0) {
+      t.expires_after(std::chrono::milliseconds(1));
+      co_await t.async_wait(asio::use_awaitable);
     }
   }
 
@@ -344,7 +368,9 @@ semantic_cache::semantic_cache(asio::any_io_executor ex, std::shared_ptr<store> 
     : impl_(std::make_shared<detail::cache_impl>(std::move(ex), std::move(s), std::move(e), std::move(opt))) {}
 
 semantic_cache::~semantic_cache() {
-  if (impl_) impl_->access_timer.cancel();
+  if (!impl_) return;
+  impl_->closed = true;
+  impl_->access_timer.cancel();
 }
 
 asio::awaitable<void> semantic_cache::open() {
@@ -493,8 +519,11 @@ asio::awaitable<std::size_t> semantic_cache::vacuum(std::optional<std::string> n
     if (l.expires_at && *l.expires_at <= t && (!ns || self->tag_names[l.tag] == *ns)) due.push_back(id);
   std::size_t n = 0;
   for (std::uint64_t id : due) {
-    const std::string name = self->tag_names[self->mirror.at(id).tag];
-    if (co_await self->st->remove(id)) {
+    auto it = self->mirror.find(id);
+    if (it == self->mirror.end()) continue;  // gone while an earlier removal was in flight
+    const std::string name = self->tag_names[it->second.tag];
+    const bool removed = co_await self->st->remove(id);
+    if (removed) {
       ++n;
       ++self->stats_of(name).expirations;
     }
@@ -541,8 +570,10 @@ asio::awaitable<std::size_t> semantic_cache::clear() {
 }
 
 asio::awaitable<void> semantic_cache::flush() {
-  impl_->access_timer.cancel();
-  co_await impl_->write_accesses();
+  auto self = impl_;
+  self->access_timer.cancel();
+  co_await self->write_accesses();
+  co_await self->wait_for_writers();
 }
 
 cache_stats semantic_cache::stats() const {

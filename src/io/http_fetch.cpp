@@ -104,7 +104,9 @@ asio::awaitable<fetch_result> http_fetch(pool& p, fetch_request req) {
     co_return out;
   }
   auto bytes = request_bytes(req, p.options().ep, target->second);
+  // The body and header values may hold tokens: wiped once copied into the request.
   secure_wipe(req.body.data(), req.body.capacity());
+  for (auto& h : req.headers) secure_wipe(h.second.data(), h.second.capacity());
   if (!bytes) {
     fetch_result out;
     out.ec = bytes.error().code;
@@ -130,7 +132,8 @@ asio::awaitable<fetch_result> http_fetch(fetch_request req) {
   opt.verify_tls = req.verify_tls;
   opt.ca_file = req.ca_file;
   opt.ca_pem = req.ca_pem;
-  pool p(co_await asio::this_coro::executor, std::move(opt));
+  auto io = co_await asio::this_coro::executor;
+  pool p(io, std::move(opt));
   fetch_result out = co_await http_fetch(p, std::move(req));
   p.close();
   co_return out;

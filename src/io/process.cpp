@@ -128,6 +128,8 @@ asio::awaitable<process_result> run_process(std::string command, std::chrono::mi
 
   std::array<char, 4096> buf;
   bool cancelled = false;
+  bool reaped = false;
+  int status = 0;
   try {
     for (;;) {
       auto [ec, n] = co_await st->out.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
@@ -148,16 +150,37 @@ asio::awaitable<process_result> run_process(std::string command, std::chrono::mi
       auto [ec] = co_await st->exit.async_wait(asio::posix::stream_descriptor::wait_read,
                                                asio::as_tuple(asio::use_awaitable));
       if (ec == asio::error::operation_aborted && !st->timed_out) cancelled = true;
+    } else if (!cancelled && !st->killed) {
+      // No pidfd (an old kernel, a strict seccomp profile): poll for the exit
+      // on a timer instead of blocking the loop; the deadline still kills it.
+      asio::steady_timer poll(ex);
+      int early = 0;
+      while (!st->killed) {
+        const pid_t done = ::waitpid(pid, &early, WNOHANG);
+        if (done == pid) {
+          reaped = true;
+          status = early;
+          break;
+        }
+        if (done < 0 && errno != EINTR) break;
+        poll.expires_after(std::chrono::milliseconds(10));
+        co_await poll.async_wait(asio::use_awaitable);
+      }
     }
   } catch (const boost::system::system_error&) {  // cancelled while suspended (throw_if_cancelled)
     cancelled = true;
   }
   secure_wipe(buf.data(), buf.size());
   if (cancelled) st->kill_group();
-  // After EOF the child has exited or is about to; after a kill it is dying. Either way this returns promptly.
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  // After the exit event the child is a zombie; after a kill it is dying. Either way this returns promptly.
+  bool wait_failed = false;
+  if (!reaped) {
+    pid_t w;
+    while ((w = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+    }
+    wait_failed = w < 0;
   }
+  st->pid = -1;  // reaped: a late timeout must not signal a reused process group
   boost::system::error_code ignored;
   st->timer.cancel();
   st->exit.close(ignored);
@@ -172,8 +195,13 @@ asio::awaitable<process_result> run_process(std::string command, std::chrono::mi
   r.err = st->err_text;
   r.timed_out = st->timed_out;
   r.cancelled = cancelled;
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  if (wait_failed) {
+    r.spawn_error = std::string("cannot learn how it ended (waitpid: ") + std::strerror(errno) +
+                    "; is SIGCHLD ignored in this program?)";
+  } else {
+    if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  }
   co_return r;
 }
 

@@ -115,7 +115,7 @@ asio::awaitable<outcome> from_process(const source& s) {
 }
 
 // One STS query-protocol call, retried on network trouble, 5xx and throttling.
-asio::awaitable<outcome> call_sts(const source& s, std::string form, const credentials* signer_creds) {
+asio::awaitable<outcome> call_sts(const source& s, const std::string& form, const credentials* signer_creds) {
   constexpr int attempts = 3;
   fetch_result r;
   for (int attempt = 1; attempt <= attempts; ++attempt) {
@@ -169,7 +169,9 @@ asio::awaitable<outcome> from_web_identity(const source& s) {
                      "&RoleSessionName=" + auth::form_encode(session_name(s)) +
                      "&WebIdentityToken=" + auth::form_encode(*token);
   secure_wipe(token->data(), token->capacity());
-  co_return co_await call_sts(s, std::move(form), nullptr);
+  outcome o = co_await call_sts(s, form, nullptr);
+  secure_wipe(form.data(), form.capacity());
+  co_return o;
 }
 
 asio::awaitable<outcome> from_assume_role(const source& s) {
@@ -182,7 +184,8 @@ asio::awaitable<outcome> from_assume_role(const source& s) {
                      "&RoleSessionName=" + auth::form_encode(session_name(s));
   if (!s.external_id.empty()) form += "&ExternalId=" + auth::form_encode(s.external_id);
   if (s.duration_seconds) form += "&DurationSeconds=" + std::to_string(s.duration_seconds);
-  co_return co_await call_sts(s, std::move(form), &base.creds);
+  outcome o = co_await call_sts(s, form, &base.creds);
+  co_return o;
 }
 
 asio::awaitable<outcome> from_container(const source& s) {
@@ -244,7 +247,8 @@ asio::awaitable<outcome> from_instance_metadata(const source& s) {
       g.headers.emplace_back("X-aws-ec2-metadata-token", token.response.body);
       return http_fetch(std::move(g));
     };
-    fetch_result role = co_await get("/latest/meta-data/iam/security-credentials/");
+    const std::string role_path = "/latest/meta-data/iam/security-credentials/";
+    fetch_result role = co_await get(role_path);
     if (role.ec == asio::error::operation_aborted) co_return outcome{role.ec, {}, label(s) + ": cancelled"};
     if (!role.ec && role.response.status == 404)
       co_return failed(s, "no IAM role is attached to this instance (attach an instance profile)");
@@ -256,7 +260,8 @@ asio::awaitable<outcome> from_instance_metadata(const source& s) {
     while (!name.empty() && (name.back() == '\r' || name.back() == ' ')) name.pop_back();
     if (name.empty() || name.find('/') != std::string::npos)
       co_return failed(s, "instance metadata gave an unusable role name");
-    fetch_result creds = co_await get("/latest/meta-data/iam/security-credentials/" + name);
+    const std::string creds_path = role_path + name;
+    fetch_result creds = co_await get(creds_path);
     wiped_body wipe_creds{creds.response.body};
     if (creds.ec == asio::error::operation_aborted) co_return outcome{creds.ec, {}, label(s) + ": cancelled"};
     if (creds.ec || creds.response.status != 200) {

@@ -460,3 +460,18 @@ TEST_CASE("shared files on disk: missing is empty, a directory or bad text is an
   std::remove((dir + "/credentials").c_str());
   rmdir(dir.c_str());
 }
+
+TEST_CASE("the cache: short-lived credentials are not refreshed on every request", "[credentials]") {
+  using clock = std::chrono::system_clock;
+  using act = credentials_cache::action;
+  credentials_cache cache(300s, 1000ms, 8000ms);
+  const clock::time_point t0 = clock::time_point(1800000000s);
+  CHECK(cache.on_request(t0) == act::wait_and_refresh);
+  credentials c{"K", secret_string("S"), {}};
+  c.expiration = t0 + 100s;  // already inside the 5-minute window
+  cache.on_refreshed(c, t0);
+  CHECK(cache.on_request(t0 + 1s) == act::use);
+  CHECK(cache.on_request(t0 + 49s) == act::use);
+  CHECK(cache.on_request(t0 + 50s) == act::use_and_refresh);  // at half the remaining life
+  CHECK(cache.refreshes_started() == 2);
+}
