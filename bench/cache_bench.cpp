@@ -1,6 +1,6 @@
 // The semantic cache's figures (bench/README.md has the commands):
 //
-//   cache_bench capacity N            capacity units per put / exact hit / semantic hit on
+//   cache_bench capacity N [BYTES]    capacity units per put / exact hit / semantic hit on
 //                                     DynamoDB Local: ddb's layout against mneme's (all-attribute
 //                                     GSIs, transactional access updates with a counter bump)
 //   cache_bench latency N [TABLE]     get latency p50/p99, exact and semantic, with N entries of
@@ -36,7 +36,10 @@ using clk = std::chrono::steady_clock;
 namespace {
 
 std::string prompt(std::size_t i) { return "benchmark question number " + std::to_string(i) + " about topic " + std::to_string(i * 7919 % 1000); }
-std::string answer(std::size_t i) { return "A typical answer of a few sentences for question " + std::to_string(i) + ". " + std::string(400, 'x'); }
+std::size_t answer_bytes = 400;  // cache_bench capacity N [ANSWER_BYTES]
+std::string answer(std::size_t i) {
+  return "A typical answer of a few sentences for question " + std::to_string(i) + ". " + std::string(answer_bytes, 'x');
+}
 
 // A unit vector near `base` (cosine about 0.95): a paraphrase's embedding.
 std::vector<float> nudge(std::vector<float> base, std::mt19937& rng) {
@@ -258,7 +261,8 @@ int capacity_figures(std::size_t n) {
       rows[3].mneme_write = per(c.capacity().total.write, 100);
       co_await drop_table(c, m.table);
     }
-    std::printf("capacity units per operation, %zu operations each, d = 384, ~0.4 KB answers (DynamoDB Local)\n", n);
+    std::printf("capacity units per operation, %zu operations each, d = 384, answers of %zu bytes (DynamoDB Local)\n", n,
+                answer(0).size());
     std::printf("%-38s %9s %9s %9s %9s %8s %8s\n", "", "ddb RCU", "ddb WCU", "mneme RCU", "mneme WCU", "WCU x", "RCU x");
     for (const row& r : rows)
       std::printf("%-38s %9.2f %9.2f %9.2f %9.2f %8.2f %8.2f\n", r.what, r.ours_read, r.ours_write, r.mneme_read,
@@ -439,7 +443,10 @@ int create(const std::string& table) {
 
 int main(int argc, char** argv) {
   const std::string cmd = argc > 1 ? argv[1] : "";
-  if (cmd == "capacity" && argc == 3) return capacity_figures(std::stoul(argv[2]));
+  if (cmd == "capacity" && (argc == 3 || argc == 4)) {
+    if (argc == 4) answer_bytes = std::stoul(argv[3]);
+    return capacity_figures(std::stoul(argv[2]));
+  }
   if (cmd == "latency" && (argc == 3 || argc == 4))
     return latency(std::stoul(argv[2]), argc == 4 ? std::optional<std::string>(argv[3]) : std::nullopt);
   if (cmd == "create" && argc == 3) return create(argv[2]);
