@@ -322,12 +322,12 @@ asio::awaitable<void> dynamodb_store::open(std::string fingerprint, std::size_t 
   if (!put_ec) co_return;
   if (put_ec != service_errc::conditional_check_failed) ddb::detail::throw_operation_error(put_ec, std::move(put_resp.diag));
   std::optional<item> existing = co_await s.get(0, true);
-  if (existing && !existing->find("recent")) {
-    // A table made by mneme or an older ddb: add the change ring re-puts and deletes write to.
+  if (existing && (!existing->find("recent") || !existing->find("quotas"))) {
+    // A table made by mneme or an older ddb: add the maps later writes go into.
     update_item_request add;
     add.table_name = s.opt.table_name;
     add.key = key_of(0);
-    add.update_expression = "SET recent = if_not_exists(recent, :empty)";
+    add.update_expression = "SET recent = if_not_exists(recent, :empty), quotas = if_not_exists(quotas, :empty)";
     add.expression_attribute_values = item{{":empty", value(item{})}};
     co_await s.client.update_item(add);
   }
@@ -723,7 +723,12 @@ asio::awaitable<void> dynamodb_store::set_quota(std::string ns, std::optional<st
   } else {
     u.update_expression = "REMOVE quotas.#ns";
   }
-  co_await s.client.update_item(u);
+  // Conditional like every other write: only into an opened cache table.
+  u.condition_expression = "attribute_exists(embedder_fingerprint)";
+  auto [ec, r] = co_await s.client.update_item(u, tuple_token);
+  if (ec == service_errc::conditional_check_failed)
+    throw ddb::error(fail(errc::invalid_config, "table " + s.opt.table_name + " has no cache meta item: open the store first"));
+  if (ec) ddb::detail::throw_operation_error(ec, std::move(r.diag));
 }
 
 }  // namespace ddb::cache
