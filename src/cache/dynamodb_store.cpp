@@ -37,7 +37,10 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <boost/asio/post.hpp>
+
 #include <bit>
+#include <deque>
 #include <cstring>
 #include <random>
 #include <set>
@@ -135,6 +138,37 @@ struct dynamodb_store::impl {
   // the guard lookup for known prompts (the entry read then confirms it).
   std::map<std::pair<std::string, std::string>, std::uint64_t> known;
   std::set<std::string> namespaces;
+
+  // Mutations of one store take turns: they all go through the one counter,
+  // which takes one change per round trip anyway, so writers in this process
+  // racing each other would only burn attempts. Other processes still race.
+  bool writing = false;
+  std::deque<asio::any_completion_handler<void()>> turn_queue;
+
+  asio::awaitable<void> take_turn() {
+    if (!writing) {
+      writing = true;
+      co_return;
+    }
+    auto wait = [this](auto handler) { turn_queue.emplace_back(std::move(handler)); };
+    co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(wait, asio::use_awaitable);
+  }
+  void end_turn() {
+    if (turn_queue.empty()) {
+      writing = false;
+      return;
+    }
+    auto next = std::move(turn_queue.front());
+    turn_queue.pop_front();
+    // Resumed from the loop, not from inside the finishing writer; `writing`
+    // stays true: the turn passes on. (Boost 1.81's post cannot take the
+    // handler's any_completion_executor, hence the wrapper.)
+    asio::post(client.get_executor(), [h = std::move(next)]() mutable { std::move(h)(); });
+  }
+  struct turn {
+    impl* s;
+    ~turn() { s->end_turn(); }
+  };
 
   void learn(const entry& e) {
     known[{e.ns, e.query_hash}] = e.id;
@@ -367,6 +401,8 @@ asio::awaitable<std::optional<entry>> dynamodb_store::get_by_hash(std::string ns
 
 asio::awaitable<std::uint64_t> dynamodb_store::upsert(entry e) {
   impl& s = *impl_;
+  co_await s.take_turn();
+  impl::turn in_turn{&s};
   {
     item probe = to_item(e, 0);
     probe.insert_or_assign("id", value(std::int64_t(1) << 40));
@@ -481,6 +517,8 @@ asio::awaitable<bool> dynamodb_store::remove_if_unchanged(const entry& seen) {
 // Deletes entry `id` (and its guard), only if its version is `only` when given.
 asio::awaitable<bool> dynamodb_store::remove_version(std::uint64_t id, std::optional<std::uint64_t> only) {
   impl& s = *impl_;
+  co_await s.take_turn();
+  impl::turn in_turn{&s};
   for (int attempt = 0; attempt < s.opt.max_attempts; ++attempt) {
     if (attempt) co_await s.backoff(attempt);
     std::optional<item> it = co_await s.get(static_cast<std::int64_t>(id), true);

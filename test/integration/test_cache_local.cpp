@@ -297,6 +297,22 @@ TEST_CASE("dynamodb store: two caches, racing puts, concurrent writers, eviction
     CHECK(stored + conflicts == 2);
     CHECK(stored >= 1);
 
+    // Writers sharing one store take turns: 20 concurrent puts, one attempt
+    // each, none lost to the others.
+    auto shared = std::make_shared<dynamodb_store>(c, impatient);
+    semantic_cache one(ex, shared, embed, fast_sync());
+    co_await one.open();
+    std::atomic<int> lost{0};
+    co_await ddb::detail::run_all(20, [&](std::size_t i) -> asio::awaitable<void> {
+      try {
+        co_await one.put("shared store prompt " + std::to_string(i), "r");
+      } catch (const ddb::error&) {
+        ++lost;
+      }
+    });
+    CHECK(lost == 0);
+    CHECK(one.stats().total.entries >= 20);
+
     // A namespace quota on DynamoDB: least recently used out, through gsi_lru.
     cache_options limited = fast_sync();
     limited.namespace_quotas["tiny"] = 3;
