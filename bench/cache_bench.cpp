@@ -138,11 +138,15 @@ struct mneme_table {
     u.update_expression = "SET next_id = :n1, version_counter = :v1";
     u.condition_expression = "next_id = :n AND version_counter = :v";
     u.expression_attribute_values = item{{":n", value(next)}, {":n1", value(next + 1)}, {":v", value(ver)}, {":v1", value(ver + 1)}};
-    transact_write_items_request t;
     transact_write_item a, b;
     a.put = std::move(p);
     b.update = std::move(u);
-    t.transact_items = {std::move(a), std::move(b)};
+    co_await transact(std::move(a), std::move(b));
+  }
+  asio::awaitable<void> transact(transact_write_item a, transact_write_item b) {
+    transact_write_items_request t;
+    t.transact_items.push_back(std::move(a));
+    t.transact_items.push_back(std::move(b));
     co_await c.transact_write_items(t);
   }
   asio::awaitable<void> touch(std::int64_t id, std::int64_t now) {
@@ -157,12 +161,10 @@ struct mneme_table {
     m.key = item{{"id", value(0)}};
     m.update_expression = "ADD version_counter :one";
     m.expression_attribute_values = item{{":one", value(1)}};
-    transact_write_items_request t;
     transact_write_item a, b;
     a.update = std::move(e);
     b.update = std::move(m);
-    t.transact_items = {std::move(a), std::move(b)};
-    co_await c.transact_write_items(t);
+    co_await transact(std::move(a), std::move(b));
   }
   asio::awaitable<void> exact_hit(std::size_t i, std::int64_t now) {
     std::optional<item> e = co_await by_hash(query_hash(normalize(prompt(i))));

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <initializer_list>
+#include <optional>
 #include <set>
 
 namespace ddb::auth {
@@ -287,65 +289,62 @@ bool valid_region(const std::string& r) {
   return std::all_of(r.begin(), r.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; });
 }
 
+// A setting's value and where it came from.
+struct sourced {
+  std::string value;
+  std::string source;
+};
+
+// The first candidate with a value, in order of precedence.
+std::optional<sourced> first_set(std::initializer_list<std::optional<sourced>> candidates) {
+  for (const auto& c : candidates)
+    if (c && !c->value.empty()) return c;
+  return std::nullopt;
+}
+
+std::optional<sourced> from_config(const std::string& value, const char* name) {
+  return sourced{value, std::string("client_config::") + name};
+}
+std::optional<sourced> from_env(const env_lookup& env, const char* name) {
+  const char* v = non_empty(env, name);
+  return v ? std::optional<sourced>(sourced{v, name}) : std::nullopt;
+}
+std::optional<sourced> in_profile(const profile* p, const char* key) {
+  const std::string* v = p ? p->get(key) : nullptr;
+  if (!v) return std::nullopt;
+  return sourced{*v, "profile " + p->name + " (" + p->find(key)->origin + ")"};
+}
+
 }  // namespace
 
 result<planned_settings> plan_settings(const client_config& cfg, const env_lookup& env, const shared_files& files) {
   planned_settings out;
-  bool explicit_profile = true;
-  if (!cfg.profile.empty()) {
-    out.profile = cfg.profile;
-    out.profile_source = "client_config::profile";
-  } else if (const char* p = non_empty(env, "AWS_PROFILE")) {
-    out.profile = p;
-    out.profile_source = "AWS_PROFILE";
-  } else {
-    out.profile = "default";
-    out.profile_source = "default";
-    explicit_profile = false;
-  }
+  const auto named = first_set({from_config(cfg.profile, "profile"), from_env(env, "AWS_PROFILE")});
+  const bool explicit_profile = named.has_value();
+  out.profile = named ? named->value : "default";
+  out.profile_source = named ? named->source : "default";
   const profile* prof = files.find(out.profile);
   if (!prof && explicit_profile)
     return config_error("profile '" + out.profile + "' (from " + out.profile_source + ") is in neither " +
                         files.describe() + ": create it (aws configure --profile " + out.profile +
                         ") or choose another profile");
 
-  if (!cfg.region.empty()) {
-    out.region = cfg.region;
-    out.region_source = "client_config::region";
-  } else if (const char* v = non_empty(env, "AWS_REGION")) {
-    out.region = v;
-    out.region_source = "AWS_REGION";
-  } else if (const char* v2 = non_empty(env, "AWS_DEFAULT_REGION")) {
-    out.region = v2;
-    out.region_source = "AWS_DEFAULT_REGION";
-  } else if (const std::string* r = prof ? prof->get("region") : nullptr) {
-    out.region = *r;
-    out.region_source = "profile " + prof->name + " (" + prof->find("region")->origin + ")";
-  }
-  if (out.region.empty())
+  const auto region = first_set({from_config(cfg.region, "region"), from_env(env, "AWS_REGION"),
+                                 from_env(env, "AWS_DEFAULT_REGION"), in_profile(prof, "region")});
+  if (!region)
     return fail(errc::invalid_config, "no AWS region: set client_config::region, AWS_REGION or AWS_DEFAULT_REGION, or "
                                       "'region' in profile " + out.profile + " (" + files.config_path + ")");
+  out.region = region->value;
+  out.region_source = region->source;
   if (!valid_region(out.region))
     return fail(errc::invalid_config, "region '" + out.region + "' (from " + out.region_source +
                                           ") may hold only letters, digits and '-'");
 
   const std::string* profile_endpoint = prof ? prof->get("endpoint_url") : nullptr;
-  if (!cfg.endpoint.empty()) {
-    out.endpoint_url = cfg.endpoint;
-    out.endpoint_source = "client_config::endpoint";
-  } else if (const char* v = non_empty(env, "AWS_ENDPOINT_URL_DYNAMODB")) {
-    out.endpoint_url = v;
-    out.endpoint_source = "AWS_ENDPOINT_URL_DYNAMODB";
-  } else if (const char* v2 = non_empty(env, "AWS_ENDPOINT_URL")) {
-    out.endpoint_url = v2;
-    out.endpoint_source = "AWS_ENDPOINT_URL";
-  } else if (profile_endpoint) {
-    out.endpoint_url = *profile_endpoint;
-    out.endpoint_source = "profile " + prof->name + " (" + prof->find("endpoint_url")->origin + ")";
-  } else {
-    out.endpoint_url = "https://dynamodb." + out.region + ".amazonaws.com";
-    out.endpoint_source = "default for region " + out.region;
-  }
+  const auto endpoint = first_set({from_config(cfg.endpoint, "endpoint"), from_env(env, "AWS_ENDPOINT_URL_DYNAMODB"),
+                                   from_env(env, "AWS_ENDPOINT_URL"), in_profile(prof, "endpoint_url")});
+  out.endpoint_url = endpoint ? endpoint->value : "https://dynamodb." + out.region + ".amazonaws.com";
+  out.endpoint_source = endpoint ? endpoint->source : "default for region " + out.region;
 
   if (cfg.credentials || cfg.credentials_provider) return out;
 

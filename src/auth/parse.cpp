@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "core/utf8.hpp"
 #include "ddb/core/secret.hpp"
 
 namespace ddb::auth {
@@ -28,24 +29,6 @@ long long days_from_civil(int y, int m, int d) {
   const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + static_cast<unsigned>(d) - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + static_cast<long long>(doe) - 719468;
-}
-
-void append_utf8(std::string& out, unsigned cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 class flat_parser {
@@ -145,7 +128,7 @@ class flat_parser {
           } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
             return false;
           }
-          append_utf8(out, cp);
+          utf8::append(out, cp);
           break;
         }
         default: return false;
@@ -269,7 +252,7 @@ std::string decode_entities(std::string_view s) {
       if (digits_text.empty() || *end != '\0' || cp == 0 || cp > 0x10FFFF) {
         out.append(s.substr(i, semi - i + 1));
       } else {
-        append_utf8(out, static_cast<unsigned>(cp));
+        utf8::append(out, static_cast<char32_t>(cp));
       }
     } else {
       out.append(s.substr(i, semi - i + 1));

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/crypto.hpp"
+#include "core/utf8.hpp"
 #include "ddb/cache.hpp"
 #include "ddb/error.hpp"
 
@@ -20,60 +21,6 @@ bool is_space(char32_t c) {
   return std::find(std::begin(unicode_spaces), std::end(unicode_spaces), c) != std::end(unicode_spaces);
 }
 
-// Decodes one UTF-8 code point at s[i]; false for malformed input
-// (overlong forms, surrogates, values over U+10FFFF, truncation).
-bool decode(std::string_view s, std::size_t& i, char32_t& out) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) {
-    out = b0;
-    ++i;
-    return true;
-  }
-  int len = 0;
-  char32_t cp = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2;
-    cp = b0 & 0x1F;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3;
-    cp = b0 & 0x0F;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4;
-    cp = b0 & 0x07;
-  } else {
-    return false;
-  }
-  if (i + static_cast<std::size_t>(len) > s.size()) return false;
-  for (int k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
-    if ((b & 0xC0) != 0x80) return false;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  static constexpr char32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < min_for_len[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-  out = cp;
-  i += static_cast<std::size_t>(len);
-  return true;
-}
-
-void encode(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 void fold(std::string& out, char32_t cp) {
   if (cp >= 'A' && cp <= 'Z') {  // the common case, without the search
     out += static_cast<char>(cp + 32);
@@ -87,11 +34,11 @@ void fold(std::string& out, char32_t cp) {
   const auto* it = std::lower_bound(std::begin(casefold_table), end, cp,
                                     [](const casefold_entry& e, char32_t c) { return e.from < c; });
   if (it == end || it->from != cp) {
-    encode(out, cp);
+    utf8::append(out, cp);
     return;
   }
   for (char32_t t : it->to)
-    if (t) encode(out, t);
+    if (t) utf8::append(out, t);
 }
 
 }  // namespace
@@ -101,7 +48,7 @@ std::string normalize(std::string_view text) {
   cps.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
     char32_t cp = 0;
-    if (!decode(text, i, cp))
+    if (!utf8::decode(text, i, cp))
       throw ddb::error(fail(errc::invalid_utf8, "the prompt is not valid UTF-8 (at byte " + std::to_string(i) +
                                                     "): pass text, not bytes"));
     cps.push_back(cp);

@@ -453,27 +453,22 @@ std::shared_ptr<ddb::cache::embedder> embedder_from(const args& a) {
 void print_stats(const ddb::cache::cache_stats& s) {
   std::string out;
   ddb::json::writer w(out);
+  auto count = [&](const std::string& name, std::uint64_t v) {
+    w.key(name);
+    w.integer(static_cast<long long>(v));
+  };
   auto one = [&](const ddb::cache::namespace_stats& n) {
     w.begin_object();
-    w.key("entries");
-    w.integer(static_cast<long long>(n.entries));
-    w.key("exact_hits");
-    w.integer(static_cast<long long>(n.exact_hits));
-    w.key("semantic_hits");
-    w.integer(static_cast<long long>(n.semantic_hits));
+    count("entries", n.entries);
+    count("exact_hits", n.exact_hits);
+    count("semantic_hits", n.semantic_hits);
     w.key("misses");
     w.begin_object();
-    for (const auto& [reason, count] : n.misses) {
-      w.key(reason);
-      w.integer(static_cast<long long>(count));
-    }
+    for (const auto& [reason, c] : n.misses) count(reason, c);
     w.end_object();
-    w.key("evictions");
-    w.integer(static_cast<long long>(n.evictions));
-    w.key("expirations");
-    w.integer(static_cast<long long>(n.expirations));
-    w.key("memory_bytes");
-    w.integer(static_cast<long long>(n.memory_bytes));
+    count("evictions", n.evictions);
+    count("expirations", n.expirations);
+    count("memory_bytes", n.memory_bytes);
     w.end_object();
   };
   w.begin_object();

@@ -101,7 +101,6 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     if (const credentials* fixed = fixed_credentials_of(settings_.provider.get())) {
       signer_.emplace(*fixed, settings_.region, "dynamodb");
       creds_.on_refreshed(*fixed, signing_time());
-      signer_generation_ = creds_.generation();
     }
   }
 
@@ -165,7 +164,6 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   retry_quota quota_;
   capacity_tracker capacity_;
   auth::credentials_cache creds_;
-  std::uint64_t signer_generation_ = 0;
   std::vector<std::shared_ptr<op_state>> creds_waiters_;  // operations waiting for credentials
   asio::cancellation_signal refresh_cancel_;
   std::chrono::system_clock::duration clock_offset_{};  // server time minus ours, after a skew error
@@ -222,7 +220,6 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     }
     if (!ec) {
       creds_.on_refreshed(std::move(c), now);
-      signer_generation_ = creds_.generation();
     } else {
       creds_.on_failed(now);
       if (ec == errc::credentials_unavailable && creds_.current().expiration && !creds_.valid(now))

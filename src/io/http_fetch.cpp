@@ -93,37 +93,29 @@ asio::awaitable<fetch_result> exchange_on(pool& p, std::string bytes, std::chron
   co_return out;
 }
 
+fetch_result failed(const failure& f) {
+  fetch_result out;
+  out.ec = f.code;
+  out.detail = f.message;
+  return out;
+}
+
 }  // namespace
 
 asio::awaitable<fetch_result> http_fetch(pool& p, fetch_request req) {
   auto target = split_url(req.url);
-  if (!target) {
-    fetch_result out;
-    out.ec = target.error().code;
-    out.detail = target.error().message;
-    co_return out;
-  }
+  if (!target) co_return failed(target.error());
   auto bytes = request_bytes(req, p.options().ep, target->second);
   // The body and header values may hold tokens: wiped once copied into the request.
   secure_wipe(req.body.data(), req.body.capacity());
   for (auto& h : req.headers) secure_wipe(h.second.data(), h.second.capacity());
-  if (!bytes) {
-    fetch_result out;
-    out.ec = bytes.error().code;
-    out.detail = bytes.error().message;
-    co_return out;
-  }
+  if (!bytes) co_return failed(bytes.error());
   co_return co_await exchange_on(p, std::move(*bytes), req.timeout);
 }
 
 asio::awaitable<fetch_result> http_fetch(fetch_request req) {
   auto target = split_url(req.url);
-  if (!target) {
-    fetch_result out;
-    out.ec = target.error().code;
-    out.detail = target.error().message;
-    co_return out;
-  }
+  if (!target) co_return failed(target.error());
   transport_options opt;
   opt.ep = target->first;
   opt.pool_size = 1;

@@ -12,12 +12,15 @@
 #include <set>
 
 #include "ddb/cache.hpp"
+#include "support/vectors.hpp"
 #include "ddb/client.hpp"
 #include "ddb/paginate.hpp"
 #include "helpers/run_all.hpp"
+#include "support/with_client.hpp"
 
 using namespace ddb;
 using namespace ddb::cache;
+using ddb::test::unit;
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
@@ -28,30 +31,10 @@ std::string fresh_table(const char* what) {
   return std::string("cache_") + what + "_" + std::to_string(rng() % 1000000);
 }
 
-// Runs f(client&) with a client for DynamoDB Local (from the environment).
+// A client for DynamoDB Local (found through the environment).
 template <class F>
 void with_local(F f) {
-  asio::io_context io;
-  std::exception_ptr failure;
-  bool done = false;
-  {
-    client c(io.get_executor(), client_config{});
-    asio::co_spawn(io, f(c), [&](std::exception_ptr e) {
-      failure = e;
-      done = true;
-      c.close();
-    });
-    io.run_for(std::chrono::seconds(120));
-  }
-  REQUIRE(done);
-  if (failure) std::rethrow_exception(failure);
-}
-
-std::vector<float> unit(std::size_t dim, std::size_t i, std::size_t j = 0, float cos = 1.0f) {
-  std::vector<float> v(dim, 0.0f);
-  v[i] = cos;
-  if (cos < 1.0f) v[j] = std::sqrt(1.0f - cos * cos);
-  return v;
+  ddb::test::with_client(client_config{}, std::move(f), std::chrono::seconds(120));
 }
 
 cache_options fast_sync() {

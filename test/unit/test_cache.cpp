@@ -15,10 +15,12 @@
 #include <random>
 
 #include "ddb/cache.hpp"
+#include "support/vectors.hpp"
 #include "ddb/error.hpp"
 
 using namespace ddb;
 using namespace ddb::cache;
+using ddb::test::unit;
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
@@ -37,14 +39,6 @@ void run(F f) {
   io.run_for(std::chrono::seconds(60));
   REQUIRE(done);
   if (failure) std::rethrow_exception(failure);
-}
-
-// A unit vector along axis i, tilted toward axis j by `cos` similarity.
-std::vector<float> unit(std::size_t dim, std::size_t i, std::size_t j = 0, float cos = 1.0f) {
-  std::vector<float> v(dim, 0.0f);
-  v[i] = cos;
-  if (cos < 1.0f) v[j] = std::sqrt(1.0f - cos * cos);
-  return v;
 }
 
 class failing_embedder final : public embedder {
