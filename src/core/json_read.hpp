@@ -4,6 +4,7 @@
 // on these.
 #include <simdjson.h>
 
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -20,11 +21,53 @@ struct reader_state {
   simdjson::padded_string_view pad(std::string_view json);
   // In place when the string has the padding as spare capacity.
   simdjson::padded_string_view pad(const std::string& json);
+  // Members of the last item read: the items of a page are usually alike,
+  // so the next one reserves that many (no regrowth, no member moves).
+  std::size_t item_members_hint = 8;
 };
 reader_state& thread_reader();
 
 // Maps a simdjson error to ours, naming the problem.
 located from_simdjson(simdjson::error_code ec, std::string_view expected);
+
+// A JSON string's text straight from the document when it holds no escape
+// (nearly every string DynamoDB sends): one copy into the value instead of
+// simdjson's unescaping copy and then ours. False when v is not such a string;
+// the caller then takes simdjson's general path, which also reports errors.
+// Stage 1 has already validated UTF-8 and refused raw control characters.
+inline bool plain_string(simdjson::ondemand::value& v, std::string_view& out) noexcept {
+  std::string_view t = v.raw_json_token();  // up to the next structural character
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\n' || t.back() == '\r' || t.back() == '\t')) t.remove_suffix(1);
+  if (t.size() < 2 || t.front() != '"' || t.back() != '"') return false;
+  t = t.substr(1, t.size() - 2);
+  if (t.size() <= 32) {  // most strings: a short loop beats memchr's call
+    for (char c : t)
+      if (c == '\\') return false;
+  } else if (std::memchr(t.data(), '\\', t.size()) != nullptr) {
+    return false;
+  }
+  out = t;
+  return true;
+}
+
+// A string value's text: plain_string's fast path, else simdjson's unescaping.
+inline simdjson::error_code string_of(simdjson::ondemand::value& v, std::string_view& out) noexcept {
+  if (plain_string(v, out)) return simdjson::SUCCESS;
+  return v.get_string().get(out);
+}
+
+// An object field's name without simdjson's unescaping copy when it has no
+// escape; the closing quote is known to exist (stage 1 found the string).
+inline simdjson::error_code key_of(simdjson::ondemand::field& f, std::string_view& out) noexcept {
+  const char* raw = f.key().raw();
+  std::size_t n = 0;
+  while (raw[n] != '"' && raw[n] != '\\') ++n;
+  if (raw[n] == '"') {
+    out = std::string_view(raw, n);
+    return simdjson::SUCCESS;
+  }
+  return f.unescaped_key().get(out);
+}
 
 located read_value(simdjson::ondemand::value v, int depth, value& out);
 // An object of name -> AttributeValue (an item, or the members of an M).

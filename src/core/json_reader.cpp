@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstdint>
 
 #include "core/base64.hpp"
 #include "core/json_read.hpp"
@@ -45,7 +46,7 @@ located from_simdjson(simdjson::error_code ec, std::string_view expected) {
 
 located read_string(simdjson::ondemand::value v, std::string& out) {
   std::string_view s;
-  if (auto ec = v.get_string().get(s)) return from_simdjson(ec, "a JSON string");
+  if (auto ec = string_of(v, s)) return from_simdjson(ec, "a JSON string");
   out.assign(s);
   return {};
 }
@@ -54,7 +55,7 @@ namespace {
 
 located read_number(simdjson::ondemand::value v, number& out) {
   std::string_view s;
-  if (auto ec = v.get_string().get(s)) return from_simdjson(ec, "a number as a JSON string, e.g. \"42\"");
+  if (auto ec = string_of(v, s)) return from_simdjson(ec, "a number as a JSON string, e.g. \"42\"");
   auto n = number::parse(s);
   if (!n) return located::make(static_cast<errc>(n.error().code.value()), n.error().message);
   out = std::move(*n);
@@ -63,7 +64,7 @@ located read_number(simdjson::ondemand::value v, number& out) {
 
 located read_binary(simdjson::ondemand::value v, bytes& out) {
   std::string_view s;
-  if (auto ec = v.get_string().get(s)) return from_simdjson(ec, "base64 bytes as a JSON string");
+  if (auto ec = string_of(v, s)) return from_simdjson(ec, "base64 bytes as a JSON string");
   if (!base64::decode(s, out))
     return located::make(errc::invalid_base64, "binary value is not valid padded base64 (RFC 4648 alphabet)");
   return {};
@@ -93,11 +94,16 @@ located duplicate_name(std::string_view name) {
 
 located check_unique_names(const item& it) {
   if (it.size() < 2) return {};
-  if (it.size() <= 16) {  // typical items: pairwise, no allocation
-    for (auto i = it.begin() + 1; i != it.end(); ++i)
-      for (auto j = it.begin(); j != i; ++j)
-        if (i->first.size() == j->first.size() && i->first[0] == j->first[0] && i->first == j->first)
-          return duplicate_name(i->first);
+  if (it.size() <= 32) {  // typical items: no allocation, and names compared only when a cheap signature repeats
+    std::uint64_t signatures = 0;  // a bit per (length, first letter) class seen
+    for (auto i = it.begin(); i != it.end(); ++i) {
+      const std::string& name = i->first;
+      const std::uint64_t bit = std::uint64_t{1} << ((name.size() * 7 + static_cast<unsigned char>(name[0])) & 63);
+      if (signatures & bit)
+        for (auto j = it.begin(); j != i; ++j)
+          if (j->first == name) return duplicate_name(name);
+      signatures |= bit;
+    }
     return {};
   }
   std::vector<std::string_view> names;
@@ -162,7 +168,35 @@ const char* name_of(tag_kind k) noexcept {
 }
 }  // namespace
 
-located read_value(simdjson::ondemand::value v, int depth, value& out) {
+// Lists and sets start with room for a few elements: one allocation instead
+// of growing 1, 2, 4 (three allocations and two moves for a 3-element set).
+constexpr std::size_t small_array = 4;
+
+// Where read_value_with builds a value: a new element of a list, a new
+// member of an item. Plain types (not lambdas inside the template), so the
+// recursion through L and M values instantiates the template once.
+struct element_of {
+  list& l;
+  template <class T, class... Args>
+  T& operator()(std::in_place_type_t<T> type, Args&&... args) const {
+    return *l.emplace_back(type, std::forward<Args>(args)...).template get_if<T>();
+  }
+};
+struct member_of {
+  item& it;
+  std::string_view name;
+  template <class T, class... Args>
+  T& operator()(std::in_place_type_t<T> type, Args&&... args) const {
+    return *it.push_back_unchecked(name, type, std::forward<Args>(args)...).template get_if<T>();
+  }
+};
+
+// Reads one attribute value and builds it with make(std::in_place_type<T>,
+// args...), which constructs the value where it lives (a member of an item,
+// an element of a list) already holding the right type: no NULL first, no
+// second construction, no move.
+template <class Make>
+located read_value_with(simdjson::ondemand::value& v, int depth, Make&& make) {
   if (depth > max_nesting_depth)
     return located::make(errc::nesting_too_deep, "values nest more than " + std::to_string(max_nesting_depth) +
                                                      " levels deep, DynamoDB's limit");
@@ -186,26 +220,26 @@ located read_value(simdjson::ondemand::value v, int depth, value& out) {
       return located::make(errc::invalid_attribute, "attribute value has more than one type (second: '" +
                                                         std::string(tag) + "'); give exactly one");
     seen = true;
-    simdjson::ondemand::value inner;
-    if (auto ec = field.value().get(inner)) return from_simdjson(ec, "a value");
+    // The field's own value by reference: a copy here cost a store-forwarding stall per value.
+    simdjson::ondemand::value& inner = field.value_unsafe().value();
     // Each branch builds the value in place: no temporary, no second move.
     located e;
     if (kind == tag_kind::S) {
       std::string_view text;
-      if (auto ec = inner.get_string().get(text))
+      if (auto ec = string_of(inner, text))
         e = from_simdjson(ec, "a JSON string");
       else
-        out.emplace<std::string>(text);
+        make(std::in_place_type<std::string>, text);
     } else if (kind == tag_kind::N) {
-      e = read_number(inner, out.emplace<number>());
+      e = read_number(inner, make(std::in_place_type<number>));
     } else if (kind == tag_kind::B) {
-      e = read_binary(inner, out.emplace<bytes>());
+      e = read_binary(inner, make(std::in_place_type<bytes>));
     } else if (kind == tag_kind::BOOL) {
       bool b = false;
       if (auto ec = inner.get_bool().get(b))
         e = from_simdjson(ec, "true or false");
       else
-        out.emplace<bool>(b);
+        make(std::in_place_type<bool>, b);
     } else if (kind == tag_kind::NULL_) {
       bool b = false;
       if (auto ec = inner.get_bool().get(b))
@@ -213,30 +247,34 @@ located read_value(simdjson::ondemand::value v, int depth, value& out) {
       else if (!b)
         e = located::make(errc::invalid_attribute, "NULL must be true");
       else
-        out.emplace<null_t>();
+        make(std::in_place_type<null_t>);
     } else if (kind == tag_kind::M) {
       simdjson::ondemand::object m;
       if (auto ec = inner.get_object().get(m))
         e = from_simdjson(ec, "a JSON object of attributes");
       else
-        e = read_item(m, depth + 1, out.emplace<item>());
+        e = read_item(m, depth + 1, make(std::in_place_type<item>));
     } else if (kind == tag_kind::L) {
-      list& l = out.emplace<list>();
+      list& l = make(std::in_place_type<list>);
+      l.reserve(small_array);
       e = read_array(inner, false, "L", [&](simdjson::ondemand::value ev, std::size_t) {
-        return read_value(ev, depth + 1, l.emplace_back());
+        return read_value_with(ev, depth + 1, element_of{l});
       });
     } else if (kind == tag_kind::SS) {
-      string_set& set = out.emplace<string_set>();
+      string_set& set = make(std::in_place_type<string_set>);
+      set.reserve(small_array);
       e = read_array(inner, true, "SS", [&](simdjson::ondemand::value ev, std::size_t) {
         return read_string(ev, set.emplace_back());
       });
     } else if (kind == tag_kind::NS) {
-      number_set& set = out.emplace<number_set>();
+      number_set& set = make(std::in_place_type<number_set>);
+      set.reserve(small_array);
       e = read_array(inner, true, "NS", [&](simdjson::ondemand::value ev, std::size_t) {
         return read_number(ev, set.emplace_back());
       });
     } else if (kind == tag_kind::BS) {
-      binary_set& set = out.emplace<binary_set>();
+      binary_set& set = make(std::in_place_type<binary_set>);
+      set.reserve(small_array);
       e = read_array(inner, true, "BS", [&](simdjson::ondemand::value ev, std::size_t) {
         return read_binary(ev, set.emplace_back());
       });
@@ -250,17 +288,25 @@ located read_value(simdjson::ondemand::value v, int depth, value& out) {
   return {};
 }
 
+located read_value(simdjson::ondemand::value v, int depth, value& out) {
+  return read_value_with(v, depth, [&out]<class T>(std::in_place_type_t<T>, auto&&... args) -> T& {
+    return out.template emplace<T>(std::forward<decltype(args)>(args)...);
+  });
+}
+
 located read_item(simdjson::ondemand::object o, int depth, item& out) {
-  out.reserve(8);  // most items and maps have a few attributes (16 and counting first measured no better)
+  // Items (depth 1) reserve as many members as the previous item had; maps
+  // a few (counting the fields first costs a walk and measured no better).
+  std::size_t* hint = depth == 1 ? &thread_reader().item_members_hint : nullptr;
+  out.reserve(hint ? *hint : 8);
   for (auto field : o) {
+    if (auto ec = field.error()) return from_simdjson(ec, "an attribute name");
     std::string_view key;
-    if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "an attribute name");
-    std::string name(key);
-    simdjson::ondemand::value v;
-    if (auto ec = field.value().get(v)) return from_simdjson(ec, "an attribute value").under_key(name);
-    value& slot = out.push_back_unchecked(std::move(name), value{});
-    if (auto e = read_value(v, depth, slot)) return std::move(e).under_key(out.begin()[out.size() - 1].first);
+    if (auto ec = key_of(field.value_unsafe(), key)) return from_simdjson(ec, "an attribute name");
+    if (auto e = read_value_with(field.value_unsafe().value(), depth, member_of{out, key}))
+      return std::move(e).under_key(key);
   }
+  if (hint) *hint = std::clamp<std::size_t>(out.size(), 4, 256);
   return check_unique_names(out);
 }
 

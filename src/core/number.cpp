@@ -111,7 +111,22 @@ void number::from_unsigned(std::uint64_t v) {
   text_.assign(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
 }
 
+namespace {
+// [-]digits with at most 38 of them: always within DynamoDB's rules (below
+// 1E+38 in magnitude, at most 38 significant digits). Most numbers on the
+// wire are such integers; the rest take decompose's full check.
+bool plain_integer(std::string_view t) noexcept {
+  std::size_t i = !t.empty() && t[0] == '-';
+  const std::size_t digits = t.size() - i;
+  if (digits == 0 || digits > static_cast<std::size_t>(max_number_digits)) return false;
+  for (; i < t.size(); ++i)
+    if (!is_digit(t[i])) return false;
+  return true;
+}
+}  // namespace
+
 result<number> number::parse(std::string_view text) {
+  if (plain_integer(text)) return number(unchecked{}, std::string(text));
   if (auto p = decompose(text); !p) return std::move(p).error();
   return number(unchecked{}, std::string(text));
 }

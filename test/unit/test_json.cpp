@@ -213,6 +213,78 @@ TEST_CASE("wrong shapes and types name the attribute and the fix", "[json]") {
   CHECK(json::parse_item(R"({"a":{"B":"YQ=="}})")->at("a").as_binary() == to_bytes("a"));
 }
 
+// The reader takes strings, names and integers straight from the document
+// when they hold no escape; escaped, spaced-out and unusual spellings take
+// simdjson's general path and must decode to the same values.
+TEST_CASE("every spelling of the same item decodes to the same values", "[json]") {
+  const item want{{"name", "Ada \"the\" Countess/\\ \xc3\xa9"},
+                  {"n", number("-0042")},
+                  {"big", number("12345678901234567890123456789012345678")},
+                  {"b", to_bytes("any carnal pleas")},
+                  {"ss", string_set{"a/b", "c"}},
+                  {"m", item{{"k\"ey", "v"}}}};
+  const std::string compact =
+      R"({"name":{"S":"Ada \"the\" Countess\/\\ )" "\xc3\xa9" R"("},"n":{"N":"-0042"},)"
+      R"("big":{"N":"12345678901234567890123456789012345678"},"b":{"B":"YW55IGNhcm5hbCBwbGVhcw=="},)"
+      R"("ss":{"SS":["a\/b","c"]},"m":{"M":{"k\"ey":{"S":"v"}}}})";
+  const std::string spaced =
+      " {\n \"name\" : { \"S\" : \"Ada \\\"the\\\" Countess/\\\\ \xc3\xa9\" } ,\r\n\t\"n\":{\"N\" :\"-0042\"\t},"
+      "\"big\":{\"N\":\"12345678901234567890123456789012345678\"  },\"b\" : {\"B\" : \"YW55IGNhcm5hbCBwbGVhcw==\" },"
+      "\"ss\":{\"SS\":[ \"a/b\" , \"c\" ]},\"m\":{\"M\":{ \"k\\\"ey\" :{\"S\":\"v\"} } } }\n";
+  const std::string escaped =  // every letter that can be is written as \u00XX
+      R"({"\u006eame":{"S":"\u0041da \"the\" Countess\/\\ \u00e9"},"\u006e":{"\u004e":"-0042"},)"
+      R"("big":{"N":"12345678901234567890123456789012345678"},"b":{"\u0042":"YW55IGNhcm5hbCBwbGVhcw\u003d\u003d"},)"
+      R"("ss":{"SS":["a\u002fb","\u0063"]},"m":{"M":{"k\u0022ey":{"S":"\u0076"}}}})";
+  for (const std::string& json : {compact, spaced, escaped}) {
+    INFO(json);
+    auto r = json::parse_item(json);
+    REQUIRE(r);
+    CHECK(*r == want);
+    CHECK(r->at("n").as_number().text() == "-0042");
+    CHECK(r->at("name").as_string() == want.at("name").as_string());
+  }
+}
+
+TEST_CASE("numbers on the integer fast path keep DynamoDB's rules", "[json]") {
+  auto n = [](std::string_view text) { return json::parse_item(R"({"a":{"N":")" + std::string(text) + R"("}})"); };
+  for (const char* ok : {"0", "-0", "7", "-7", "0007", "99999999999999999999999999999999999999",
+                         "-99999999999999999999999999999999999999", "000000000000000000000000000000000000000001",
+                         "1000000000000000000000000000000000000000000000000000000000000"}) {
+    INFO(ok);
+    auto r = n(ok);
+    REQUIRE(r);
+    CHECK(r->at("a").as_number().text() == ok);
+  }
+  CHECK(n("123456789012345678901234567890123456789").error().code == errc::number_too_precise);  // 39 digits
+  CHECK(n("-").error().code == errc::invalid_number);
+  CHECK(n("--1").error().code == errc::invalid_number);
+  CHECK(n("+1"));  // a leading plus sign goes the full check's way, which accepts it
+  CHECK(n("1 ").error().code == errc::invalid_number);
+  CHECK(n("1" + std::string(126, '0')).error().code == errc::number_out_of_range);
+}
+
+TEST_CASE("duplicate attribute names are found in items of every size", "[json]") {
+  auto item_json = [](int members, int duplicate_of) {
+    std::string j = "{";
+    for (int i = 0; i < members; ++i) j += "\"a" + std::to_string(i) + "\":{\"N\":\"1\"},";
+    if (duplicate_of >= 0) j += "\"a" + std::to_string(duplicate_of) + "\":{\"N\":\"2\"},";
+    j.back() = '}';
+    return j;
+  };
+  for (int members : {1, 2, 15, 31, 32, 40}) {
+    INFO(members);
+    auto fine = json::parse_item(item_json(members, -1));
+    REQUIRE(fine);
+    CHECK(fine->size() == static_cast<std::size_t>(members));
+    for (int dup : {0, members / 2, members - 1}) {
+      INFO(dup);
+      CHECK_THAT(parse_message(item_json(members, dup)), Catch::Contains("appears twice"));
+    }
+  }
+  // Same length and first letter, different names: not duplicates.
+  CHECK(json::parse_item(R"({"ab":{"S":"1"},"ac":{"S":"2"},"ad":{"S":"3"}})"));
+}
+
 TEST_CASE("service errors are decoded from the body", "[json]") {
   SECTION("__type is stripped to the name, message in either case") {
     auto e = json::parse_error(

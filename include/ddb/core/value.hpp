@@ -71,6 +71,11 @@ class item {
   value& insert_or_assign(std::string name, value v);
   // Appends without checking for a duplicate name: for decoders that already know.
   value& push_back_unchecked(std::string name, value v);
+  // Appends a member named `name` whose value is built in place from args
+  // (NULL without them), without the check.
+  value& push_back_unchecked(std::string_view name);
+  template <class T, class... Args>
+  value& push_back_unchecked(std::string_view name, std::in_place_type_t<T> type, Args&&... args);
   bool erase(std::string_view name) noexcept;
 
   iterator begin() noexcept { return members_.begin(); }
@@ -105,6 +110,9 @@ class value {
   value(string_set s) noexcept : v_(std::move(s)) {}
   value(number_set s) noexcept : v_(std::move(s)) {}
   value(binary_set s) noexcept : v_(std::move(s)) {}
+  // A T built in place: value(std::in_place_type<std::string>, 3, 'x').
+  template <class T, class... Args>
+  explicit value(std::in_place_type_t<T> type, Args&&... args) : v_(type, std::forward<Args>(args)...) {}
 
   type kind() const noexcept { return static_cast<type>(v_.index()); }
   bool is_null() const noexcept { return kind() == type::null; }
@@ -158,6 +166,13 @@ inline bytes to_bytes(std::string_view s) { return bytes(s.begin(), s.end()); }
 inline item::item(std::initializer_list<member> members) {
   members_.reserve(members.size());
   for (const member& m : members) insert_or_assign(m.first, m.second);
+}
+template <class T, class... Args>
+value& item::push_back_unchecked(std::string_view name, std::in_place_type_t<T> type, Args&&... args) {
+  return members_
+      .emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
+                    std::forward_as_tuple(type, std::forward<Args>(args)...))
+      .second;
 }
 inline const value* item::find(std::string_view name) const noexcept {
   for (const member& m : members_)
