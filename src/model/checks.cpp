@@ -155,6 +155,29 @@ result<void> check(const transact_write_items_request& r) {
       if (*pt == *kt && matches_key(*pi, *ki))
         return fail(errc::duplicate_key, "TransactWriteItems puts the item with key " + key_text(*kt, *ki) +
                                              " and acts on it again; DynamoDB allows one action per item");
+  // Two puts of one item: a put's key attributes are known when another
+  // action names the same table's key (its key's names are the schema's);
+  // without one, only identical items are certainly the same item (the rest
+  // is DynamoDB's ValidationException: nothing is applied either way).
+  for (std::size_t a = 0; a < puts.size(); ++a)
+    for (std::size_t b = 0; b < a; ++b) {
+      const auto& [at, ai] = puts[a];
+      const auto& [bt, bi] = puts[b];
+      if (*at != *bt) continue;
+      const item* schema = nullptr;
+      for (const auto& [kt, ki] : keyed)
+        if (*kt == *at) schema = ki;
+      bool same = *ai == *bi;
+      if (!same && schema) {
+        item key_of_a;
+        for (const auto& m : *schema)
+          if (const value* v = ai->find(m.first)) key_of_a.insert_or_assign(m.first, *v);
+        same = key_of_a.size() == schema->size() && matches_key(*bi, key_of_a);
+      }
+      if (same)
+        return fail(errc::duplicate_key, "TransactWriteItems puts the same item twice (table " + *at +
+                                             "); DynamoDB allows one action per item in a transaction");
+    }
   if (bytes > limits::max_transaction_bytes)
     return fail(errc::too_many_actions, "TransactWriteItems holds " + std::to_string(bytes) +
                                             " bytes of items, over DynamoDB's 4 MB; split the transaction");

@@ -112,6 +112,22 @@ TEST_CASE("transactions: 100 actions, 4 MB, one action per item", "[limits]") {
   put_and_check.transact_items[1].condition_check->table_name = "other_table";
   CHECK(refused(put_and_check) == std::error_code{});
 
+  // Two puts of one item: identical items, or the same key when another
+  // action on the table tells the key's names.
+  transact_write_items_request two_puts;
+  two_puts.transact_items.push_back({.put = transact_put{.item = item{{"pk", "a"}, {"v", 1}}, .table_name = "tbl"}});
+  two_puts.transact_items.push_back({.put = transact_put{.item = item{{"pk", "a"}, {"v", 1}}, .table_name = "tbl"}});
+  CHECK(refused(two_puts) == errc::duplicate_key);
+  two_puts.transact_items[1].put->item.insert_or_assign("v", 2);
+  CHECK(refused(two_puts) == std::error_code{});  // the key's names are unknown: left to DynamoDB
+  two_puts.transact_items.push_back({.delete_ = transact_delete{.key = item{{"pk", "z"}}, .table_name = "tbl"}});
+  CHECK(refused(two_puts) == errc::duplicate_key);  // pk is the key: both put pk = "a"
+  two_puts.transact_items[1].put->item.insert_or_assign("pk", "b");
+  CHECK(refused(two_puts) == std::error_code{});
+  two_puts.transact_items[1].put->item = item{{"pk", "a"}, {"v", 1}};
+  two_puts.transact_items[1].put->table_name = "other_table";
+  CHECK(refused(two_puts) == std::error_code{});
+
   transact_write_items_request two_actions;
   two_actions.transact_items.push_back({.put = transact_put{.item = item{{"pk", "a"}}, .table_name = "tbl"},
                                         .delete_ = transact_delete{.key = item{{"pk", "b"}}, .table_name = "tbl"}});
