@@ -15,6 +15,13 @@ if(DDB_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
   set(CMAKE_CXX_COMPILER_LAUNCHER ${DDB_CCACHE})
 endif()
 
+# Every function and object in its own section, and the linker keeps only
+# what is reachable: a smaller tool (the `ddb` binary drops about a third), and
+# fewer of its pages mapped in by the kernel's fault-around (64 KB windows)
+# while it runs, which is most of its resident memory.
+add_compile_options(-ffunction-sections -fdata-sections)
+add_link_options(-Wl,--gc-sections)
+
 if(DDB_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)

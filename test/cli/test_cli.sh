@@ -180,6 +180,19 @@ check_rc cache-bad-embedder 2 $?
 "$ddb" delete-table --cli-input-json "{\"TableName\":\"$table\"}" >/dev/null
 out=$("$ddb" wait table-not-exists --table-name "$table" --delay-ms 100 --timeout-ms 5000)
 check_rc wait-table-not-exists 0 $?
+# `ddb bench` and `ddb cache` run the tools beside ddb; without them, a clear error.
+lonely=$(mktemp -d)
+cp "$ddb" "$lonely/ddb"
+out=$("$lonely/ddb" cache stats 2>&1)
+check_rc cache-tool-missing 255 $?
+check cache-tool-missing "runs the ddb-cache tool, expected at $lonely/ddb-cache" "$out"
+out=$("$lonely/ddb" bench get-item --table t --key '{}' 2>&1)
+check bench-tool-missing "runs the ddb-bench tool, expected at $lonely/ddb-bench" "$out"
+rm -rf "$lonely"
+out=$("$ddb" bench nonsense 2>&1)
+check_rc bench-unknown 2 $?
+check bench-unknown "bench supports get-item, query and transact-write-items" "$out"
+
 rm -f "$req"
 echo "$passed passed, $failures failed"
 [[ $failures == 0 ]]

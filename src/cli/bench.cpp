@@ -1,0 +1,172 @@
+// ddb-bench: the load generator, run by `ddb bench` (or directly).
+//
+//   ddb bench get-item --table T --key JSON --requests N --concurrency C [--pipeline D] [--pool N]
+//   ddb bench query --table T --key-condition EXPR --values JSON ...
+//   ddb bench transact-write-items --cli-input-json JSON|file://PATH ...   (a fresh ClientRequestToken each time)
+//
+// Runs N requests with C in flight on one thread and prints requests/s,
+// p50/p99 latency, peak RSS and, last, the process's CPU time per request
+// (user+sys from getrusage).
+#include <sys/resource.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+
+#include "cli/common.hpp"
+#include "ddb/client.hpp"
+#include "ddb/core/json.hpp"
+#include "model/codec.hpp"
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+using namespace ddb::cli;
+
+constexpr const char* usage_text = R"(usage: ddb bench <operation> [options]
+
+  bench get-item --table T --key JSON
+  bench query --table T --key-condition EXPR --values JSON
+  bench transact-write-items --cli-input-json JSON|file://PATH   (a fresh ClientRequestToken each time)
+      --requests N (1000) --concurrency C (64) [--pipeline D] [--pool N]
+  --endpoint-url URL, --region REGION, --profile NAME: as for every ddb command
+)";
+
+struct cpu_clock {
+  static double seconds() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  }
+  static long peak_rss_kb() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss;
+  }
+};
+
+// Latencies in logarithmic buckets 2% apart: constant memory, whatever the
+// number of requests (a vector of samples would dominate the RSS measured).
+class latency_histogram {
+ public:
+  void add(double us) {
+    const double v = std::max(us, 1.0);
+    const auto b = static_cast<std::size_t>(std::log(v) / std::log(ratio));
+    ++counts_[std::min(b, counts_.size() - 1)];
+    ++total_;
+  }
+  double percentile(double p) const {
+    const auto want = static_cast<std::uint64_t>(p * static_cast<double>(total_));
+    std::uint64_t seen = 0;
+    for (std::size_t b = 0; b < counts_.size(); ++b) {
+      seen += counts_[b];
+      if (seen > want) return std::pow(ratio, static_cast<double>(b + 1));  // bucket's upper bound
+    }
+    return 0;
+  }
+
+ private:
+  static constexpr double ratio = 1.02;
+  std::array<std::uint64_t, 1200> counts_{};  // up to 1.02^1200 us: far beyond any timeout
+  std::uint64_t total_ = 0;
+};
+
+// Runs `requests` operations with `concurrency` in flight; start(done) sends
+// one and calls done(ok) when it completes.
+template <class Start>
+int run_bench(const args& a, ddb::client_config cfg, Start start) {
+  const long requests = a.number("requests", 1000);
+  const long concurrency = std::min(a.number("concurrency", 64), requests);
+  const long pipeline = a.number("pipeline", 1);
+  cfg.pipeline_depth = static_cast<std::size_t>(pipeline);
+  cfg.pool_size = static_cast<std::size_t>(a.number("pool", (concurrency + pipeline - 1) / pipeline));
+  cfg.pool_wait_timeout = std::chrono::milliseconds(60000);
+
+  asio::io_context io(1);
+  ddb::client c(io.get_executor(), cfg);
+  latency_histogram latency;
+  long sent = 0, done = 0, errors = 0;
+  std::string first_error;
+  const double cpu0 = cpu_clock::seconds();
+  const auto t0 = std::chrono::steady_clock::now();
+
+  std::function<void()> issue = [&] {
+    if (sent >= requests) return;
+    ++sent;
+    const auto began = std::chrono::steady_clock::now();
+    start(c, [&, began](bool ok, const std::string& why) {
+      latency.add(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - began).count());
+      if (!ok) {
+        ++errors;
+        if (first_error.empty()) first_error = why;
+      }
+      if (++done == requests) c.close();
+      issue();
+    });
+  };
+  for (long i = 0; i < concurrency; ++i) issue();
+  io.run();
+
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cpu = cpu_clock::seconds() - cpu0;
+  auto pct = [&](double p) { return latency.percentile(p); };
+  std::printf("requests: %ld  concurrency: %ld  pipeline: %ld  connections: %zu  errors: %ld\n", requests, concurrency,
+              pipeline, c.connections_opened(), errors);
+  if (!first_error.empty()) std::printf("first error: %s\n", first_error.c_str());
+  std::printf("requests/s: %.0f\n", static_cast<double>(done) / wall);
+  std::printf("latency p50: %.1f us  p99: %.1f us\n", pct(0.50), pct(0.99));
+  std::printf("peak RSS: %ld KB\n", cpu_clock::peak_rss_kb());
+  std::printf("cpu per request: %.2f us (user+sys)\n", cpu / static_cast<double>(requests) * 1e6);
+  return errors ? exit_client : 0;
+}
+
+template <class Request, class Response, class Call>
+auto bench_starter(Request request, Call call) {
+  return [request = std::move(request), call](ddb::client& c, auto done) {
+    call(c, request, [done](error_code ec, Response r) { done(!ec, ec ? r.diag.summary(ec) : std::string()); });
+  };
+}
+
+int bench(const args& a) {
+  if (a.positional.size() < 2) throw usage_error("bench needs an operation: get-item, query or transact-write-items");
+  const std::string& what = a.positional[1];
+  ddb::client_config cfg = config_from(a);
+  if (what == "get-item") {
+    auto key = ddb::json::parse_item(a.require("key"));
+    if (!key) throw usage_error("invalid --key: " + key.error().message);
+    ddb::get_item_request r{.table_name = a.require("table"), .key = std::move(*key)};
+    return run_bench(a, cfg, bench_starter<ddb::get_item_request, ddb::get_item_response>(
+                                 std::move(r), [](ddb::client& c, const auto& req, auto h) { c.get_item(req, std::move(h)); }));
+  }
+  if (what == "query") {
+    auto values = ddb::json::parse_item(a.require("values"));
+    if (!values) throw usage_error("invalid --values: " + values.error().message);
+    ddb::query_request r;
+    r.table_name = a.require("table");
+    r.key_condition_expression = a.require("key-condition");
+    r.expression_attribute_values = std::move(*values);
+    return run_bench(a, cfg, bench_starter<ddb::query_request, ddb::query_response>(
+                                 std::move(r), [](ddb::client& c, const auto& req, auto h) { c.query(req, std::move(h)); }));
+  }
+  if (what == "transact-write-items") {
+    auto r = ddb::detail::decode<ddb::transact_write_items_request>(input_json(a, true));
+    if (!r) throw usage_error("invalid --cli-input-json: " + r.error().message);
+    r->client_request_token.reset();  // a fresh token per request
+    return run_bench(a, cfg, bench_starter<ddb::transact_write_items_request, ddb::transact_write_items_response>(
+                                 std::move(*r),
+                                 [](ddb::client& c, const auto& req, auto h) { c.transact_write_items(req, std::move(h)); }));
+  }
+  throw usage_error("bench supports get-item, query and transact-write-items, not '" + what + "'");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return run_tool(argc, argv, "bench", usage_text, bench); }
