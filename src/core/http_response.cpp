@@ -66,19 +66,26 @@ response_parser::result response_parser::parse_header(std::string_view head) {
   std::optional<std::uint64_t> length;
   bool chunked = false;
 
-  std::size_t pos = eol + 2;
-  while (pos < head.size()) {
-    std::size_t end = head.find("\r\n", pos);
-    if (end == std::string_view::npos) end = head.size();
-    const std::string_view field = head.substr(pos, end - pos);
-    pos = end + 2;
-    if (field.empty()) break;
-    if (field[0] == ' ' || field[0] == '\t') return fail("obsolete folded header line");
-    const std::size_t colon = field.find(':');
-    if (colon == std::string_view::npos || colon == 0) return fail("header line without a name");
-    const std::string_view name = field.substr(0, colon);
-    if (name.find_first_of(" \t") != std::string_view::npos) return fail("white space in a header name");
-    const std::string_view value = trim(field.substr(colon + 1));
+  // One pass over each line (name up to ':', then the value up to CR): the
+  // header block is scanned once, with no library search per line or per
+  // character (find_first_of searched its set once per name character).
+  const char* p = head.data() + eol + 2;
+  const char* const stop = head.data() + head.size();
+  while (p < stop) {
+    if (*p == '\r') break;  // the blank line
+    if (*p == ' ' || *p == '\t') return fail("obsolete folded header line");
+    const char* name_end = p;
+    while (name_end < stop && *name_end != ':' && *name_end != '\r') {
+      if (*name_end == ' ' || *name_end == '\t') return fail("white space in a header name");
+      ++name_end;
+    }
+    if (name_end == stop || *name_end != ':' || name_end == p) return fail("header line without a name");
+    const char* line_end = name_end + 1;
+    while (line_end < stop && *line_end != '\r') ++line_end;
+    if (line_end + 1 >= stop || line_end[1] != '\n') return fail("a bare CR in a header line");
+    const std::string_view name(p, static_cast<std::size_t>(name_end - p));
+    const std::string_view value = trim(std::string_view(name_end + 1, static_cast<std::size_t>(line_end - name_end - 1)));
+    p = line_end + 2;  // past CR LF (the caller's block ends with one)
     switch (lower(name[0])) {  // only a few names matter: dispatch on the first letter
       case 'c':
         if (iequals(name, "content-length")) {

@@ -70,6 +70,15 @@ TEST_CASE("a DynamoDB response: status, body, the headers the client reads", "[h
   CHECK(p.leftover == 0);
 }
 
+TEST_CASE("header values: empty, padded, names in any case", "[http]") {
+  const parsed p = parse_every_split(
+      "HTTP/1.1 200 OK\r\nX-Empty:\r\ncontent-LENGTH: \t 2 \t\r\nx-amzn-requestid:R-1\r\nConnection:  Close \r\n\r\n{}");
+  REQUIRE(p.r == result::done);
+  CHECK(p.res.body == "{}");
+  CHECK(p.res.request_id == "R-1");
+  CHECK_FALSE(p.res.keep_alive);
+}
+
 TEST_CASE("pipelined responses: the parser stops at the end of the first", "[http]") {
   const std::string two = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}HTTP/1.1 400 Bad\r\nContent-Length: 3\r\n\r\nabc";
   response_parser p(1000);
@@ -132,6 +141,10 @@ TEST_CASE("malformed responses are errors that say why", "[http]") {
            bad{"HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", "without a name"},
            bad{"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", "white space"},
            bad{"HTTP/1.1 200 OK\r\nA: b\r\n folded\r\n\r\n", "folded"},
+           bad{"HTTP/1.1 200 OK\r\nBad\tName: x\r\n\r\n", "white space"},
+           bad{"HTTP/1.1 200 OK\r\n: x\r\n\r\n", "without a name"},
+           bad{"HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 0\r\n\r\n", "bare CR"},
+           bad{"HTTP/1.1 200 OK\r\nX-A\r\nContent-Length: 0\r\n\r\n", "without a name"},
            bad{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk size"},
            bad{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX\r\n", "CRLF"},
        }) {
