@@ -169,6 +169,35 @@ TEST_CASE("DynamoDB golden cases: generic signer and the request writer agree wi
   }
 }
 
+TEST_CASE("the request writer agrees with the generic signer when every piece is long", "[sigv4]") {
+  // Far past the writer's size hints: the grow path must keep every byte.
+  const std::string token(3000, 'T'), host = std::string(700, 'h') + ".example", region = std::string(300, 'r');
+  for (const std::string& tok : {std::string(), token}) {
+    sigv4::signer signer({std::string(400, 'A'), secret_string("secret"), secret_string(tok)}, region, "dynamodb");
+    const auto now = parse_amz_date("20261121T101112Z");
+    const std::string body(5000, 'b');
+    sigv4::request req{"POST", "/", "", {{"Host", host}, {"Content-Type", "application/x-amz-json-1.0"},
+                                         {"X-Amz-Target", "DynamoDB_20120810.GetItem"}}, body};
+    auto parts = signer.sign(req, now);
+    REQUIRE(parts);
+    std::string wire;
+    signer.write_dynamodb_request(wire, host, "GetItem", body, now);
+    namespace http = boost::beast::http;
+    http::request_parser<http::string_body> p;
+    p.header_limit(64 * 1024);
+    p.eager(true);
+    boost::beast::error_code ec;
+    const std::size_t used = p.put(boost::asio::buffer(wire.data(), wire.size()), ec);
+    REQUIRE_FALSE(ec);
+    REQUIRE(p.is_done());
+    CHECK(used == wire.size());
+    CHECK(p.get()[http::field::authorization] == parts->authorization);
+    CHECK(p.get()[http::field::host] == host);
+    CHECK(p.get()["X-Amz-Security-Token"] == tok);
+    CHECK(p.get().body() == body);
+  }
+}
+
 TEST_CASE("the signing key is derived once per date and rederived when the date changes", "[sigv4]") {
   sigv4::signer s({"AKID", secret_string("secret"), {}}, "us-east-1", "dynamodb");
   using namespace std::chrono;
