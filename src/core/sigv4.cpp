@@ -169,7 +169,7 @@ class piece_writer {
   piece_writer& operator=(const piece_writer&) = delete;
   ~piece_writer() { s_.resize(static_cast<std::size_t>(p_ - s_.data())); }
 
-  piece_writer& operator<<(std::string_view v) {
+  [[gnu::always_inline]] piece_writer& operator<<(std::string_view v) {
     if (static_cast<std::size_t>(s_.data() + s_.size() - p_) < v.size()) grow(v.size());
     std::memcpy(p_, v.data(), v.size());
     p_ += v.size();
