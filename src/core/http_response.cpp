@@ -1,6 +1,7 @@
 #include "core/http_response.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include <charconv>
 #include <cstring>
@@ -68,24 +69,30 @@ response_parser::result response_parser::parse_header(std::string_view head) {
 
   // One pass over each line (name up to ':', then the value up to CR): the
   // header block is scanned once, with no library search per line or per
-  // character (find_first_of searched its set once per name character).
+  // character (find_first_of searched its set once per name character). The
+  // block ends with CR LF, so the scans stop at a CR without bounds checks.
+  if (head.size() < 2 || head[head.size() - 2] != '\r' || head.back() != '\n')
+    return fail("a header block that does not end with CR LF");
+  static constexpr auto name_stop = [] {
+    std::array<bool, 256> t{};
+    for (unsigned char c : {':', '\r', ' ', '\t'}) t[c] = true;
+    return t;
+  }();
   const char* p = head.data() + eol + 2;
   const char* const stop = head.data() + head.size();
   while (p < stop) {
     if (*p == '\r') break;  // the blank line
     if (*p == ' ' || *p == '\t') return fail("obsolete folded header line");
     const char* name_end = p;
-    while (name_end < stop && *name_end != ':' && *name_end != '\r') {
-      if (*name_end == ' ' || *name_end == '\t') return fail("white space in a header name");
-      ++name_end;
-    }
-    if (name_end == stop || *name_end != ':' || name_end == p) return fail("header line without a name");
+    while (!name_stop[static_cast<unsigned char>(*name_end)]) ++name_end;
+    if (*name_end == ' ' || *name_end == '\t') return fail("white space in a header name");
+    if (*name_end != ':' || name_end == p) return fail("header line without a name");
     const char* line_end = name_end + 1;
-    while (line_end < stop && *line_end != '\r') ++line_end;
-    if (line_end + 1 >= stop || line_end[1] != '\n') return fail("a bare CR in a header line");
+    while (*line_end != '\r') ++line_end;
+    if (line_end[1] != '\n') return fail("a bare CR in a header line");
     const std::string_view name(p, static_cast<std::size_t>(name_end - p));
     const std::string_view value = trim(std::string_view(name_end + 1, static_cast<std::size_t>(line_end - name_end - 1)));
-    p = line_end + 2;  // past CR LF (the caller's block ends with one)
+    p = line_end + 2;
     switch (lower(name[0])) {  // only a few names matter: dispatch on the first letter
       case 'c':
         if (iequals(name, "content-length")) {
