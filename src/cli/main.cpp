@@ -7,23 +7,17 @@
 // Subcommands are named like the AWS CLI's and take the same request JSON.
 // Output: the response as DynamoDB JSON on stdout. Errors: a non-zero exit
 // code and "ErrorType: message (request id)" on stderr.
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include <algorithm>
 #include <array>
-#include <cmath>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <iostream>
-#include <map>
-#include <sstream>
 
 #include "auth/parse.hpp"
 #include "cli/common.hpp"

@@ -28,14 +28,9 @@ digest sha256(std::string_view data) {
 }
 
 void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t n) {
-  static constexpr char digits[] = "0123456789abcdef";
   const std::size_t at = out.size();
   out.resize(at + 2 * n);
-  char* w = out.data() + at;
-  for (std::size_t i = 0; i < n; ++i) {
-    *w++ = digits[bytes[i] >> 4];
-    *w++ = digits[bytes[i] & 15];
-  }
+  write_hex(out.data() + at, bytes, n);
 }
 
 std::string hex(const digest& d) {

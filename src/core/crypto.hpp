@@ -16,6 +16,24 @@ using digest = std::array<std::uint8_t, 32>;
 
 digest sha256(std::string_view data);
 
+// Writes the lowercase hex of bytes at p (2 * n characters), two characters
+// per byte from a table; returns the end.
+inline char* write_hex(char* p, const std::uint8_t* bytes, std::size_t n) noexcept {
+  static constexpr auto pairs = [] {
+    std::array<char, 512> t{};
+    constexpr char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 256; ++i) {
+      t[static_cast<std::size_t>(2 * i)] = digits[i >> 4];
+      t[static_cast<std::size_t>(2 * i + 1)] = digits[i & 15];
+    }
+    return t;
+  }();
+  for (std::size_t i = 0; i < n; ++i, p += 2) {
+    p[0] = pairs[2u * bytes[i]];
+    p[1] = pairs[2u * bytes[i] + 1];
+  }
+  return p;
+}
 // Appends the lowercase hex of bytes to out.
 void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t n);
 inline void append_hex(std::string& out, const digest& d) { append_hex(out, d.data(), d.size()); }

@@ -72,6 +72,6 @@ inline simdjson::error_code key_of(simdjson::ondemand::field& f, std::string_vie
 located read_value(simdjson::ondemand::value v, int depth, value& out);
 // An object of name -> AttributeValue (an item, or the members of an M).
 located read_item(simdjson::ondemand::object o, int depth, item& out);
-located read_string(simdjson::ondemand::value v, std::string& out);
+located read_string(simdjson::ondemand::value& v, std::string& out);
 
 }  // namespace ddb::json::detail

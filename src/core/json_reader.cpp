@@ -44,7 +44,7 @@ located from_simdjson(simdjson::error_code ec, std::string_view expected) {
   }
 }
 
-located read_string(simdjson::ondemand::value v, std::string& out) {
+located read_string(simdjson::ondemand::value& v, std::string& out) {
   std::string_view s;
   if (auto ec = string_of(v, s)) return from_simdjson(ec, "a JSON string");
   out.assign(s);
@@ -53,7 +53,7 @@ located read_string(simdjson::ondemand::value v, std::string& out) {
 
 namespace {
 
-located read_number(simdjson::ondemand::value v, number& out) {
+located read_number(simdjson::ondemand::value& v, number& out) {
   std::string_view s;
   if (auto ec = string_of(v, s)) return from_simdjson(ec, "a number as a JSON string, e.g. \"42\"");
   auto n = number::parse(s);
@@ -62,7 +62,7 @@ located read_number(simdjson::ondemand::value v, number& out) {
   return {};
 }
 
-located read_binary(simdjson::ondemand::value v, bytes& out) {
+located read_binary(simdjson::ondemand::value& v, bytes& out) {
   std::string_view s;
   if (auto ec = string_of(v, s)) return from_simdjson(ec, "base64 bytes as a JSON string");
   if (!base64::decode(s, out))
@@ -73,14 +73,13 @@ located read_binary(simdjson::ondemand::value v, bytes& out) {
 // Reads a JSON array, calling each(element, index) for every element; sets
 // must not be empty.
 template <class Each>
-located read_array(simdjson::ondemand::value v, bool is_set, std::string_view what, Each each) {
+located read_array(simdjson::ondemand::value& v, bool is_set, std::string_view what, Each each) {
   simdjson::ondemand::array arr;
   if (auto ec = v.get_array().get(arr)) return from_simdjson(ec, "a JSON array");
   std::size_t i = 0;
   for (auto element : arr) {
-    simdjson::ondemand::value ev;
-    if (auto ec = element.get(ev)) return from_simdjson(ec, "an array element").under_index(i);
-    if (auto e = each(ev, i)) return std::move(e).under_index(i);
+    if (auto ec = element.error()) return from_simdjson(ec, "an array element").under_index(i);
+    if (auto e = each(element.value_unsafe(), i)) return std::move(e).under_index(i);
     ++i;
   }
   if (is_set && i == 0)
@@ -257,25 +256,25 @@ located read_value_with(simdjson::ondemand::value& v, int depth, Make&& make) {
     } else if (kind == tag_kind::L) {
       list& l = make(std::in_place_type<list>);
       l.reserve(small_array);
-      e = read_array(inner, false, "L", [&](simdjson::ondemand::value ev, std::size_t) {
+      e = read_array(inner, false, "L", [&](simdjson::ondemand::value& ev, std::size_t) {
         return read_value_with(ev, depth + 1, element_of{l});
       });
     } else if (kind == tag_kind::SS) {
       string_set& set = make(std::in_place_type<string_set>);
       set.reserve(small_array);
-      e = read_array(inner, true, "SS", [&](simdjson::ondemand::value ev, std::size_t) {
+      e = read_array(inner, true, "SS", [&](simdjson::ondemand::value& ev, std::size_t) {
         return read_string(ev, set.emplace_back());
       });
     } else if (kind == tag_kind::NS) {
       number_set& set = make(std::in_place_type<number_set>);
       set.reserve(small_array);
-      e = read_array(inner, true, "NS", [&](simdjson::ondemand::value ev, std::size_t) {
+      e = read_array(inner, true, "NS", [&](simdjson::ondemand::value& ev, std::size_t) {
         return read_number(ev, set.emplace_back());
       });
     } else if (kind == tag_kind::BS) {
       binary_set& set = make(std::in_place_type<binary_set>);
       set.reserve(small_array);
-      e = read_array(inner, true, "BS", [&](simdjson::ondemand::value ev, std::size_t) {
+      e = read_array(inner, true, "BS", [&](simdjson::ondemand::value& ev, std::size_t) {
         return read_binary(ev, set.emplace_back());
       });
     } else {
@@ -372,7 +371,7 @@ result<service_error> parse_error(std::string_view body) {
         if (auto ec = v.get_object().get(io)) return detail::from_simdjson(ec, "an item").under_key("Item");
         if (auto err = detail::read_item(io, 1, out.item.emplace())) return std::move(err).under_key("Item");
       } else if (key == "CancellationReasons") {
-        auto each = [&](simdjson::ondemand::value ev, std::size_t) -> located {
+        auto each = [&](simdjson::ondemand::value& ev, std::size_t) -> located {
           cancellation_reason& reason = out.cancellation_reasons.emplace_back();
           simdjson::ondemand::object ro;
           if (auto ec = ev.get_object().get(ro)) return detail::from_simdjson(ec, "a cancellation reason object");

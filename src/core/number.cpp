@@ -126,8 +126,8 @@ bool plain_integer(std::string_view t) noexcept {
 }  // namespace
 
 result<number> number::parse(std::string_view text) {
-  if (plain_integer(text)) return number(unchecked{}, std::string(text));
-  if (auto p = decompose(text); !p) return std::move(p).error();
+  if (!plain_integer(text))
+    if (auto p = decompose(text); !p) return std::move(p).error();
   return number(unchecked{}, std::string(text));
 }
 

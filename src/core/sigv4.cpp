@@ -150,10 +150,6 @@ void append_2(char* p, unsigned v) {
   p[1] = static_cast<char>('0' + v % 10);
 }
 
-void append_scope(std::string& out, std::string_view date, std::string_view region, std::string_view service) {
-  out.append(date).append("/").append(region).append("/").append(service).append("/").append(terminator);
-}
-
 // Appends to a string with one room check per piece and the copy inlined:
 // the signed request is about 50 small pieces, and std::string::append's
 // out-of-line call per piece cost about 2,000 instructions per request.
@@ -175,22 +171,10 @@ class piece_writer {
     p_ += v.size();
     return *this;
   }
-  // Lowercase hex of a digest, two characters per byte from a table.
+  // Lowercase hex of a digest.
   piece_writer& operator<<(const crypto::digest& d) {
-    static constexpr auto pairs = [] {
-      std::array<char, 512> t{};
-      constexpr char digits[] = "0123456789abcdef";
-      for (int i = 0; i < 256; ++i) {
-        t[static_cast<std::size_t>(2 * i)] = digits[i >> 4];
-        t[static_cast<std::size_t>(2 * i + 1)] = digits[i & 15];
-      }
-      return t;
-    }();
     if (static_cast<std::size_t>(s_.data() + s_.size() - p_) < 2 * d.size()) grow(2 * d.size());
-    for (std::uint8_t b : d) {
-      std::memcpy(p_, &pairs[2u * b], 2);
-      p_ += 2;
-    }
+    p_ = crypto::write_hex(p_, d.data(), d.size());
     return *this;
   }
 
@@ -206,24 +190,33 @@ class piece_writer {
 
 }  // namespace
 
-std::string format_amz_date(time_point t) {
+namespace {
+// YYYYMMDDTHHMMSSZ into a buffer: the request path formats it without an
+// allocation (16 characters are one past the short-string buffer).
+std::string_view write_amz_date(char (&s)[16], time_point t) {
   using namespace std::chrono;
   const auto day = floor<days>(t);
   const year_month_day ymd{day};
   const hh_mm_ss<seconds> hms{floor<seconds>(t - day)};
-  std::string s(16, '0');
+  std::memset(s, '0', sizeof s);
   const int y = static_cast<int>(ymd.year());
-  if (y < 0 || y > 9999) return s;  // outside what AWS accepts; the service will say so
-  append_2(s.data(), static_cast<unsigned>(y / 100));
-  append_2(s.data() + 2, static_cast<unsigned>(y % 100));
-  append_2(s.data() + 4, static_cast<unsigned>(ymd.month()));
-  append_2(s.data() + 6, static_cast<unsigned>(ymd.day()));
+  if (y < 0 || y > 9999) return {s, sizeof s};  // outside what AWS accepts; the service will say so
+  append_2(s, static_cast<unsigned>(y / 100));
+  append_2(s + 2, static_cast<unsigned>(y % 100));
+  append_2(s + 4, static_cast<unsigned>(ymd.month()));
+  append_2(s + 6, static_cast<unsigned>(ymd.day()));
   s[8] = 'T';
-  append_2(s.data() + 9, static_cast<unsigned>(hms.hours().count()));
-  append_2(s.data() + 11, static_cast<unsigned>(hms.minutes().count()));
-  append_2(s.data() + 13, static_cast<unsigned>(hms.seconds().count()));
+  append_2(s + 9, static_cast<unsigned>(hms.hours().count()));
+  append_2(s + 11, static_cast<unsigned>(hms.minutes().count()));
+  append_2(s + 13, static_cast<unsigned>(hms.seconds().count()));
   s[15] = 'Z';
-  return s;
+  return {s, sizeof s};
+}
+}  // namespace
+
+std::string format_amz_date(time_point t) {
+  char s[16];
+  return std::string(write_amz_date(s, t));
 }
 
 result<void> check_header(std::string_view name, std::string_view value) {
@@ -242,6 +235,7 @@ result<void> check_header(std::string_view name, std::string_view value) {
 struct signer::key_cache {
   char date[8] = {};
   crypto::hmac_key key;
+  std::string scope;  // date/region/service/aws4_request, rebuilt with the key
 };
 
 signer::signer(credentials creds, std::string region, std::string service)
@@ -286,6 +280,7 @@ const signer::key_cache& signer::key_for(std::string_view date) {
   key_->key = crypto::hmac_key(crypto::as_view(k));
   secure_wipe(k.data(), k.size());
   std::memcpy(key_->date, date.data(), 8);
+  key_->scope.assign(date).append("/").append(region_).append("/").append(service_).append("/").append(terminator);
   ++key_derivations_;
   return *key_;
 }
@@ -337,15 +332,13 @@ result<signed_parts> signer::sign(const request& req, time_point now, const opti
 
   // Stage 2: string to sign.
   std::string& sts = out.string_to_sign;
-  sts.append(algorithm).append("\n").append(amz_date).append("\n");
-  append_scope(sts, date, region_, service_);
-  sts.append("\n");
+  const key_cache& key = key_for(date);
+  sts.append(algorithm).append("\n").append(amz_date).append("\n").append(key.scope).append("\n");
   crypto::append_hex(sts, crypto::sha256(cr));
 
   // Stage 3: signature and Authorization.
-  out.signature = signature_for(date, sts);
-  out.authorization.append(algorithm).append(" Credential=").append(creds_.access_key_id).append("/");
-  append_scope(out.authorization, date, region_, service_);
+  out.signature = crypto::hex(key.key.sign(sts));
+  out.authorization.append(algorithm).append(" Credential=").append(creds_.access_key_id).append("/").append(key.scope);
   out.authorization.append(", SignedHeaders=").append(signed_headers).append(", Signature=").append(out.signature);
   if (has_token) out.headers_to_add.push_back({"X-Amz-Security-Token", std::string(creds_.session_token.reveal())});
   return out;
@@ -365,8 +358,9 @@ void signer::write_dynamodb_request(std::string& out, std::string_view host, std
   const bool has_token = !creds_.session_token.empty();
   const std::string_view signed_headers = has_token ? "content-type;host;x-amz-date;x-amz-security-token;x-amz-target"
                                                     : "content-type;host;x-amz-date;x-amz-target";
-  const std::string amz_date = format_amz_date(now);
-  const std::string_view date = std::string_view(amz_date).substr(0, 8);
+  char date_buffer[16];
+  const std::string_view amz_date = write_amz_date(date_buffer, now);
+  const key_cache& key = key_for(amz_date.substr(0, 8));
 
   // Stage 1. Header names are already lowercase and in sorted order.
   const std::string_view token = has_token ? creds_.session_token.reveal() : std::string_view();
@@ -383,23 +377,25 @@ void signer::write_dynamodb_request(std::string& out, std::string_view host, std
   // Stage 2.
   s.clear();
   {
-    piece_writer w(s, 192 + region_.size() + service_.size());
-    w << algorithm << "\n"sv << amz_date << "\n"sv << date << "/"sv << region_ << "/"sv << service_ << "/"sv
-      << terminator << "\n"sv << cr_hash;
+    piece_writer w(s, 128 + key.scope.size());
+    w << algorithm << "\n"sv << amz_date << "\n"sv << key.scope << "\n"sv << cr_hash;
   }
 
-  // Stage 3, written straight into the request.
-  const crypto::digest sig = key_for(date).key.sign(s);
+  // Stage 3, written straight into the request (room for the body too, so
+  // appending it does not move what was written).
+  const crypto::digest sig = key.key.sign(s);
   char length[24];
   const std::string_view content_length(length, static_cast<std::size_t>(
                                                     std::to_chars(length, length + sizeof length, body.size()).ptr - length));
+  const std::size_t head_bytes = 384 + host.size() + token.size() + creds_.access_key_id.size() + key.scope.size();
+  out.reserve(out.size() + head_bytes + body.size());
   {
-    piece_writer w(out, 512 + host.size() + token.size() + creds_.access_key_id.size() + region_.size() + service_.size());
+    piece_writer w(out, head_bytes);
     w << "POST / HTTP/1.1\r\nHost: "sv << host << "\r\nContent-Type: "sv << content_type << "\r\nX-Amz-Target: "sv
       << target_prefix << target << "\r\nX-Amz-Date: "sv << amz_date;
     if (has_token) w << "\r\nX-Amz-Security-Token: "sv << token;
-    w << "\r\nAuthorization: "sv << algorithm << " Credential="sv << creds_.access_key_id << "/"sv << date << "/"sv
-      << region_ << "/"sv << service_ << "/"sv << terminator << ", SignedHeaders="sv << signed_headers
+    w << "\r\nAuthorization: "sv << algorithm << " Credential="sv << creds_.access_key_id << "/"sv << key.scope
+      << ", SignedHeaders="sv << signed_headers
       << ", Signature="sv << sig << "\r\nContent-Length: "sv << content_length << "\r\n\r\n"sv;
   }
   out.append(body);

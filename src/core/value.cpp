@@ -49,10 +49,6 @@ value& item::push_back_unchecked(std::string name, value v) {
   return members_.emplace_back(std::move(name), std::move(v)).second;
 }
 
-value& item::push_back_unchecked(std::string_view name) {
-  return members_.emplace_back(std::piecewise_construct, std::forward_as_tuple(name), std::forward_as_tuple()).second;
-}
-
 bool item::erase(std::string_view name) noexcept {
   const auto it = std::find_if(members_.begin(), members_.end(), [&](const member& m) { return m.first == name; });
   if (it == members_.end()) return false;

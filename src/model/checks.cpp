@@ -159,25 +159,29 @@ result<void> check(const transact_write_items_request& r) {
   // action names the same table's key (its key's names are the schema's);
   // without one, only identical items are certainly the same item (the rest
   // is DynamoDB's ValidationException: nothing is applied either way).
-  for (std::size_t a = 0; a < puts.size(); ++a)
+  auto schema_of = [&](const std::string& table) -> const item* {
+    for (const auto& [kt, ki] : keyed)
+      if (*kt == table) return ki;
+    return nullptr;
+  };
+  auto same_key = [](const item& a, const item& b, const item& schema) {
+    for (const auto& [name, unused] : schema) {
+      const value* x = a.find(name);
+      const value* y = b.find(name);
+      if (!x || !y || !(*x == *y)) return false;
+    }
+    return !schema.empty();
+  };
+  for (std::size_t a = 0; a < puts.size(); ++a) {
+    const auto& [at, ai] = puts[a];
+    const item* schema = schema_of(*at);
     for (std::size_t b = 0; b < a; ++b) {
-      const auto& [at, ai] = puts[a];
       const auto& [bt, bi] = puts[b];
-      if (*at != *bt) continue;
-      const item* schema = nullptr;
-      for (const auto& [kt, ki] : keyed)
-        if (*kt == *at) schema = ki;
-      bool same = *ai == *bi;
-      if (!same && schema) {
-        item key_of_a;
-        for (const auto& m : *schema)
-          if (const value* v = ai->find(m.first)) key_of_a.insert_or_assign(m.first, *v);
-        same = key_of_a.size() == schema->size() && matches_key(*bi, key_of_a);
-      }
-      if (same)
+      if (*at == *bt && (*ai == *bi || (schema && same_key(*ai, *bi, *schema))))
         return fail(errc::duplicate_key, "TransactWriteItems puts the same item twice (table " + *at +
                                              "); DynamoDB allows one action per item in a transaction");
     }
+  }
   if (bytes > limits::max_transaction_bytes)
     return fail(errc::too_many_actions, "TransactWriteItems holds " + std::to_string(bytes) +
                                             " bytes of items, over DynamoDB's 4 MB; split the transaction");

@@ -33,7 +33,7 @@ inline void write_blob(json::writer& w, const bytes& b) {
   base64::append_encoded(w.buffer(), b.data(), b.size());
   w.buffer() += '"';
 }
-inline located read_blob(simdjson::ondemand::value v, bytes& out) {
+inline located read_blob(simdjson::ondemand::value& v, bytes& out) {
   std::string_view s;
   if (auto ec = string_of(v, s)) return from_simdjson(ec, "base64 bytes");
   if (!base64::decode(s, out)) return located::make(errc::invalid_base64, "not valid base64");

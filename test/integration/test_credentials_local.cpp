@@ -5,11 +5,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-
 #include "ddb/client.hpp"
 #include "support/aws_env.hpp"
 #include "support/credential_stubs.hpp"
+#include "support/local_dynamodb.hpp"
 #include "support/with_client.hpp"
 
 using namespace ddb;
@@ -23,11 +22,8 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::string local_endpoint() {
-  const char* v = std::getenv("AWS_ENDPOINT_URL_DYNAMODB");
-  REQUIRE(v);
-  return v;
-}
+// DynamoDB Local's URL, insisting on a loopback address (the shared helper's check).
+std::string local_endpoint() { return "http://" + ddb::test::local_endpoint::from_env().host_header(); }
 
 // Puts and reads back an item through a client whose credentials come from
 // the chain; returns the provider's name.

@@ -71,9 +71,8 @@ class item {
   value& insert_or_assign(std::string name, value v);
   // Appends without checking for a duplicate name: for decoders that already know.
   value& push_back_unchecked(std::string name, value v);
-  // Appends a member named `name` whose value is built in place from args
-  // (NULL without them), without the check.
-  value& push_back_unchecked(std::string_view name);
+  // Appends a member named `name` whose value is built in place from args,
+  // without the check.
   template <class T, class... Args>
   value& push_back_unchecked(std::string_view name, std::in_place_type_t<T> type, Args&&... args);
   bool erase(std::string_view name) noexcept;
