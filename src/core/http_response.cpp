@@ -80,8 +80,7 @@ response_parser::result response_parser::parse_header(std::string_view head) {
   }();
   const char* p = head.data() + eol + 2;
   const char* const stop = head.data() + head.size();
-  while (p < stop) {
-    if (*p == '\r') break;  // the blank line
+  while (p < stop) {  // the block holds the header lines only, not the blank line after them
     if (*p == ' ' || *p == '\t') return fail("obsolete folded header line");
     const char* name_end = p;
     while (!name_stop[static_cast<unsigned char>(*name_end)]) ++name_end;

@@ -145,6 +145,7 @@ TEST_CASE("malformed responses are errors that say why", "[http]") {
            bad{"HTTP/1.1 200 OK\r\n: x\r\n\r\n", "without a name"},
            bad{"HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 0\r\n\r\n", "bare CR"},
            bad{"HTTP/1.1 200 OK\r\nX-A\r\nContent-Length: 0\r\n\r\n", "without a name"},
+           bad{"HTTP/1.1 200 OK\r\n\rX: 1\r\nContent-Length: 0\r\n\r\n", "without a name"},  // never skips the rest
            bad{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk size"},
            bad{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX\r\n", "CRLF"},
        }) {
