@@ -174,8 +174,6 @@ class store {
   virtual boost::asio::awaitable<store_changes> changes_since(store_cursor cursor) = 0;
   virtual boost::asio::awaitable<std::optional<std::size_t>> quota(std::string ns) = 0;
   virtual boost::asio::awaitable<void> set_quota(std::string ns, std::optional<std::size_t> max_entries) = 0;
-  // The store's item size limit for one entry, if it has one (DynamoDB: 400 KB).
-  virtual std::optional<std::size_t> max_entry_bytes() const { return std::nullopt; }
 };
 
 class memory_store final : public store {
@@ -232,7 +230,6 @@ class dynamodb_store final : public store {
   boost::asio::awaitable<store_changes> changes_since(store_cursor cursor) override;
   boost::asio::awaitable<std::optional<std::size_t>> quota(std::string ns) override;
   boost::asio::awaitable<void> set_quota(std::string ns, std::optional<std::size_t> max_entries) override;
-  std::optional<std::size_t> max_entry_bytes() const override { return 400 * 1024; }
   // Bulk load into an opened, empty table (ids 1..n in order, with their
   // guards) by BatchWriteItem: for migrations and benchmarks. Entries must
   // have distinct (ns, query_hash); fails if the table is not empty.

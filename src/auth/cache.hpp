@@ -37,12 +37,10 @@ class credentials_cache {
   bool on_failed(time_point now);
 
   bool valid(time_point now) const { return has_ && (!creds_.expiration || now < *creds_.expiration); }
-  bool refreshing() const noexcept { return refreshing_; }
   const credentials& current() const noexcept { return creds_; }
   // Bumped each time new credentials arrive.
   std::uint64_t generation() const noexcept { return generation_; }
   std::uint64_t refreshes_started() const noexcept { return started_; }
-  std::optional<time_point> next_try() const noexcept { return next_try_; }
 
  private:
   bool due(time_point now) const;

@@ -122,6 +122,7 @@ class planner {
     s.role_arn = role;
     s.token_file = file;
     if (const char* n = non_empty(env_, "AWS_ROLE_SESSION_NAME")) s.session_name = n;
+    s.sts_endpoint = sts_endpoint(env_, region_, profile_endpoint_);
     return std::optional<source>(std::move(s));
   }
 
@@ -368,11 +369,7 @@ result<planned_settings> plan_settings(const client_config& cfg, const env_looku
   for (auto step : {&planner::web_identity_from_env, &planner::container, &planner::instance_metadata}) {
     auto r = (plan.*step)();
     if (!r) return std::move(r).error();
-    if (*r) {
-      if ((*r)->what == source::kind::web_identity)
-        (*r)->sts_endpoint = sts_endpoint(env, out.region, profile_endpoint ? *profile_endpoint : std::string());
-      return out.credentials = std::move(*r), out;
-    }
+    if (*r) return out.credentials = std::move(*r), out;
   }
   return config_error("no AWS credentials: looked in the environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), "
                       "profile " + out.profile + " in " + files.describe() +

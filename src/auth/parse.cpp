@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "core/percent.hpp"
 #include "core/utf8.hpp"
 #include "ddb/core/secret.hpp"
 
@@ -82,17 +83,11 @@ class flat_parser {
   void ws() {
     while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) ++pos_;
   }
-  static int hex(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  }
   bool hex4(unsigned& out) {
     if (pos_ + 4 > s_.size()) return false;
     out = 0;
     for (int i = 0; i < 4; ++i) {
-      const int h = hex(s_[pos_++]);
+      const int h = ddb::detail::hex_value(s_[pos_++]);
       if (h < 0) return false;
       out = out * 16 + static_cast<unsigned>(h);
     }
@@ -395,19 +390,9 @@ result<credentials> parse_sts_response(std::string_view xml, unsigned http_statu
 }
 
 std::string form_encode(std::string_view s) {
-  static constexpr char hexdigits[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(s.size());
-  for (unsigned char c : s) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-        c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hexdigits[c >> 4];
-      out += hexdigits[c & 15];
-    }
-  }
+  ddb::detail::uri_encode(out, s, false);
   return out;
 }
 

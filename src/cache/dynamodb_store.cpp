@@ -175,10 +175,6 @@ struct dynamodb_store::impl {
     namespaces.insert(e.ns);
   }
 
-  std::int64_t now() const {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  }
-
   // Full jitter, doubling from 10 ms to 320 ms: writers that lost together
   // come back apart.
   asio::awaitable<void> backoff(int attempt) {
@@ -407,7 +403,7 @@ asio::awaitable<std::uint64_t> dynamodb_store::upsert(entry e) {
     item probe = to_item(e, 0);
     probe.insert_or_assign("id", value(std::int64_t(1) << 40));
     const std::size_t size = limits::item_size(probe);
-    if (size > 400 * 1024)
+    if (size > limits::max_item_bytes)
       throw ddb::error(fail(errc::item_too_large, "the entry would be a " + std::to_string(size) +
                                                       "-byte item, over DynamoDB's 400 KB: shorten the response or metadata "
                                                       "(the embedding takes " + std::to_string(e.embedding.size() * 4) + ")"));
@@ -657,30 +653,27 @@ asio::awaitable<store_changes> dynamodb_store::changes_since(store_cursor cursor
     co_return out;
   }
   for (std::uint64_t id = cursor.next_id; id < next_id; ++id) ids.insert(static_cast<std::int64_t>(id));
-  std::vector<item> want;
+  keys_and_attributes want;
+  want.consistent_read = true;
   for (std::int64_t id : ids)
-    if (is_entry_id(id)) want.push_back(key_of(id));
+    if (is_entry_id(id)) want.keys.push_back(key_of(id));
   std::set<std::int64_t> present;
-  for (std::size_t at = 0; at < want.size(); at += 100) {
-    batch_get_item_request b;
-    keys_and_attributes k;
-    k.keys.assign(want.begin() + static_cast<std::ptrdiff_t>(at),
-                  want.begin() + static_cast<std::ptrdiff_t>(std::min(at + 100, want.size())));
-    k.consistent_read = true;
-    b.request_items[s.opt.table_name] = std::move(k);
-    for (int round = 0; round < 10 && !b.request_items.empty(); ++round) {
-      batch_get_item_response r = co_await s.client.batch_get_item(b);
-      for (const item& it : r.responses[s.opt.table_name]) {
-        entry e = from_item(it);
-        present.insert(static_cast<std::int64_t>(e.id));
-        s.learn(e);
-        out.changed.push_back(std::move(e));
-      }
-      b.request_items = std::move(r.unprocessed_keys);
-      if (!b.request_items.empty()) co_await s.backoff(round);
+  if (!want.keys.empty()) {
+    batch_options bo;
+    bo.key_attributes[s.opt.table_name] = {"id"};
+    std::map<std::string, keys_and_attributes> reads;  // named: GCC 12 mishandles braced lists in co_await
+    reads.emplace(s.opt.table_name, std::move(want));
+    batch_get_outcome got = co_await batch_get(s.client, std::move(reads), bo);
+    if (!got.ok())
+      throw ddb::error(fail(errc::unprocessed, "reading changes from " + s.opt.table_name + ": " +
+                                                   std::to_string(got.failed.size()) + " keys stayed unprocessed (" +
+                                                   got.failed.front().message + ")"));
+    for (const item& it : got.items[s.opt.table_name]) {
+      entry e = from_item(it);
+      present.insert(static_cast<std::int64_t>(e.id));
+      s.learn(e);
+      out.changed.push_back(std::move(e));
     }
-    if (!b.request_items.empty())
-      throw ddb::error(fail(errc::unprocessed, "reading changes from " + s.opt.table_name + ": keys stayed unprocessed"));
   }
   for (std::int64_t id : ids)
     if (is_entry_id(id) && !present.count(id)) out.removed.push_back(static_cast<std::uint64_t>(id));

@@ -6,9 +6,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 
-#include <simdjson.h>
 
 #include "core/endpoint.hpp"
+#include "core/json_read.hpp"
 #include "ddb/cache.hpp"
 #include "ddb/core/json.hpp"
 #include "ddb/core/secret.hpp"
@@ -35,10 +35,9 @@ namespace {
 std::runtime_error failure(const std::string& what) { return std::runtime_error("embeddings endpoint: " + what); }
 
 std::vector<float> parse_embedding(const std::string& body, std::size_t dim) {
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string json(body);
+  auto& reader = json::detail::thread_reader();  // the thread's parser, reused; in place when the body is padded
   simdjson::ondemand::document doc;
-  if (parser.iterate(json).get(doc)) throw failure("the answer is not JSON");
+  if (reader.parser.iterate(reader.pad(body)).get(doc)) throw failure("the answer is not JSON");
   simdjson::ondemand::array values;
   if (doc["data"].at(0)["embedding"].get_array().get(values))
     throw failure("the answer has no data[0].embedding array");
@@ -56,11 +55,11 @@ std::vector<float> parse_embedding(const std::string& body, std::size_t dim) {
 }
 
 std::string error_message(const std::string& body) {
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string json(body);
+  auto& reader = json::detail::thread_reader();
   simdjson::ondemand::document doc;
   std::string_view msg;
-  if (!parser.iterate(json).get(doc) && !doc["error"]["message"].get_string().get(msg)) return std::string(msg);
+  if (!reader.parser.iterate(reader.pad(body)).get(doc) && !doc["error"]["message"].get_string().get(msg))
+    return std::string(msg);
   return body.substr(0, 200);
 }
 

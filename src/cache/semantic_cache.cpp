@@ -65,10 +65,6 @@ std::optional<std::string> normalize_vector(std::vector<float>& v) {
   return std::nullopt;
 }
 
-struct counters {
-  std::uint64_t exact_hits = 0, semantic_hits = 0, evictions = 0, expirations = 0;
-  std::map<std::string, std::uint64_t> misses;
-};
 
 }  // namespace
 
@@ -108,7 +104,7 @@ struct cache_impl : std::enable_shared_from_this<cache_impl> {
   std::vector<std::string> tag_names;
   std::vector<std::size_t> tag_counts;
   std::map<std::string, std::size_t> quotas;
-  std::map<std::string, counters> stats_by_ns;
+  std::map<std::string, namespace_stats> stats_by_ns;  // hits, misses, evictions (entries and memory: from the mirror)
   store_cursor cursor;
   std::chrono::steady_clock::time_point last_sync{};
 
@@ -159,6 +155,28 @@ struct cache_impl : std::enable_shared_from_this<cache_impl> {
     ++tag_counts[t];
   }
 
+  // Removes the mirrored entries pick(entry) selects, one after another (one
+  // already gone by its turn is skipped), and counts those the store removed,
+  // telling removed(namespace) about each.
+  template <class Pick, class Removed>
+  asio::awaitable<std::size_t> remove_mirrored(Pick pick, Removed removed) {
+    std::vector<std::uint64_t> ids;
+    for (const auto& [id, l] : mirror)
+      if (pick(l)) ids.push_back(id);
+    std::size_t n = 0;
+    for (std::uint64_t id : ids) {
+      auto it = mirror.find(id);
+      if (it == mirror.end()) continue;
+      const std::string name = tag_names[it->second.tag];
+      if (co_await st->remove(id)) {
+        ++n;
+        removed(name);
+      }
+      forget(id);
+    }
+    co_return n;
+  }
+
   void forget(std::uint64_t id) {
     auto it = mirror.find(id);
     if (it == mirror.end()) return;
@@ -190,7 +208,7 @@ struct cache_impl : std::enable_shared_from_this<cache_impl> {
     cursor = c.cursor;
   }
 
-  counters& stats_of(const std::string& ns) { return stats_by_ns[ns]; }
+  namespace_stats& stats_of(const std::string& ns) { return stats_by_ns[ns]; }
 
   lookup miss(const std::string& ns, miss_reason r, std::string detail = {}) {
     ++stats_of(ns).misses[to_string(r)];
@@ -207,15 +225,16 @@ struct cache_impl : std::enable_shared_from_this<cache_impl> {
     return static_cast<float>(similarity * std::pow(0.5, halves));
   }
 
-  cache::hit make_hit(const entry& e, float similarity, float conf, const char* layer, epoch_seconds t) const {
+  // The hit, taking the entry's strings (the entry is not used after).
+  cache::hit make_hit(entry&& e, float similarity, float conf, const char* layer, epoch_seconds t) const {
     cache::hit h;
-    h.response = e.response;
+    h.response = std::move(e.response);
     h.similarity = similarity;
     h.confidence = conf;
     h.age = std::chrono::seconds(std::max<epoch_seconds>(t - e.created_at, 0));
     h.layer = layer;
     h.ns = e.ns;
-    h.metadata = e.metadata;
+    h.metadata = std::move(e.metadata);
     return h;
   }
 
@@ -402,8 +421,9 @@ asio::awaitable<lookup> semantic_cache::get(std::string query, get_options opt) 
     } else {
       self->record_access(e->id, t);
       ++self->stats_of(opt.ns).exact_hits;
+      const float conf = self->confidence(1.0f, t - e->created_at);
       lookup out;
-      out.hit = self->make_hit(*e, 1.0f, self->confidence(1.0f, t - e->created_at), "exact", t);
+      out.hit = self->make_hit(std::move(*e), 1.0f, conf, "exact", t);
       co_return out;
     }
   }
@@ -447,7 +467,7 @@ asio::awaitable<lookup> semantic_cache::get(std::string query, get_options opt) 
     self->record_access(e->id, t);
     ++self->stats_of(opt.ns).semantic_hits;
     lookup out;
-    out.hit = self->make_hit(*e, c.score, conf, "semantic", t);
+    out.hit = self->make_hit(std::move(*e), c.score, conf, "semantic", t);
     co_return out;
   }
   co_return self->miss(opt.ns, saw_expired ? miss_reason::expired : miss_reason::no_match);
@@ -496,9 +516,15 @@ asio::awaitable<void> semantic_cache::put(std::string query, std::string respons
   e.created_at = e.last_accessed_at = t;
   if (auto ttl = opt.ttl ? opt.ttl : o.default_ttl) e.expires_at = t + ttl->count();
   co_await self->sync();
-  e.id = co_await self->st->upsert(e);
-  self->mirror_entry(e);
-  co_await self->evict_if_needed(e.ns);
+  // The mirror needs the id, namespace, vector and expiry: keep those and
+  // hand the whole entry (response, metadata, query) to the store.
+  entry mirrored;
+  mirrored.ns = e.ns;
+  mirrored.embedding = e.embedding;
+  mirrored.expires_at = e.expires_at;
+  mirrored.id = co_await self->st->upsert(std::move(e));
+  self->mirror_entry(mirrored);
+  co_await self->evict_if_needed(mirrored.ns);
 }
 
 asio::awaitable<bool> semantic_cache::remove(std::string query, std::string ns) {
@@ -514,22 +540,11 @@ asio::awaitable<std::size_t> semantic_cache::vacuum(std::optional<std::string> n
   auto self = impl_;
   co_await self->sync(true);
   const epoch_seconds t = self->now();
-  std::vector<std::uint64_t> due;
-  for (const auto& [id, l] : self->mirror)
-    if (l.expires_at && *l.expires_at <= t && (!ns || self->tag_names[l.tag] == *ns)) due.push_back(id);
-  std::size_t n = 0;
-  for (std::uint64_t id : due) {
-    auto it = self->mirror.find(id);
-    if (it == self->mirror.end()) continue;  // gone while an earlier removal was in flight
-    const std::string name = self->tag_names[it->second.tag];
-    const bool removed = co_await self->st->remove(id);
-    if (removed) {
-      ++n;
-      ++self->stats_of(name).expirations;
-    }
-    self->forget(id);
-  }
-  co_return n;
+  const auto due = [&](const detail::cache_impl::local& l) {
+    return l.expires_at && *l.expires_at <= t && (!ns || self->tag_names[l.tag] == *ns);
+  };
+  const auto expired = [&](const std::string& name) { ++self->stats_of(name).expirations; };
+  co_return co_await self->remove_mirrored(due, expired);
 }
 
 asio::awaitable<std::vector<std::string>> semantic_cache::list_namespaces() {
@@ -545,28 +560,19 @@ asio::awaitable<std::vector<std::string>> semantic_cache::list_namespaces() {
 asio::awaitable<std::size_t> semantic_cache::clear_namespace(std::string ns) {
   auto self = impl_;
   co_await self->sync(true);
-  std::vector<std::uint64_t> ids;
-  for (const auto& [id, l] : self->mirror)
-    if (self->tag_names[l.tag] == ns) ids.push_back(id);
-  std::size_t n = 0;
-  for (std::uint64_t id : ids) {
-    if (co_await self->st->remove(id)) ++n;
-    self->forget(id);
-  }
-  co_return n;
+  const auto tag = self->tags.find(ns);
+  if (tag == self->tags.end()) co_return 0;
+  const auto in_ns = [t = tag->second](const detail::cache_impl::local& l) { return l.tag == t; };
+  const auto uncounted = [](const std::string&) {};
+  co_return co_await self->remove_mirrored(in_ns, uncounted);
 }
 
 asio::awaitable<std::size_t> semantic_cache::clear() {
   auto self = impl_;
   co_await self->sync(true);
-  std::vector<std::uint64_t> ids;
-  for (const auto& [id, l] : self->mirror) ids.push_back(id);
-  std::size_t n = 0;
-  for (std::uint64_t id : ids) {
-    if (co_await self->st->remove(id)) ++n;
-    self->forget(id);
-  }
-  co_return n;
+  const auto every = [](const detail::cache_impl::local&) { return true; };
+  const auto uncounted = [](const std::string&) {};
+  co_return co_await self->remove_mirrored(every, uncounted);
 }
 
 asio::awaitable<void> semantic_cache::flush() {
@@ -596,16 +602,10 @@ cache_stats semantic_cache::stats() const {
   for (const auto& [ns, c] : s.stats_by_ns) names.insert(ns);
   for (const std::string& ns : names) {
     namespace_stats n;
+    if (auto c = s.stats_by_ns.find(ns); c != s.stats_by_ns.end()) n = c->second;
     if (auto t = s.tags.find(ns); t != s.tags.end()) {
       n.entries = s.tag_counts[t->second];
       n.memory_bytes = n.entries * per_vector;
-    }
-    if (auto c = s.stats_by_ns.find(ns); c != s.stats_by_ns.end()) {
-      n.exact_hits = c->second.exact_hits;
-      n.semantic_hits = c->second.semantic_hits;
-      n.evictions = c->second.evictions;
-      n.expirations = c->second.expirations;
-      n.misses = c->second.misses;
     }
     add(out.total, n);
     out.namespaces.emplace(ns, std::move(n));

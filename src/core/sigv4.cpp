@@ -7,40 +7,16 @@
 #include <cstring>
 
 #include "core/crypto.hpp"
+#include "core/percent.hpp"
 
 namespace ddb::sigv4 {
 using namespace std::string_view_literals;
+using ddb::detail::hex_value;
+using ddb::detail::uri_encode;
 namespace {
 
 constexpr std::string_view algorithm = "AWS4-HMAC-SHA256";
 constexpr std::string_view terminator = "aws4_request";
-
-bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.' || c == '~';
-}
-
-// RFC 3986 percent-encoding of everything but unreserved characters (and '/'
-// when keep_slash), uppercase hex, as SigV4 requires.
-void uri_encode(std::string& out, std::string_view in, bool keep_slash) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  for (unsigned char c : in) {
-    if (is_unreserved(c) || (keep_slash && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += digits[c >> 4];
-      out += digits[c & 15];
-    }
-  }
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Query components arrive possibly %-encoded; decode so that re-encoding is
 // canonical whichever form the caller used. A '%' not followed by two hex

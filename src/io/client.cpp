@@ -218,18 +218,19 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
         msg = settings_.provider->name() + ": " + e.details().message;
       }
     }
+    bool usable = true;  // the credentials the waiters will sign with
     if (!ec) {
       creds_.on_refreshed(std::move(c), now);
     } else {
-      creds_.on_failed(now);
-      if (ec == errc::credentials_unavailable && creds_.current().expiration && !creds_.valid(now))
+      usable = creds_.on_failed(now);
+      if (!usable && ec == errc::credentials_unavailable && creds_.current().expiration)
         ec = make_error_code(errc::credentials_expired);
     }
     auto waiters = std::move(creds_waiters_);
     creds_waiters_.clear();
     for (auto& op : waiters) {
       if (op->done) continue;
-      if (!ec || creds_.valid(now)) {
+      if (usable) {
         start_attempt(op);
       } else {
         op->result.diag.message = msg;
