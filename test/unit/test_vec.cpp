@@ -627,7 +627,7 @@ TEST_CASE("scorer: the event loop is never blocked by a search (timer lag)", "[v
   asio::io_context io;
   scorer s(io.get_executor(), idx, 1);  // one scoring thread: the other core is the loop's
 
-  // One round: five searches back to back while a 1 ms timer runs.
+  // One round: ten searches back to back while a 1 ms timer runs.
   struct round_stats {
     double p50, p99, max, search_ms;
     std::size_t ticks;
@@ -650,7 +650,7 @@ TEST_CASE("scorer: the event loop is never blocked by a search (timer lag)", "[v
         REQUIRE(!e);
         REQUIRE(m.size() == 10);
         search_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
-        if (search_ms.size() < 5)
+        if (search_ms.size() < 10)
           next();
         else
           searching = false;
@@ -667,9 +667,11 @@ TEST_CASE("scorer: the event loop is never blocked by a search (timer lag)", "[v
   };
   // A loop blocked by a search would lag by a whole search in every round.
   // The machine is shared: a round may lose the core to a neighbour for a few
-  // milliseconds, so up to three rounds run and one must keep p99 under 1 ms.
+  // milliseconds (seen in CI: p99 4.4, 1.03, 1.3 ms in three rounds in a row),
+  // so up to eight rounds run and one must keep p99 under 1 ms. A blocked loop
+  // fails every round, and the max check below fails it at once.
   bool met = false;
-  for (int round = 0; round < 3 && !met; ++round) {
+  for (int round = 0; round < 8 && !met; ++round) {
     const round_stats r = measure();
     INFO("round " << round << ": ticks " << r.ticks << ", p50 " << r.p50 << " ms, p99 " << r.p99 << " ms, max "
                   << r.max << " ms, search " << r.search_ms << " ms");
