@@ -340,6 +340,8 @@ for op in OPERATIONS:
     for kind in ("request", "response"):
         c.append(f"template <>\nresult<{fn}_{kind}> decode<{fn}_{kind}>(const std::string& body) {{\n")
         c.append(f"  return decode_with<{fn}_{kind}>(body, [](od::value v, {fn}_{kind}& out) {{ return read_{fn}_{kind}(v, out); }});\n}}\n\n")
+    c.append(f"std::optional<failure> decode_into(const std::string& body, {fn}_response& out) {{\n")
+    c.append(f"  return decode_into_with(body, out, [](od::value v, {fn}_response& o) {{ return read_{fn}_response(v, o); }});\n}}\n\n")
     c.append(f"result<std::string> encode_response(const {fn}_response& r) {{\n")
     c.append(f"  return encode_with([&](json::writer& w) {{ write_{fn}_response(w, r); }});\n}}\n\n")
 os.makedirs(os.path.join(top, "include", "ddb", "detail"), exist_ok=True)

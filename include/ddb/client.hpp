@@ -83,7 +83,7 @@ void start_raw(const std::shared_ptr<client_impl>& impl, std::string operation, 
                handler_t<raw_response> handler);
 // Compiled for each typed response (src/model/operations.cpp).
 template <class Response>
-void start_typed(const std::shared_ptr<client_impl>& impl, std::string operation, result<std::string> body,
+void start_typed(const std::shared_ptr<client_impl>& impl, const char* operation, result<std::string> body,
                  request_safety safety, capacity_hint capacity, handler_t<Response> handler);
 boost::asio::any_io_executor impl_executor(const client_impl& impl) noexcept;
 class capacity_tracker;

@@ -13,22 +13,17 @@
 #include "ddb/core/sigv4.hpp"
 #include "helpers/capacity_tracker.hpp"
 #include "io/providers.hpp"
+#include "io/operation.hpp"
 #include "io/transport.hpp"
 
 namespace ddb {
 namespace detail {
-
-using time_point = steady_clock::time_point;
-constexpr auto no_deadline = time_point::max();
 
 // A list of operations threaded through the operations themselves (O(1)
 // link and unlink, no allocation). Each list holds operations in the order of
 // one kind of deadline: the timeouts are constant per client, so appending in
 // start order keeps every list sorted, and the client needs one timer, armed
 // for the earliest front, instead of one per request.
-enum list_kind : int { all_ops, attempt_deadlines, pool_deadlines, op_deadlines, list_kinds };
-
-struct op_state;
 class op_list {
  public:
   void push_back(op_state* op);
@@ -40,30 +35,6 @@ class op_list {
   list_kind kind_;
   op_state* head_ = nullptr;
   op_state* tail_ = nullptr;
-};
-
-// One operation: its encoded request, its handler, its current attempt.
-struct op_state final : exchange_owner, std::enable_shared_from_this<op_state> {
-  op_state(std::shared_ptr<client_impl> c, std::string op, std::string b, request_safety s, handler_t<raw_response> h)
-      : client(std::move(c)), target(std::move(op)), body(std::move(b)), safety(s), handler(std::move(h)) {}
-  void exchange_done(exchange& e) override;
-
-  std::shared_ptr<client_impl> client;
-  std::string target;
-  std::string body;
-  request_safety safety;
-  handler_t<raw_response> handler;
-  asio::cancellation_slot slot;
-  raw_response result;
-  int attempt = 0;
-  bool done = false;
-  bool skew_corrected = false;  // retried once after correcting the clock
-  exchange_ptr ex;                          // the attempt in flight, if any
-  std::optional<asio::steady_timer> backoff;  // made on the first retry only
-  time_point attempt_deadline = no_deadline, pool_deadline = no_deadline, op_deadline = no_deadline;
-  op_state* prev[list_kinds] = {};
-  op_state* next[list_kinds] = {};
-  bool linked[list_kinds] = {};
 };
 
 void op_list::push_back(op_state* op) {
@@ -105,7 +76,6 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   }
 
   void start(const std::shared_ptr<op_state>& op) {
-    op->slot = asio::get_associated_cancellation_slot(op->handler);
     if (op->slot.is_connected()) {
       // Posted: completing clears the slot, which must not destroy this handler while it runs.
       op->slot.assign([w = std::weak_ptr<op_state>(op)](asio::cancellation_type) {
@@ -128,7 +98,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     // Operations between attempts would otherwise wait out their backoff.
     while (op_state* op = lists_[all_ops].front()) {
       const auto keep = op->shared_from_this();
-      op->result.diag.message = "the client was closed";
+      op->diag.message = "the client was closed";
       complete(*op, make_error_code(errc::client_closed));
     }
     creds_waiters_.clear();  // completed above; they hold the client
@@ -139,10 +109,10 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     if (op.done || op.ex.get() != &e) return;
     lists_[attempt_deadlines].unlink(&op);
     lists_[pool_deadlines].unlink(&op);
-    attempt_outcome outcome = evaluate(e, op.result.diag);
-    if (!outcome.ec) op.result.body = std::move(e.response.body);
+    attempt_outcome outcome = evaluate(e, op.diag);
+    if (!outcome.ec) op.response_body = std::move(e.response.body);
     op.ex.reset();
-    if (outcome.ec && !op.skew_corrected && correct_clock(op.result.diag, e.response)) {
+    if (outcome.ec && !op.skew_corrected && correct_clock(op.diag, e.response)) {
       op.skew_corrected = true;  // once per operation, outside the retry budget
       return start_attempt(op.shared_from_this());
     }
@@ -151,7 +121,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
 
   void cancel(op_state& op) {
     if (op.done) return;
-    op.result.diag.message = "cancelled";
+    op.diag.message = "cancelled";
     complete(op, asio::error::operation_aborted);
   }
 
@@ -233,7 +203,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       if (usable) {
         start_attempt(op);
       } else {
-        op->result.diag.message = msg;
+        op->diag.message = msg;
         complete(*op, ec);
       }
     }
@@ -249,7 +219,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
         return refresh_credentials();
       case auth::credentials_cache::action::wait: creds_waiters_.push_back(op); return;
     }
-    diagnostics& diag = op->result.diag;
+    diagnostics& diag = op->diag;
     diag = diagnostics{};
     diag.attempts = ++op->attempt;
     auto ex = std::make_shared<exchange>();
@@ -280,7 +250,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     if (closed_ || outcome.ec == errc::client_closed) return complete(op, make_error_code(errc::client_closed));
     const retry_decision d = decide_retry(cfg_.retry, quota_, outcome, op.attempt, op.safety);
     if (!d.retry) {
-      if (d.stop_reason) op.result.diag.message += " (not retried: the client's retry quota is exhausted)";
+      if (d.stop_reason) op.diag.message += " (not retried: the client's retry quota is exhausted)";
       return complete(op, outcome.ec);
     }
     if (!op.backoff) op.backoff.emplace(ex_);
@@ -317,7 +287,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       lists_[attempt_deadlines].unlink(op);
       pool_.abandon(op->ex, false);
       op->ex.reset();
-      op->result.diag.message = "no connection took the request within pool_wait_timeout (" +
+      op->diag.message = "no connection took the request within pool_wait_timeout (" +
                                 std::to_string(cfg_.pool_wait_timeout.count()) +
                                 " ms): raise client_config::pool_size or pipeline_depth, or send less at once";
       complete(*op, make_error_code(errc::pool_timeout));
@@ -325,7 +295,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     while (op_state* op = lists_[op_deadlines].front()) {
       if (op->op_deadline > now) break;
       const auto keep = op->shared_from_this();
-      op->result.diag.message = "the operation took longer than operation_timeout (" +
+      op->diag.message = "the operation took longer than operation_timeout (" +
                                 std::to_string(cfg_.operation_timeout.count()) + " ms)";
       if (op->ex) pool_.abandon(op->ex, op->ex->st == exchange::state::written);
       complete(*op, make_error_code(errc::operation_timeout));
@@ -340,7 +310,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       outcome.maybe_applied = op->ex && op->ex->st == exchange::state::written;
       if (op->ex) pool_.abandon(op->ex, true);  // a silent connection is closed
       op->ex.reset();
-      op->result.diag.message = "no response within attempt_timeout (" + std::to_string(cfg_.attempt_timeout.count()) + " ms)";
+      op->diag.message = "no response within attempt_timeout (" + std::to_string(cfg_.attempt_timeout.count()) + " ms)";
       after_attempt(*op, outcome);
     }
     time_point next = no_deadline;
@@ -404,9 +374,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     }
     if (op.backoff) op.backoff->cancel();
     if (op.slot.is_connected()) op.slot.clear();
-    auto handler = std::move(op.handler);
-    auto hex = asio::get_associated_executor(handler, ex_);
-    asio::dispatch(hex, [h = std::move(handler), ec, r = std::move(op.result)]() mutable { std::move(h)(ec, std::move(r)); });
+    op.finish(ec);
   }
 
   op_list lists_[list_kinds] = {op_list(all_ops), op_list(attempt_deadlines), op_list(pool_deadlines),
@@ -417,9 +385,28 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
 
 void op_state::exchange_done(exchange& e) { client->on_exchange_done(*this, e); }
 
+void start_operation(const std::shared_ptr<client_impl>& impl, const std::shared_ptr<op_state>& op) { impl->start(op); }
+const asio::any_io_executor& executor_of(const client_impl& impl) noexcept { return impl.ex_; }
+
+namespace {
+// An operation called by name: the caller gets the raw JSON body.
+struct raw_op final : op_state {
+  raw_op(std::shared_ptr<client_impl> c, std::string op, std::string b, request_safety s, handler_t<raw_response> h)
+      : op_state(std::move(c), {}, std::move(b), s), handler(std::move(h)) {
+    owned_target = std::move(op);
+    target = owned_target;
+    slot = asio::get_associated_cancellation_slot(handler);
+  }
+  void finish(error_code ec) override {
+    invoke_handler(std::move(handler), client->ex_, ec, raw_response{std::move(response_body), std::move(diag)});
+  }
+  handler_t<raw_response> handler;
+};
+}  // namespace
+
 void start_raw(const std::shared_ptr<client_impl>& impl, std::string operation, std::string body, request_safety safety,
                handler_t<raw_response> handler) {
-  impl->start(std::make_shared<op_state>(impl, std::move(operation), std::move(body), safety, std::move(handler)));
+  impl->start(std::make_shared<raw_op>(impl, std::move(operation), std::move(body), safety, std::move(handler)));
 }
 
 boost::asio::any_io_executor impl_executor(const client_impl& impl) noexcept { return impl.ex_; }

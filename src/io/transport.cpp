@@ -279,7 +279,18 @@ void pool::submit(exchange_ptr e) {
     return;
   }
   waiting_.push_back(std::move(e));
-  kick();
+  if (opt_.pipeline_depth <= 1) return kick();
+  // Pipelining: hand out what was submitted in this turn of the event loop in
+  // one go, so that the requests started by a batch of completions leave in
+  // one write instead of one write each (measured: 1.9 requests per sendmsg
+  // when every submit wrote at once).
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  asio::post(ex_, [alive = std::weak_ptr<void>(alive_), this] {
+    if (alive.expired()) return;
+    flush_posted_ = false;
+    kick();
+  });
 }
 
 void pool::finish(const exchange_ptr& e, error_code ec, bool applied, std::string detail) {
@@ -288,9 +299,21 @@ void pool::finish(const exchange_ptr& e, error_code ec, bool applied, std::strin
   e->maybe_applied = applied;
   e->error_detail = std::move(detail);
   if (e->abandoned || !e->owner) return;
-  // Posted, so the owner never runs inside the transport's loops.
-  asio::post(ex_, [e] {
-    if (auto o = std::move(e->owner); o && !e->abandoned) o->exchange_done(*e);
+  // Told from a posted call, so the owner never runs inside the transport's
+  // loops; one call tells every exchange finished by the same read.
+  finished_.push_back(e);
+  if (telling_posted_) return;
+  telling_posted_ = true;
+  asio::post(ex_, [alive = std::weak_ptr<void>(alive_), this] {
+    if (alive.expired()) return;
+    telling_posted_ = false;
+    auto batch = std::move(finished_);
+    finished_ = std::move(spare_finished_);
+    finished_.clear();
+    for (auto& x : batch)
+      if (auto o = std::move(x->owner); o && !x->abandoned) o->exchange_done(*x);
+    batch.clear();
+    spare_finished_ = std::move(batch);  // keeps its capacity for the next batch
   });
 }
 

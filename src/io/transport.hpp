@@ -113,6 +113,10 @@ class pool {
   std::size_t opened_total_ = 0;
   bool closed_ = false;
   bool kicking_ = false;
+  bool flush_posted_ = false;
+  bool telling_posted_ = false;
+  std::vector<exchange_ptr> finished_, spare_finished_;  // to be told to their owners
+  std::shared_ptr<void> alive_ = std::make_shared<char>();  // lets a posted flush see that the pool is gone
 };
 
 }  // namespace ddb::detail

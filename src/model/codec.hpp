@@ -2,6 +2,7 @@
 // Support for the generated codec (src/model/codec.cpp): how scalars are
 // written and read, and the entry points that turn errors into results.
 #include <charconv>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -86,11 +87,11 @@ result<Message> decode(const std::string& body);
 #include "model/operations.inc"
 #undef DDB_OPERATION
 
-template <class Response, class Read>
-result<Response> decode_with(const std::string& body, Read&& read) {
-  constexpr bool is_request = std::string_view(Response::kind) == "request";
+// Reads a whole message into `out`; the failure, if any, names what was wrong.
+template <class Message, class Read>
+std::optional<failure> decode_into_with(const std::string& body, Message& out, Read&& read) {
+  constexpr bool is_request = std::string_view(Message::kind) == "request";
   auto& r = thread_reader();
-  Response out;
   simdjson::ondemand::document doc;
   located e;
   if (auto ec = r.parser.iterate(r.pad(body)).get(doc)) {
@@ -102,12 +103,23 @@ result<Response> decode_with(const std::string& body, Read&& read) {
     else
       e = read(v, out);
   }
-  if (e) {
-    failure f = e.to_failure(is_request ? "request" : "response");
-    f.message = (is_request ? "the request could not be read: " : "DynamoDB's response could not be read: ") + f.message;
-    return f;
-  }
+  if (!e) return std::nullopt;
+  failure f = e.to_failure(is_request ? "request" : "response");
+  f.message = (is_request ? "the request could not be read: " : "DynamoDB's response could not be read: ") + f.message;
+  return f;
+}
+
+template <class Message, class Read>
+result<Message> decode_with(const std::string& body, Read&& read) {
+  Message out;
+  if (auto f = decode_into_with(body, out, std::forward<Read>(read))) return std::move(*f);
   return out;
 }
+
+// A response decoded straight into the value the caller's handler receives
+// (the client's path: no result<> to move it out of).
+#define DDB_OPERATION(name, cli, fn) std::optional<failure> decode_into(const std::string& body, fn##_response& out);
+#include "model/operations.inc"
+#undef DDB_OPERATION
 
 }  // namespace ddb::detail

@@ -20,6 +20,10 @@ result<get_item_response> decode<get_item_response>(const std::string& body) {
   return decode_with<get_item_response>(body, [](od::value v, get_item_response& out) { return read_get_item_response(v, out); });
 }
 
+std::optional<failure> decode_into(const std::string& body, get_item_response& out) {
+  return decode_into_with(body, out, [](od::value v, get_item_response& o) { return read_get_item_response(v, o); });
+}
+
 result<std::string> encode_response(const get_item_response& r) {
   return encode_with([&](json::writer& w) { write_get_item_response(w, r); });
 }
@@ -37,6 +41,10 @@ result<put_item_request> decode<put_item_request>(const std::string& body) {
 template <>
 result<put_item_response> decode<put_item_response>(const std::string& body) {
   return decode_with<put_item_response>(body, [](od::value v, put_item_response& out) { return read_put_item_response(v, out); });
+}
+
+std::optional<failure> decode_into(const std::string& body, put_item_response& out) {
+  return decode_into_with(body, out, [](od::value v, put_item_response& o) { return read_put_item_response(v, o); });
 }
 
 result<std::string> encode_response(const put_item_response& r) {
@@ -58,6 +66,10 @@ result<update_item_response> decode<update_item_response>(const std::string& bod
   return decode_with<update_item_response>(body, [](od::value v, update_item_response& out) { return read_update_item_response(v, out); });
 }
 
+std::optional<failure> decode_into(const std::string& body, update_item_response& out) {
+  return decode_into_with(body, out, [](od::value v, update_item_response& o) { return read_update_item_response(v, o); });
+}
+
 result<std::string> encode_response(const update_item_response& r) {
   return encode_with([&](json::writer& w) { write_update_item_response(w, r); });
 }
@@ -75,6 +87,10 @@ result<delete_item_request> decode<delete_item_request>(const std::string& body)
 template <>
 result<delete_item_response> decode<delete_item_response>(const std::string& body) {
   return decode_with<delete_item_response>(body, [](od::value v, delete_item_response& out) { return read_delete_item_response(v, out); });
+}
+
+std::optional<failure> decode_into(const std::string& body, delete_item_response& out) {
+  return decode_into_with(body, out, [](od::value v, delete_item_response& o) { return read_delete_item_response(v, o); });
 }
 
 result<std::string> encode_response(const delete_item_response& r) {
@@ -96,6 +112,10 @@ result<query_response> decode<query_response>(const std::string& body) {
   return decode_with<query_response>(body, [](od::value v, query_response& out) { return read_query_response(v, out); });
 }
 
+std::optional<failure> decode_into(const std::string& body, query_response& out) {
+  return decode_into_with(body, out, [](od::value v, query_response& o) { return read_query_response(v, o); });
+}
+
 result<std::string> encode_response(const query_response& r) {
   return encode_with([&](json::writer& w) { write_query_response(w, r); });
 }
@@ -113,6 +133,10 @@ result<scan_request> decode<scan_request>(const std::string& body) {
 template <>
 result<scan_response> decode<scan_response>(const std::string& body) {
   return decode_with<scan_response>(body, [](od::value v, scan_response& out) { return read_scan_response(v, out); });
+}
+
+std::optional<failure> decode_into(const std::string& body, scan_response& out) {
+  return decode_into_with(body, out, [](od::value v, scan_response& o) { return read_scan_response(v, o); });
 }
 
 result<std::string> encode_response(const scan_response& r) {
@@ -134,6 +158,10 @@ result<batch_get_item_response> decode<batch_get_item_response>(const std::strin
   return decode_with<batch_get_item_response>(body, [](od::value v, batch_get_item_response& out) { return read_batch_get_item_response(v, out); });
 }
 
+std::optional<failure> decode_into(const std::string& body, batch_get_item_response& out) {
+  return decode_into_with(body, out, [](od::value v, batch_get_item_response& o) { return read_batch_get_item_response(v, o); });
+}
+
 result<std::string> encode_response(const batch_get_item_response& r) {
   return encode_with([&](json::writer& w) { write_batch_get_item_response(w, r); });
 }
@@ -151,6 +179,10 @@ result<batch_write_item_request> decode<batch_write_item_request>(const std::str
 template <>
 result<batch_write_item_response> decode<batch_write_item_response>(const std::string& body) {
   return decode_with<batch_write_item_response>(body, [](od::value v, batch_write_item_response& out) { return read_batch_write_item_response(v, out); });
+}
+
+std::optional<failure> decode_into(const std::string& body, batch_write_item_response& out) {
+  return decode_into_with(body, out, [](od::value v, batch_write_item_response& o) { return read_batch_write_item_response(v, o); });
 }
 
 result<std::string> encode_response(const batch_write_item_response& r) {
@@ -172,6 +204,10 @@ result<transact_get_items_response> decode<transact_get_items_response>(const st
   return decode_with<transact_get_items_response>(body, [](od::value v, transact_get_items_response& out) { return read_transact_get_items_response(v, out); });
 }
 
+std::optional<failure> decode_into(const std::string& body, transact_get_items_response& out) {
+  return decode_into_with(body, out, [](od::value v, transact_get_items_response& o) { return read_transact_get_items_response(v, o); });
+}
+
 result<std::string> encode_response(const transact_get_items_response& r) {
   return encode_with([&](json::writer& w) { write_transact_get_items_response(w, r); });
 }
@@ -189,6 +225,10 @@ result<transact_write_items_request> decode<transact_write_items_request>(const 
 template <>
 result<transact_write_items_response> decode<transact_write_items_response>(const std::string& body) {
   return decode_with<transact_write_items_response>(body, [](od::value v, transact_write_items_response& out) { return read_transact_write_items_response(v, out); });
+}
+
+std::optional<failure> decode_into(const std::string& body, transact_write_items_response& out) {
+  return decode_into_with(body, out, [](od::value v, transact_write_items_response& o) { return read_transact_write_items_response(v, o); });
 }
 
 result<std::string> encode_response(const transact_write_items_response& r) {
@@ -210,6 +250,10 @@ result<execute_statement_response> decode<execute_statement_response>(const std:
   return decode_with<execute_statement_response>(body, [](od::value v, execute_statement_response& out) { return read_execute_statement_response(v, out); });
 }
 
+std::optional<failure> decode_into(const std::string& body, execute_statement_response& out) {
+  return decode_into_with(body, out, [](od::value v, execute_statement_response& o) { return read_execute_statement_response(v, o); });
+}
+
 result<std::string> encode_response(const execute_statement_response& r) {
   return encode_with([&](json::writer& w) { write_execute_statement_response(w, r); });
 }
@@ -227,6 +271,10 @@ result<batch_execute_statement_request> decode<batch_execute_statement_request>(
 template <>
 result<batch_execute_statement_response> decode<batch_execute_statement_response>(const std::string& body) {
   return decode_with<batch_execute_statement_response>(body, [](od::value v, batch_execute_statement_response& out) { return read_batch_execute_statement_response(v, out); });
+}
+
+std::optional<failure> decode_into(const std::string& body, batch_execute_statement_response& out) {
+  return decode_into_with(body, out, [](od::value v, batch_execute_statement_response& o) { return read_batch_execute_statement_response(v, o); });
 }
 
 result<std::string> encode_response(const batch_execute_statement_response& r) {
@@ -248,6 +296,10 @@ result<execute_transaction_response> decode<execute_transaction_response>(const 
   return decode_with<execute_transaction_response>(body, [](od::value v, execute_transaction_response& out) { return read_execute_transaction_response(v, out); });
 }
 
+std::optional<failure> decode_into(const std::string& body, execute_transaction_response& out) {
+  return decode_into_with(body, out, [](od::value v, execute_transaction_response& o) { return read_execute_transaction_response(v, o); });
+}
+
 result<std::string> encode_response(const execute_transaction_response& r) {
   return encode_with([&](json::writer& w) { write_execute_transaction_response(w, r); });
 }
@@ -265,6 +317,10 @@ result<search_vectors_request> decode<search_vectors_request>(const std::string&
 template <>
 result<search_vectors_response> decode<search_vectors_response>(const std::string& body) {
   return decode_with<search_vectors_response>(body, [](od::value v, search_vectors_response& out) { return read_search_vectors_response(v, out); });
+}
+
+std::optional<failure> decode_into(const std::string& body, search_vectors_response& out) {
+  return decode_into_with(body, out, [](od::value v, search_vectors_response& o) { return read_search_vectors_response(v, o); });
 }
 
 result<std::string> encode_response(const search_vectors_response& r) {
@@ -286,6 +342,10 @@ result<create_table_response> decode<create_table_response>(const std::string& b
   return decode_with<create_table_response>(body, [](od::value v, create_table_response& out) { return read_create_table_response(v, out); });
 }
 
+std::optional<failure> decode_into(const std::string& body, create_table_response& out) {
+  return decode_into_with(body, out, [](od::value v, create_table_response& o) { return read_create_table_response(v, o); });
+}
+
 result<std::string> encode_response(const create_table_response& r) {
   return encode_with([&](json::writer& w) { write_create_table_response(w, r); });
 }
@@ -303,6 +363,10 @@ result<update_table_request> decode<update_table_request>(const std::string& bod
 template <>
 result<update_table_response> decode<update_table_response>(const std::string& body) {
   return decode_with<update_table_response>(body, [](od::value v, update_table_response& out) { return read_update_table_response(v, out); });
+}
+
+std::optional<failure> decode_into(const std::string& body, update_table_response& out) {
+  return decode_into_with(body, out, [](od::value v, update_table_response& o) { return read_update_table_response(v, o); });
 }
 
 result<std::string> encode_response(const update_table_response& r) {
@@ -324,6 +388,10 @@ result<describe_table_response> decode<describe_table_response>(const std::strin
   return decode_with<describe_table_response>(body, [](od::value v, describe_table_response& out) { return read_describe_table_response(v, out); });
 }
 
+std::optional<failure> decode_into(const std::string& body, describe_table_response& out) {
+  return decode_into_with(body, out, [](od::value v, describe_table_response& o) { return read_describe_table_response(v, o); });
+}
+
 result<std::string> encode_response(const describe_table_response& r) {
   return encode_with([&](json::writer& w) { write_describe_table_response(w, r); });
 }
@@ -341,6 +409,10 @@ result<delete_table_request> decode<delete_table_request>(const std::string& bod
 template <>
 result<delete_table_response> decode<delete_table_response>(const std::string& body) {
   return decode_with<delete_table_response>(body, [](od::value v, delete_table_response& out) { return read_delete_table_response(v, out); });
+}
+
+std::optional<failure> decode_into(const std::string& body, delete_table_response& out) {
+  return decode_into_with(body, out, [](od::value v, delete_table_response& o) { return read_delete_table_response(v, o); });
 }
 
 result<std::string> encode_response(const delete_table_response& r) {
@@ -362,6 +434,10 @@ result<list_tables_response> decode<list_tables_response>(const std::string& bod
   return decode_with<list_tables_response>(body, [](od::value v, list_tables_response& out) { return read_list_tables_response(v, out); });
 }
 
+std::optional<failure> decode_into(const std::string& body, list_tables_response& out) {
+  return decode_into_with(body, out, [](od::value v, list_tables_response& o) { return read_list_tables_response(v, o); });
+}
+
 result<std::string> encode_response(const list_tables_response& r) {
   return encode_with([&](json::writer& w) { write_list_tables_response(w, r); });
 }
@@ -379,6 +455,10 @@ result<update_time_to_live_request> decode<update_time_to_live_request>(const st
 template <>
 result<update_time_to_live_response> decode<update_time_to_live_response>(const std::string& body) {
   return decode_with<update_time_to_live_response>(body, [](od::value v, update_time_to_live_response& out) { return read_update_time_to_live_response(v, out); });
+}
+
+std::optional<failure> decode_into(const std::string& body, update_time_to_live_response& out) {
+  return decode_into_with(body, out, [](od::value v, update_time_to_live_response& o) { return read_update_time_to_live_response(v, o); });
 }
 
 result<std::string> encode_response(const update_time_to_live_response& r) {
@@ -400,6 +480,10 @@ result<describe_time_to_live_response> decode<describe_time_to_live_response>(co
   return decode_with<describe_time_to_live_response>(body, [](od::value v, describe_time_to_live_response& out) { return read_describe_time_to_live_response(v, out); });
 }
 
+std::optional<failure> decode_into(const std::string& body, describe_time_to_live_response& out) {
+  return decode_into_with(body, out, [](od::value v, describe_time_to_live_response& o) { return read_describe_time_to_live_response(v, o); });
+}
+
 result<std::string> encode_response(const describe_time_to_live_response& r) {
   return encode_with([&](json::writer& w) { write_describe_time_to_live_response(w, r); });
 }
@@ -417,6 +501,10 @@ result<update_continuous_backups_request> decode<update_continuous_backups_reque
 template <>
 result<update_continuous_backups_response> decode<update_continuous_backups_response>(const std::string& body) {
   return decode_with<update_continuous_backups_response>(body, [](od::value v, update_continuous_backups_response& out) { return read_update_continuous_backups_response(v, out); });
+}
+
+std::optional<failure> decode_into(const std::string& body, update_continuous_backups_response& out) {
+  return decode_into_with(body, out, [](od::value v, update_continuous_backups_response& o) { return read_update_continuous_backups_response(v, o); });
 }
 
 result<std::string> encode_response(const update_continuous_backups_response& r) {
@@ -438,6 +526,10 @@ result<describe_continuous_backups_response> decode<describe_continuous_backups_
   return decode_with<describe_continuous_backups_response>(body, [](od::value v, describe_continuous_backups_response& out) { return read_describe_continuous_backups_response(v, out); });
 }
 
+std::optional<failure> decode_into(const std::string& body, describe_continuous_backups_response& out) {
+  return decode_into_with(body, out, [](od::value v, describe_continuous_backups_response& o) { return read_describe_continuous_backups_response(v, o); });
+}
+
 result<std::string> encode_response(const describe_continuous_backups_response& r) {
   return encode_with([&](json::writer& w) { write_describe_continuous_backups_response(w, r); });
 }
@@ -455,6 +547,10 @@ result<tag_resource_request> decode<tag_resource_request>(const std::string& bod
 template <>
 result<tag_resource_response> decode<tag_resource_response>(const std::string& body) {
   return decode_with<tag_resource_response>(body, [](od::value v, tag_resource_response& out) { return read_tag_resource_response(v, out); });
+}
+
+std::optional<failure> decode_into(const std::string& body, tag_resource_response& out) {
+  return decode_into_with(body, out, [](od::value v, tag_resource_response& o) { return read_tag_resource_response(v, o); });
 }
 
 result<std::string> encode_response(const tag_resource_response& r) {
@@ -476,6 +572,10 @@ result<untag_resource_response> decode<untag_resource_response>(const std::strin
   return decode_with<untag_resource_response>(body, [](od::value v, untag_resource_response& out) { return read_untag_resource_response(v, out); });
 }
 
+std::optional<failure> decode_into(const std::string& body, untag_resource_response& out) {
+  return decode_into_with(body, out, [](od::value v, untag_resource_response& o) { return read_untag_resource_response(v, o); });
+}
+
 result<std::string> encode_response(const untag_resource_response& r) {
   return encode_with([&](json::writer& w) { write_untag_resource_response(w, r); });
 }
@@ -495,6 +595,10 @@ result<list_tags_of_resource_response> decode<list_tags_of_resource_response>(co
   return decode_with<list_tags_of_resource_response>(body, [](od::value v, list_tags_of_resource_response& out) { return read_list_tags_of_resource_response(v, out); });
 }
 
+std::optional<failure> decode_into(const std::string& body, list_tags_of_resource_response& out) {
+  return decode_into_with(body, out, [](od::value v, list_tags_of_resource_response& o) { return read_list_tags_of_resource_response(v, o); });
+}
+
 result<std::string> encode_response(const list_tags_of_resource_response& r) {
   return encode_with([&](json::writer& w) { write_list_tags_of_resource_response(w, r); });
 }
@@ -512,6 +616,10 @@ result<describe_limits_request> decode<describe_limits_request>(const std::strin
 template <>
 result<describe_limits_response> decode<describe_limits_response>(const std::string& body) {
   return decode_with<describe_limits_response>(body, [](od::value v, describe_limits_response& out) { return read_describe_limits_response(v, out); });
+}
+
+std::optional<failure> decode_into(const std::string& body, describe_limits_response& out) {
+  return decode_into_with(body, out, [](od::value v, describe_limits_response& o) { return read_describe_limits_response(v, o); });
 }
 
 result<std::string> encode_response(const describe_limits_response& r) {

@@ -8,6 +8,7 @@
 
 #include "ddb/client.hpp"
 #include "helpers/capacity_tracker.hpp"
+#include "io/operation.hpp"
 #include "model/codec.hpp"
 
 namespace ddb::detail {
@@ -103,47 +104,59 @@ void record_capacity(capacity_tracker& t, std::string_view op, const std::vector
 void record_capacity(capacity_tracker&, std::string_view, const std::optional<vector_capacity>&) {}  // bytes, not units
 }  // namespace
 
+// A typed operation: the response is decoded into the Response the caller's
+// handler receives, and the diagnostics moved into it once.
 template <class Response>
-void start_typed(const std::shared_ptr<client_impl>& impl, std::string operation, result<std::string> body,
+struct typed_op final : op_state {
+  typed_op(std::shared_ptr<client_impl> c, const char* op, std::string b, request_safety s, capacity_tracker* t,
+           handler_t<Response> h)
+      : op_state(std::move(c), op, std::move(b), s), tracker(t), handler(std::move(h)) {
+    slot = asio::get_associated_cancellation_slot(handler);
+  }
+
+  void finish(error_code ec) override {
+    Response r;
+    if (!ec) {
+      if (auto f = decode_into(response_body, r)) {
+        r = Response{};
+        ec = f->code;
+        diag.message = std::move(f->message);
+      } else if constexpr (requires { r.consumed_capacity; }) {
+        if (tracker) record_capacity(*tracker, target, r.consumed_capacity);
+      }
+    }
+    r.diag = std::move(diag);
+    invoke_handler(std::move(handler), executor_of(*client), ec, std::move(r));
+  }
+
+  capacity_tracker* tracker;  // null unless the client tracks capacity
+  handler_t<Response> handler;
+};
+
+template <class Response>
+void start_typed(const std::shared_ptr<client_impl>& impl, const char* operation, result<std::string> body,
                  request_safety safety, capacity_hint capacity, handler_t<Response> handler) {
-  auto ex = asio::get_associated_executor(handler, impl_executor(*impl));
+  const asio::any_io_executor& client_ex = executor_of(*impl);
   if (!body) {
     // Nothing to send: complete with the encoding error, never inside the initiating call.
     Response r;
     r.diag.message = body.error().message;
     const error_code ec = body.error().code;
     // Post (the initiating call must not complete), then run on the handler's own executor.
-    asio::post(impl_executor(*impl), [ex, h = std::move(handler), ec, r = std::move(r)]() mutable {
+    auto ex = asio::get_associated_executor(handler, client_ex);
+    asio::post(client_ex, [ex, h = std::move(handler), ec, r = std::move(r)]() mutable {
       asio::dispatch(ex, [h = std::move(h), ec, r = std::move(r)]() mutable { std::move(h)(ec, std::move(r)); });
     });
     return;
   }
-  auto slot = asio::get_associated_cancellation_slot(handler);
   capacity_tracker* tracker = capacity_tracker_of(*impl);
   if (tracker && capacity == capacity_hint::unset) *body = with_consumed_capacity(std::move(*body));
-  auto decode_then_complete = [h = std::move(handler), keep = tracker ? impl : nullptr, tracker,
-                               op = tracker ? operation : std::string()](error_code ec, raw_response raw) mutable {
-    Response r;
-    if (!ec) {
-      auto decoded = decode<Response>(raw.body);
-      if (decoded) {
-        r = std::move(*decoded);
-        if constexpr (requires { r.consumed_capacity; })
-          if (tracker) record_capacity(*tracker, op, r.consumed_capacity);
-      } else {
-        ec = decoded.error().code;
-        raw.diag.message = decoded.error().message;
-      }
-    }
-    r.diag = std::move(raw.diag);
-    std::move(h)(ec, std::move(r));
-  };
-  start_raw(impl, std::move(operation), std::move(*body), safety,
-            asio::bind_cancellation_slot(slot, asio::bind_executor(ex, std::move(decode_then_complete))));
+  start_operation(impl, std::make_shared<typed_op<Response>>(impl, operation, std::move(*body), safety, tracker,
+                                                             std::move(handler)));
 }
 
 #define DDB_RESPONSE(R)                                                                                  \
-  template void start_typed<R>(const std::shared_ptr<client_impl>&, std::string, result<std::string>, \
+  template void start_typed<R>(const std::shared_ptr<client_impl>&, const char*, result<std::string>, \
                                request_safety, capacity_hint, handler_t<R>);
 #include "model/responses.inc"
 #undef DDB_RESPONSE
