@@ -337,6 +337,43 @@ TEST_CASE("timeouts: a slow server, a hung server, a full pool", "[fault]") {
   }
 }
 
+// Every read that empties the socket makes the next one wait for readiness
+// instead of trying recv() first (src/io/transport.cpp): a response that
+// arrives a few bytes at a time must still be read whole, and the connection
+// reused, with and without pipelining.
+TEST_CASE("a response arriving a few bytes at a time is read whole, the connection kept", "[fault]") {
+  for (std::size_t depth : {std::size_t{1}, std::size_t{4}}) {
+    DYNAMIC_SECTION("pipeline depth " << depth) {
+      fault_server server([](const request_info& r) {
+        return action::ok(R"({"n":)" + std::to_string(r.index) + "}").in_pieces(7, 2ms);
+      });
+      auto cfg = config_for(server);
+      cfg.pool_size = 1;
+      cfg.pipeline_depth = depth;
+      cfg.attempt_timeout = 5s;
+      with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        for (int round = 0; round < 3; ++round) {
+          int ok = 0;
+          int pending = 4;
+          asio::steady_timer all_done(ex, std::chrono::hours(1));
+          for (int i = 0; i < 4; ++i)
+            c.call("GetItem", "{}", [&](error_code ec, raw_response r) {
+              CHECK_FALSE(ec);
+              CHECK(r.diag.attempts == 1);
+              if (!ec && r.body.rfind(R"({"n":)", 0) == 0) ++ok;
+              if (--pending == 0) all_done.cancel();
+            });
+          co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+          CHECK(ok == 4);
+        }
+      });
+      CHECK(server.connections() == 1);
+      CHECK(server.requests() == 12);
+    }
+  }
+}
+
 TEST_CASE("pooled and pipelined concurrency: many requests, few connections", "[fault]") {
   for (std::size_t depth : {std::size_t{1}, std::size_t{8}}) {
     DYNAMIC_SECTION("pipeline depth " << depth) {

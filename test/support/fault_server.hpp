@@ -41,6 +41,8 @@ struct action {
   std::string bytes;  // written before closing/resetting too
   std::chrono::milliseconds delay{0};
   bool close_after = false;
+  std::size_t piece = 0;                // > 0: bytes written `piece` at a time,
+  std::chrono::milliseconds piece_gap{0};  // this far apart
 
   static std::string crc(const std::string& body) {
     boost::crc_32_type c;
@@ -67,6 +69,11 @@ struct action {
   }
   action& after(std::chrono::milliseconds d) {
     delay = d;
+    return *this;
+  }
+  action& in_pieces(std::size_t n, std::chrono::milliseconds gap) {
+    piece = n;
+    piece_gap = gap;
     return *this;
   }
   static action hang_up() { return raw({}, close); }
@@ -164,9 +171,16 @@ class fault_server {
           asio::steady_timer t(io_, a.delay);
           co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
         }
-        if (!a.bytes.empty()) {
-          auto [ec, n] = co_await asio::async_write(sock, asio::buffer(a.bytes), asio::as_tuple(asio::use_awaitable));
+        for (std::size_t at = 0; at < a.bytes.size();) {
+          const std::size_t n = a.piece ? std::min(a.piece, a.bytes.size() - at) : a.bytes.size();
+          if (at > 0 && a.piece_gap.count() > 0) {
+            asio::steady_timer t(io_, a.piece_gap);
+            co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+          }
+          auto [ec, written] =
+              co_await asio::async_write(sock, asio::buffer(a.bytes.data() + at, n), asio::as_tuple(asio::use_awaitable));
           if (ec) co_return;
+          at += n;
         }
         if (a.what == action::hang) {
           asio::steady_timer t(io_, std::chrono::hours(1));
