@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <limits>
 
 namespace ddb::detail {
 namespace {
@@ -35,6 +36,17 @@ bool has_token(std::string_view value, std::string_view token) {
 template <class T>
 bool parse_number(std::string_view v, T& out, int base = 10) {
   if (v.empty()) return false;
+  if (base == 10 && v.size() <= 19) {  // 19 digits cannot overflow 64 bits: a plain digit loop
+    std::uint64_t n = 0;
+    for (char c : v) {
+      const auto d = static_cast<unsigned char>(c - '0');
+      if (d > 9) return false;
+      n = n * 10 + d;
+    }
+    if (n > std::numeric_limits<T>::max()) return false;
+    out = static_cast<T>(n);
+    return true;
+  }
   const auto r = std::from_chars(v.data(), v.data() + v.size(), out, base);
   return r.ec == std::errc{} && r.ptr == v.data() + v.size();
 }
@@ -99,6 +111,10 @@ response_parser::result response_parser::parse_header(std::string_view head) {
           if (!parse_number(value, n) || (length && *length != n)) return fail("invalid Content-Length");
           length = n;
         } else if (iequals(name, "connection")) {
+          if (iequals(value, "keep-alive")) {  // what servers send: no token list to split
+            keep_alive = true;
+            break;
+          }
           if (has_token(value, "close")) keep_alive = false;
           if (has_token(value, "keep-alive")) keep_alive = true;
         }

@@ -326,7 +326,7 @@ void signer::write_dynamodb_request(std::string& out, std::string_view host, std
     if (c == '\r' || c == '\n' || c == 0 || c == ' ')
       throw ddb::error(fail(errc::invalid_header, "the endpoint host holds a space, CR, LF or NUL"));
   for (char c : target)
-    if (!std::isalnum(static_cast<unsigned char>(c)))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
       throw ddb::error(fail(errc::invalid_header, "the operation name must be alphanumeric"));
 
   constexpr std::string_view content_type = "application/x-amz-json-1.0";
@@ -334,8 +334,12 @@ void signer::write_dynamodb_request(std::string& out, std::string_view host, std
   const bool has_token = !creds_.session_token.empty();
   const std::string_view signed_headers = has_token ? "content-type;host;x-amz-date;x-amz-security-token;x-amz-target"
                                                     : "content-type;host;x-amz-date;x-amz-target";
-  char date_buffer[16];
-  const std::string_view amz_date = write_amz_date(date_buffer, now);
+  const std::int64_t second = std::chrono::floor<std::chrono::seconds>(now).time_since_epoch().count();
+  if (second != date_second_) {
+    write_amz_date(date_, now);
+    date_second_ = second;
+  }
+  const std::string_view amz_date(date_, sizeof date_);
   const key_cache& key = key_for(amz_date.substr(0, 8));
 
   // Stage 1. Header names are already lowercase and in sorted order.

@@ -178,3 +178,25 @@ TEST_CASE("a malformed CRC32 header is flagged, not ignored", "[http]") {
   CHECK(p.res.crc32_malformed);
   CHECK_FALSE(p.res.crc32);
 }
+
+TEST_CASE("numbers in headers: digits only, within their type", "[http]") {
+  auto crc_of = [](const std::string& v) {
+    return parse("HTTP/1.1 200 OK\r\nx-amz-crc32: " + v + "\r\nContent-Length: 0\r\n\r\n").res;
+  };
+  CHECK(crc_of("0").crc32 == 0u);
+  CHECK(crc_of("123456789").crc32 == 123456789u);
+  CHECK(crc_of("4294967295").crc32 == 4294967295u);  // the largest CRC32
+  for (const char* bad : {"4294967296", "99999999999", "+1", "-1", "1e3", "12a", "0x10", "18446744073709551616"}) {
+    INFO(bad);
+    CHECK(crc_of(bad).crc32_malformed);
+  }
+  auto length_of = [](const std::string& v) {
+    return parse("HTTP/1.1 200 OK\r\nContent-Length: " + v + "\r\n\r\n");
+  };
+  CHECK(length_of("0").r == result::done);
+  CHECK(length_of("0000000000000000000").r == result::done);                  // 19 digits, zero
+  CHECK(length_of("9999999999999999999").r == result::body_too_large);        // 19 digits: a number, over the limit
+  CHECK(length_of("99999999999999999999").r == result::error);                // 20 digits, over 64 bits
+  CHECK(length_of("18446744073709551615").r == result::body_too_large);       // the largest, 20 digits
+  CHECK(length_of("18446744073709551616").r == result::error);
+}

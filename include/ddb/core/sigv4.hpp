@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -95,6 +96,9 @@ class signer {
   std::unique_ptr<key_cache> key_;
   std::uint64_t key_derivations_ = 0;
   std::string scratch_;  // canonical request / string to sign, reused
+  // The X-Amz-Date of the last request: it changes once a second.
+  std::int64_t date_second_ = std::numeric_limits<std::int64_t>::min();
+  char date_[16] = {};
 };
 
 // Rejects header names and values that could split or smuggle a request:
