@@ -141,7 +141,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
 
  private:
   std::chrono::system_clock::time_point local_time() const {
-    return cfg_.clock ? cfg_.clock() : std::chrono::system_clock::now();
+    return cfg_.clock ? cfg_.clock() : coarse_system_now();  // signatures carry whole seconds
   }
   std::chrono::system_clock::time_point signing_time() const { return local_time() + clock_offset_; }
 

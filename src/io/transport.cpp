@@ -13,6 +13,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <algorithm>
+#include <ctime>
 
 #include "ddb/error.hpp"
 
@@ -168,7 +169,7 @@ class connection : public std::enable_shared_from_this<connection> {
     deadline.cancel();
     if (timed_out) co_return failed("connect", asio::error::timed_out);
     open_ = true;
-    last_active_ = steady_clock::now();
+    last_active_ = coarse_steady_now();
     offer_if_idle();
     pool_->on_connected(this);
   }
@@ -189,7 +190,7 @@ class connection : public std::enable_shared_from_this<connection> {
       buffer_.commit(n);
       if (!parse_buffered()) co_return;
       pump();
-      if (in_flight_.empty()) last_active_ = steady_clock::now();
+      if (in_flight_.empty()) last_active_ = coarse_steady_now();
       offer_if_idle();
       if (pool_ && !pool_->waiting_.empty()) pool_->kick();
     }
@@ -250,11 +251,37 @@ class connection : public std::enable_shared_from_this<connection> {
   std::deque<exchange_ptr> in_flight_;
   std::vector<asio::const_buffer> batch_;
   std::vector<exchange_ptr> writing_owners_;
-  steady_clock::time_point last_active_ = steady_clock::now();
+  steady_clock::time_point last_active_ = coarse_steady_now();
   bool open_ = false;
   bool writing_ = false;
   bool closed_ = false;
 };
+
+namespace {
+template <class Clock>
+typename Clock::time_point read_clock(clockid_t id) noexcept {
+  timespec ts{};
+  clock_gettime(id, &ts);
+  return typename Clock::time_point(std::chrono::duration_cast<typename Clock::duration>(
+      std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
+}
+}  // namespace
+
+steady_clock::time_point coarse_steady_now() noexcept {
+#ifdef CLOCK_MONOTONIC_COARSE
+  return read_clock<steady_clock>(CLOCK_MONOTONIC_COARSE);  // steady_clock is CLOCK_MONOTONIC
+#else
+  return steady_clock::now();
+#endif
+}
+
+std::chrono::system_clock::time_point coarse_system_now() noexcept {
+#ifdef CLOCK_REALTIME_COARSE
+  return read_clock<std::chrono::system_clock>(CLOCK_REALTIME_COARSE);
+#else
+  return std::chrono::system_clock::now();
+#endif
+}
 
 pool::pool(asio::any_io_executor ex, transport_options opt) : ex_(std::move(ex)), opt_(std::move(opt)) {
   if (opt_.ep.tls) {
@@ -356,7 +383,7 @@ void pool::kick() {
     idle_.pop_back();
     c->on_idle_stack_ = false;
     if (!c->can_take() || c->load() != 0) continue;  // went busy or closed since it was offered
-    if (!now) now = steady_clock::now();
+    if (!now) now = coarse_steady_now();
     if (c->stale(*now)) {
       auto keep = shared_of(c);  // close() removes it from conns_
       c->close(make_error_code(errc::connection_closed), "idle too long");

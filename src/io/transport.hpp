@@ -36,6 +36,14 @@ using steady_clock = std::chrono::steady_clock;
 class connection;
 struct exchange;
 
+// Clocks for bookkeeping that needs milliseconds, not nanoseconds (idle
+// connections, the seconds of a signature): the kernel's coarse clocks, read
+// from the vDSO without the timestamp counter (a few ns instead of tens in a
+// VM; a request read the precise clocks six times). Same epochs as
+// steady_clock and system_clock, a few milliseconds behind at most.
+steady_clock::time_point coarse_steady_now() noexcept;
+std::chrono::system_clock::time_point coarse_system_now() noexcept;
+
 // Told, by a posted call (never from inside the transport's own loops), that
 // its exchange is done.
 struct exchange_owner {
