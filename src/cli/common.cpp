@@ -74,15 +74,9 @@ std::string input_json(const args& a, bool required) {
   return v;
 }
 
-int run_tool(int argc, char** argv, const std::string& subcommand, const char* usage, int (*body)(const args&)) {
+int report_failures(const char* usage, const std::function<int()>& body) {
   try {
-    args a = parse_args(argc, argv);
-    if (a.options.count("help")) {
-      std::cout << usage;
-      return 0;
-    }
-    if (a.positional.empty() || a.positional[0] != subcommand) a.positional.insert(a.positional.begin(), subcommand);
-    return body(a);
+    return body();
   } catch (const usage_error& e) {
     std::cerr << "ddb: " << e.what() << "\n\n" << usage;
     return exit_usage;
@@ -90,6 +84,18 @@ int run_tool(int argc, char** argv, const std::string& subcommand, const char* u
     std::cerr << "ddb: " << e.what() << "\n";
     return exit_client;
   }
+}
+
+int run_tool(int argc, char** argv, const std::string& subcommand, const char* usage, int (*body)(const args&)) {
+  return report_failures(usage, [&] {
+    args a = parse_args(argc, argv);
+    if (a.options.count("help")) {
+      std::cout << usage;
+      return 0;
+    }
+    if (a.positional.empty() || a.positional[0] != subcommand) a.positional.insert(a.positional.begin(), subcommand);
+    return body(a);
+  });
 }
 
 }  // namespace ddb::cli

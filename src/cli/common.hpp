@@ -5,6 +5,7 @@
 // of their own so that the load generator links only what it sends (its
 // resident memory is part of what the client benchmark measures) and `ddb`
 // no cache or scorer code.
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -39,6 +40,10 @@ std::string input_json(const args& a, bool required);
 
 // The client configuration from --endpoint-url, --region, --profile, --cost.
 client_config config_from(const args& a);
+
+// Runs body; a usage_error prints the message and the usage (exit 2), any
+// other exception its message (exit 255).
+int report_failures(const char* usage, const std::function<int()>& body);
 
 // main() of a tool that `ddb SUBCOMMAND ...` runs (it also takes the
 // arguments without the subcommand): --help prints usage; usage errors print

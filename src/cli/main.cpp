@@ -265,16 +265,5 @@ int dispatch(const args& a, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return dispatch(parse_args(argc, argv), argv);
-  } catch (const usage_error& e) {
-    std::cerr << "ddb: " << e.what() << "\n\n" << usage_text;
-    return exit_usage;
-  } catch (const ddb::error& e) {
-    std::cerr << "ddb: " << e.what() << "\n";
-    return exit_client;
-  } catch (const std::exception& e) {
-    std::cerr << "ddb: " << e.what() << "\n";
-    return exit_client;
-  }
+  return report_failures(usage_text, [&] { return dispatch(parse_args(argc, argv), argv); });
 }

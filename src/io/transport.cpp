@@ -300,6 +300,13 @@ std::size_t pool::open_connections() const noexcept {
   return static_cast<std::size_t>(std::count_if(conns_.begin(), conns_.end(), [](const auto& c) { return c->open(); }));
 }
 
+template <class F>
+void pool::post_while_alive(F f) {
+  asio::post(ex_, [alive = std::weak_ptr<void>(alive_), f = std::move(f)]() mutable {
+    if (!alive.expired()) f();
+  });
+}
+
 void pool::submit(exchange_ptr e) {
   if (closed_) {
     finish(e, make_error_code(errc::client_closed), false, "the client is closed");
@@ -313,8 +320,7 @@ void pool::submit(exchange_ptr e) {
   // when every submit wrote at once).
   if (flush_posted_) return;
   flush_posted_ = true;
-  asio::post(ex_, [alive = std::weak_ptr<void>(alive_), this] {
-    if (alive.expired()) return;
+  post_while_alive([this] {
     flush_posted_ = false;
     kick();
   });
@@ -331,16 +337,12 @@ void pool::finish(const exchange_ptr& e, error_code ec, bool applied, std::strin
   finished_.push_back(e);
   if (telling_posted_) return;
   telling_posted_ = true;
-  asio::post(ex_, [alive = std::weak_ptr<void>(alive_), this] {
-    if (alive.expired()) return;
+  post_while_alive([this] {
     telling_posted_ = false;
-    auto batch = std::move(finished_);
-    finished_ = std::move(spare_finished_);
-    finished_.clear();
-    for (auto& x : batch)
+    telling_.swap(finished_);  // owners may finish more exchanges while these are told
+    for (auto& x : telling_)
       if (auto o = std::move(x->owner); o && !x->abandoned) o->exchange_done(*x);
-    batch.clear();
-    spare_finished_ = std::move(batch);  // keeps its capacity for the next batch
+    telling_.clear();  // both vectors keep their capacity
   });
 }
 

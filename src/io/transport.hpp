@@ -104,6 +104,9 @@ class pool {
  private:
   friend class connection;
   void kick();
+  // Runs f from a posted call, unless the pool is gone by then.
+  template <class F>
+  void post_while_alive(F f);
   void on_connected(connection* c);
   void on_connect_failed(connection* c, const std::string& detail);
   void on_closed(connection* c);
@@ -123,8 +126,9 @@ class pool {
   bool kicking_ = false;
   bool flush_posted_ = false;
   bool telling_posted_ = false;
-  std::vector<exchange_ptr> finished_, spare_finished_;  // to be told to their owners
-  std::shared_ptr<void> alive_ = std::make_shared<char>();  // lets a posted flush see that the pool is gone
+  std::vector<exchange_ptr> finished_;  // to be told to their owners by the posted call
+  std::vector<exchange_ptr> telling_;   // being told now
+  std::shared_ptr<void> alive_ = std::make_shared<char>();  // lets a posted call see that the pool is gone
 };
 
 }  // namespace ddb::detail
