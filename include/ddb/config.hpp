@@ -33,7 +33,9 @@ struct client_config {
   // load needs them. No hidden cap: this is the cap.
   std::size_t pool_size = 64;
   // Requests written back to back on one connection before its first reply
-  // (HTTP/1.1 pipelining). 1 = no pipelining, the default.
+  // (HTTP/1.1 pipelining). 1 = no pipelining, the default. A pipelined
+  // connection takes new requests once half of its pipeline has been
+  // answered, so they leave in batches (fewer writes for both ends).
   std::size_t pipeline_depth = 1;
 
   std::chrono::milliseconds connect_timeout{3000};    // TCP connect + TLS handshake

@@ -10,6 +10,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "ddb/client.hpp"
 #include "support/with_client.hpp"
 #include "support/fault_server.hpp"
@@ -337,10 +339,8 @@ TEST_CASE("timeouts: a slow server, a hung server, a full pool", "[fault]") {
   }
 }
 
-// Every read that empties the socket makes the next one wait for readiness
-// instead of trying recv() first (src/io/transport.cpp): a response that
-// arrives a few bytes at a time must still be read whole, and the connection
-// reused, with and without pipelining.
+// A response that arrives a few bytes at a time, one read each, must still be
+// read whole and the connection reused, with and without pipelining.
 TEST_CASE("a response arriving a few bytes at a time is read whole, the connection kept", "[fault]") {
   for (std::size_t depth : {std::size_t{1}, std::size_t{4}}) {
     DYNAMIC_SECTION("pipeline depth " << depth) {
@@ -399,6 +399,44 @@ TEST_CASE("pooled and pipelined concurrency: many requests, few connections", "[
       CHECK(server.requests() == 200);
     }
   }
+}
+
+// A pipelined connection takes more requests only once half of its pipeline
+// has been answered (src/io/transport.cpp), so requests reach the server in
+// batches: with depth 8, every read of the server after the first carries at
+// least 4 of them (the last may carry the remainder). Without the rule the
+// client writes one or two per reply.
+TEST_CASE("pipelining: requests leave in batches of at least half the depth", "[fault]") {
+  fault_server server([](const request_info& r) { return action::ok(R"({"n":)" + std::to_string(r.index) + "}"); });
+  auto cfg = config_for(server);
+  cfg.pool_size = 1;
+  cfg.pipeline_depth = 8;
+  const int n = 64;
+  with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    int ok = 0;
+    int pending = n;
+    asio::steady_timer all_done(ex, std::chrono::hours(1));
+    for (int i = 0; i < n; ++i)
+      c.call("GetItem", "{}", [&](error_code ec, raw_response r) {
+        if (!ec && r.body.rfind(R"({"n":)", 0) == 0) ++ok;
+        if (--pending == 0) all_done.cancel();
+      });
+    co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+    CHECK(ok == n);
+  });
+  std::map<int, int> per_read;
+  for (const auto& r : server.seen()) ++per_read[r.read];
+  REQUIRE(per_read.size() >= 2);
+  CHECK(per_read.begin()->second == 8);
+  std::size_t small = 0;
+  for (const auto& [read, count] : per_read) {
+    INFO("read " << read << " carried " << count << " requests");
+    if (count < 4) ++small;
+    CHECK(count <= 8);
+  }
+  CHECK(small <= 1);
+  CHECK(server.connections() == 1);
 }
 
 TEST_CASE("cancellation: the operation ends, the connection stays in step", "[fault]") {

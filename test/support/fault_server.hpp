@@ -34,6 +34,7 @@ struct request_info {
   int index = 0;       // 0-based over the server's life
   std::string head;    // request line and headers
   std::string body;
+  int read = 0;        // 0-based index, on its connection, of the read that completed it
 };
 
 struct action {
@@ -150,6 +151,7 @@ class fault_server {
     auto& lowest = sock.lowest_layer();
     std::string buf;
     int on_conn = 0;
+    int reads = 0;
     char chunk[65536];
     for (;;) {
       // Take every complete request already buffered.
@@ -160,7 +162,7 @@ class fault_server {
         const auto cl = buf.find("Content-Length: ");
         if (cl != std::string::npos && cl < end) length = std::stoul(buf.substr(cl + 16));
         if (buf.size() < end + 4 + length) break;
-        request_info r{conn, on_conn++, requests_++, buf.substr(0, end + 4), buf.substr(end + 4, length)};
+        request_info r{conn, on_conn++, requests_++, buf.substr(0, end + 4), buf.substr(end + 4, length), reads - 1};
         buf.erase(0, end + 4 + length);
         {
           std::lock_guard<std::mutex> lock(mu_);
@@ -202,6 +204,7 @@ class fault_server {
       }
       auto [ec, n] = co_await sock.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
       if (ec) co_return;
+      ++reads;
       buf.append(chunk, n);
     }
   }
