@@ -39,10 +39,24 @@ std::string hex(const digest& d) {
   return s;
 }
 
+static_assert(sizeof(SHA256_CTX) == 112 && alignof(SHA256_CTX) <= 8, "sha256_state holds a SHA256_CTX");
+
+sha256_state::sha256_state() noexcept { SHA256_Init(reinterpret_cast<SHA256_CTX*>(ctx_)); }
+sha256_state::~sha256_state() { sodium_memzero(ctx_, sizeof ctx_); }
+
+void sha256_state::update(const void* data, std::size_t n) noexcept {
+  SHA256_Update(reinterpret_cast<SHA256_CTX*>(ctx_), data, n);
+}
+
+digest sha256_state::finish() noexcept {
+  digest out;
+  SHA256_Final(out.data(), reinterpret_cast<SHA256_CTX*>(ctx_));  // cleanses the context
+  return out;
+}
+
 struct hmac_key::states {
-  SHA256_CTX inner;
-  SHA256_CTX outer;
-  ~states() { sodium_memzero(this, sizeof *this); }
+  sha256_state inner;
+  sha256_state outer;
 };
 
 hmac_key::hmac_key() = default;
@@ -61,27 +75,27 @@ hmac_key::hmac_key(std::string_view key) : state_(std::make_unique<states>()) {
   }
   std::uint8_t pad[block];
   for (std::size_t i = 0; i < block; ++i) pad[i] = k[i] ^ 0x36;
-  SHA256_Init(&state_->inner);
-  SHA256_Update(&state_->inner, pad, block);
+  state_->inner.update(pad, block);
   for (std::size_t i = 0; i < block; ++i) pad[i] = k[i] ^ 0x5c;
-  SHA256_Init(&state_->outer);
-  SHA256_Update(&state_->outer, pad, block);
+  state_->outer.update(pad, block);
   sodium_memzero(k, sizeof k);
   sodium_memzero(pad, sizeof pad);
 }
 
-digest hmac_key::sign(std::string_view data) const {
-  digest inner_hash;
-  digest out;
-  SHA256_CTX ctx = state_->inner;
-  SHA256_Update(&ctx, data.data(), data.size());
-  SHA256_Final(inner_hash.data(), &ctx);
-  ctx = state_->outer;
-  SHA256_Update(&ctx, inner_hash.data(), inner_hash.size());
-  SHA256_Final(out.data(), &ctx);
-  sodium_memzero(&ctx, sizeof ctx);
+sha256_state hmac_key::inner() const noexcept { return state_->inner; }
+
+digest hmac_key::finish(sha256_state& inner) const noexcept {
+  digest inner_hash = inner.finish();
+  sha256_state outer = state_->outer;
+  outer.update(inner_hash.data(), inner_hash.size());
   sodium_memzero(inner_hash.data(), inner_hash.size());
-  return out;
+  return outer.finish();
+}
+
+digest hmac_key::sign(std::string_view data) const {
+  sha256_state s = inner();
+  s.update(data);
+  return finish(s);
 }
 
 digest hmac_sha256(std::string_view key, std::string_view data) { return hmac_key(key).sign(data); }

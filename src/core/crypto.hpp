@@ -39,6 +39,25 @@ void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t n);
 inline void append_hex(std::string& out, const digest& d) { append_hex(out, d.data(), d.size()); }
 std::string hex(const digest& d);
 
+// A SHA-256 computation that can be copied midway: a prefix that many
+// messages share is hashed once, and each message copies the state and adds
+// its own tail. Wiped when destroyed (a keyed HMAC state is a secret).
+class sha256_state {
+ public:
+  sha256_state() noexcept;
+  sha256_state(const sha256_state&) noexcept = default;
+  sha256_state& operator=(const sha256_state&) noexcept = default;
+  ~sha256_state();
+
+  void update(const void* data, std::size_t n) noexcept;
+  void update(std::string_view data) noexcept { update(data.data(), data.size()); }
+  // The digest of everything added; the state is spent (and wiped).
+  digest finish() noexcept;
+
+ private:
+  alignas(8) unsigned char ctx_[112];  // OpenSSL's SHA256_CTX (checked where it is used)
+};
+
 class hmac_key {
  public:
   hmac_key();
@@ -49,6 +68,12 @@ class hmac_key {
 
   bool valid() const noexcept { return state_ != nullptr; }
   digest sign(std::string_view data) const;
+
+  // The same HMAC fed in pieces: sign(m) == finish(inner() updated with m).
+  // With a prefix that many messages share added to inner() once, each
+  // message pays for its own tail only.
+  sha256_state inner() const noexcept;
+  digest finish(sha256_state& inner) const noexcept;
 
  private:
   struct states;                    // keyed inner (key ^ ipad) and outer (key ^ opad) states

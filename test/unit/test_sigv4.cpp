@@ -198,6 +198,36 @@ TEST_CASE("the request writer agrees with the generic signer when every piece is
   }
 }
 
+TEST_CASE("the request writer's per-second templates give what a fresh signer gives", "[sigv4]") {
+  // One signer reused across operations, hosts, seconds and days (more
+  // operation/host pairs than it keeps templates for) against a new signer
+  // per request, which builds everything from scratch.
+  using namespace std::chrono;
+  const sys_days day = 2026y / November / 21d;
+  const std::vector<std::string> targets = {"GetItem", "PutItem", "Query", "UpdateItem", "DeleteItem",
+                                            "Scan", "BatchGetItem", "BatchWriteItem", "TransactWriteItems"};
+  for (const std::string& tok : {std::string(), std::string(1100, 'T')}) {
+    const credentials creds{"AKID", secret_string("secret"), secret_string(tok)};
+    sigv4::signer reused(creds, "eu-west-1", "dynamodb");
+    int checked = 0;
+    for (int step = 0; step < 120; ++step) {
+      const auto now = day + hours(23) + minutes(59) + seconds(58) + milliseconds(97 * step);  // crosses midnight
+      const std::string& target = targets[static_cast<std::size_t>(step * 7) % targets.size()];
+      const std::string host = step % 5 == 0 ? "127.0.0.1:8000" : "dynamodb.eu-west-1.amazonaws.com";
+      const std::string body = R"({"TableName":"t","n":)" + std::to_string(step) + "}";
+      std::string a = "x", b;
+      reused.write_dynamodb_request(a, host, target, body, now);
+      sigv4::signer fresh(creds, "eu-west-1", "dynamodb");
+      fresh.write_dynamodb_request(b, host, target, body, now);
+      INFO("step " << step << " " << target << " " << host);
+      CHECK(a.substr(1) == b);
+      ++checked;
+    }
+    CHECK(checked == 120);
+    CHECK(reused.key_derivations() == 2);
+  }
+}
+
 TEST_CASE("the signing key is derived once per date and rederived when the date changes", "[sigv4]") {
   sigv4::signer s({"AKID", secret_string("secret"), {}}, "us-east-1", "dynamodb");
   using namespace std::chrono;

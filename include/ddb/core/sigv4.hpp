@@ -88,14 +88,17 @@ class signer {
 
  private:
   struct key_cache;
-  const key_cache& key_for(std::string_view date);
+  struct request_template;
+  key_cache& key_for(std::string_view date);
+  const request_template& template_for(std::string_view host, std::string_view target, std::string_view amz_date,
+                                       std::int64_t second);
 
   credentials creds_;
   std::string region_;
   std::string service_;
   std::unique_ptr<key_cache> key_;
   std::uint64_t key_derivations_ = 0;
-  std::string scratch_;  // canonical request / string to sign, reused
+  std::string scratch_;  // canonical request / string to sign, reused, wiped after use
   // The X-Amz-Date of the last request: it changes once a second.
   std::int64_t date_second_ = std::numeric_limits<std::int64_t>::min();
   char date_[16] = {};
