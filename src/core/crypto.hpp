@@ -9,6 +9,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 namespace ddb::crypto {
 
@@ -16,8 +19,8 @@ using digest = std::array<std::uint8_t, 32>;
 
 digest sha256(std::string_view data);
 
-// Writes the lowercase hex of bytes at p (2 * n characters), two characters
-// per byte from a table; returns the end.
+// Writes the lowercase hex of bytes at p (2 * n characters): 16 bytes at a
+// time with SSE2, two characters per byte from a table otherwise; returns the end.
 inline char* write_hex(char* p, const std::uint8_t* bytes, std::size_t n) noexcept {
   static constexpr auto pairs = [] {
     std::array<char, 512> t{};
@@ -28,7 +31,21 @@ inline char* write_hex(char* p, const std::uint8_t* bytes, std::size_t n) noexce
     }
     return t;
   }();
-  for (std::size_t i = 0; i < n; ++i, p += 2) {
+  std::size_t i = 0;
+#ifdef __SSE2__
+  for (; n - i >= 16; i += 16, p += 32) {  // 16 bytes: split into nibbles, interleave, map 0-15 to '0'-'f'
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + i));
+    const __m128i nibble = _mm_set1_epi8(0x0f);
+    const __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), nibble), lo = _mm_and_si128(v, nibble);
+    const auto ascii = [](__m128i d) {
+      const __m128i letters = _mm_and_si128(_mm_cmpgt_epi8(d, _mm_set1_epi8(9)), _mm_set1_epi8('a' - '0' - 10));
+      return _mm_add_epi8(_mm_add_epi8(d, _mm_set1_epi8('0')), letters);
+    };
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), ascii(_mm_unpacklo_epi8(hi, lo)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 16), ascii(_mm_unpackhi_epi8(hi, lo)));
+  }
+#endif
+  for (; i < n; ++i, p += 2) {
     p[0] = pairs[2u * bytes[i]];
     p[1] = pairs[2u * bytes[i] + 1];
   }

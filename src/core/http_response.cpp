@@ -1,5 +1,7 @@
 #include "core/http_response.hpp"
 
+#include "core/byte_scan.hpp"
+
 #include <algorithm>
 #include <array>
 
@@ -12,9 +14,32 @@ namespace {
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
+std::uint64_t load8(const char* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+// Eight bytes lowercased at once (ASCII letters only, every other byte kept).
+std::uint64_t lower8(std::uint64_t x) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101;
+  const std::uint64_t low7 = x & (0x7f * ones);
+  const std::uint64_t above_z = low7 + (0x7f - 'Z') * ones;  // high bit set where the byte is > 'Z'
+  const std::uint64_t from_a = low7 + (0x80 - 'A') * ones;   // high bit set where the byte is >= 'A'
+  const std::uint64_t upper = ~x & (from_a ^ above_z) & (0x80 * ones);
+  return x | (upper >> 2);
+}
+
+// a equals the lowercase text, ignoring the case of a's letters.
 bool iequals(std::string_view a, std::string_view lowercase) {
-  if (a.size() != lowercase.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
+  const std::size_t n = a.size();
+  if (n != lowercase.size()) return false;
+  if (n >= 8) {  // eight at a time, the last eight overlapping
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+      if (lower8(load8(a.data() + i)) != load8(lowercase.data() + i)) return false;
+    return lower8(load8(a.data() + n - 8)) == load8(lowercase.data() + n - 8);
+  }
+  for (std::size_t i = 0; i < n; ++i)
     if (lower(a[i]) != lowercase[i]) return false;
   return true;
 }
@@ -51,6 +76,16 @@ bool parse_number(std::string_view v, T& out, int base = 10) {
   return r.ec == std::errc{} && r.ptr == v.data() + v.size();
 }
 
+// Where the header block ends: the offset of the CR LF CR LF, or npos.
+std::size_t find_blank_line(std::string_view s) noexcept {
+  const char* const end = s.data() + s.size();
+  for (const char* p = s.data();; ++p) {
+    p = find_cr(p, end);
+    if (end - p < 4) return std::string_view::npos;
+    if (p[1] == '\n' && p[2] == '\r' && p[3] == '\n') return static_cast<std::size_t>(p - s.data());
+  }
+}
+
 std::string_view trim(std::string_view v) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
@@ -67,7 +102,7 @@ response_parser::result response_parser::fail(std::string why) {
 
 response_parser::result response_parser::parse_header(std::string_view head) {
   // Status line: HTTP/1.x SP 3DIGIT SP reason
-  const std::size_t eol = head.find("\r\n");
+  const std::size_t eol = static_cast<std::size_t>(find_cr(head.data(), head.data() + head.size()) - head.data());
   const std::string_view line = head.substr(0, eol);
   if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || (line[7] != '0' && line[7] != '1') || line[8] != ' ')
     return fail("not an HTTP/1.x status line");
@@ -79,27 +114,20 @@ response_parser::result response_parser::parse_header(std::string_view head) {
   std::optional<std::uint64_t> length;
   bool chunked = false;
 
-  // One pass over each line (name up to ':', then the value up to CR): the
-  // header block is scanned once, with no library search per line or per
-  // character (find_first_of searched its set once per name character). The
-  // block ends with CR LF, so the scans stop at a CR without bounds checks.
-  if (head.size() < 2 || head[head.size() - 2] != '\r' || head.back() != '\n')
+  // One pass over each line (name up to ':', then the value up to CR, 16
+  // bytes a step): the header block is scanned once, with no library search
+  // per line. The block ends with CR LF, so both scans stop at a CR.
+  if (head.size() < 2 || head[head.size() - 2] != '\r' || head.back() != '\n' || eol + 2 > head.size() ||
+      head[eol + 1] != '\n')
     return fail("a header block that does not end with CR LF");
-  static constexpr auto name_stop = [] {
-    std::array<bool, 256> t{};
-    for (unsigned char c : {':', '\r', ' ', '\t'}) t[c] = true;
-    return t;
-  }();
   const char* p = head.data() + eol + 2;
   const char* const stop = head.data() + head.size();
   while (p < stop) {  // the block holds the header lines only, not the blank line after them
     if (*p == ' ' || *p == '\t') return fail("obsolete folded header line");
-    const char* name_end = p;
-    while (!name_stop[static_cast<unsigned char>(*name_end)]) ++name_end;
+    const char* const name_end = find_name_end(p, stop);
     if (*name_end == ' ' || *name_end == '\t') return fail("white space in a header name");
     if (*name_end != ':' || name_end == p) return fail("header line without a name");
-    const char* line_end = name_end + 1;
-    while (*line_end != '\r') ++line_end;
+    const char* line_end = find_cr(name_end + 1, stop);
     if (line_end[1] != '\n') return fail("a bare CR in a header line");
     const std::string_view name(p, static_cast<std::size_t>(name_end - p));
     const std::string_view value = trim(std::string_view(name_end + 1, static_cast<std::size_t>(line_end - name_end - 1)));
@@ -193,7 +221,7 @@ response_parser::result response_parser::feed(std::string_view data, std::size_t
     const std::string_view rest = data.substr(used);
     switch (state_) {
       case state::header: {
-        const std::size_t end = rest.find("\r\n\r\n");
+        const std::size_t end = find_blank_line(rest);
         if (end == std::string_view::npos) {
           if (rest.size() > header_limit_) return fail("response header larger than " + std::to_string(header_limit_) + " bytes");
           return result::need_more;

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "core/base64.hpp"
+#include "core/byte_scan.hpp"
 #include "core/json_path.hpp"
 #include "ddb/core/json.hpp"
 
@@ -22,9 +24,20 @@ constexpr auto escape_table = [] {
 }  // namespace
 
 void writer::append_string(std::string_view s) {
-  out_ += '"';
-  std::size_t run = 0;  // start of the pending unescaped run
-  for (std::size_t i = 0; i < s.size(); ++i) {
+  // Nearly every string needs no escape: one search, one copy.
+  const std::size_t first = detail::find_json_escape(s.data(), s.size());
+  const std::size_t at = out_.size();
+  out_.resize(at + first + 2);
+  char* p = out_.data() + at;
+  *p = '"';
+  std::memcpy(p + 1, s.data(), first);
+  if (first == s.size()) {
+    p[first + 1] = '"';
+    return;
+  }
+  out_.pop_back();
+  std::size_t run = first;  // start of the pending unescaped run
+  for (std::size_t i = first; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (!escape_table[c]) continue;
     out_.append(s.data() + run, i - run);

@@ -79,6 +79,26 @@ TEST_CASE("header values: empty, padded, names in any case", "[http]") {
   CHECK_FALSE(p.res.keep_alive);
 }
 
+TEST_CASE("header names match in any case and only when whole", "[http]") {
+  // Names of 8 bytes and more are compared eight bytes at a time.
+  const parsed p = parse_every_split(
+      "HTTP/1.1 200 OK\r\nX-AMZN-REQUESTID: upper\r\nx-amz-CRC32: 7\r\nCONTENT-LENGTH: 2\r\n"
+      "Content-Lengths: 9\r\nContent-Lengtg: 9\r\nx-amzn-requestiD2: no\r\nX-Amz-Crc33: 8\r\n"
+      "X-Amz-Retry-AfteR: 40\r\nx-amz-retry-afte: 1\r\n\r\n{}");
+  REQUIRE(p.r == result::done);
+  CHECK(p.res.body == "{}");
+  CHECK(p.res.request_id == "upper");
+  REQUIRE(p.res.crc32);
+  CHECK(*p.res.crc32 == 7u);
+  REQUIRE(p.res.retry_after);
+  CHECK(p.res.retry_after->count() == 40);
+  // Bytes that are not letters are not folded: '@' and '`' are one bit from 'A' and 'a'.
+  const parsed q = parse_every_split("HTTP/1.1 200 OK\r\nx-amzn-requestid: a\r\nX-AMZN-REQUESTI@: b\r\n"
+                                     "x-amzn-requesti`: c\r\nContent-Length: 0\r\n\r\n");
+  REQUIRE(q.r == result::done);
+  CHECK(q.res.request_id == "a");
+}
+
 TEST_CASE("pipelined responses: the parser stops at the end of the first", "[http]") {
   const std::string two = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}HTTP/1.1 400 Bad\r\nContent-Length: 3\r\n\r\nabc";
   response_parser p(1000);

@@ -3,6 +3,8 @@
 // silently wrong value).
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+
 #include <sodium.h>
 
 #include <random>
@@ -84,6 +86,44 @@ TEST_CASE("strings are escaped correctly, UTF-8 passes through", "[json]") {
   auto esc = json::parse_value(R"({"S":"\u00e9\ud83d\ude00\/"})");
   REQUIRE(esc);
   CHECK(esc->as_string() == "é😀/");
+}
+
+TEST_CASE("escapes are found at every position of strings short and long", "[json]") {
+  // The writer searches 16 bytes at a time: put each escapable byte at each
+  // position of strings around and across those blocks, next to high bytes.
+  auto expected = [](const std::string& s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+      if (c == '"') out += "\\\"";
+      else if (c == '\\') out += "\\\\";
+      else if (c == '\n') out += "\\n";
+      else if (c < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, c == '\r' ? "\\r" : c == '\t' ? "\\t" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : "\\u%04x", c);
+        out += buf;
+      } else out += static_cast<char>(c);
+    }
+    return out + "\"";
+  };
+  for (std::size_t n : {1, 15, 16, 17, 31, 32, 33, 47}) {
+    for (char special : {'"', '\\', '\n', '\x01', '\x1f', '\r', '\t'}) {
+      for (std::size_t at = 0; at < n; ++at) {
+        std::string text(n, 'a');
+        for (std::size_t i = 0; i < n; i += 5) text[i] = '\x7f';  // next to the control range, not in it
+        text[at] = special;
+        std::string out;
+        json::writer w(out);
+        w.string(text);
+        INFO("length " << n << ", byte " << int(special) << " at " << at);
+        CHECK(out == expected(text));
+      }
+    }
+    std::string plain(n, 'z');
+    std::string out;
+    json::writer w(out);
+    w.string(plain);
+    CHECK(out == "\"" + plain + "\"");
+  }
 }
 
 TEST_CASE("writing refuses what DynamoDB would reject, and leaves the buffer as it was", "[json]") {
