@@ -374,6 +374,23 @@ TEST_CASE("a response arriving a few bytes at a time is read whole, the connecti
   }
 }
 
+namespace {
+// Starts n GetItems at once, waits for all; returns how many got a {"n":...} body.
+asio::awaitable<int> send_all_and_count(client& c, int n) {
+  auto ex = co_await asio::this_coro::executor;
+  int ok = 0;
+  int pending = n;
+  asio::steady_timer all_done(ex, std::chrono::hours(1));
+  for (int i = 0; i < n; ++i)
+    c.call("GetItem", "{}", [&](error_code ec, raw_response r) {
+      if (!ec && r.body.rfind(R"({"n":)", 0) == 0) ++ok;
+      if (--pending == 0) all_done.cancel();
+    });
+  co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_return ok;
+}
+}  // namespace
+
 TEST_CASE("pooled and pipelined concurrency: many requests, few connections", "[fault]") {
   for (std::size_t depth : {std::size_t{1}, std::size_t{8}}) {
     DYNAMIC_SECTION("pipeline depth " << depth) {
@@ -382,18 +399,8 @@ TEST_CASE("pooled and pipelined concurrency: many requests, few connections", "[
       cfg.pool_size = 4;
       cfg.pipeline_depth = depth;
       with_client(cfg, [&](client& c) -> asio::awaitable<void> {
-        auto ex = co_await asio::this_coro::executor;
-        int ok = 0;
-        const int n = 200;
-        asio::steady_timer all_done(ex, std::chrono::hours(1));
-        int pending = n;
-        for (int i = 0; i < n; ++i)
-          c.call("GetItem", "{}", [&](error_code ec, raw_response r) {
-            if (!ec && r.body.rfind(R"({"n":)", 0) == 0) ++ok;
-            if (--pending == 0) all_done.cancel();
-          });
-        co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
-        CHECK(ok == n);
+        const int ok = co_await send_all_and_count(c, 200);
+        CHECK(ok == 200);
         CHECK(c.connections_opened() <= 4);
       });
       CHECK(server.requests() == 200);
@@ -413,16 +420,7 @@ TEST_CASE("pipelining: requests leave in batches of at least half the depth", "[
   cfg.pipeline_depth = 8;
   const int n = 64;
   with_client(cfg, [&](client& c) -> asio::awaitable<void> {
-    auto ex = co_await asio::this_coro::executor;
-    int ok = 0;
-    int pending = n;
-    asio::steady_timer all_done(ex, std::chrono::hours(1));
-    for (int i = 0; i < n; ++i)
-      c.call("GetItem", "{}", [&](error_code ec, raw_response r) {
-        if (!ec && r.body.rfind(R"({"n":)", 0) == 0) ++ok;
-        if (--pending == 0) all_done.cancel();
-      });
-    co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+    const int ok = co_await send_all_and_count(c, n);
     CHECK(ok == n);
   });
   std::map<int, int> per_read;
