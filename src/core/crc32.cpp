@@ -88,7 +88,11 @@ DDB_CLMUL_TARGET std::uint32_t by_folding(const unsigned char* p, std::size_t n,
   return static_cast<std::uint32_t>(_mm_extract_epi32(_mm_xor_si128(x1, t), 1));
 }
 
-const bool has_clmul = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+// Read while static objects are built: the CPU model must be filled in first.
+const bool has_clmul = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+}();
 #endif
 
 }  // namespace

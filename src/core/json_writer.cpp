@@ -30,7 +30,7 @@ void writer::append_string(std::string_view s) {
   out_.resize(at + first + 2);
   char* p = out_.data() + at;
   *p = '"';
-  std::memcpy(p + 1, s.data(), first);
+  if (first > 0) std::memcpy(p + 1, s.data(), first);  // an empty view may hold no pointer
   if (first == s.size()) {
     p[first + 1] = '"';
     return;

@@ -370,8 +370,7 @@ const signer::request_template& signer::template_for(std::string_view host, std:
     if (key.templates.size() < key_cache::max_templates) {
       t = key.templates.emplace_back(std::make_unique<request_template>()).get();
     } else {
-      t = key.templates[key.next_replaced++ % key_cache::max_templates].get();
-      secure_wipe(t->head.data(), t->head.size());
+      t = key.templates[key.next_replaced++ % key_cache::max_templates].get();  // its head is wiped below
     }
     t->host.assign(host);
     t->target.assign(target);
