@@ -85,7 +85,6 @@ void start_raw(const std::shared_ptr<client_impl>& impl, std::string operation, 
 template <class Response>
 void start_typed(const std::shared_ptr<client_impl>& impl, const char* operation, result<std::string> body,
                  request_safety safety, capacity_hint capacity, handler_t<Response> handler);
-boost::asio::any_io_executor impl_executor(const client_impl& impl) noexcept;
 class capacity_tracker;
 // Null unless client_config::track_capacity.
 capacity_tracker* capacity_tracker_of(client_impl& impl) noexcept;

@@ -3,7 +3,6 @@
 #include "core/byte_scan.hpp"
 
 #include <algorithm>
-#include <array>
 
 #include <charconv>
 #include <cstring>

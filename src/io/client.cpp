@@ -409,7 +409,6 @@ void start_raw(const std::shared_ptr<client_impl>& impl, std::string operation, 
   impl->start(std::make_shared<raw_op>(impl, std::move(operation), std::move(body), safety, std::move(handler)));
 }
 
-boost::asio::any_io_executor impl_executor(const client_impl& impl) noexcept { return impl.ex_; }
 
 capacity_tracker* capacity_tracker_of(client_impl& impl) noexcept {
   return impl.cfg_.track_capacity ? &impl.capacity_ : nullptr;

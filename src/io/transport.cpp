@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <utility>
 
 #include "ddb/error.hpp"
 
@@ -42,7 +43,7 @@ class connection : public std::enable_shared_from_this<connection> {
   // depth/2 (one write, one segment for the server) instead of one or two per
   // reply. The ones held back meanwhile would queue behind the unanswered half
   // anyway, which keeps the server busy. Measured against nginx with depth 16:
-  // 8 requests per sendmsg instead of 2, a fifth less CPU per request.
+  // 8 requests per sendmsg instead of 2, 7.6 -> 6.4 us of CPU per request.
   bool can_take() const noexcept { return open_ && !writing_ && in_flight_.size() <= depth() / 2; }
   std::size_t load() const noexcept { return in_flight_.size(); }
   bool stale(steady_clock::time_point now) const noexcept {
@@ -345,10 +346,17 @@ void pool::finish(const exchange_ptr& e, error_code ec, bool applied, std::strin
   telling_posted_ = true;
   post_while_alive([this] {
     telling_posted_ = false;
-    telling_.swap(finished_);  // owners may finish more exchanges while these are told
-    for (auto& x : telling_)
+    // Owners may finish more exchanges while these are told (into finished_,
+    // which takes the spare's capacity), and may destroy the pool: a client
+    // that goes out of scope in the handler of its last operation. So the batch
+    // is a local, and the pool is touched again only if it still exists.
+    std::vector<exchange_ptr> batch = std::exchange(finished_, std::move(spare_));
+    const std::weak_ptr<void> alive = alive_;
+    for (auto& x : batch)
       if (auto o = std::move(x->owner); o && !x->abandoned) o->exchange_done(*x);
-    telling_.clear();  // both vectors keep their capacity
+    if (alive.expired()) return;
+    batch.clear();
+    spare_ = std::move(batch);  // kept for its capacity
   });
 }
 

@@ -127,7 +127,7 @@ class pool {
   bool flush_posted_ = false;
   bool telling_posted_ = false;
   std::vector<exchange_ptr> finished_;  // to be told to their owners by the posted call
-  std::vector<exchange_ptr> telling_;   // being told now
+  std::vector<exchange_ptr> spare_;     // empty, with the capacity of the last batch told
   std::shared_ptr<void> alive_ = std::make_shared<char>();  // lets a posted call see that the pool is gone
 };
 

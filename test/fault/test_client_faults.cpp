@@ -463,6 +463,31 @@ TEST_CASE("cancellation: the operation ends, the connection stays in step", "[fa
   });
 }
 
+// A client that lives in a coroutine and goes out of scope right after its
+// last answer: the handler resumes the coroutine inline, the coroutine ends and
+// destroys the client, and the transport must not touch itself afterwards.
+TEST_CASE("a client destroyed as its last operations complete", "[fault]") {
+  fault_server server([](const request_info&) { return action::ok(); });
+  for (std::size_t depth : {std::size_t{1}, std::size_t{4}}) {
+    DYNAMIC_SECTION("pipeline depth " << depth) {
+      asio::io_context io;
+      int answered = 0;
+      auto cfg = config_for(server);
+      cfg.pipeline_depth = depth;
+      auto scoped = [&]() -> asio::awaitable<void> {
+        client c(co_await asio::this_coro::executor, cfg);
+        for (int i = 0; i < 3; ++i) {
+          auto [ec, r] = co_await get(c);
+          if (!ec) ++answered;
+        }
+      };  // c is destroyed here, inside the completion of its last operation
+      asio::co_spawn(io, scoped(), asio::detached);
+      io.run_for(5s);
+      CHECK(answered == 3);
+    }
+  }
+}
+
 TEST_CASE("closing the client completes pending operations", "[fault]") {
   fault_server server([](const request_info&) { return action::never(); });
   asio::io_context io;
