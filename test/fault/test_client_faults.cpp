@@ -10,7 +10,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
+#include <optional>
+#include <thread>
 
 #include "ddb/client.hpp"
 #include "support/with_client.hpp"
@@ -372,6 +375,63 @@ TEST_CASE("a response arriving a few bytes at a time is read whole, the connecti
       CHECK(server.requests() == 12);
     }
   }
+}
+
+// A reset or close that comes with the last bytes must end the requests in
+// flight at once. The client is kept busy while the server answers and hangs
+// up, so that one wake-up reports both: a reader that trusted TCP_INQ to skip
+// the read after those bytes (it counts a FIN, not a reset; tried, see
+// bench/README) waited here for the attempt timeout.
+TEST_CASE("a reset or close arriving with the last bytes ends the requests in flight at once", "[fault]") {
+  for (const auto end : {action::reset, action::close})
+    for (std::size_t depth : {std::size_t{1}, std::size_t{4}}) {
+      DYNAMIC_SECTION((end == action::reset ? "reset" : "close") << ", pipeline depth " << depth) {
+        // Request 0 opens the connection; the last one checks the pool. Depth 1: request 1 gets half a
+        // response, then the end. Depth 4: request 1 gets a whole response,
+        // then the end, with request 2 written behind it.
+        fault_server server([&](const request_info& r) {
+          if (r.index != 1) return action::ok();
+          const std::string bytes = depth == 1 ? "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"Ite"
+                                               : action::ok(R"({"n":1})").bytes;
+          return action::raw(bytes, end).after(50ms);
+        });
+        auto cfg = config_for(server);
+        cfg.pool_size = 1;
+        cfg.pipeline_depth = depth;
+        cfg.attempt_timeout = 5s;
+        with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+          auto ex = co_await asio::this_coro::executor;
+          auto [ec0, r0] = co_await get(c);
+          REQUIRE_FALSE(ec0);
+          const std::size_t n = depth == 1 ? 1 : 2;
+          std::vector<std::optional<error_code>> results(n);
+          for (std::size_t i = 0; i < n; ++i)
+            c.call("GetItem", "{}", request_safety::not_idempotent,
+                   [&results, i](error_code ec, raw_response) { results[i] = ec; });
+          asio::steady_timer tick(ex);
+          while (server.requests() < 2) {  // request 1 has reached the server, which answers 50 ms later
+            tick.expires_after(1ms);
+            co_await tick.async_wait(asio::use_awaitable);
+          }
+          std::this_thread::sleep_for(150ms);  // busy: the answer and the end arrive before the client looks
+          const auto start = std::chrono::steady_clock::now();
+          while (std::any_of(results.begin(), results.end(), [](const auto& r) { return !r; }) &&
+                 std::chrono::steady_clock::now() - start < 3s) {
+            tick.expires_after(2ms);
+            co_await tick.async_wait(asio::use_awaitable);
+          }
+          CHECK(std::chrono::steady_clock::now() - start < 1s);  // not the 5 s attempt timeout
+          REQUIRE(results.back());
+          CHECK(*results.back() == errc::connection_closed);
+          if (depth > 1) {
+            REQUIRE(results.front());
+            CHECK_FALSE(*results.front());  // its whole response came before the end
+          }
+          auto [ec3, r3] = co_await get(c);  // and the pool still works
+          CHECK_FALSE(ec3);
+        });
+      }
+    }
 }
 
 namespace {
