@@ -41,6 +41,17 @@ asio::awaitable<result_t> get(client& c, request_safety s = request_safety::idem
                             asio::as_tuple(asio::use_awaitable));
 }
 
+// One connection, pipelining `depth` deep, with attempts allowed 5 s: a
+// reader that waited where it should have read shows as a slow test or a
+// failed time check, not as a retry.
+client_config one_connection(const fault_server& server, std::size_t depth) {
+  auto cfg = config_for(server);
+  cfg.pool_size = 1;
+  cfg.pipeline_depth = depth;
+  cfg.attempt_timeout = 5s;
+  return cfg;
+}
+
 }  // namespace
 
 TEST_CASE("a signed request goes out and the response comes back with its diagnostics", "[fault]") {
@@ -350,11 +361,7 @@ TEST_CASE("a response arriving a few bytes at a time is read whole, the connecti
       fault_server server([](const request_info& r) {
         return action::ok(R"({"n":)" + std::to_string(r.index) + "}").in_pieces(7, 2ms);
       });
-      auto cfg = config_for(server);
-      cfg.pool_size = 1;
-      cfg.pipeline_depth = depth;
-      cfg.attempt_timeout = 5s;
-      with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+      with_client(one_connection(server, depth), [&](client& c) -> asio::awaitable<void> {
         auto ex = co_await asio::this_coro::executor;
         for (int round = 0; round < 3; ++round) {
           int ok = 0;
@@ -395,11 +402,7 @@ TEST_CASE("a reset or close arriving with the last bytes ends the requests in fl
                                                : action::ok(R"({"n":1})").bytes;
           return action::raw(bytes, end).after(50ms);
         });
-        auto cfg = config_for(server);
-        cfg.pool_size = 1;
-        cfg.pipeline_depth = depth;
-        cfg.attempt_timeout = 5s;
-        with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+        with_client(one_connection(server, depth), [&](client& c) -> asio::awaitable<void> {
           auto ex = co_await asio::this_coro::executor;
           auto [ec0, r0] = co_await get(c);
           REQUIRE_FALSE(ec0);
