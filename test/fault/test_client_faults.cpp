@@ -393,9 +393,10 @@ TEST_CASE("a reset or close arriving with the last bytes ends the requests in fl
   for (const auto end : {action::reset, action::close})
     for (std::size_t depth : {std::size_t{1}, std::size_t{4}}) {
       DYNAMIC_SECTION((end == action::reset ? "reset" : "close") << ", pipeline depth " << depth) {
-        // Request 0 opens the connection; the last one checks the pool. Depth 1: request 1 gets half a
-        // response, then the end. Depth 4: request 1 gets a whole response,
-        // then the end, with request 2 written behind it.
+        // Request 0 opens the connection; the last one checks the pool.
+        // Depth 1: request 1 gets half a response, then the end. Depth 4:
+        // request 1 gets a whole response, then the end, with request 2
+        // written behind it.
         fault_server server([&](const request_info& r) {
           if (r.index != 1) return action::ok();
           const std::string bytes = depth == 1 ? "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"Ite"
@@ -407,10 +408,13 @@ TEST_CASE("a reset or close arriving with the last bytes ends the requests in fl
           auto [ec0, r0] = co_await get(c);
           REQUIRE_FALSE(ec0);
           const std::size_t n = depth == 1 ? 1 : 2;
-          std::vector<std::optional<error_code>> results(n);
+          // Shared: if a check below fails, closing the client completes
+          // these after this frame is gone.
+          auto shared = std::make_shared<std::vector<std::optional<error_code>>>(n);
+          auto& results = *shared;
           for (std::size_t i = 0; i < n; ++i)
             c.call("GetItem", "{}", request_safety::not_idempotent,
-                   [&results, i](error_code ec, raw_response) { results[i] = ec; });
+                   [shared, i](error_code ec, raw_response) { (*shared)[i] = ec; });
           asio::steady_timer tick(ex);
           while (server.requests() < 2) {  // request 1 has reached the server, which answers 50 ms later
             tick.expires_after(1ms);
