@@ -1,8 +1,5 @@
 // The typed operations: which requests are safe to repeat, idempotency
 // tokens, and the compiled body that decodes a typed response.
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/bind_executor.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <sodium.h>
 
@@ -142,10 +139,9 @@ void start_typed(const std::shared_ptr<client_impl>& impl, const char* operation
     Response r;
     r.diag.message = body.error().message;
     const error_code ec = body.error().code;
-    // Post (the initiating call must not complete), then run on the handler's own executor.
-    auto ex = asio::get_associated_executor(handler, client_ex);
-    asio::post(client_ex, [ex, h = std::move(handler), ec, r = std::move(r)]() mutable {
-      asio::dispatch(ex, [h = std::move(h), ec, r = std::move(r)]() mutable { std::move(h)(ec, std::move(r)); });
+    // Posted: the initiating call must not complete; then on the handler's own executor.
+    asio::post(client_ex, [client_ex, h = std::move(handler), ec, r = std::move(r)]() mutable {
+      invoke_handler(std::move(h), client_ex, ec, std::move(r));
     });
     return;
   }
