@@ -34,6 +34,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 
 #include "ddb/config.hpp"
 #include "ddb/detail/operations.hpp"
@@ -79,12 +80,25 @@ struct cancel_after_state {
 template <class Response>
 using handler_t = boost::asio::any_completion_handler<void(boost::system::error_code, Response)>;
 
+// Whether the handler's associated executor is the client's own: then the
+// client may call it inline when it completes on that executor. Found here,
+// from the handler's own type, because asking the type-erased handler
+// allocates.
+template <class Handler>
+bool on_executor(const Handler& handler, const boost::asio::any_io_executor& ex) {
+  const auto handler_ex = boost::asio::get_associated_executor(handler, ex);
+  if constexpr (std::is_same_v<std::decay_t<decltype(handler_ex)>, boost::asio::any_io_executor>)
+    return handler_ex == ex;
+  else
+    return false;  // another kind of executor (a strand, say): dispatched
+}
+
 void start_raw(const std::shared_ptr<client_impl>& impl, std::string operation, std::string body, request_safety safety,
-               handler_t<raw_response> handler);
+               bool on_client_executor, handler_t<raw_response> handler);
 // Compiled for each typed response (src/model/operations.cpp).
 template <class Response>
 void start_typed(const std::shared_ptr<client_impl>& impl, const char* operation, result<std::string> body,
-                 request_safety safety, capacity_hint capacity, handler_t<Response> handler);
+                 request_safety safety, capacity_hint capacity, bool on_client_executor, handler_t<Response> handler);
 class capacity_tracker;
 // Null unless client_config::track_capacity.
 capacity_tracker* capacity_tracker_of(client_impl& impl) noexcept;
@@ -169,8 +183,9 @@ class client : public detail::operations<client, boost::asio::use_awaitable_t<>>
             Token&& token = {}) {
     return detail::async_op<raw_response>(
         impl_executor(), std::forward<Token>(token),
-        [impl = impl_, op = std::move(operation), b = std::move(body), safety](auto handler) mutable {
-          detail::start_raw(impl, std::move(op), std::move(b), safety, std::move(handler));
+        [impl = impl_, ex = impl_executor(), op = std::move(operation), b = std::move(body), safety](auto handler) mutable {
+          const bool on_ex = detail::on_executor(handler, ex);
+          detail::start_raw(impl, std::move(op), std::move(b), safety, on_ex, std::move(handler));
         });
   }
   template <class Token>
@@ -186,8 +201,9 @@ class client : public detail::operations<client, boost::asio::use_awaitable_t<>>
                   Token&& token) {
     return detail::async_op<Response>(
         impl_executor(), std::forward<Token>(token),
-        [impl = impl_, operation, b = std::move(body), safety, cap](auto handler) mutable {
-          detail::start_typed<Response>(impl, operation, std::move(b), safety, cap, std::move(handler));
+        [impl = impl_, ex = impl_executor(), operation, b = std::move(body), safety, cap](auto handler) mutable {
+          const bool on_ex = detail::on_executor(handler, ex);
+          detail::start_typed<Response>(impl, operation, std::move(b), safety, cap, on_ex, std::move(handler));
         });
   }
 

@@ -27,6 +27,19 @@ struct http_response {
   std::optional<std::chrono::milliseconds> retry_after;  // x-amz-retry-after (milliseconds)
   bool keep_alive = true;
   char date[32] = {};  // the Date header of an error response, NUL-terminated (to correct clock skew)
+
+  // Back to a response not yet parsed, keeping the buffers' capacity for the
+  // next one.
+  void clear() noexcept {
+    status = 0;
+    body.clear();
+    request_id.clear();
+    crc32.reset();
+    crc32_malformed = false;
+    retry_after.reset();
+    keep_alive = true;
+    date[0] = '\0';
+  }
 };
 
 class response_parser {
@@ -34,7 +47,16 @@ class response_parser {
   enum class result { need_more, done, error, body_too_large };
 
   explicit response_parser(std::size_t body_limit, std::size_t header_limit = 16 * 1024)
-      : body_limit_(body_limit), header_limit_(header_limit) {}
+      : response_parser(own_, body_limit, header_limit) {}
+  // Parses into `out` (cleared first, and kept alive by the caller while the
+  // parser is used): the client parses straight into the exchange waiting for
+  // the response, whose buffers are reused request after request.
+  response_parser(http_response& out, std::size_t body_limit, std::size_t header_limit = 16 * 1024)
+      : res_(out), body_limit_(body_limit), header_limit_(header_limit) {
+    res_.clear();
+  }
+  response_parser(const response_parser&) = delete;
+  response_parser& operator=(const response_parser&) = delete;
 
   // Parses from `data`; `used` is how many bytes were consumed (the caller
   // drops them and feeds what follows, plus anything new, next time).
@@ -55,7 +77,8 @@ class response_parser {
   // Takes up to remaining_ bytes of body from rest; true when none remain.
   bool take_counted(std::string_view rest, std::size_t& used, result& r);
 
-  http_response res_;
+  http_response own_;
+  http_response& res_;
   state state_ = state::header;
   std::uint64_t remaining_ = 0;  // of the body, or of the current chunk
   std::size_t body_limit_;

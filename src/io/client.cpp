@@ -68,6 +68,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
         creds_(cfg_.credential_settings.refresh_before, cfg_.credential_settings.refresh_retry_min,
                cfg_.credential_settings.refresh_retry_max),
         sweep_timer_(ex) {
+    spare_exchanges_.reserve(max_spare_exchanges);
     // Keys that never change sign from the first request on (and bad ones fail here, not later).
     if (const credentials* fixed = fixed_credentials_of(settings_.provider.get())) {
       signer_.emplace(*fixed, settings_.region, "dynamodb");
@@ -105,18 +106,41 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     sweep_timer_.cancel();
   }
 
-  void on_exchange_done(op_state& op, exchange& e) {
-    if (op.done || op.ex.get() != &e) return;
+  void on_exchange_done(op_state& op, exchange_ptr e) {
+    if (op.done || op.ex != e) return;
     lists_[attempt_deadlines].unlink(&op);
     lists_[pool_deadlines].unlink(&op);
-    attempt_outcome outcome = evaluate(e, op.diag);
-    if (!outcome.ec) op.response_body = std::move(e.response.body);
     op.ex.reset();
-    if (outcome.ec && !op.skew_corrected && correct_clock(op.diag, e.response)) {
+    attempt_outcome outcome = evaluate(*e, op.diag);
+    if (!outcome.ec) {
+      op.answer = std::move(e);  // the body is decoded where it was read
+      return after_attempt(op, outcome);
+    }
+    const bool skewed = !op.skew_corrected && correct_clock(op.diag, e->response);
+    recycle(e);
+    if (skewed) {
       op.skew_corrected = true;  // once per operation, outside the retry budget
       return start_attempt(op.shared_from_this());
     }
     after_attempt(op, outcome);
+  }
+
+  // Exchanges are reused, with their buffers: a request costs no allocation
+  // for its bytes, its response or the exchange itself. Only one nothing else
+  // holds comes back (a written exchange that was abandoned stays with its
+  // connection until the reply is read).
+  exchange_ptr new_exchange() {
+    if (spare_exchanges_.empty()) return std::make_shared<exchange>();
+    exchange_ptr e = std::move(spare_exchanges_.back());
+    spare_exchanges_.pop_back();
+    return e;
+  }
+  void recycle(exchange_ptr& e) noexcept {
+    if (e && e.use_count() == 1 && spare_exchanges_.size() < max_spare_exchanges) {
+      e->reset();
+      spare_exchanges_.push_back(std::move(e));  // reserved: cannot throw
+    }
+    e.reset();
   }
 
   void cancel(op_state& op) {
@@ -138,6 +162,8 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   asio::cancellation_signal refresh_cancel_;
   std::chrono::system_clock::duration clock_offset_{};  // server time minus ours, after a skew error
   bool closed_ = false;
+  static constexpr std::size_t max_spare_exchanges = 256;
+  std::vector<exchange_ptr> spare_exchanges_;
 
  private:
   std::chrono::system_clock::time_point local_time() const {
@@ -222,11 +248,12 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     diagnostics& diag = op->diag;
     diag = diagnostics{};
     diag.attempts = ++op->attempt;
-    auto ex = std::make_shared<exchange>();
+    exchange_ptr ex = new_exchange();
     ex->request.reserve(op->body.size() + 700);
     try {
       signer_->write_dynamodb_request(ex->request, ep_.host_header, op->target, op->body, signed_at);
     } catch (const ddb::error& e) {  // e.g. an operation name that is not a name
+      recycle(ex);
       diag.message = e.details().message;
       asio::post(ex_, [op, ec = error_code(e.code())] { op->client->complete(*op, ec); });
       return;
@@ -286,7 +313,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       if (!op->ex || op->ex->st != exchange::state::waiting) continue;  // written in time
       lists_[attempt_deadlines].unlink(op);
       pool_.abandon(op->ex, false);
-      op->ex.reset();
+      recycle(op->ex);
       op->diag.message = "no connection took the request within pool_wait_timeout (" +
                                 std::to_string(cfg_.pool_wait_timeout.count()) +
                                 " ms): raise client_config::pool_size or pipeline_depth, or send less at once";
@@ -309,7 +336,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       outcome.ec = make_error_code(errc::attempt_timeout);
       outcome.maybe_applied = op->ex && op->ex->st == exchange::state::written;
       if (op->ex) pool_.abandon(op->ex, true);  // a silent connection is closed
-      op->ex.reset();
+      recycle(op->ex);
       op->diag.message = "no response within attempt_timeout (" + std::to_string(cfg_.attempt_timeout.count()) + " ms)";
       after_attempt(*op, outcome);
     }
@@ -370,11 +397,12 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     for (op_list& l : lists_) l.unlink(&op);
     if (op.ex) {
       pool_.abandon(op.ex, false);
-      op.ex.reset();
+      recycle(op.ex);
     }
     if (op.backoff) op.backoff->cancel();
     if (op.slot.is_connected()) op.slot.clear();
     op.finish(ec);
+    op.release_answer();  // if finish did not
   }
 
   op_list lists_[list_kinds] = {op_list(all_ops), op_list(attempt_deadlines), op_list(pool_deadlines),
@@ -383,7 +411,8 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   time_point sweep_at_ = no_deadline;
 };
 
-void op_state::exchange_done(exchange& e) { client->on_exchange_done(*this, e); }
+void op_state::exchange_done(exchange_ptr e) { client->on_exchange_done(*this, std::move(e)); }
+void op_state::release_answer() noexcept { client->recycle(answer); }
 
 void start_operation(const std::shared_ptr<client_impl>& impl, const std::shared_ptr<op_state>& op) { impl->start(op); }
 const asio::any_io_executor& executor_of(const client_impl& impl) noexcept { return impl.ex_; }
@@ -391,22 +420,26 @@ const asio::any_io_executor& executor_of(const client_impl& impl) noexcept { ret
 namespace {
 // An operation called by name: the caller gets the raw JSON body.
 struct raw_op final : op_state {
-  raw_op(std::shared_ptr<client_impl> c, std::string op, std::string b, request_safety s, handler_t<raw_response> h)
-      : op_state(std::move(c), {}, std::move(b), s), handler(std::move(h)) {
+  raw_op(std::shared_ptr<client_impl> c, std::string op, std::string b, request_safety s, bool on_client_ex,
+         handler_t<raw_response> h)
+      : op_state(std::move(c), {}, std::move(b), s, on_client_ex), handler(std::move(h)) {
     owned_target = std::move(op);
     target = owned_target;
     slot = asio::get_associated_cancellation_slot(handler);
   }
   void finish(error_code ec) override {
-    invoke_handler(std::move(handler), client->ex_, ec, raw_response{std::move(response_body), std::move(diag)});
+    raw_response r{answer ? std::move(answer->response.body) : std::string(), std::move(diag)};
+    release_answer();
+    invoke_handler(std::move(handler), client->ex_, handler_on_client_executor, ec, std::move(r));
   }
   handler_t<raw_response> handler;
 };
 }  // namespace
 
 void start_raw(const std::shared_ptr<client_impl>& impl, std::string operation, std::string body, request_safety safety,
-               handler_t<raw_response> handler) {
-  impl->start(std::make_shared<raw_op>(impl, std::move(operation), std::move(body), safety, std::move(handler)));
+               bool on_client_executor, handler_t<raw_response> handler) {
+  impl->start(std::make_shared<raw_op>(impl, std::move(operation), std::move(body), safety, on_client_executor,
+                                       std::move(handler)));
 }
 
 

@@ -15,7 +15,7 @@ namespace {
 // Wakes the waiting coroutine when the pool reports the exchange done.
 struct fetch_waiter final : exchange_owner {
   explicit fetch_waiter(asio::steady_timer& t) : timer(&t) {}
-  void exchange_done(exchange&) override {
+  void exchange_done(exchange_ptr) override {
     done = true;
     timer->cancel();
   }

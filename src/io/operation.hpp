@@ -29,16 +29,19 @@ constexpr auto no_deadline = time_point::max();
 enum list_kind : int { all_ops, attempt_deadlines, pool_deadlines, op_deadlines, list_kinds };
 
 struct op_state : exchange_owner, std::enable_shared_from_this<op_state> {
-  op_state(std::shared_ptr<client_impl> c, std::string_view op, std::string b, request_safety s)
-      : client(std::move(c)), target(op), body(std::move(b)), safety(s) {}
+  op_state(std::shared_ptr<client_impl> c, std::string_view op, std::string b, request_safety s, bool on_client_ex)
+      : client(std::move(c)), target(op), body(std::move(b)), safety(s), handler_on_client_executor(on_client_ex) {}
   virtual ~op_state() = default;
   op_state(const op_state&) = delete;
   op_state& operator=(const op_state&) = delete;
 
-  void exchange_done(exchange& e) override;
-  // Gives the outcome (response_body and diag) to the caller's handler. Called
+  void exchange_done(exchange_ptr e) override;
+  // Gives the outcome (answer's body and diag) to the caller's handler. Called
   // once, after the operation has left every list of the client.
   virtual void finish(error_code ec) = 0;
+  // Hands the answer's exchange back to the client for the next request; a
+  // subclass calls it once it has taken what it needs from the body.
+  void release_answer() noexcept;
 
   std::shared_ptr<client_impl> client;
   std::string_view target;  // the operation's name: a literal, or owned_target
@@ -46,7 +49,8 @@ struct op_state : exchange_owner, std::enable_shared_from_this<op_state> {
   std::string body;
   request_safety safety;
   asio::cancellation_slot slot;  // the handler's, set by the subclass
-  std::string response_body;     // of the successful attempt
+  bool handler_on_client_executor;  // see invoke_handler
+  exchange_ptr answer;              // the successful attempt, with the response
   diagnostics diag;
   int attempt = 0;
   bool done = false;
@@ -64,17 +68,20 @@ void start_operation(const std::shared_ptr<client_impl>& impl, const std::shared
 const asio::any_io_executor& executor_of(const client_impl& impl) noexcept;
 
 // Calls the handler with (ec, response) on its associated executor: inline
-// when that is the client's own io_context and this thread is running it
-// (what asio::dispatch would do, without wrapping the call in a posted
-// function object), through asio::dispatch otherwise.
+// when that is the client's own io_context executor (on_client_executor,
+// found by the initiating call from the handler's own type: asking the
+// type-erased handler would allocate) and this thread is running it, which is
+// what asio::dispatch would do, without wrapping the call in a posted function
+// object; through asio::dispatch otherwise.
 template <class Response>
-void invoke_handler(handler_t<Response> handler, const asio::any_io_executor& client_ex, error_code ec, Response&& r) {
+void invoke_handler(handler_t<Response> handler, const asio::any_io_executor& client_ex, bool on_client_executor,
+                    error_code ec, Response&& r) {
   using io_executor = asio::io_context::executor_type;
+  if (on_client_executor) {
+    const io_executor* mine = client_ex.target<io_executor>();
+    if (mine && mine->running_in_this_thread()) return std::move(handler)(ec, std::move(r));
+  }
   const auto handler_ex = asio::get_associated_executor(handler, client_ex);
-  const io_executor* mine = client_ex.target<io_executor>();
-  const io_executor* theirs = handler_ex.template target<io_executor>();
-  if (mine && theirs && *mine == *theirs && mine->running_in_this_thread())
-    return std::move(handler)(ec, std::move(r));
   asio::dispatch(handler_ex,
                  [h = std::move(handler), ec, r = std::move(r)]() mutable { std::move(h)(ec, std::move(r)); });
 }

@@ -86,6 +86,7 @@ class connection : public std::enable_shared_from_this<connection> {
     if (closed_) return;
     closed_ = true;
     open_ = false;
+    parser_.reset();  // it points into the first exchange in flight
     error_code ignored;
     tcp_.close(ignored);
     auto flight = std::move(in_flight_);
@@ -212,7 +213,7 @@ class connection : public std::enable_shared_from_this<connection> {
         close(make_error_code(errc::invalid_response), "the server sent bytes nobody asked for");
         return false;
       }
-      if (!parser_) parser_.emplace(pool_->opt_.max_response_bytes);
+      if (!parser_) parser_.emplace(in_flight_.front()->response, pool_->opt_.max_response_bytes);
       const auto bytes = buffer_.data();
       std::size_t used = 0;
       const auto r = parser_->feed(std::string_view(static_cast<const char*>(bytes.data()), bytes.size()), used);
@@ -240,21 +241,19 @@ class connection : public std::enable_shared_from_this<connection> {
     return true;
   }
 
+  // The response was parsed into the first exchange in flight.
   void deliver() {
+    parser_.reset();
     exchange_ptr e = std::move(in_flight_.front());
     in_flight_.pop_front();
-    if (!e->abandoned) {
-      e->response = std::move(parser_->get());
-      pool_->finish(e, {}, true);
-    }
-    parser_.reset();
+    if (!e->abandoned) pool_->finish(e, {}, true);
   }
 
   pool* pool_;
   tcp::socket tcp_;
   std::unique_ptr<ssl::stream<tcp::socket&>> tls_;
   boost::beast::flat_buffer buffer_;
-  std::optional<response_parser> parser_;
+  std::optional<response_parser> parser_;  // into in_flight_.front()->response
   std::deque<exchange_ptr> in_flight_;
   std::vector<asio::const_buffer> batch_;
   std::vector<exchange_ptr> writing_owners_;
@@ -263,6 +262,23 @@ class connection : public std::enable_shared_from_this<connection> {
   bool writing_ = false;
   bool closed_ = false;
 };
+
+void exchange::reset() noexcept {
+  // A buffer that a large request or response grew is given back rather than
+  // kept for small ones.
+  constexpr std::size_t keep_capacity = 64 * 1024;
+  if (request.capacity() > keep_capacity) std::string().swap(request);
+  if (response.body.capacity() > keep_capacity) std::string().swap(response.body);
+  request.clear();
+  response.clear();
+  st = state::waiting;
+  abandoned = false;
+  maybe_applied = false;
+  ec = {};
+  error_detail.clear();
+  owner.reset();
+  owner_connection.reset();
+}
 
 namespace {
 template <class Clock>
@@ -353,7 +369,7 @@ void pool::finish(const exchange_ptr& e, error_code ec, bool applied, std::strin
     std::vector<exchange_ptr> batch = std::exchange(finished_, std::move(spare_));
     const std::weak_ptr<void> alive = alive_;
     for (auto& x : batch)
-      if (auto o = std::move(x->owner); o && !x->abandoned) o->exchange_done(*x);
+      if (auto o = std::move(x->owner); o && !x->abandoned) o->exchange_done(std::move(x));
     if (alive.expired()) return;
     batch.clear();
     spare_ = std::move(batch);  // kept for its capacity

@@ -35,6 +35,7 @@ using steady_clock = std::chrono::steady_clock;
 
 class connection;
 struct exchange;
+using exchange_ptr = std::shared_ptr<exchange>;
 
 // Clocks for bookkeeping that needs milliseconds, not nanoseconds (idle
 // connections, the seconds of a signature): the kernel's coarse clocks, read
@@ -45,9 +46,10 @@ steady_clock::time_point coarse_steady_now() noexcept;
 std::chrono::system_clock::time_point coarse_system_now() noexcept;
 
 // Told, by a posted call (never from inside the transport's own loops), that
-// its exchange is done.
+// its exchange is done; the transport lets go of it first, so the owner may
+// reuse it.
 struct exchange_owner {
-  virtual void exchange_done(exchange& e) = 0;
+  virtual void exchange_done(exchange_ptr e) = 0;
 
  protected:
   ~exchange_owner() = default;
@@ -65,8 +67,11 @@ struct exchange {
   http_response response;
   std::shared_ptr<exchange_owner> owner;  // released once told, or when abandoned
   std::weak_ptr<connection> owner_connection;  // set once written
+
+  // Ready for another attempt, keeping the capacity of the request and body
+  // buffers (unless a large response made them large).
+  void reset() noexcept;
 };
-using exchange_ptr = std::shared_ptr<exchange>;
 
 struct transport_options {
   endpoint ep;

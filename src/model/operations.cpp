@@ -105,16 +105,16 @@ void record_capacity(capacity_tracker&, std::string_view, const std::optional<ve
 // handler receives, and the diagnostics moved into it once.
 template <class Response>
 struct typed_op final : op_state {
-  typed_op(std::shared_ptr<client_impl> c, const char* op, std::string b, request_safety s, capacity_tracker* t,
-           handler_t<Response> h)
-      : op_state(std::move(c), op, std::move(b), s), tracker(t), handler(std::move(h)) {
+  typed_op(std::shared_ptr<client_impl> c, const char* op, std::string b, request_safety s, bool on_client_ex,
+           capacity_tracker* t, handler_t<Response> h)
+      : op_state(std::move(c), op, std::move(b), s, on_client_ex), tracker(t), handler(std::move(h)) {
     slot = asio::get_associated_cancellation_slot(handler);
   }
 
   void finish(error_code ec) override {
     Response r;
     if (!ec) {
-      if (auto f = decode_into(response_body, r)) {
+      if (auto f = decode_into(answer->response.body, r)) {
         r = Response{};
         ec = f->code;
         diag.message = std::move(f->message);
@@ -122,8 +122,9 @@ struct typed_op final : op_state {
         if (tracker) record_capacity(*tracker, target, r.consumed_capacity);
       }
     }
+    release_answer();  // before the handler, which may start the next request
     r.diag = std::move(diag);
-    invoke_handler(std::move(handler), executor_of(*client), ec, std::move(r));
+    invoke_handler(std::move(handler), executor_of(*client), handler_on_client_executor, ec, std::move(r));
   }
 
   capacity_tracker* tracker;  // null unless the client tracks capacity
@@ -132,7 +133,7 @@ struct typed_op final : op_state {
 
 template <class Response>
 void start_typed(const std::shared_ptr<client_impl>& impl, const char* operation, result<std::string> body,
-                 request_safety safety, capacity_hint capacity, handler_t<Response> handler) {
+                 request_safety safety, capacity_hint capacity, bool on_client_executor, handler_t<Response> handler) {
   const asio::any_io_executor& client_ex = executor_of(*impl);
   if (!body) {
     // Nothing to send: complete with the encoding error, never inside the initiating call.
@@ -140,20 +141,20 @@ void start_typed(const std::shared_ptr<client_impl>& impl, const char* operation
     r.diag.message = body.error().message;
     const error_code ec = body.error().code;
     // Posted: the initiating call must not complete; then on the handler's own executor.
-    asio::post(client_ex, [client_ex, h = std::move(handler), ec, r = std::move(r)]() mutable {
-      invoke_handler(std::move(h), client_ex, ec, std::move(r));
+    asio::post(client_ex, [client_ex, on_client_executor, h = std::move(handler), ec, r = std::move(r)]() mutable {
+      invoke_handler(std::move(h), client_ex, on_client_executor, ec, std::move(r));
     });
     return;
   }
   capacity_tracker* tracker = capacity_tracker_of(*impl);
   if (tracker && capacity == capacity_hint::unset) *body = with_consumed_capacity(std::move(*body));
-  start_operation(impl, std::make_shared<typed_op<Response>>(impl, operation, std::move(*body), safety, tracker,
-                                                             std::move(handler)));
+  start_operation(impl, std::make_shared<typed_op<Response>>(impl, operation, std::move(*body), safety,
+                                                             on_client_executor, tracker, std::move(handler)));
 }
 
 #define DDB_RESPONSE(R)                                                                                  \
   template void start_typed<R>(const std::shared_ptr<client_impl>&, const char*, result<std::string>, \
-                               request_safety, capacity_hint, handler_t<R>);
+                               request_safety, capacity_hint, bool, handler_t<R>);
 #include "model/responses.inc"
 #undef DDB_RESPONSE
 
