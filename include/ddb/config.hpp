@@ -33,10 +33,15 @@ struct client_config {
   // load needs them. No hidden cap: this is the cap.
   std::size_t pool_size = 64;
   // Requests written back to back on one connection before its first reply
-  // (HTTP/1.1 pipelining). 1 = no pipelining, the default. A pipelined
-  // connection takes new requests once half of its pipeline has been
-  // answered, so they leave in batches (fewer writes for both ends).
+  // (HTTP/1.1 pipelining). 1 = no pipelining, the default.
   std::size_t pipeline_depth = 1;
+  // A pipelined connection with replies outstanding writes again only once
+  // this many of its pipeline_depth slots are free, so requests leave in
+  // batches: fewer writes (system calls, segments) for both ends, more
+  // waiting for the requests held back. 0 = half the depth, the default;
+  // pipeline_depth (or more) = only into an empty pipeline, as wrk's
+  // pipelining does: least CPU per request, most waiting (README: Transport).
+  std::size_t pipeline_refill = 0;
 
   std::chrono::milliseconds connect_timeout{3000};    // TCP connect + TLS handshake
   std::chrono::milliseconds attempt_timeout{10000};   // one attempt, from submit to the full response

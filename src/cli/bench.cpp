@@ -1,6 +1,6 @@
 // ddb-bench: the load generator, run by `ddb bench` (or directly).
 //
-//   ddb bench get-item --table T --key JSON --requests N --concurrency C [--pipeline D] [--pool N]
+//   ddb bench get-item --table T --key JSON --requests N --concurrency C [--pipeline D [--pipeline-refill R]] [--pool N]
 //   ddb bench query --table T --key-condition EXPR --values JSON ...
 //   ddb bench transact-write-items --cli-input-json JSON|file://PATH ...   (a fresh ClientRequestToken each time)
 //
@@ -35,7 +35,9 @@ constexpr const char* usage_text = R"(usage: ddb bench <operation> [options]
   bench get-item --table T --key JSON
   bench query --table T --key-condition EXPR --values JSON
   bench transact-write-items --cli-input-json JSON|file://PATH   (a fresh ClientRequestToken each time)
-      --requests N (1000) --concurrency C (64) [--pipeline D] [--pool N]
+      --requests N (1000) --concurrency C (64) [--pipeline D] [--pipeline-refill R] [--pool N]
+      (--pipeline-refill: free slots before a busy connection writes again;
+       default D/2, D = only into an empty pipeline)
   --endpoint-url URL, --region REGION, --profile NAME: as for every ddb command
 )";
 
@@ -87,6 +89,7 @@ int run_bench(const args& a, ddb::client_config cfg, Start start) {
   const long concurrency = std::min(a.number("concurrency", 64), requests);
   const long pipeline = a.number("pipeline", 1);
   cfg.pipeline_depth = static_cast<std::size_t>(pipeline);
+  cfg.pipeline_refill = static_cast<std::size_t>(a.number("pipeline-refill", pipeline - pipeline / 2));
   cfg.pool_size = static_cast<std::size_t>(a.number("pool", (concurrency + pipeline - 1) / pipeline));
   cfg.pool_wait_timeout = std::chrono::milliseconds(60000);
 
@@ -121,8 +124,8 @@ int run_bench(const args& a, ddb::client_config cfg, Start start) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double cpu = cpu_clock::seconds() - cpu0;
   auto pct = [&](double p) { return latency.percentile(p); };
-  std::printf("requests: %ld  concurrency: %ld  pipeline: %ld  connections: %zu  errors: %ld\n", requests, concurrency,
-              pipeline, c.connections_opened(), errors);
+  std::printf("requests: %ld  concurrency: %ld  pipeline: %ld (refill %zu)  connections: %zu  errors: %ld\n", requests,
+              concurrency, pipeline, cfg.pipeline_refill, c.connections_opened(), errors);
   if (!first_error.empty()) std::printf("first error: %s\n", first_error.c_str());
   std::printf("requests/s: %.0f\n", static_cast<double>(done) / wall);
   std::printf("latency p50: %.1f us  p99: %.1f us\n", pct(0.50), pct(0.99));

@@ -61,7 +61,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
         cfg_(std::move(cfg)),
         settings_(std::move(settings)),
         ep_(std::move(ep)),
-        pool_(ex, transport_options{ep_, cfg_.pool_size, cfg_.pipeline_depth, cfg_.connect_timeout,
+        pool_(ex, transport_options{ep_, cfg_.pool_size, cfg_.pipeline_depth, cfg_.pipeline_refill, cfg_.connect_timeout,
                                     cfg_.idle_timeout, cfg_.max_response_bytes, cfg_.verify_tls, cfg_.ca_file,
                                     cfg_.ca_pem}),
         quota_(cfg_.retry.quota_capacity),

@@ -38,13 +38,16 @@ class connection : public std::enable_shared_from_this<connection> {
   }
 
   bool open() const noexcept { return open_; }
-  // A pipelined connection takes more requests once half of its pipeline has
-  // been answered, and then as many as fit: requests leave in batches of about
-  // depth/2 (one write, one segment for the server) instead of one or two per
-  // reply. The ones held back meanwhile would queue behind the unanswered half
-  // anyway, which keeps the server busy. Measured against nginx with depth 16:
-  // 8 requests per sendmsg instead of 2, 7.6 -> 6.4 us of CPU per request.
-  bool can_take() const noexcept { return open_ && !writing_ && in_flight_.size() <= depth() / 2; }
+  // A pipelined connection takes more requests once pipeline_refill of its
+  // slots are free (by default half its depth), and then as many as fit:
+  // requests leave in batches (one write, one segment for the server) instead
+  // of one or two per reply. The ones held back meanwhile would queue behind
+  // the unanswered ones anyway, which keeps the server busy. Measured against
+  // nginx with depth 16: 8 requests per sendmsg instead of 2, 7.6 -> 6.4 us of
+  // CPU per request; 16 (refill when empty) about 15% less again.
+  bool can_take() const noexcept {
+    return open_ && !writing_ && in_flight_.size() + refill_slots() <= depth();
+  }
   std::size_t load() const noexcept { return in_flight_.size(); }
   bool stale(steady_clock::time_point now) const noexcept {
     return in_flight_.empty() && now - last_active_ > pool_->opt_.idle_timeout;
@@ -114,6 +117,7 @@ class connection : public std::enable_shared_from_this<connection> {
 
  private:
   std::size_t depth() const noexcept { return pool_ ? std::max<std::size_t>(1, pool_->opt_.pipeline_depth) : 1; }
+  std::size_t refill_slots() const noexcept { return pool_ ? pool_->refill_slots_ : 1; }
 
   static asio::awaitable<void> run(std::shared_ptr<connection> self) {
     co_await self->connect();
@@ -307,6 +311,9 @@ std::chrono::system_clock::time_point coarse_system_now() noexcept {
 }
 
 pool::pool(asio::any_io_executor ex, transport_options opt) : ex_(std::move(ex)), opt_(std::move(opt)) {
+  opt_.pipeline_depth = std::max<std::size_t>(1, opt_.pipeline_depth);
+  refill_slots_ = opt_.pipeline_refill == 0 ? opt_.pipeline_depth - opt_.pipeline_depth / 2
+                                            : std::min(opt_.pipeline_refill, opt_.pipeline_depth);
   if (opt_.ep.tls) {
     tls_.emplace(ssl::context::tls_client);
     tls_->set_default_verify_paths();

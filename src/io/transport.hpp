@@ -77,6 +77,7 @@ struct transport_options {
   endpoint ep;
   std::size_t pool_size = 64;
   std::size_t pipeline_depth = 1;
+  std::size_t pipeline_refill = 0;  // free slots before a busy connection writes again; 0 = half the depth
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds idle_timeout{50000};
   std::size_t max_response_bytes = 32 * 1024 * 1024;
@@ -120,6 +121,7 @@ class pool {
 
   asio::any_io_executor ex_;
   transport_options opt_;
+  std::size_t refill_slots_;  // pipeline_refill resolved: 1..pipeline_depth
   std::optional<asio::ssl::context> tls_;
   std::optional<asio::ip::tcp::resolver::results_type> resolved_;
   std::deque<exchange_ptr> waiting_;

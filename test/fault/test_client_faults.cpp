@@ -475,33 +475,40 @@ TEST_CASE("pooled and pipelined concurrency: many requests, few connections", "[
   }
 }
 
-// A pipelined connection takes more requests only once half of its pipeline
-// has been answered (src/io/transport.cpp), so requests reach the server in
-// batches: with depth 8, every read of the server after the first carries at
-// least 4 of them (the last may carry the remainder). Without the rule the
-// client writes one or two per reply.
-TEST_CASE("pipelining: requests leave in batches of at least half the depth", "[fault]") {
-  fault_server server([](const request_info& r) { return action::ok(R"({"n":)" + std::to_string(r.index) + "}"); });
-  auto cfg = config_for(server);
-  cfg.pool_size = 1;
-  cfg.pipeline_depth = 8;
-  const int n = 64;
-  with_client(cfg, [&](client& c) -> asio::awaitable<void> {
-    const int ok = co_await send_all_and_count(c, n);
-    CHECK(ok == n);
-  });
-  std::map<int, int> per_read;
-  for (const auto& r : server.seen()) ++per_read[r.read];
-  REQUIRE(per_read.size() >= 2);
-  CHECK(per_read.begin()->second == 8);
-  std::size_t small = 0;
-  for (const auto& [read, count] : per_read) {
-    INFO("read " << read << " carried " << count << " requests");
-    if (count < 4) ++small;
-    CHECK(count <= 8);
+// A pipelined connection takes more requests only once pipeline_refill of its
+// slots are free (by default half its depth; src/io/transport.cpp), so requests
+// reach the server in batches: with depth 8, every read of the server after the
+// first carries at least 4 of them (the last may carry the remainder), and with
+// refill 8, exactly 8 (a write only into an empty pipeline). Without the rule
+// the client writes one or two per reply.
+TEST_CASE("pipelining: requests leave in batches of pipeline_refill (default half the depth)", "[fault]") {
+  for (std::size_t refill : {std::size_t{0}, std::size_t{8}, std::size_t{100}}) {
+    DYNAMIC_SECTION("pipeline_refill " << refill) {
+      fault_server server([](const request_info& r) { return action::ok(R"({"n":)" + std::to_string(r.index) + "}"); });
+      auto cfg = config_for(server);
+      cfg.pool_size = 1;
+      cfg.pipeline_depth = 8;
+      cfg.pipeline_refill = refill;  // 100: more than the depth counts as the depth
+      const int n = 64;
+      with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+        const int ok = co_await send_all_and_count(c, n);
+        CHECK(ok == n);
+      });
+      const int least = refill == 0 ? 4 : 8;
+      std::map<int, int> per_read;
+      for (const auto& r : server.seen()) ++per_read[r.read];
+      REQUIRE(per_read.size() >= 2);
+      CHECK(per_read.begin()->second == 8);
+      std::size_t small = 0;
+      for (const auto& [read, count] : per_read) {
+        INFO("read " << read << " carried " << count << " requests");
+        if (count < least) ++small;
+        CHECK(count <= 8);
+      }
+      CHECK(small <= (refill == 0 ? 1 : 0));  // 64 is a multiple of 8: no remainder
+      CHECK(server.connections() == 1);
+    }
   }
-  CHECK(small <= 1);
-  CHECK(server.connections() == 1);
 }
 
 TEST_CASE("cancellation: the operation ends, the connection stays in step", "[fault]") {
