@@ -41,16 +41,27 @@ asio::awaitable<result_t> get(client& c, request_safety s = request_safety::idem
                             asio::as_tuple(asio::use_awaitable));
 }
 
-// One connection, pipelining `depth` deep, with attempts allowed 5 s: a
-// reader that waited where it should have read shows as a slow test or a
-// failed time check, not as a retry.
-client_config one_connection(const fault_server& server, std::size_t depth) {
+// One connection, pipelining `depth` deep (refilled as pipeline_refill
+// says), with attempts allowed 5 s: a reader that waited where it should have
+// read shows as a slow test or a failed time check, not as a retry.
+client_config one_connection(const fault_server& server, std::size_t depth, std::size_t refill = 0) {
   auto cfg = config_for(server);
   cfg.pool_size = 1;
   cfg.pipeline_depth = depth;
+  cfg.pipeline_refill = refill;
   cfg.attempt_timeout = 5s;
   return cfg;
 }
+
+// The pipelining setups the reader must get right: none, rolling (refilled
+// at half the depth), and batches (refilled only when empty, where the reader
+// also waits for a whole batch of replies: src/io/transport.cpp).
+struct pipelining {
+  std::size_t depth, refill;
+  const char* name;
+};
+constexpr pipelining every_pipelining[] = {{1, 0, "no pipelining"}, {4, 0, "pipeline depth 4"},
+                                           {4, 4, "pipeline depth 4, batches"}};
 
 }  // namespace
 
@@ -356,12 +367,12 @@ TEST_CASE("timeouts: a slow server, a hung server, a full pool", "[fault]") {
 // A response that arrives a few bytes at a time, one read each, must still be
 // read whole and the connection reused, with and without pipelining.
 TEST_CASE("a response arriving a few bytes at a time is read whole, the connection kept", "[fault]") {
-  for (std::size_t depth : {std::size_t{1}, std::size_t{4}}) {
-    DYNAMIC_SECTION("pipeline depth " << depth) {
+  for (const pipelining& p : every_pipelining) {
+    DYNAMIC_SECTION(p.name) {
       fault_server server([](const request_info& r) {
         return action::ok(R"({"n":)" + std::to_string(r.index) + "}").in_pieces(7, 2ms);
       });
-      with_client(one_connection(server, depth), [&](client& c) -> asio::awaitable<void> {
+      with_client(one_connection(server, p.depth, p.refill), [&](client& c) -> asio::awaitable<void> {
         auto ex = co_await asio::this_coro::executor;
         for (int round = 0; round < 3; ++round) {
           int ok = 0;
@@ -391,8 +402,9 @@ TEST_CASE("a response arriving a few bytes at a time is read whole, the connecti
 // bench/README) waited here for the attempt timeout.
 TEST_CASE("a reset or close arriving with the last bytes ends the requests in flight at once", "[fault]") {
   for (const auto end : {action::reset, action::close})
-    for (std::size_t depth : {std::size_t{1}, std::size_t{4}}) {
-      DYNAMIC_SECTION((end == action::reset ? "reset" : "close") << ", pipeline depth " << depth) {
+    for (const pipelining& p : every_pipelining) {
+      const std::size_t depth = p.depth;
+      DYNAMIC_SECTION((end == action::reset ? "reset, " : "close, ") << p.name) {
         // Request 0 opens the connection; the last one checks the pool.
         // Depth 1: request 1 gets half a response, then the end. Depth 4:
         // request 1 gets a whole response, then the end, with request 2
@@ -403,7 +415,7 @@ TEST_CASE("a reset or close arriving with the last bytes ends the requests in fl
                                                : action::ok(R"({"n":1})").bytes;
           return action::raw(bytes, end).after(50ms);
         });
-        with_client(one_connection(server, depth), [&](client& c) -> asio::awaitable<void> {
+        with_client(one_connection(server, depth, p.refill), [&](client& c) -> asio::awaitable<void> {
           auto ex = co_await asio::this_coro::executor;
           auto [ec0, r0] = co_await get(c);
           REQUIRE_FALSE(ec0);
@@ -441,6 +453,60 @@ TEST_CASE("a reset or close arriving with the last bytes ends the requests in fl
     }
 }
 
+// Batches (pipeline_refill = pipeline_depth): the reader waits until the
+// bytes of the whole batch are in, counting each reply as the smallest seen
+// on the connection. A reply smaller than all before leaves the socket short
+// of that mark, and a slow server leaves it short for long: either way a
+// check every millisecond lets the reader take what has come once nothing
+// more arrives, so replies are not held for their batch, nor until the
+// attempt timeout (5 s here).
+TEST_CASE("batches: replies smaller than any before, or far apart, are not held back", "[fault]") {
+  const std::string big = R"({"Item":{"pk":{"S":")" + std::string(2000, 'x') + R"("}}})";
+  // Starts n GetItems at once; returns each one's completion time from the start.
+  auto timed_batch = [](client& c, int n) -> asio::awaitable<std::vector<std::chrono::milliseconds>> {
+    auto ex = co_await asio::this_coro::executor;
+    const auto start = std::chrono::steady_clock::now();
+    auto times = std::make_shared<std::vector<std::chrono::milliseconds>>();
+    auto pending = std::make_shared<int>(n);
+    auto all_done = std::make_shared<asio::steady_timer>(ex, std::chrono::hours(1));
+    for (int i = 0; i < n; ++i)
+      c.call("GetItem", "{}", [=](error_code ec, raw_response) {
+        CHECK_FALSE(ec);
+        times->push_back(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start));
+        if (--*pending == 0) all_done->cancel();
+      });
+    co_await all_done->async_wait(asio::as_tuple(asio::use_awaitable));
+    co_return *times;
+  };
+
+  SECTION("a batch of replies smaller than the first batch's") {
+    fault_server server([&](const request_info& r) { return r.index < 4 ? action::ok(big) : action::ok(R"({"n":1})"); });
+    with_client(one_connection(server, 4, 4), [&](client& c) -> asio::awaitable<void> {
+      const auto first = co_await timed_batch(c, 4);
+      REQUIRE(first.size() == 4);
+      const auto second = co_await timed_batch(c, 4);
+      REQUIRE(second.size() == 4);
+      CHECK(second.back() < 500ms);  // about 2 ms of stall checks, never the 5 s attempt timeout
+    });
+    CHECK(server.connections() == 1);
+  }
+
+  SECTION("replies 40 ms apart arrive as they come") {
+    fault_server server([&](const request_info& r) {
+      return r.index < 4 ? action::ok(R"({"n":1})") : action::ok(R"({"n":2})").after(40ms);
+    });
+    with_client(one_connection(server, 4, 4), [&](client& c) -> asio::awaitable<void> {
+      (void)co_await timed_batch(c, 4);  // the smallest reply is known from here on
+      const auto times = co_await timed_batch(c, 4);
+      REQUIRE(times.size() == 4);
+      // The server answers at about 40, 80, 120 and 160 ms.
+      INFO("first " << times.front().count() << " ms, last " << times.back().count() << " ms");
+      CHECK(times.front() < times.back() - 60ms);  // the first was not held for the batch
+      CHECK(times.back() < 1s);
+    });
+  }
+}
+
 namespace {
 // Starts n GetItems at once, waits for all; returns how many got a {"n":...} body.
 asio::awaitable<int> send_all_and_count(client& c, int n) {
@@ -459,12 +525,13 @@ asio::awaitable<int> send_all_and_count(client& c, int n) {
 }  // namespace
 
 TEST_CASE("pooled and pipelined concurrency: many requests, few connections", "[fault]") {
-  for (std::size_t depth : {std::size_t{1}, std::size_t{8}}) {
-    DYNAMIC_SECTION("pipeline depth " << depth) {
+  for (const pipelining& p : every_pipelining) {
+    DYNAMIC_SECTION(p.name) {
       fault_server server([](const request_info& r) { return action::ok(R"({"n":)" + std::to_string(r.index) + "}"); });
       auto cfg = config_for(server);
       cfg.pool_size = 4;
-      cfg.pipeline_depth = depth;
+      cfg.pipeline_depth = p.depth;
+      cfg.pipeline_refill = p.refill;
       with_client(cfg, [&](client& c) -> asio::awaitable<void> {
         const int ok = co_await send_all_and_count(c, 200);
         CHECK(ok == 200);
@@ -518,6 +585,9 @@ TEST_CASE("cancellation: the operation ends, the connection stays in step", "[fa
   auto cfg = config_for(server);
   cfg.pool_size = 1;
   cfg.pipeline_depth = 4;
+  // Rolling: the second request is written behind the cancelled one. Batches:
+  // it waits for the cancelled one's reply, which is read and dropped.
+  cfg.pipeline_refill = GENERATE(0u, 4u);
   with_client(cfg, [&](client& c) -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     asio::cancellation_signal signal;
@@ -542,12 +612,13 @@ TEST_CASE("cancellation: the operation ends, the connection stays in step", "[fa
 // destroys the client, and the transport must not touch itself afterwards.
 TEST_CASE("a client destroyed as its last operations complete", "[fault]") {
   fault_server server([](const request_info&) { return action::ok(); });
-  for (std::size_t depth : {std::size_t{1}, std::size_t{4}}) {
-    DYNAMIC_SECTION("pipeline depth " << depth) {
+  for (const pipelining& p : every_pipelining) {
+    DYNAMIC_SECTION(p.name) {
       asio::io_context io;
       int answered = 0;
       auto cfg = config_for(server);
-      cfg.pipeline_depth = depth;
+      cfg.pipeline_depth = p.depth;
+      cfg.pipeline_refill = p.refill;
       auto scoped = [&]() -> asio::awaitable<void> {
         client c(co_await asio::this_coro::executor, cfg);
         for (int i = 0; i < 3; ++i) {
