@@ -3,8 +3,10 @@
 // SSE2 (every x86-64 has it) and a plain loop for the tail or elsewhere.
 // The header lines and JSON strings they run over are mostly 10-60 bytes:
 // a library call per search (memchr, find_first_of) costs more than the scan.
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -55,9 +57,19 @@ inline std::size_t find_json_escape(const char* s, std::size_t n) noexcept {
     if (const unsigned m = sse2_mask(hits)) return i + static_cast<std::size_t>(__builtin_ctz(m));
   }
 #endif
-  for (; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == '"' || c == '\\') return i;
+  // Eight bytes a step for what is left (short keys and values: most of
+  // them), the last step padded with bytes that need no escape. In each
+  // test a byte's high bit is set where it hits; a borrow can mark bytes
+  // above a hit falsely, never below, so the lowest mark is exact.
+  constexpr std::uint64_t ones = 0x0101010101010101, highs = 0x8080808080808080;
+  static_assert(std::endian::native == std::endian::little, "the lowest mark must be the first byte");
+  for (; i < n; i += 8) {
+    std::uint64_t x = ones * 'a';
+    std::memcpy(&x, s + i, n - i < 8 ? n - i : 8);
+    const std::uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
+    const std::uint64_t hits =
+        (((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash)) & highs;
+    if (hits) return i + static_cast<std::size_t>(__builtin_ctzll(hits)) / 8;  // little-endian: lowest byte first
   }
   return n;
 }

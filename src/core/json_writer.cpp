@@ -26,16 +26,12 @@ constexpr auto escape_table = [] {
 void writer::append_string(std::string_view s) {
   // Nearly every string needs no escape: one search, one copy.
   const std::size_t first = detail::find_json_escape(s.data(), s.size());
-  const std::size_t at = out_.size();
-  out_.resize(at + first + 2);
-  char* p = out_.data() + at;
-  *p = '"';
-  if (first > 0) std::memcpy(p + 1, s.data(), first);  // an empty view may hold no pointer
+  out_ += '"';
+  out_.append(s.data(), first);
   if (first == s.size()) {
-    p[first + 1] = '"';
+    out_ += '"';
     return;
   }
-  out_.pop_back();
   std::size_t run = first;  // start of the pending unescaped run
   for (std::size_t i = first; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
@@ -111,6 +107,23 @@ located check_set(const std::vector<T>& s, type t, Less less, Equal equal) {
   return {};
 }
 
+// {"S": and the like: the start of a value, without escaping its type name.
+std::string_view opening_of(type t) {
+  switch (t) {
+    case type::null: return R"({"NULL":)";
+    case type::boolean: return R"({"BOOL":)";
+    case type::string: return R"({"S":)";
+    case type::number: return R"({"N":)";
+    case type::binary: return R"({"B":)";
+    case type::map: return R"({"M":)";
+    case type::list: return R"({"L":)";
+    case type::string_set: return R"({"SS":)";
+    case type::number_set: return R"({"NS":)";
+    case type::binary_set: return R"({"BS":)";
+  }
+  return R"({"?":)";
+}
+
 std::string_view number_text(const number& n) {
   std::string_view t = n.text();
   if (!t.empty() && t[0] == '+') t.remove_prefix(1);
@@ -123,8 +136,7 @@ located write_value_at(writer& w, const value& v, int depth) {
   if (depth > max_nesting_depth)
     return located::make(errc::nesting_too_deep, "values nest more than " + std::to_string(max_nesting_depth) +
                                                      " levels deep, DynamoDB's limit");
-  w.begin_object();
-  w.key(type_name(v.kind()));
+  w.open_with_key(opening_of(v.kind()));
   switch (v.kind()) {
     case type::null: w.boolean(true); break;
     case type::boolean: w.boolean(*v.get_if<bool>()); break;

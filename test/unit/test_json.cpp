@@ -89,8 +89,10 @@ TEST_CASE("strings are escaped correctly, UTF-8 passes through", "[json]") {
 }
 
 TEST_CASE("escapes are found at every position of strings short and long", "[json]") {
-  // The writer searches 16 bytes at a time: put each escapable byte at each
-  // position of strings around and across those blocks, next to high bytes.
+  // The writer searches 16 bytes at a time, then 8 (the last 8 padded): put
+  // each escapable byte at each position of strings around and across those
+  // blocks, next to bytes just outside the escaped ranges (0x20, 0x7f, high
+  // bytes), and a second one after it.
   auto expected = [](const std::string& s) {
     std::string out = "\"";
     for (unsigned char c : s) {
@@ -105,12 +107,16 @@ TEST_CASE("escapes are found at every position of strings short and long", "[jso
     }
     return out + "\"";
   };
-  for (std::size_t n : {1, 15, 16, 17, 31, 32, 33, 47}) {
-    for (char special : {'"', '\\', '\n', '\x01', '\x1f', '\r', '\t'}) {
+  for (std::size_t n : {1, 2, 3, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47}) {
+    for (char special : {'"', '\\', '\n', '\x01', '\x1f', '\r', '\t', '\0'}) {
       for (std::size_t at = 0; at < n; ++at) {
         std::string text(n, 'a');
         for (std::size_t i = 0; i < n; i += 5) text[i] = '\x7f';  // next to the control range, not in it
+        for (std::size_t i = 1; i < n; i += 7) text[i] = ' ';      // 0x20: the first byte not escaped
+        for (std::size_t i = 3; i < n; i += 6) text[i] = '\xff';   // high bytes (not valid UTF-8: the writer's callers check that)
+        for (std::size_t i = 2; i < n; i += 9) text[i] = '!';      // 0x21, one past '"' minus one
         text[at] = special;
+        if (at + 3 < n) text[at + 3] = '"';
         std::string out;
         json::writer w(out);
         w.string(text);

@@ -31,6 +31,18 @@ class writer {
   // Keys and strings must be valid UTF-8 (checked by the callers that take
   // user text: write_value / write_item; see also valid_utf8()).
   void key(std::string_view k) { separate(); append_string(k); out_ += ':'; comma_ = false; }
+  // A literal key (the service model's member names: ASCII, nothing to
+  // escape) is copied as it is, without the escape scan.
+  template <std::size_t N>
+  void key(const char (&literal)[N]) {
+    separate();
+    out_ += '"';
+    out_.append(literal, N - 1);
+    out_.append("\":", 2);
+    comma_ = false;
+  }
+  // "{" and a literal key given already quoted, e.g. R"({"S":)".
+  void open_with_key(std::string_view quoted) { separate(); out_ += quoted; comma_ = false; }
   void string(std::string_view s) { separate(); append_string(s); comma_ = true; }
   void raw(std::string_view json) { separate(); out_ += json; comma_ = true; }  // a literal or number
   void boolean(bool b) { raw(b ? "true" : "false"); }
