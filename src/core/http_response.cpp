@@ -75,16 +75,6 @@ bool parse_number(std::string_view v, T& out, int base = 10) {
   return r.ec == std::errc{} && r.ptr == v.data() + v.size();
 }
 
-// Where the header block ends: the offset of the CR LF CR LF, or npos.
-std::size_t find_blank_line(std::string_view s) noexcept {
-  const char* const end = s.data() + s.size();
-  for (const char* p = s.data();; ++p) {
-    p = find_cr(p, end);
-    if (end - p < 4) return std::string_view::npos;
-    if (p[1] == '\n' && p[2] == '\r' && p[3] == '\n') return static_cast<std::size_t>(p - s.data());
-  }
-}
-
 std::string_view trim(std::string_view v) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
@@ -99,10 +89,26 @@ response_parser::result response_parser::fail(std::string why) {
   return result::error;
 }
 
-response_parser::result response_parser::parse_header(std::string_view head) {
+// Reads the status line and the header lines from the start of `data` in
+// one pass: each line is scanned once (its name up to ':', then its value up
+// to CR, 16 bytes a step), and the blank line that ends the block is found on
+// the way, with no separate search for it first. A line is read only once its
+// CR LF is there; a block not complete yet is read again, whole, when more
+// bytes come (values are only ever set from complete lines, so that is safe).
+// head_bytes: the length of the block with its blank line, when complete.
+response_parser::result response_parser::parse_head(std::string_view data, std::size_t& head_bytes) {
+  const char* const begin = data.data();
+  const char* const end = begin + data.size();
+  auto incomplete = [&] {
+    if (data.size() > header_limit_) return fail("response header larger than " + std::to_string(header_limit_) + " bytes");
+    return result::need_more;
+  };
+
   // Status line: HTTP/1.x SP 3DIGIT SP reason
-  const std::size_t eol = static_cast<std::size_t>(find_cr(head.data(), head.data() + head.size()) - head.data());
-  const std::string_view line = head.substr(0, eol);
+  const char* eol = find_cr(begin, end);
+  if (end - eol < 2) return incomplete();
+  if (eol[1] != '\n') return fail("a bare CR in the status line");
+  const std::string_view line(begin, static_cast<std::size_t>(eol - begin));
   if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || (line[7] != '0' && line[7] != '1') || line[8] != ' ')
     return fail("not an HTTP/1.x status line");
   unsigned status = 0;
@@ -113,20 +119,21 @@ response_parser::result response_parser::parse_header(std::string_view head) {
   std::optional<std::uint64_t> length;
   bool chunked = false;
 
-  // One pass over each line (name up to ':', then the value up to CR, 16
-  // bytes a step): the header block is scanned once, with no library search
-  // per line. The block ends with CR LF, so both scans stop at a CR.
-  if (head.size() < 2 || head[head.size() - 2] != '\r' || head.back() != '\n' || eol + 2 > head.size() ||
-      head[eol + 1] != '\n')
-    return fail("a header block that does not end with CR LF");
-  const char* p = head.data() + eol + 2;
-  const char* const stop = head.data() + head.size();
-  while (p < stop) {  // the block holds the header lines only, not the blank line after them
+  const char* p = eol + 2;
+  for (;;) {
+    if (end - p < 2) return incomplete();
+    if (*p == '\r') {
+      if (p[1] != '\n') return fail("header line without a name");
+      p += 2;  // the blank line: the block is complete
+      break;
+    }
     if (*p == ' ' || *p == '\t') return fail("obsolete folded header line");
-    const char* const name_end = find_name_end(p, stop);
+    const char* const name_end = find_name_end(p, end);
+    if (name_end == end) return incomplete();
     if (*name_end == ' ' || *name_end == '\t') return fail("white space in a header name");
     if (*name_end != ':' || name_end == p) return fail("header line without a name");
-    const char* line_end = find_cr(name_end + 1, stop);
+    const char* const line_end = find_cr(name_end + 1, end);
+    if (end - line_end < 2) return incomplete();
     if (line_end[1] != '\n') return fail("a bare CR in a header line");
     const std::string_view name(p, static_cast<std::size_t>(name_end - p));
     const std::string_view value = trim(std::string_view(name_end + 1, static_cast<std::size_t>(line_end - name_end - 1)));
@@ -175,6 +182,8 @@ response_parser::result response_parser::parse_header(std::string_view head) {
       default: break;
     }
   }
+  head_bytes = static_cast<std::size_t>(p - begin);
+  if (head_bytes > header_limit_) return fail("response header larger than " + std::to_string(header_limit_) + " bytes");
   res_.keep_alive = keep_alive;
   if (chunked && length) return fail("both Content-Length and chunked Transfer-Encoding");  // a smuggling shape
   if (status < 200 || status == 204 || status == 304) {
@@ -220,15 +229,11 @@ response_parser::result response_parser::feed(std::string_view data, std::size_t
     const std::string_view rest = data.substr(used);
     switch (state_) {
       case state::header: {
-        const std::size_t end = find_blank_line(rest);
-        if (end == std::string_view::npos) {
-          if (rest.size() > header_limit_) return fail("response header larger than " + std::to_string(header_limit_) + " bytes");
-          return result::need_more;
-        }
-        if (end + 4 > header_limit_) return fail("response header larger than " + std::to_string(header_limit_) + " bytes");
-        const result r = parse_header(rest.substr(0, end + 2));
+        std::size_t head_bytes = 0;
+        const result r = parse_head(rest, head_bytes);
         if (r == result::error || r == result::body_too_large) return r;
-        used += end + 4;
+        if (head_bytes == 0) return result::need_more;  // the block is not complete yet
+        used += head_bytes;
         if (r == result::done) return r;
         break;
       }

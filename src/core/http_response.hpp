@@ -72,7 +72,7 @@ class response_parser {
  private:
   enum class state { header, body_length, chunk_size, chunk_data, chunk_data_end, trailer, body_to_eof, done, failed };
   result fail(std::string why);
-  result parse_header(std::string_view head);
+  result parse_head(std::string_view data, std::size_t& head_bytes);
   result append_body(std::string_view piece);
   // Takes up to remaining_ bytes of body from rest; true when none remain.
   bool take_counted(std::string_view rest, std::size_t& used, result& r);

@@ -148,6 +148,7 @@ TEST_CASE("malformed responses are errors that say why", "[http]") {
   };
   for (const bad& b : {
            bad{"SSH-2.0-OpenSSH\r\n\r\n", "status line"},
+           bad{"HTTP/1.1 200 OK\rX\r\n\r\n", "bare CR"},
            bad{"HTTP/2 200 OK\r\n\r\n", "status line"},
            bad{"HTTP/1.1 20 OK\r\n\r\n", "status"},
            bad{"HTTP/1.1 2000 OK\r\n\r\n", "status"},
