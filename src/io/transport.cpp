@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <utility>
 
@@ -228,11 +230,12 @@ class connection : public std::enable_shared_from_this<connection> {
   // and one ACK per batch instead of about one per reply: against nginx at
   // depth 16, 5.9 -> 3.6 us of CPU per GetItem, with more requests per second.
   // A reply smaller than every earlier one leaves the socket short of the
-  // mark; a check every millisecond drops the mark when nothing more arrived
-  // since the previous check, so no reply waits more than about two
-  // milliseconds for the rest of its batch. Errors, resets and the server's
-  // FIN wake the reader whatever the mark. Plain TCP on Linux only: a TLS
-  // layer holds partial records the mark cannot see.
+  // mark; a check every millisecond drops the mark when bytes are queued and
+  // nothing more arrived since the previous check, so a reply waits a few
+  // milliseconds at most for the rest of its batch (up to about 10 after a
+  // long silence of the server, while the checks run every 8 ms). Errors,
+  // resets and the server's FIN wake the reader whatever the mark. Plain TCP
+  // on Linux only: a TLS layer holds partial records the mark cannot see.
   void update_read_mark() {
     if (!coalesce_reads_ || smallest_reply_ == 0 || in_flight_.empty() || closed_) return;
     constexpr std::size_t max_mark = 64 * 1024;  // past this, a wake-up per batch costs nothing worth saving
@@ -245,11 +248,14 @@ class connection : public std::enable_shared_from_this<connection> {
   void set_read_mark(std::size_t bytes) {
     if (bytes == read_mark_) return;
     const int v = static_cast<int>(bytes);
-    if (::setsockopt(tcp_.native_handle(), SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v) != 0) {
-      coalesce_reads_ = false;  // not supported here: replies are read as they come
+    if (::setsockopt(tcp_.native_handle(), SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v) == 0) {
+      read_mark_ = bytes;
       return;
     }
-    read_mark_ = bytes;
+    const int why = errno;
+    coalesce_reads_ = false;  // not supported here: replies are read as they come
+    if (read_mark_ > 1)       // a mark left high would hold replies back: the requests in flight are retried elsewhere
+      close(make_error_code(errc::connection_closed), std::string("SO_RCVLOWAT could not be changed: ") + std::strerror(why));
   }
 
   void arm_stall_check() {
@@ -276,11 +282,7 @@ class connection : public std::enable_shared_from_this<connection> {
     const bool progress = queued != queued_at_last_check_ || bytes_read_ != read_at_last_check_;
     queued_at_last_check_ = queued;
     read_at_last_check_ = bytes_read_;
-    if (queued != 0 && !progress) {
-      set_read_mark(1);  // the kernel reports the queued bytes at once
-      if (read_mark_ > 1) coalesce_reads_ = false;  // could not lower it: stop batching on this connection
-      return;
-    }
+    if (queued != 0 && !progress) return set_read_mark(1);  // the kernel reports the queued bytes at once
     stall_period_ = queued > 0 ? first_stall_period : std::min(stall_period_ * 2, last_stall_period);
     arm_stall_check();
   }
@@ -354,7 +356,7 @@ class connection : public std::enable_shared_from_this<connection> {
   std::uint64_t bytes_read_ = 0;
   std::uint64_t read_at_last_check_ = 0;
   int queued_at_last_check_ = -1;
-  static constexpr std::chrono::milliseconds first_stall_period{1}, last_stall_period{32};
+  static constexpr std::chrono::milliseconds first_stall_period{1}, last_stall_period{8};
   std::chrono::milliseconds stall_period_ = first_stall_period;
   std::optional<asio::steady_timer> stall_check_;
 };
