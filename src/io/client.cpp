@@ -135,6 +135,12 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     spare_exchanges_.pop_back();
     return e;
   }
+  // The operation gives up its attempt in flight, if any (see pool::abandon).
+  void abandon_attempt(op_state& op, bool close_connection) {
+    if (!op.ex) return;
+    pool_.abandon(op.ex, close_connection);
+    recycle(op.ex);
+  }
   void recycle(exchange_ptr& e) noexcept {
     if (e && e.use_count() == 1 && spare_exchanges_.size() < max_spare_exchanges) {
       e->reset();
@@ -312,8 +318,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       lists_[pool_deadlines].unlink(op);
       if (!op->ex || op->ex->st != exchange::state::waiting) continue;  // written in time
       lists_[attempt_deadlines].unlink(op);
-      pool_.abandon(op->ex, false);
-      recycle(op->ex);
+      abandon_attempt(*op, false);
       op->diag.message = "no connection took the request within pool_wait_timeout (" +
                                 std::to_string(cfg_.pool_wait_timeout.count()) +
                                 " ms): raise client_config::pool_size or pipeline_depth, or send less at once";
@@ -324,7 +329,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       const auto keep = op->shared_from_this();
       op->diag.message = "the operation took longer than operation_timeout (" +
                                 std::to_string(cfg_.operation_timeout.count()) + " ms)";
-      if (op->ex) pool_.abandon(op->ex, op->ex->st == exchange::state::written);
+      if (op->ex) abandon_attempt(*op, op->ex->st == exchange::state::written);
       complete(*op, make_error_code(errc::operation_timeout));
     }
     while (op_state* op = lists_[attempt_deadlines].front()) {
@@ -335,8 +340,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       attempt_outcome outcome;
       outcome.ec = make_error_code(errc::attempt_timeout);
       outcome.maybe_applied = op->ex && op->ex->st == exchange::state::written;
-      if (op->ex) pool_.abandon(op->ex, true);  // a silent connection is closed
-      recycle(op->ex);
+      abandon_attempt(*op, true);  // a silent connection is closed
       op->diag.message = "no response within attempt_timeout (" + std::to_string(cfg_.attempt_timeout.count()) + " ms)";
       after_attempt(*op, outcome);
     }
@@ -395,14 +399,10 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     const auto keep = op.shared_from_this();  // abandoning the exchange may drop the last other owner
     op.done = true;
     for (op_list& l : lists_) l.unlink(&op);
-    if (op.ex) {
-      pool_.abandon(op.ex, false);
-      recycle(op.ex);
-    }
+    abandon_attempt(op, false);
     if (op.backoff) op.backoff->cancel();
     if (op.slot.is_connected()) op.slot.clear();
-    op.finish(ec);
-    op.release_answer();  // if finish did not
+    op.finish(ec);  // releases the answer's exchange
   }
 
   op_list lists_[list_kinds] = {op_list(all_ops), op_list(attempt_deadlines), op_list(pool_deadlines),

@@ -127,7 +127,7 @@ class connection : public std::enable_shared_from_this<connection> {
   bool on_idle_stack_ = false;
 
  private:
-  std::size_t depth() const noexcept { return pool_ ? std::max<std::size_t>(1, pool_->opt_.pipeline_depth) : 1; }
+  std::size_t depth() const noexcept { return pool_ ? pool_->opt_.pipeline_depth : 1; }  // at least 1 (pool::pool)
   std::size_t refill_slots() const noexcept { return pool_ ? pool_->refill_slots_ : 1; }
 
   static asio::awaitable<void> run(std::shared_ptr<connection> self) {
