@@ -10,8 +10,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 #include "ddb/cache.hpp"
@@ -464,6 +466,8 @@ TEST_CASE("cache: gets on 1M entries never block the event loop", "[cache-lag]")
   auto st = std::make_shared<memory_store>();
   fixture f;
   std::vector<double> p99s;
+  double scan_ms = 0;
+  auto bound = [](double scan) { return std::max(2.0, scan / 4); };
   run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
     co_await st->open("hash-ngram:v1:64", 64);
     std::mt19937 rng(11);
@@ -481,6 +485,13 @@ TEST_CASE("cache: gets on 1M entries never block the event loop", "[cache-lag]")
     o.scorer_threads = 1;  // one core scores, the other runs the loop
     semantic_cache c(ex, st, f.embed, o);
     co_await c.open();
+    {  // one get alone: one full scan of the million entries
+      get_options alone;
+      alone.embedding = std::vector<float>(64, 0.5f);
+      const auto started = std::chrono::steady_clock::now();
+      (void)co_await c.get("alone", alone);
+      scan_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    }
     for (int round = 0; round < 6; ++round) {  // stops at the first clean round
       auto probe = std::make_shared<lag_probe>();
       asio::co_spawn(ex, tick(probe), asio::detached);
@@ -493,13 +504,19 @@ TEST_CASE("cache: gets on 1M entries never block the event loop", "[cache-lag]")
       std::sort(probe->lag_ms.begin(), probe->lag_ms.end());
       REQUIRE(probe->lag_ms.size() > 100);
       const double p99 = probe->lag_ms[probe->lag_ms.size() * 99 / 100];
-      UNSCOPED_INFO("round " << round << ": " << probe->gets << " gets, " << c.stats().scan_passes << " scans so far, lag p99 "
-                             << p99 << " ms, max " << probe->lag_ms.back() << " ms");
+      std::printf("cache loop lag round %d: %d gets, %llu scans so far, lag p99 %.3f ms, max %.3f ms; a scan %.1f ms\n",
+                  round, probe->gets, static_cast<unsigned long long>(c.stats().scan_passes), p99, probe->lag_ms.back(),
+                  scan_ms);
       CHECK(probe->gets > 16);
       p99s.push_back(p99);
-      if (p99 < 2.0) break;
+      if (p99 < bound(scan_ms)) break;
     }
   });
-  // A shared machine can stall any one round; one clean round proves the loop is free.
-  CHECK(*std::min_element(p99s.begin(), p99s.end()) < 2.0);
+  // Scans run back to back through every round, so a loop that ran them would
+  // lag by about a whole scan at p99. A shared machine can stall any one round
+  // for a few ms (seen in CI under the sanitizers: six rounds in a row at
+  // 2.2 ms): one round under a quarter of a scan (and at least 2 ms) proves
+  // the loop is free.
+  INFO("a scan " << scan_ms << " ms");
+  CHECK(*std::min_element(p99s.begin(), p99s.end()) < bound(scan_ms));
 }
