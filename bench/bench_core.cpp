@@ -15,6 +15,7 @@
 #include "ddb/core/json.hpp"
 #include "ddb/core/sigv4.hpp"
 #include "ddb/detail/operations.hpp"
+#include "core/http_response.hpp"
 #include "model/codec.hpp"
 
 namespace {
@@ -207,5 +208,34 @@ void decode_query_page_paired(benchmark::State& state) {
 BENCHMARK(decode_query_page_paired)->Unit(benchmark::kMicrosecond)->Iterations(2000);
 
 }  // namespace
+
+// A 16 KB response header arriving `step` bytes per read (a slow or hostile
+// server), parsed as the transport parses it: each read feeds what is not
+// consumed yet. Linear when the parser resumes where it stopped; a parser
+// that re-reads the block on every read costs (size / step) times the block.
+void parse_trickled_header(benchmark::State& state) {
+  const auto step = static_cast<std::size_t>(state.range(0));
+  std::string text = "HTTP/1.1 200 OK\r\n";
+  for (int i = 0; text.size() < 16 * 1024 - 200; ++i) text += "X-Header-" + std::to_string(i) + ": some value of a header\r\n";
+  text += "Content-Length: 2\r\n\r\n{}";
+  std::string buffer;
+  for (auto _ : state) {
+    ddb::detail::response_parser p(1 << 20);
+    buffer.clear();
+    std::size_t fed = 0;
+    auto r = ddb::detail::response_parser::result::need_more;
+    while (fed < text.size() && r == ddb::detail::response_parser::result::need_more) {
+      const std::size_t n = std::min(step, text.size() - fed);
+      buffer.append(text, fed, n);
+      fed += n;
+      std::size_t used = 0;
+      r = p.feed(buffer, used);
+      buffer.erase(0, used);
+    }
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["header_bytes"] = static_cast<double>(text.size() - 2);
+}
+BENCHMARK(parse_trickled_header)->Arg(16384)->Arg(64)->Arg(4)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

@@ -280,7 +280,11 @@ def emit_reader(c, name):
     c.append("  for (auto field : obj) {\n    std::string_view key;\n")
     c.append("    if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, \"a field name\");\n")
     c.append("    od::value v;\n    if (auto ec = field.value().get(v)) return from_simdjson(ec, \"a value\");\n")
-    c.append("    if (v.is_null()) continue;\n")
+    # is_null() is a simdjson_result<bool>: a token starting with 'n' that is
+    # not null is an error, which its conversion to bool would throw.
+    c.append("    bool absent = false;\n")
+    c.append("    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, \"a value\").under_key(key);\n")
+    c.append("    if (absent) continue;\n")
     first = True
     for mname, m in s["members"].items():
         field = "out." + member_name(mname)

@@ -174,6 +174,10 @@ class client : public detail::operations<client, boost::asio::use_awaitable_t<>>
   // client_config::track_capacity; see ddb/capacity.hpp).
   capacity_report capacity() const;
   void reset_capacity();
+  // The time by DynamoDB's clock as far as this client knows: the local clock
+  // (client_config::clock when set) plus the offset learned from the Date
+  // header of a clock-skew error. Expiry times of ddb::agent use it.
+  std::chrono::system_clock::time_point server_time() const;
   void close();
 
   // Any DynamoDB operation by name ("GetItem"), JSON in, JSON out. `safety`

@@ -63,6 +63,15 @@ enum class errc {
   embedder_failed,          // the embedder could not embed the text
   dimension_mismatch,       // a vector whose length is not the embedder's / store's
   write_conflict,           // a conditional write kept losing to other writers
+  // Agent state (ddb::agent).
+  already_in_progress,      // another caller holds the idempotency key and has not finished
+  payload_mismatch,         // the idempotency key was first used with another request payload
+  ownership_lost,           // our record or lease was taken over (its window passed): our write was refused
+  recorded_failure,         // the key's first run failed and the failure was recorded: it is not run again
+  result_too_large,         // a result over what one transaction can write (4 MB)
+  lease_busy,               // the lease is held by another holder and did not come free in time
+  lease_lost,               // a held lease could not be renewed before its deadline, or was taken over
+  function_failed,          // the function given to ddb::agent threw something other than a system_error
 };
 
 // DynamoDB's errors: every error shape of the service model plus the errors

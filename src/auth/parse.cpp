@@ -32,6 +32,19 @@ long long days_from_civil(int y, int m, int d) {
   return era * 146097 + static_cast<long long>(doe) - 719468;
 }
 
+// The clock counts nanoseconds in 64 bits: 1677-09-21 to 2262-04-11. A time
+// from before 1970 is refused (no credential expires then, no server's clock
+// reads it, and the clock-skew arithmetic must not overflow); one past the
+// clock's end is the end (never). secs comes from 4-digit years: no overflow.
+constexpr long long max_whole_seconds =
+    std::chrono::duration_cast<std::chrono::seconds>(sys_time::duration::max()).count() - 1;
+result<sys_time> time_from(long long secs, long long nanos, const char* what) {
+  if (secs < 0) return fail(errc::invalid_config, std::string(what) + " is before 1970");
+  if (secs > max_whole_seconds) return sys_time::max();
+  return sys_time(std::chrono::duration_cast<sys_time::duration>(std::chrono::seconds(secs) +
+                                                                 std::chrono::nanoseconds(nanos)));
+}
+
 class flat_parser {
  public:
   explicit flat_parser(std::string_view s) : s_(s) {}
@@ -269,7 +282,6 @@ result<sys_time> parse_iso8601(std::string_view s) {
       s[16] != ':' || !digits(s, 17, 2, sec))
     return invalid();
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return invalid();
-  if (y >= 2262) return sys_time::max();  // past what the clock counts: never
   std::size_t pos = 19;
   long long nanos = 0;
   if (pos < s.size() && s[pos] == '.') {
@@ -299,8 +311,7 @@ result<sys_time> parse_iso8601(std::string_view s) {
   }
   if (pos != s.size()) return invalid();
   const long long secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_minutes * 60;
-  return sys_time(std::chrono::duration_cast<sys_time::duration>(std::chrono::seconds(secs) +
-                                                                 std::chrono::nanoseconds(nanos)));
+  return time_from(secs, nanos, "the time");
 }
 
 std::string format_iso8601(sys_time t) {
@@ -326,7 +337,12 @@ result<sys_time> parse_http_date(std::string_view s) {
     return invalid();
   while (mo < 12 && months[mo] != s.substr(8, 3)) ++mo;
   if (mo == 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return invalid();
-  return sys_time(std::chrono::seconds(days_from_civil(y, mo + 1, d) * 86400 + h * 3600 + mi * 60 + sec));
+  // A server's clock between 1970 and 2262: anything else is not a clock
+  // to correct ours by.
+  const long long secs = days_from_civil(y, mo + 1, d) * 86400 + h * 3600 + mi * 60 + sec;
+  if (secs < 0 || secs > max_whole_seconds)
+    return fail(errc::invalid_response, "the HTTP date " + std::string(s) + " is outside 1970-2262");
+  return time_from(secs, 0, "the HTTP date");
 }
 
 result<std::vector<json_member>> parse_flat_object(std::string_view json) { return flat_parser(json).run(); }

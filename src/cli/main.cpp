@@ -100,8 +100,14 @@ int run_operation(const args& a, bool input_required, Call call) {
       print_error(ec, response);
       rc = std::error_code(ec).category() == ddb::service_category() ? exit_service : exit_client;
     } else {
+      // A response that cannot be printed is an error, never an empty {}.
       auto json = ddb::detail::encode_response(response);
-      std::cout << (json ? *json : "{}") << "\n";
+      if (json) {
+        std::cout << *json << "\n";
+      } else {
+        std::cerr << "the response could not be printed as JSON: " << json.error().message << "\n";
+        rc = exit_client;
+      }
     }
     print_cost(a, c);
     c.close();
@@ -140,7 +146,8 @@ int run_pages(const args& a) {
     Pages pages(c, std::move(*request));
     while (auto page = co_await pages.next()) {
       auto json = ddb::detail::encode_response(*page);
-      std::cout << (json ? *json : "{}") << "\n" << std::flush;
+      if (!json) throw ddb::error({json.error().code, "a page could not be printed as JSON: " + json.error().message});
+      std::cout << *json << "\n" << std::flush;
     }
   });
 }

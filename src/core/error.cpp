@@ -49,6 +49,14 @@ class client_category_impl final : public std::error_category {
       case errc::embedder_failed: return "the embedder failed";
       case errc::dimension_mismatch: return "a vector of the wrong dimension";
       case errc::write_conflict: return "the write kept losing races with other writers";
+      case errc::already_in_progress: return "another caller is running this idempotency key";
+      case errc::payload_mismatch: return "the idempotency key was used with another payload";
+      case errc::ownership_lost: return "the record or lease was taken over by another owner";
+      case errc::recorded_failure: return "the first run of this key failed and the failure was recorded";
+      case errc::result_too_large: return "the result is larger than one transaction can write (4 MB)";
+      case errc::lease_busy: return "the lease is held by another holder";
+      case errc::lease_lost: return "the lease was lost";
+      case errc::function_failed: return "the function given to ddb::agent failed";
     }
     return "unknown ddb client error";
   }

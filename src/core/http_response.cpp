@@ -89,68 +89,83 @@ response_parser::result response_parser::fail(std::string why) {
   return result::error;
 }
 
-// Reads the status line and the header lines from the start of `data` in
-// one pass: each line is scanned once (its name up to ':', then its value up
-// to CR, 16 bytes a step), and the blank line that ends the block is found on
-// the way, with no separate search for it first. A line is read only once its
-// CR LF is there; a block not complete yet is read again, whole, when more
-// bytes come (values are only ever set from complete lines, so that is safe).
+// Reads the status line and the header lines from the start of `data`, each
+// line scanned once (its name up to ':', then its value up to CR, 16 bytes a
+// step); the blank line that ends the block is found on the way. A line is
+// read only once its CR LF is there. When the block is not complete yet, the
+// parser remembers where it got to (the next line, and how far into it the
+// search went), so a header arriving a few bytes at a time costs a linear
+// scan, not one of the whole block per read. `data` starts at the response
+// each time (the caller keeps what was not consumed).
 // head_bytes: the length of the block with its blank line, when complete.
 response_parser::result response_parser::parse_head(std::string_view data, std::size_t& head_bytes) {
   const char* const begin = data.data();
   const char* const end = begin + data.size();
-  auto incomplete = [&] {
+  const char* p = begin + line_start_;          // the line being read
+  const char* resume = begin + scan_from_;      // where the search in it resumes
+  const char* known_name_end = name_end_ != 0 ? begin + name_end_ : nullptr;
+  // Not complete: remember where to go on from (kept in locals until then,
+  // so a block that comes whole costs no stores per line). A block already
+  // past the limit can only end past it.
+  auto incomplete = [&](const char* at, const char* name_end) {
+    line_start_ = static_cast<std::size_t>(p - begin);
+    scan_from_ = static_cast<std::size_t>(at - begin);
+    name_end_ = name_end ? static_cast<std::size_t>(name_end - begin) : 0;
     if (data.size() > header_limit_) return fail("response header larger than " + std::to_string(header_limit_) + " bytes");
     return result::need_more;
   };
 
-  // Status line: HTTP/1.x SP 3DIGIT SP reason
-  const char* eol = find_cr(begin, end);
-  if (end - eol < 2) return incomplete();
-  if (eol[1] != '\n') return fail("a bare CR in the status line");
-  const std::string_view line(begin, static_cast<std::size_t>(eol - begin));
-  if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || (line[7] != '0' && line[7] != '1') || line[8] != ' ')
-    return fail("not an HTTP/1.x status line");
-  unsigned status = 0;
-  if (!parse_number(line.substr(9, 3), status) || status < 100 || status > 599 || (line.size() > 12 && line[12] != ' '))
-    return fail("invalid status code");
-  res_.status = status;
-  bool keep_alive = line[7] == '1';  // HTTP/1.1 keeps the connection by default, 1.0 does not
-  std::optional<std::uint64_t> length;
-  bool chunked = false;
+  if (line_start_ == 0) {  // Status line: HTTP/1.x SP 3DIGIT SP reason
+    const char* eol = find_cr(resume, end);
+    if (end - eol < 2) return incomplete(eol, nullptr);
+    if (eol[1] != '\n') return fail("a bare CR in the status line");
+    const std::string_view line(begin, static_cast<std::size_t>(eol - begin));
+    if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || (line[7] != '0' && line[7] != '1') || line[8] != ' ')
+      return fail("not an HTTP/1.x status line");
+    unsigned status = 0;
+    if (!parse_number(line.substr(9, 3), status) || status < 100 || status > 599 || (line.size() > 12 && line[12] != ' '))
+      return fail("invalid status code");
+    res_.status = status;
+    head_.keep_alive = line[7] == '1';  // HTTP/1.1 keeps the connection by default, 1.0 does not
+    p = resume = eol + 2;
+  }
+  const unsigned status = res_.status;
 
-  const char* p = eol + 2;
   for (;;) {
-    if (end - p < 2) return incomplete();
+    if (end - p < 2) return incomplete(p, nullptr);
     if (*p == '\r') {
       if (p[1] != '\n') return fail("header line without a name");
       p += 2;  // the blank line: the block is complete
       break;
     }
     if (*p == ' ' || *p == '\t') return fail("obsolete folded header line");
-    const char* const name_end = find_name_end(p, end);
-    if (name_end == end) return incomplete();
-    if (*name_end == ' ' || *name_end == '\t') return fail("white space in a header name");
-    if (*name_end != ':' || name_end == p) return fail("header line without a name");
-    const char* const line_end = find_cr(name_end + 1, end);
-    if (end - line_end < 2) return incomplete();
+    const char* name_end = known_name_end;
+    if (!name_end) {
+      name_end = find_name_end(resume, end);
+      if (name_end == end) return incomplete(end, nullptr);
+      if (*name_end == ' ' || *name_end == '\t') return fail("white space in a header name");
+      if (*name_end != ':' || name_end == p) return fail("header line without a name");
+    }
+    const char* const line_end = find_cr(std::max(name_end + 1, resume), end);
+    if (end - line_end < 2) return incomplete(line_end, name_end);
     if (line_end[1] != '\n') return fail("a bare CR in a header line");
     const std::string_view name(p, static_cast<std::size_t>(name_end - p));
     const std::string_view value = trim(std::string_view(name_end + 1, static_cast<std::size_t>(line_end - name_end - 1)));
-    p = line_end + 2;
+    p = resume = line_end + 2;
+    known_name_end = nullptr;
     switch (lower(name[0])) {  // only a few names matter: dispatch on the first letter
       case 'c':
         if (iequals(name, "content-length")) {
           std::uint64_t n = 0;
-          if (!parse_number(value, n) || (length && *length != n)) return fail("invalid Content-Length");
-          length = n;
+          if (!parse_number(value, n) || (head_.length && *head_.length != n)) return fail("invalid Content-Length");
+          head_.length = n;
         } else if (iequals(name, "connection")) {
           if (iequals(value, "keep-alive")) {  // what servers send: no token list to split
-            keep_alive = true;
+            head_.keep_alive = true;
             break;
           }
-          if (has_token(value, "close")) keep_alive = false;
-          if (has_token(value, "keep-alive")) keep_alive = true;
+          if (has_token(value, "close")) head_.keep_alive = false;
+          if (has_token(value, "keep-alive")) head_.keep_alive = true;
         }
         break;
       case 'd':
@@ -164,7 +179,7 @@ response_parser::result response_parser::parse_head(std::string_view data, std::
       case 't':
         if (iequals(name, "transfer-encoding")) {
           if (!has_token(value, "chunked")) return fail("unsupported Transfer-Encoding '" + std::string(value) + "'");
-          chunked = true;
+          head_.chunked = true;
         }
         break;
       case 'x':
@@ -182,7 +197,10 @@ response_parser::result response_parser::parse_head(std::string_view data, std::
       default: break;
     }
   }
+  const bool keep_alive = head_.keep_alive, chunked = head_.chunked;
+  const std::optional<std::uint64_t> length = head_.length;
   head_bytes = static_cast<std::size_t>(p - begin);
+  scan_from_ = 0;  // from here on, offsets into the lines of the body's framing
   if (head_bytes > header_limit_) return fail("response header larger than " + std::to_string(header_limit_) + " bytes");
   res_.keep_alive = keep_alive;
   if (chunked && length) return fail("both Content-Length and chunked Transfer-Encoding");  // a smuggling shape
@@ -204,6 +222,18 @@ response_parser::result response_parser::parse_head(std::string_view data, std::
     state_ = state::body_to_eof;
   }
   return state_ == state::done ? result::done : result::need_more;
+}
+
+// The CR LF ending the line at the start of `rest`, searched from where the
+// last search of the same line stopped (a line trickling in is scanned once).
+std::size_t response_parser::find_line_end(std::string_view rest) {
+  const std::size_t eol = rest.find("\r\n", scan_from_);
+  if (eol == std::string_view::npos) {
+    scan_from_ = rest.empty() ? 0 : rest.size() - 1;  // its last byte may be the CR
+  } else {
+    scan_from_ = 0;  // the next line starts after this one
+  }
+  return eol;
 }
 
 response_parser::result response_parser::append_body(std::string_view piece) {
@@ -244,11 +274,14 @@ response_parser::result response_parser::feed(std::string_view data, std::size_t
         return result::done;
       }
       case state::chunk_size: {
-        const std::size_t eol = rest.find("\r\n");
+        // The same limit however the line arrives: once whole, and while its
+        // CR LF is missing (rest then holds at most the line and its CR).
+        const std::size_t eol = find_line_end(rest);
         if (eol == std::string_view::npos) {
-          if (rest.size() > 1024) return fail("chunk-size line too long");
+          if (rest.size() > max_chunk_line + 1) return fail("chunk-size line too long");
           return result::need_more;
         }
+        if (eol > max_chunk_line) return fail("chunk-size line too long");
         std::string_view size = rest.substr(0, eol);
         if (const std::size_t semi = size.find(';'); semi != std::string_view::npos) size = size.substr(0, semi);  // extensions
         std::uint64_t n = 0;
@@ -276,12 +309,15 @@ response_parser::result response_parser::feed(std::string_view data, std::size_t
         state_ = state::chunk_size;
         break;
       case state::trailer: {
-        // Trailer fields (ignored), then an empty line.
-        const std::size_t eol = rest.find("\r\n");
+        // Trailer fields (ignored), then an empty line: all of it within the
+        // header limit, however it arrives.
+        const std::size_t eol = find_line_end(rest);
         if (eol == std::string_view::npos) {
-          if (rest.size() > header_limit_) return fail("trailer too long");
+          if (trailer_bytes_ + rest.size() > header_limit_) return fail("trailer too long");
           return result::need_more;
         }
+        trailer_bytes_ += eol + 2;
+        if (trailer_bytes_ > header_limit_) return fail("trailer too long");
         used += eol + 2;
         if (eol == 0) {
           state_ = state::done;

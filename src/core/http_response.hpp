@@ -77,9 +77,26 @@ class response_parser {
   // Takes up to remaining_ bytes of body from rest; true when none remain.
   bool take_counted(std::string_view rest, std::size_t& used, result& r);
 
+  std::size_t find_line_end(std::string_view rest);
+
+  static constexpr std::size_t max_chunk_line = 1024;  // a chunk's size and extensions, without CR LF
+
   http_response own_;
   http_response& res_;
   state state_ = state::header;
+  // Where parsing got to in a block or line not complete yet (offsets from
+  // the start of what feed() is given again): the line to read next (0: the
+  // status line), where the search in it resumes, where its name ends (0: not
+  // found yet).
+  std::size_t line_start_ = 0;
+  std::size_t scan_from_ = 0;
+  std::size_t name_end_ = 0;
+  std::size_t trailer_bytes_ = 0;
+  struct {
+    bool keep_alive = true;
+    bool chunked = false;
+    std::optional<std::uint64_t> length;
+  } head_;
   std::uint64_t remaining_ = 0;  // of the body, or of the current chunk
   std::size_t body_limit_;
   std::size_t header_limit_;

@@ -3,6 +3,7 @@
 
 #include "core/base64.hpp"
 #include "core/json_read.hpp"
+#include "core/set_check.hpp"
 #include "ddb/core/json.hpp"
 
 namespace ddb::json {
@@ -265,18 +266,21 @@ located read_value_with(simdjson::ondemand::value& v, int depth, Make&& make) {
       e = read_array(inner, true, "SS", [&](simdjson::ondemand::value& ev, std::size_t) {
         return read_string(ev, set.emplace_back());
       });
+      if (!e) e = check_set(set);
     } else if (kind == tag_kind::NS) {
       number_set& set = make(std::in_place_type<number_set>);
       set.reserve(small_array);
       e = read_array(inner, true, "NS", [&](simdjson::ondemand::value& ev, std::size_t) {
         return read_number(ev, set.emplace_back());
       });
+      if (!e) e = check_set(set);
     } else if (kind == tag_kind::BS) {
       binary_set& set = make(std::in_place_type<binary_set>);
       set.reserve(small_array);
       e = read_array(inner, true, "BS", [&](simdjson::ondemand::value& ev, std::size_t) {
         return read_binary(ev, set.emplace_back());
       });
+      if (!e) e = check_set(set);
     } else {
       return located::make(errc::invalid_attribute, "unknown attribute type '" + std::string(tag) +
                                                         "'; expected one of S, N, B, BOOL, NULL, M, L, SS, NS, BS");

@@ -7,6 +7,7 @@
 #include "core/base64.hpp"
 #include "core/byte_scan.hpp"
 #include "core/json_path.hpp"
+#include "core/set_check.hpp"
 #include "ddb/core/json.hpp"
 
 namespace ddb::json {
@@ -25,7 +26,7 @@ constexpr auto escape_table = [] {
 
 void writer::append_string(std::string_view s) {
   // Nearly every string needs no escape: one search, one copy.
-  const std::size_t first = detail::find_json_escape(s.data(), s.size());
+  const std::size_t first = ddb::detail::find_json_escape(s.data(), s.size());
   out_ += '"';
   out_.append(s.data(), first);
   if (first == s.size()) {
@@ -73,12 +74,8 @@ bool valid_utf8(std::string_view s) noexcept {
   return simdjson::validate_utf8(s.data(), s.size());
 }
 
+namespace detail {
 namespace {
-
-located check_text(std::string_view s, const char* what) {
-  if (!valid_utf8(s)) return located::make(errc::invalid_utf8, std::string(what) + " is not valid UTF-8");
-  return {};
-}
 
 located duplicate_in(type t) {
   return located::make(errc::duplicate_in_set,
@@ -87,7 +84,7 @@ located duplicate_in(type t) {
 
 // Sets must be non-empty and hold distinct elements; DynamoDB rejects both.
 template <class T, class Less, class Equal>
-located check_set(const std::vector<T>& s, type t, Less less, Equal equal) {
+located check_set_with(const std::vector<T>& s, type t, Less less, Equal equal) {
   if (s.empty())
     return located::make(errc::empty_set, "an empty " + std::string(type_name(t)) +
                                               " set; DynamoDB does not store empty sets: remove the attribute instead");
@@ -104,6 +101,24 @@ located check_set(const std::vector<T>& s, type t, Less less, Equal equal) {
   std::sort(sorted.begin(), sorted.end(), [&](const T* a, const T* b) { return less(*a, *b); });
   for (std::size_t i = 1; i < sorted.size(); ++i)
     if (equal(*sorted[i - 1], *sorted[i])) return duplicate_in(t);
+  return {};
+}
+
+}  // namespace
+
+located check_set(const string_set& s) { return check_set_with(s, type::string_set, std::less<>{}, std::equal_to<>{}); }
+located check_set(const number_set& s) {
+  return check_set_with(s, type::number_set, [](const number& a, const number& b) { return compare(a, b) < 0; },
+                        std::equal_to<>{});
+}
+located check_set(const binary_set& s) { return check_set_with(s, type::binary_set, std::less<>{}, std::equal_to<>{}); }
+
+}  // namespace detail
+
+namespace {
+
+located check_text(std::string_view s, const char* what) {
+  if (!valid_utf8(s)) return located::make(errc::invalid_utf8, std::string(what) + " is not valid UTF-8");
   return {};
 }
 
@@ -170,7 +185,7 @@ located write_value_at(writer& w, const value& v, int depth) {
     }
     case type::string_set: {
       const string_set& s = *v.get_if<string_set>();
-      if (auto e = check_set(s, type::string_set, std::less<>{}, std::equal_to<>{})) return e;
+      if (auto e = detail::check_set(s)) return e;
       w.begin_array();
       for (std::size_t i = 0; i < s.size(); ++i) {
         if (auto e = check_text(s[i], "the string")) return std::move(e).under_index(i);
@@ -181,8 +196,7 @@ located write_value_at(writer& w, const value& v, int depth) {
     }
     case type::number_set: {
       const number_set& s = *v.get_if<number_set>();
-      auto less = [](const number& a, const number& b) { return compare(a, b) < 0; };
-      if (auto e = check_set(s, type::number_set, less, std::equal_to<>{})) return e;
+      if (auto e = detail::check_set(s)) return e;
       w.begin_array();
       for (const number& n : s) w.string(number_text(n));
       w.end_array();
@@ -190,7 +204,7 @@ located write_value_at(writer& w, const value& v, int depth) {
     }
     case type::binary_set: {
       const binary_set& s = *v.get_if<binary_set>();
-      if (auto e = check_set(s, type::binary_set, std::less<>{}, std::equal_to<>{})) return e;
+      if (auto e = detail::check_set(s)) return e;
       w.begin_array();
       std::string& out = w.buffer();
       for (const bytes& b : s) {

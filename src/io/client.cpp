@@ -177,6 +177,13 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   }
   std::chrono::system_clock::time_point signing_time() const { return local_time() + clock_offset_; }
 
+ public:
+  std::chrono::system_clock::time_point server_time() const {
+    return (cfg_.clock ? cfg_.clock() : std::chrono::system_clock::now()) + clock_offset_;
+  }
+
+ private:
+
   // DynamoDB refused the signature's time: take the server's clock from its
   // Date header. True when there is a correction to retry with.
   bool correct_clock(const diagnostics& diag, const http_response& r) {
@@ -500,6 +507,7 @@ std::size_t client::connections_opened() const noexcept { return impl_->pool_.co
 int client::retry_quota_available() const noexcept { return impl_->quota_.available(); }
 capacity_report client::capacity() const { return impl_->capacity_.snapshot(impl_->cfg_.pricing); }
 void client::reset_capacity() { impl_->capacity_.reset(); }
+std::chrono::system_clock::time_point client::server_time() const { return impl_->server_time(); }
 void client::close() {
   if (impl_) impl_->close();
 }

@@ -53,7 +53,9 @@ located read_get_item_request(od::value src, get_item_request& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TableName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.table_name)) return e;
@@ -151,7 +153,9 @@ located read_get_item_response(od::value src, get_item_response& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Item") {
       if (auto e = [&]() -> located {
         {
@@ -197,7 +201,9 @@ located read_put_item_response(od::value src, put_item_response& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Attributes") {
       if (auto e = [&]() -> located {
         {
@@ -289,7 +295,9 @@ located read_delete_item_request(od::value src, delete_item_request& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TableName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.table_name)) return e;
@@ -431,7 +439,9 @@ located read_query_response(od::value src, query_response& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Items") {
       if (auto e = [&]() -> located {
         {
@@ -513,7 +523,9 @@ located read_batch_get_item_request(od::value src, batch_get_item_request& out) 
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "RequestItems") {
       if (auto e = [&]() -> located {
         {
@@ -566,7 +578,9 @@ located read_write_request(od::value src, write_request& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "PutRequest") {
       out.put_request.emplace();
       if (auto e = [&]() -> located {
@@ -599,7 +613,9 @@ located read_transact_get_item(od::value src, transact_get_item& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Get") {
       if (auto e = [&]() -> located {
         if (auto e = read_transact_get(v, out.get)) return e;
@@ -648,7 +664,9 @@ located read_transact_condition_check(od::value src, transact_condition_check& o
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Key") {
       if (auto e = [&]() -> located {
         {
@@ -737,7 +755,9 @@ located read_transact_write_item(od::value src, transact_write_item& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "ConditionCheck") {
       out.condition_check.emplace();
       if (auto e = [&]() -> located {
@@ -800,7 +820,9 @@ located read_execute_statement_response(od::value src, execute_statement_respons
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Items") {
       if (auto e = [&]() -> located {
         {
@@ -875,7 +897,9 @@ located read_batch_statement_response(od::value src, batch_statement_response& o
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Error") {
       out.error.emplace();
       if (auto e = [&]() -> located {
@@ -931,7 +955,9 @@ located read_execute_transaction_response(od::value src, execute_transaction_res
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Responses") {
       if (auto e = [&]() -> located {
         {
@@ -992,7 +1018,9 @@ located read_attribute_definition(od::value src, attribute_definition& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "AttributeName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.attribute_name)) return e;
@@ -1025,7 +1053,9 @@ located read_provisioned_throughput(od::value src, provisioned_throughput& out) 
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "ReadCapacityUnits") {
       if (auto e = [&]() -> located {
         if (auto ec = v.get_int64().get(out.read_capacity_units)) return from_simdjson(ec, "an integer");
@@ -1060,7 +1090,9 @@ located read_stream_specification(od::value src, stream_specification& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "StreamEnabled") {
       if (auto e = [&]() -> located {
         if (auto ec = v.get_bool().get(out.stream_enabled)) return from_simdjson(ec, "true or false");
@@ -1094,7 +1126,9 @@ located read_search_schema_element(od::value src, search_schema_element& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "AttributeName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.attribute_name)) return e;
@@ -1131,7 +1165,9 @@ located read_billing_mode_summary(od::value src, billing_mode_summary& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "BillingMode") {
       out.billing_mode.emplace();
       if (auto e = [&]() -> located {
@@ -1166,7 +1202,9 @@ located read_provisioned_throughput_override(od::value src, provisioned_throughp
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "ReadCapacityUnits") {
       out.read_capacity_units.emplace();
       if (auto e = [&]() -> located {
@@ -1199,7 +1237,9 @@ located read_table_class_summary(od::value src, table_class_summary& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TableClass") {
       out.table_class.emplace();
       if (auto e = [&]() -> located {
@@ -1246,7 +1286,9 @@ located read_sse_description(od::value src, sse_description& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Status") {
       out.status.emplace();
       if (auto e = [&]() -> located {
@@ -1293,7 +1335,9 @@ located read_create_table_response(od::value src, create_table_response& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TableDescription") {
       out.table_description.emplace();
       if (auto e = [&]() -> located {
@@ -1330,7 +1374,9 @@ located read_global_secondary_index_update(od::value src, global_secondary_index
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Update") {
       out.update.emplace();
       if (auto e = [&]() -> located {
@@ -1369,7 +1415,9 @@ located read_delete_replication_group_member_action(od::value src, delete_replic
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "RegionName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.region_name)) return e;
@@ -1401,7 +1449,9 @@ located read_global_table_witness_group_update(od::value src, global_table_witne
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Create") {
       out.create.emplace();
       if (auto e = [&]() -> located {
@@ -1514,7 +1564,9 @@ located read_update_table_request(od::value src, update_table_request& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "AttributeDefinitions") {
       if (auto e = [&]() -> located {
         {
@@ -1695,7 +1747,9 @@ located read_delete_table_request(od::value src, delete_table_request& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TableName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.table_name)) return e;
@@ -1723,7 +1777,9 @@ located read_time_to_live_specification(od::value src, time_to_live_specificatio
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Enabled") {
       if (auto e = [&]() -> located {
         if (auto ec = v.get_bool().get(out.enabled)) return from_simdjson(ec, "true or false");
@@ -1760,7 +1816,9 @@ located read_time_to_live_description(od::value src, time_to_live_description& o
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TimeToLiveStatus") {
       out.time_to_live_status.emplace();
       if (auto e = [&]() -> located {
@@ -1807,7 +1865,9 @@ located read_point_in_time_recovery_description(od::value src, point_in_time_rec
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "PointInTimeRecoveryStatus") {
       out.point_in_time_recovery_status.emplace();
       if (auto e = [&]() -> located {
@@ -1854,7 +1914,9 @@ located read_describe_continuous_backups_response(od::value src, describe_contin
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "ContinuousBackupsDescription") {
       out.continuous_backups_description.emplace();
       if (auto e = [&]() -> located {
@@ -1881,7 +1943,9 @@ located read_untag_resource_response(od::value src, untag_resource_response& out
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
   }
   return {};
 }
@@ -1915,7 +1979,9 @@ located read_describe_limits_response(od::value src, describe_limits_response& o
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "AccountMaxReadCapacityUnits") {
       out.account_max_read_capacity_units.emplace();
       if (auto e = [&]() -> located {

@@ -30,7 +30,9 @@ located read_capacity(od::value src, capacity& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "ReadCapacityUnits") {
       out.read_capacity_units.emplace();
       if (auto e = [&]() -> located {
@@ -85,7 +87,9 @@ located read_expected_attribute_value(od::value src, expected_attribute_value& o
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Value") {
       if (auto e = [&]() -> located {
         if (auto e = read_value(v, 1, out.value)) return e;
@@ -146,7 +150,9 @@ located read_attribute_value_update(od::value src, attribute_value_update& out) 
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Value") {
       if (auto e = [&]() -> located {
         if (auto e = read_value(v, 1, out.value)) return e;
@@ -188,7 +194,9 @@ located read_delete_item_response(od::value src, delete_item_response& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Attributes") {
       if (auto e = [&]() -> located {
         {
@@ -304,7 +312,9 @@ located read_scan_request(od::value src, scan_request& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TableName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.table_name)) return e;
@@ -495,7 +505,9 @@ located read_batch_get_item_response(od::value src, batch_get_item_response& out
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Responses") {
       if (auto e = [&]() -> located {
         {
@@ -612,7 +624,9 @@ located read_batch_write_item_request(od::value src, batch_write_item_request& o
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "RequestItems") {
       if (auto e = [&]() -> located {
         {
@@ -689,7 +703,9 @@ located read_transact_get_items_request(od::value src, transact_get_items_reques
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TransactItems") {
       if (auto e = [&]() -> located {
         {
@@ -760,7 +776,9 @@ located read_transact_put(od::value src, transact_put& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Item") {
       if (auto e = [&]() -> located {
         {
@@ -852,7 +870,9 @@ located read_transact_write_items_request(od::value src, transact_write_items_re
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TransactItems") {
       if (auto e = [&]() -> located {
         {
@@ -926,7 +946,9 @@ located read_batch_statement_request(od::value src, batch_statement_request& out
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Statement") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.statement)) return e;
@@ -997,7 +1019,9 @@ located read_batch_execute_statement_response(od::value src, batch_execute_state
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Responses") {
       if (auto e = [&]() -> located {
         {
@@ -1093,7 +1117,9 @@ located read_search_vectors_request(od::value src, search_vectors_request& out) 
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TableName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.table_name)) return e;
@@ -1197,7 +1223,9 @@ located read_key_schema_element(od::value src, key_schema_element& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "AttributeName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.attribute_name)) return e;
@@ -1234,7 +1262,9 @@ located read_on_demand_throughput(od::value src, on_demand_throughput& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "MaxReadRequestUnits") {
       out.max_read_request_units.emplace();
       if (auto e = [&]() -> located {
@@ -1277,7 +1307,9 @@ located read_sse_specification(od::value src, sse_specification& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Enabled") {
       out.enabled.emplace();
       if (auto e = [&]() -> located {
@@ -1332,7 +1364,9 @@ located read_vector_index(od::value src, vector_index& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "IndexName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.index_name)) return e;
@@ -1423,7 +1457,9 @@ located read_local_secondary_index_description(od::value src, local_secondary_in
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "IndexName") {
       out.index_name.emplace();
       if (auto e = [&]() -> located {
@@ -1495,7 +1531,9 @@ located read_on_demand_throughput_override(od::value src, on_demand_throughput_o
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "MaxReadRequestUnits") {
       out.max_read_request_units.emplace();
       if (auto e = [&]() -> located {
@@ -1576,7 +1614,9 @@ located read_replica_description(od::value src, replica_description& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "RegionName") {
       out.region_name.emplace();
       if (auto e = [&]() -> located {
@@ -1698,7 +1738,9 @@ located read_archival_summary(od::value src, archival_summary& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "ArchivalDateTime") {
       out.archival_date_time.emplace();
       if (auto e = [&]() -> located {
@@ -1749,7 +1791,9 @@ located read_update_global_secondary_index_action(od::value src, update_global_s
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "IndexName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.index_name)) return e;
@@ -1801,7 +1845,9 @@ located read_replica_global_secondary_index(od::value src, replica_global_second
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "IndexName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.index_name)) return e;
@@ -1849,7 +1895,9 @@ located read_replication_group_update(od::value src, replication_group_update& o
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Create") {
       out.create.emplace();
       if (auto e = [&]() -> located {
@@ -1904,7 +1952,9 @@ located read_create_vector_index_action(od::value src, create_vector_index_actio
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "IndexName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.index_name)) return e;
@@ -1971,7 +2021,9 @@ located read_update_table_response(od::value src, update_table_response& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TableDescription") {
       out.table_description.emplace();
       if (auto e = [&]() -> located {
@@ -2000,7 +2052,9 @@ located read_delete_table_response(od::value src, delete_table_response& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TableDescription") {
       out.table_description.emplace();
       if (auto e = [&]() -> located {
@@ -2029,7 +2083,9 @@ located read_update_time_to_live_request(od::value src, update_time_to_live_requ
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TableName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.table_name)) return e;
@@ -2062,7 +2118,9 @@ located read_describe_time_to_live_response(od::value src, describe_time_to_live
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TimeToLiveDescription") {
       out.time_to_live_description.emplace();
       if (auto e = [&]() -> located {
@@ -2093,7 +2151,9 @@ located read_continuous_backups_description(od::value src, continuous_backups_de
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "ContinuousBackupsStatus") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.continuous_backups_status)) return e;
@@ -2133,7 +2193,9 @@ located read_tag_resource_request(od::value src, tag_resource_request& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "ResourceArn") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.resource_arn)) return e;
@@ -2182,7 +2244,9 @@ located read_list_tags_of_resource_request(od::value src, list_tags_of_resource_
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "ResourceArn") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.resource_arn)) return e;

@@ -26,7 +26,9 @@ located read_vector_capacity(od::value src, vector_capacity& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "VectorSearchRequestBytes") {
       out.vector_search_request_bytes.emplace();
       if (auto e = [&]() -> located {
@@ -109,7 +111,9 @@ located read_put_item_request(od::value src, put_item_request& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TableName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.table_name)) return e;
@@ -292,7 +296,9 @@ located read_update_item_request(od::value src, update_item_request& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TableName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.table_name)) return e;
@@ -446,7 +452,9 @@ located read_legacy_condition(od::value src, legacy_condition& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "AttributeValueList") {
       if (auto e = [&]() -> located {
         {
@@ -513,7 +521,9 @@ located read_scan_response(od::value src, scan_response& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Items") {
       if (auto e = [&]() -> located {
         {
@@ -586,7 +596,9 @@ located read_put_request(od::value src, put_request& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Item") {
       if (auto e = [&]() -> located {
         {
@@ -648,7 +660,9 @@ located read_batch_write_item_response(od::value src, batch_write_item_response&
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "UnprocessedItems") {
       if (auto e = [&]() -> located {
         {
@@ -758,7 +772,9 @@ located read_item_response(od::value src, item_response& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Item") {
       if (auto e = [&]() -> located {
         {
@@ -813,7 +829,9 @@ located read_transact_delete(od::value src, transact_delete& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Key") {
       if (auto e = [&]() -> located {
         {
@@ -908,7 +926,9 @@ located read_transact_write_items_response(od::value src, transact_write_items_r
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "ConsumedCapacity") {
       if (auto e = [&]() -> located {
         {
@@ -992,7 +1012,9 @@ located read_batch_execute_statement_request(od::value src, batch_execute_statem
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Statements") {
       if (auto e = [&]() -> located {
         {
@@ -1050,7 +1072,9 @@ located read_parameterized_statement(od::value src, parameterized_statement& out
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Statement") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.statement)) return e;
@@ -1107,7 +1131,9 @@ located read_search_result_item(od::value src, search_result_item& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Item") {
       if (auto e = [&]() -> located {
         {
@@ -1153,7 +1179,9 @@ located read_projection(od::value src, projection& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "ProjectionType") {
       out.projection_type.emplace();
       if (auto e = [&]() -> located {
@@ -1205,7 +1233,9 @@ located read_warm_throughput(od::value src, warm_throughput& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "ReadUnitsPerSecond") {
       out.read_units_per_second.emplace();
       if (auto e = [&]() -> located {
@@ -1240,7 +1270,9 @@ located read_tag(od::value src, tag& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Key") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.key)) return e;
@@ -1363,7 +1395,9 @@ located read_create_table_request(od::value src, create_table_request& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "AttributeDefinitions") {
       if (auto e = [&]() -> located {
         {
@@ -1579,7 +1613,9 @@ located read_global_secondary_index_warm_throughput_description(od::value src, g
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "ReadUnitsPerSecond") {
       out.read_units_per_second.emplace();
       if (auto e = [&]() -> located {
@@ -1628,7 +1664,9 @@ located read_table_warm_throughput_description(od::value src, table_warm_through
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "ReadUnitsPerSecond") {
       out.read_units_per_second.emplace();
       if (auto e = [&]() -> located {
@@ -1673,7 +1711,9 @@ located read_global_table_witness_description(od::value src, global_table_witnes
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "RegionName") {
       out.region_name.emplace();
       if (auto e = [&]() -> located {
@@ -1752,7 +1792,9 @@ located read_vector_index_description(od::value src, vector_index_description& o
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "IndexName") {
       out.index_name.emplace();
       if (auto e = [&]() -> located {
@@ -1874,7 +1916,9 @@ located read_create_global_secondary_index_action(od::value src, create_global_s
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "IndexName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.index_name)) return e;
@@ -1966,7 +2010,9 @@ located read_create_replication_group_member_action(od::value src, create_replic
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "RegionName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.region_name)) return e;
@@ -2035,7 +2081,9 @@ located read_create_global_table_witness_group_member_action(od::value src, crea
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "RegionName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.region_name)) return e;
@@ -2061,7 +2109,9 @@ located read_delete_vector_index_action(od::value src, delete_vector_index_actio
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "IndexName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.index_name)) return e;
@@ -2087,7 +2137,9 @@ located read_describe_table_request(od::value src, describe_table_request& out) 
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TableName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.table_name)) return e;
@@ -2119,7 +2171,9 @@ located read_list_tables_request(od::value src, list_tables_request& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "ExclusiveStartTableName") {
       out.exclusive_start_table_name.emplace();
       if (auto e = [&]() -> located {
@@ -2154,7 +2208,9 @@ located read_update_time_to_live_response(od::value src, update_time_to_live_res
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TimeToLiveSpecification") {
       out.time_to_live_specification.emplace();
       if (auto e = [&]() -> located {
@@ -2185,7 +2241,9 @@ located read_point_in_time_recovery_specification(od::value src, point_in_time_r
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "PointInTimeRecoveryEnabled") {
       if (auto e = [&]() -> located {
         if (auto ec = v.get_bool().get(out.point_in_time_recovery_enabled)) return from_simdjson(ec, "true or false");
@@ -2219,7 +2277,9 @@ located read_update_continuous_backups_response(od::value src, update_continuous
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "ContinuousBackupsDescription") {
       out.continuous_backups_description.emplace();
       if (auto e = [&]() -> located {
@@ -2246,7 +2306,9 @@ located read_tag_resource_response(od::value src, tag_resource_response& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
   }
   return {};
 }
@@ -2276,7 +2338,9 @@ located read_list_tags_of_resource_response(od::value src, list_tags_of_resource
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Tags") {
       if (auto e = [&]() -> located {
         {

@@ -65,7 +65,9 @@ located read_consumed_capacity(od::value src, consumed_capacity& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TableName") {
       out.table_name.emplace();
       if (auto e = [&]() -> located {
@@ -186,7 +188,9 @@ located read_item_collection_metrics(od::value src, item_collection_metrics& out
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "ItemCollectionKey") {
       if (auto e = [&]() -> located {
         {
@@ -245,7 +249,9 @@ located read_update_item_response(od::value src, update_item_response& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Attributes") {
       if (auto e = [&]() -> located {
         {
@@ -370,7 +376,9 @@ located read_query_request(od::value src, query_request& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TableName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.table_name)) return e;
@@ -584,7 +592,9 @@ located read_keys_and_attributes(od::value src, keys_and_attributes& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Keys") {
       if (auto e = [&]() -> located {
         {
@@ -681,7 +691,9 @@ located read_delete_request(od::value src, delete_request& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Key") {
       if (auto e = [&]() -> located {
         {
@@ -728,7 +740,9 @@ located read_transact_get(od::value src, transact_get& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Key") {
       if (auto e = [&]() -> located {
         {
@@ -803,7 +817,9 @@ located read_transact_get_items_response(od::value src, transact_get_items_respo
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "ConsumedCapacity") {
       if (auto e = [&]() -> located {
         {
@@ -889,7 +905,9 @@ located read_transact_update(od::value src, transact_update& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Key") {
       if (auto e = [&]() -> located {
         {
@@ -998,7 +1016,9 @@ located read_execute_statement_request(od::value src, execute_statement_request&
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Statement") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.statement)) return e;
@@ -1083,7 +1103,9 @@ located read_batch_statement_error(od::value src, batch_statement_error& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Code") {
       out.code.emplace();
       if (auto e = [&]() -> located {
@@ -1137,7 +1159,9 @@ located read_execute_transaction_request(od::value src, execute_transaction_requ
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TransactStatements") {
       if (auto e = [&]() -> located {
         {
@@ -1199,7 +1223,9 @@ located read_search_vectors_response(od::value src, search_vectors_response& out
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "ConsumedCapacity") {
       out.consumed_capacity.emplace();
       if (auto e = [&]() -> located {
@@ -1255,7 +1281,9 @@ located read_local_secondary_index(od::value src, local_secondary_index& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "IndexName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.index_name)) return e;
@@ -1327,7 +1355,9 @@ located read_global_secondary_index(od::value src, global_secondary_index& out) 
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "IndexName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.index_name)) return e;
@@ -1395,7 +1425,9 @@ located read_vector_attribute_definition(od::value src, vector_attribute_definit
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "AttributeName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.attribute_name)) return e;
@@ -1439,7 +1471,9 @@ located read_provisioned_throughput_description(od::value src, provisioned_throu
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "LastIncreaseDateTime") {
       out.last_increase_date_time.emplace();
       if (auto e = [&]() -> located {
@@ -1536,7 +1570,9 @@ located read_global_secondary_index_description(od::value src, global_secondary_
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "IndexName") {
       out.index_name.emplace();
       if (auto e = [&]() -> located {
@@ -1650,7 +1686,9 @@ located read_replica_global_secondary_index_description(od::value src, replica_g
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "IndexName") {
       out.index_name.emplace();
       if (auto e = [&]() -> located {
@@ -1705,7 +1743,9 @@ located read_restore_summary(od::value src, restore_summary& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "SourceBackupArn") {
       out.source_backup_arn.emplace();
       if (auto e = [&]() -> located {
@@ -1890,7 +1930,9 @@ located read_table_description(od::value src, table_description& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "AttributeDefinitions") {
       if (auto e = [&]() -> located {
         {
@@ -2176,7 +2218,9 @@ located read_delete_global_secondary_index_action(od::value src, delete_global_s
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "IndexName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.index_name)) return e;
@@ -2226,7 +2270,9 @@ located read_update_replication_group_member_action(od::value src, update_replic
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "RegionName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.region_name)) return e;
@@ -2295,7 +2341,9 @@ located read_delete_global_table_witness_group_member_action(od::value src, dele
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "RegionName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.region_name)) return e;
@@ -2327,7 +2375,9 @@ located read_vector_index_update(od::value src, vector_index_update& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Create") {
       out.create.emplace();
       if (auto e = [&]() -> located {
@@ -2362,7 +2412,9 @@ located read_describe_table_response(od::value src, describe_table_response& out
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "Table") {
       out.table.emplace();
       if (auto e = [&]() -> located {
@@ -2399,7 +2451,9 @@ located read_list_tables_response(od::value src, list_tables_response& out) {
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TableNames") {
       if (auto e = [&]() -> located {
         {
@@ -2445,7 +2499,9 @@ located read_describe_time_to_live_request(od::value src, describe_time_to_live_
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TableName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.table_name)) return e;
@@ -2473,7 +2529,9 @@ located read_update_continuous_backups_request(od::value src, update_continuous_
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TableName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.table_name)) return e;
@@ -2504,7 +2562,9 @@ located read_describe_continuous_backups_request(od::value src, describe_continu
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "TableName") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.table_name)) return e;
@@ -2538,7 +2598,9 @@ located read_untag_resource_request(od::value src, untag_resource_request& out) 
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
     if (key == "ResourceArn") {
       if (auto e = [&]() -> located {
         if (auto e = read_string(v, out.resource_arn)) return e;
@@ -2583,7 +2645,9 @@ located read_describe_limits_request(od::value src, describe_limits_request& out
     if (auto ec = field.unescaped_key().get(key)) return from_simdjson(ec, "a field name");
     od::value v;
     if (auto ec = field.value().get(v)) return from_simdjson(ec, "a value");
-    if (v.is_null()) continue;
+    bool absent = false;
+    if (auto ec = v.is_null().get(absent)) return from_simdjson(ec, "a value").under_key(key);
+    if (absent) continue;
   }
   return {};
 }

@@ -724,6 +724,29 @@ TEST_CASE("a 200 response that is not the expected JSON is a clear error, not a 
   });
 }
 
+TEST_CASE("a token that starts like null but is not one is an error of the operation, not an exception", "[fault]") {
+  // Found by fuzzing: simdjson's is_null() on `n`, `nul`, `nulx` is an error
+  // that the generated decoders once converted to bool, which threw out of the
+  // completion handler and io_context::run().
+  fault_server server([](const request_info& r) {
+    return r.index == 0 ? action::ok(R"({"Item":n})") : action::ok(R"({"Count":nul})");
+  });
+  with_client(config_for(server), [&](client& c) -> asio::awaitable<void> {
+    const get_item_request req{.table_name = "tbl", .key = item{{"pk", "a"}}};  // named: GCC 12 and co_await
+    auto [ec, r] = co_await c.get_item(req, asio::as_tuple(asio::use_awaitable));
+    CHECK(ec);
+    CHECK_THAT(r.diag.message, Catch::Contains("DynamoDB's response could not be read: response.Item"));
+    query_request q;
+    q.table_name = "tbl";
+    q.key_condition_expression = "pk = :p";
+    q.expression_attribute_values = item{{":p", "a"}};
+    auto [ec2, r2] = co_await c.query(q, asio::as_tuple(asio::use_awaitable));
+    CHECK(ec2);
+    CHECK_THAT(r2.diag.message, Catch::Contains("response.Count"));
+    CHECK(r2.diag.http_status == 200);
+  });
+}
+
 TEST_CASE("ddb::cancel_after bounds one operation and leaves the client usable", "[fault]") {
   fault_server server([](const request_info& r) {
     return r.index < 2 ? action::ok(R"({"slow":1})").after(400ms) : action::ok(R"({"Item":{"pk":{"S":"a"}}})");

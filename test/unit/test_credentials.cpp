@@ -138,6 +138,38 @@ TEST_CASE("times: ISO 8601 and HTTP dates", "[credentials]") {
   CHECK_FALSE(parse_http_date("21 Nov 2026"));
 }
 
+TEST_CASE("times outside the clock's range: refused or never, no overflow", "[credentials]") {
+  // Found by fuzzing: years before ~1678 overflowed the nanosecond clock (UB;
+  // the value wrapped: 0026-11-21 came back as 1780), as did any HTTP year.
+  for (const char* s : {"1000-01-01T00:00:00Z", "0026-11-21T13:05:00-05:00", "0000-01-01T00:00:00Z",
+                        "1677-09-21T00:12:43Z", "1969-12-31T23:59:59Z", "1970-01-01T00:30:00+01:00"}) {
+    INFO(s);
+    auto r = parse_iso8601(s);
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::Contains("before 1970"));
+  }
+  CHECK(parse_iso8601("1970-01-01T00:00:00Z")->time_since_epoch().count() == 0);
+  for (const char* s : {"2262-04-11T23:47:16Z", "2262-04-11T23:47:17Z", "9999-12-31T23:59:60.999999999Z",
+                        "2262-04-11T00:00:00-23:59", "2300-01-01T00:00:00Z"}) {
+    INFO(s);
+    REQUIRE(parse_iso8601(s));
+    CHECK(*parse_iso8601(s) == ddb::auth::sys_time::max());  // never expires
+  }
+  const auto late = parse_iso8601("2262-04-10T00:00:00.5Z");
+  REQUIRE(late);
+  CHECK(*late < ddb::auth::sys_time::max());
+  CHECK(format_iso8601(*late) == "2262-04-10T00:00:00Z");
+  for (const char* s : {"Sun, 06 Nov 9999 08:49:37 GMT", "Sun, 06 Nov 1000 08:49:37 GMT", "Wed, 31 Dec 1969 23:59:59 GMT",
+                        "Fri, 11 Apr 2262 23:47:17 GMT"}) {
+    INFO(s);
+    auto r = parse_http_date(s);
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::Contains("outside 1970-2262"));
+  }
+  CHECK(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT")->time_since_epoch().count() == 0);
+  CHECK(parse_http_date("Sat, 01 Jan 2261 00:00:00 GMT"));
+}
+
 TEST_CASE("credential_process output", "[credentials]") {
   auto c = parse_process_output(
       R"({"Version": 1, "AccessKeyId": "AKID", "SecretAccessKey": "se\/cret\u00e9", "SessionToken": "tok",

@@ -18,8 +18,9 @@ struct parsed {
 };
 
 // Feeds text in pieces of `step` bytes (0: all at once), keeping unconsumed bytes.
-parsed parse(const std::string& text, std::size_t step = 0, bool eof = false, std::size_t limit = 1 << 20) {
-  response_parser p(limit);
+parsed parse(const std::string& text, std::size_t step = 0, bool eof = false, std::size_t limit = 1 << 20,
+             std::size_t header_limit = 16 * 1024) {
+  response_parser p(limit, header_limit);
   std::string buffer;
   std::size_t fed = 0;
   result r = result::need_more;
@@ -45,6 +46,13 @@ parsed parse_every_split(const std::string& text, bool eof = false) {
     CHECK(split.r == whole.r);
     CHECK(split.res.body == whole.res.body);
     CHECK(split.res.status == whole.res.status);
+    CHECK(split.res.request_id == whole.res.request_id);
+    CHECK(split.res.crc32 == whole.res.crc32);
+    CHECK(split.res.crc32_malformed == whole.res.crc32_malformed);
+    CHECK(split.res.retry_after == whole.res.retry_after);
+    CHECK(split.res.keep_alive == whole.res.keep_alive);
+    CHECK(std::string(split.res.date) == std::string(whole.res.date));
+    CHECK(split.leftover == whole.leftover);
   }
   return whole;
 }
@@ -220,4 +228,68 @@ TEST_CASE("numbers in headers: digits only, within their type", "[http]") {
   CHECK(length_of("99999999999999999999").r == result::error);                // 20 digits, over 64 bits
   CHECK(length_of("18446744073709551615").r == result::body_too_large);       // the largest, 20 digits
   CHECK(length_of("18446744073709551616").r == result::error);
+}
+
+TEST_CASE("limits hold however the bytes arrive: chunk lines, trailers, the header block", "[http]") {
+  // Found by fuzzing: a chunk line over its limit passed when it came in one
+  // read and failed in small ones (the limit was checked only while its CR LF
+  // was missing); trailers shared the pattern.
+  auto every_way = [](const std::string& text, std::size_t header_limit) {
+    const parsed whole = parse(text, 0, false, 1 << 20, header_limit);
+    for (std::size_t step : {1, 2, 3, 5, 7, 16, 100, 1000, 1024, 1025, 1026, 4096}) {
+      INFO("step " << step);
+      const parsed split = parse(text, step, false, 1 << 20, header_limit);
+      CHECK(split.r == whole.r);
+      CHECK(split.res.body == whole.res.body);
+    }
+    return whole.r;
+  };
+  const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (std::size_t line : {1023, 1024, 1025, 1026, 2000}) {
+    INFO("chunk line of " << line << " bytes");
+    const std::string ext = ";e=" + std::string(line - 4, 'x');  // "5" + ext: `line` bytes
+    const std::string text = head + "5" + ext + "\r\nhello\r\n0\r\n\r\n";
+    CHECK(every_way(text, 16 * 1024) == (line <= 1024 ? result::done : result::error));
+  }
+  for (std::size_t total : {100, 511, 512, 513, 1000}) {
+    INFO("trailer section of " << total << " bytes with a header limit of 512");
+    // Two trailer fields and the blank line make `total` bytes.
+    const std::size_t first = total / 2;
+    const std::string t1 = "A: " + std::string(first - 5, 'a') + "\r\n";
+    const std::string t2 = "B: " + std::string(total - first - 7, 'b') + "\r\n";
+    const std::string text = head.substr(0, head.size() - 2) + "Pad: p\r\n\r\n" + "5\r\nhello\r\n0\r\n" + t1 + t2 + "\r\n";
+    REQUIRE(t1.size() + t2.size() + 2 == total);
+    CHECK(every_way(text, 512) == (total <= 512 ? result::done : result::error));
+  }
+  for (std::size_t size : {511, 512, 513}) {
+    INFO("header block of " << size << " bytes with a limit of 512");
+    std::string text = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Pad: ";
+    text += std::string(size - text.size() - 4, 'p') + "\r\n\r\n";
+    REQUIRE(text.size() == size);
+    CHECK(every_way(text + "{}", 512) == (size <= 512 ? result::done : result::error));
+  }
+}
+
+TEST_CASE("a header block trickling in is read once, whatever the split", "[http]") {
+  // Many lines of every length, fed at every step from 1 to 40 bytes: the
+  // parser resumes inside names, values, CRs and the status line.
+  std::string text = "HTTP/1.1 503 Service Unavailable\r\nx-amzn-RequestId: R1\r\nDate: Sat, 21 Nov 2026 07:28:26 GMT\r\n";
+  for (int i = 0; i < 60; ++i) text += "X-" + std::string(static_cast<std::size_t>(i), 'n') + ": " + std::string(static_cast<std::size_t>(i * 7 % 50), 'v') + "\r\n";
+  text += "x-amz-crc32: 42\r\nConnection: close\r\nContent-Length: 3\r\n\r\n{}\n";
+  const parsed whole = parse(text);
+  REQUIRE(whole.r == result::done);
+  CHECK(whole.res.request_id == "R1");
+  CHECK(whole.res.crc32 == 42u);
+  CHECK_FALSE(whole.res.keep_alive);
+  CHECK(std::string(whole.res.date) == "Sat, 21 Nov 2026 07:28:26 GMT");
+  for (std::size_t step = 1; step <= 40; ++step) {
+    INFO("step " << step);
+    const parsed split = parse(text, step);
+    CHECK(split.r == result::done);
+    CHECK(split.res.body == "{}\n");
+    CHECK(split.res.request_id == "R1");
+    CHECK(split.res.crc32 == 42u);
+    CHECK_FALSE(split.res.keep_alive);
+    CHECK(std::string(split.res.date) == std::string(whole.res.date));
+  }
 }

@@ -8,6 +8,8 @@
 #include "ddb/detail/operations.hpp"
 #include "model/codec.hpp"
 
+#include <optional>
+
 using namespace ddb;
 using ddb::detail::decode;
 using ddb::detail::encode;
@@ -100,4 +102,40 @@ TEST_CASE("the items of a page decode whatever their sizes", "[model]") {
   REQUIRE(r->items.size() == want.size());
   for (std::size_t i = 0; i < want.size(); ++i) CHECK(r->items[i] == want[i]);
   CHECK(r->count == 8);
+}
+
+TEST_CASE("every typed decoder turns malformed tokens into an error naming the member", "[model]") {
+  // Bodies a fuzzer found (a token that starts like null but is not one) and
+  // their kin, under a known member, an unknown one and at the top: every
+  // decoder (requests too: the CLI reads them) must return an error, and
+  // nothing may throw (it would escape a completion handler).
+  const std::vector<std::string> bad = {
+      R"({"Item":n})", R"({"Count":nul})", R"({"Zzz":nulx})", R"({"TableName":nUll})",
+      R"({"Zzz":n,"Count":1})", R"(n)", R"(nul)", R"([)", R"({"Count":1,)",
+  };
+  // Malformed only where a decoder looks (or skips): must not throw.
+  const std::vector<std::string> odd = {R"({"Item":t})", R"({"Count":f})", R"({"Item":{"a":n}})",
+                                        R"({"Items":[n]})", R"({"Count":-})", R"({"Count":1e999999})"};
+  auto each = [&]<class Message>(Message*) {
+    for (const auto& b : bad) {
+      INFO(Message::kind << " " << b);
+      std::optional<result<Message>> r;
+      CHECK_NOTHROW(r.emplace(decode<Message>(b)));
+      REQUIRE(r);
+      REQUIRE_FALSE(*r);
+      CHECK_FALSE(r->error().message.empty());
+    }
+    for (const auto& b : odd) {
+      INFO(Message::kind << " " << b);
+      CHECK_NOTHROW((void)decode<Message>(b));
+    }
+  };
+#define DDB_OPERATION(name, cli, fn)         \
+  each(static_cast<fn##_request*>(nullptr)); \
+  each(static_cast<fn##_response*>(nullptr));
+#include "model/operations.inc"
+#undef DDB_OPERATION
+  auto r = decode<get_item_response>(R"({"Item":n})");
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::Contains("DynamoDB's response could not be read: response.Item"));
 }

@@ -55,10 +55,11 @@ class item {
   item() = default;
   item(std::initializer_list<member> members);
 
-  std::size_t size() const noexcept { return members_.size(); }
-  bool empty() const noexcept { return members_.empty(); }
-  void reserve(std::size_t n) { members_.reserve(n); }
-  void clear() noexcept { members_.clear(); }
+  // Defined below, where value is complete (clang and libstdc++ need it).
+  std::size_t size() const noexcept;
+  bool empty() const noexcept;
+  void reserve(std::size_t n);
+  void clear() noexcept;
 
   const value* find(std::string_view name) const noexcept;
   value* find(std::string_view name) noexcept;
@@ -77,10 +78,10 @@ class item {
   value& push_back_unchecked(std::string_view name, std::in_place_type_t<T> type, Args&&... args);
   bool erase(std::string_view name) noexcept;
 
-  iterator begin() noexcept { return members_.begin(); }
-  iterator end() noexcept { return members_.end(); }
-  const_iterator begin() const noexcept { return members_.begin(); }
-  const_iterator end() const noexcept { return members_.end(); }
+  iterator begin() noexcept;
+  iterator end() noexcept;
+  const_iterator begin() const noexcept;
+  const_iterator end() const noexcept;
 
   // Same names with equal values, in any order.
   friend bool operator==(const item& a, const item& b);
@@ -162,6 +163,14 @@ class value {
 inline bytes to_bytes(std::string_view s) { return bytes(s.begin(), s.end()); }
 
 // ---- item, inline parts that need value complete ----
+inline std::size_t item::size() const noexcept { return members_.size(); }
+inline bool item::empty() const noexcept { return members_.empty(); }
+inline void item::reserve(std::size_t n) { members_.reserve(n); }
+inline void item::clear() noexcept { members_.clear(); }
+inline item::iterator item::begin() noexcept { return members_.begin(); }
+inline item::iterator item::end() noexcept { return members_.end(); }
+inline item::const_iterator item::begin() const noexcept { return members_.begin(); }
+inline item::const_iterator item::end() const noexcept { return members_.end(); }
 inline item::item(std::initializer_list<member> members) {
   members_.reserve(members.size());
   for (const member& m : members) insert_or_assign(m.first, m.second);

@@ -1,0 +1,176 @@
+#include "agent/protocol.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+namespace ddb::agent::detail {
+namespace {
+
+std::string to_hex(const unsigned char* p, std::size_t n) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out(n * 2, '0');
+  for (std::size_t i = 0; i < n; ++i) {
+    out[2 * i] = digits[p[i] >> 4];
+    out[2 * i + 1] = digits[p[i] & 15];
+  }
+  return out;
+}
+
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    std::uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
+    for (std::size_t k = 1; k < n; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d >> 6) != 2) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+      return false;
+    i += n;
+  }
+  return true;
+}
+
+result<std::string> key_with_prefix(std::string_view prefix, std::string_view what, std::string_view key) {
+  if (key.empty()) return fail(errc::invalid_config, std::string(what) + " is empty; give it a non-empty string");
+  if (!valid_utf8(key)) return fail(errc::invalid_config, std::string(what) + " is not valid UTF-8");
+  if (prefix.size() + key.size() > max_partition_key)
+    return fail(errc::invalid_config, std::string(what) + " has " + std::to_string(key.size()) + " bytes; at most " +
+                                          std::to_string(max_partition_key - prefix.size()) +
+                                          " fit DynamoDB's 2,048-byte partition key (hash longer ones first)");
+  std::string out;
+  out.reserve(prefix.size() + key.size());
+  out.append(prefix).append(key);
+  return out;
+}
+
+const std::string* string_at(const item& it, const char* name) {
+  const value* v = it.find(name);
+  return v ? v->get_if<std::string>() : nullptr;
+}
+
+result<std::int64_t> integer_at(const item& it, const char* name) {
+  const value* v = it.find(name);
+  const number* n = v ? v->get_if<number>() : nullptr;
+  if (!n) return fail(errc::unexpected_json, std::string("the record has no number '") + name + "'");
+  auto i = n->to<std::int64_t>();
+  if (!i) return fail(errc::unexpected_json, std::string("the record's '") + name + "' is not an integer");
+  return *i;
+}
+
+}  // namespace
+
+std::string new_owner_token() {
+  unsigned char b[16];
+  randombytes_buf(b, sizeof b);
+  return to_hex(b, sizeof b);
+}
+
+std::string payload_hash(std::string_view payload) {
+  unsigned char d[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(d, reinterpret_cast<const unsigned char*>(payload.data()), payload.size());
+  return to_hex(d, sizeof d);
+}
+
+std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+result<std::string> idempotency_pk(std::string_view key) { return key_with_prefix("idem#", "the idempotency key", key); }
+result<std::string> lease_pk(std::string_view name) { return key_with_prefix("lease#", "the lease name", name); }
+
+item claim_item(const std::string& pk_value, const std::string& owner, std::int64_t now_ms, std::int64_t in_progress_ms,
+                const std::optional<std::string>& hash) {
+  const std::int64_t until = now_ms + in_progress_ms;
+  item it{{pk, pk_value},
+          {sk, "#"},
+          {"status", std::string(in_progress)},
+          {"owner", owner},
+          {"expires_ms", until},
+          // TTL a day after the claim lapses: a crashed claimer's record goes
+          // away by itself (the condition, not TTL, decides who may claim).
+          {ttl_attribute, until / 1000 + 86400}};
+  if (hash) it.insert_or_assign("payload_hash", *hash);
+  return it;
+}
+
+result<idem_record> read_record(const item& it) {
+  idem_record r;
+  const std::string* status = string_at(it, "status");
+  const std::string* owner = string_at(it, "owner");
+  if (!status || !owner) return fail(errc::unexpected_json, "the idempotency record has no status or owner: not a record ddb wrote");
+  if (*status != in_progress && *status != completed && *status != failed)
+    return fail(errc::unexpected_json, "the idempotency record has an unknown status '" + *status + "'");
+  r.status = *status;
+  r.owner = *owner;
+  auto exp = integer_at(it, "expires_ms");
+  if (!exp) return std::move(exp).error();
+  r.expires_ms = *exp;
+  if (const std::string* h = string_at(it, "payload_hash")) r.payload_hash = *h;
+  if (const value* v = it.find("result")) {
+    if (const bytes* b = v->get_if<bytes>())
+      r.result = std::string(b->begin(), b->end());
+    else
+      return fail(errc::unexpected_json, "the idempotency record's result is not binary");
+  }
+  if (it.find("chunks")) {
+    auto n = integer_at(it, "chunks");
+    if (!n) return std::move(n).error();
+    r.chunks = *n;
+  }
+  if (const std::string* e = string_at(it, "error")) r.error = *e;
+  if (r.status == completed && !r.result && r.chunks <= 0)
+    return fail(errc::unexpected_json, "a completed idempotency record holds no result");
+  return r;
+}
+
+on_existing decide(const idem_record& r, std::int64_t now_ms, const std::optional<std::string>& hash) {
+  if (r.expires_ms < now_ms) return on_existing::claim_again;
+  // A payload given now and stored then must agree (a record stored without
+  // one accepts any: the first caller did not ask for the check).
+  if (hash && r.payload_hash && *hash != *r.payload_hash) return on_existing::mismatch;
+  if (r.status == completed) return on_existing::replay;
+  if (r.status == failed) return on_existing::replay_failure;
+  return on_existing::in_progress;
+}
+
+std::chrono::milliseconds poll_delay(int n, std::chrono::milliseconds left) {
+  std::chrono::milliseconds d{25};
+  for (int i = 0; i < n && d < std::chrono::milliseconds(1000); ++i) d *= 2;
+  d = std::min(d, std::chrono::milliseconds(1000));
+  return std::max(std::chrono::milliseconds(0), std::min(d, left));
+}
+
+std::vector<std::string_view> split_result(std::string_view result) {
+  std::vector<std::string_view> out;
+  if (result.size() <= chunk_bytes) {
+    out.push_back(result);
+    return out;
+  }
+  for (std::size_t i = 0; i < result.size(); i += chunk_bytes) out.push_back(result.substr(i, chunk_bytes));
+  return out;
+}
+
+std::int64_t fence_base(std::int64_t now_ms) { return now_ms * 1000; }
+
+result<lease_timing> timing_for(std::chrono::milliseconds duration, std::optional<std::chrono::milliseconds> heartbeat) {
+  using std::chrono::milliseconds;
+  if (duration < milliseconds(1000) || duration > milliseconds(86'400'000))
+    return fail(errc::invalid_config, "a lease lasts from 1 s to 1 day; got " + std::to_string(duration.count()) + " ms");
+  lease_timing t{duration, duration / 3, duration / 5};
+  if (heartbeat) {
+    if (*heartbeat <= milliseconds(0) || *heartbeat >= duration - t.safety)
+      return fail(errc::invalid_config, "the heartbeat must be positive and shorter than the lease less its safety margin (" +
+                                            std::to_string((duration - t.safety).count()) + " ms)");
+    t.heartbeat = *heartbeat;
+  }
+  return t;
+}
+
+}  // namespace ddb::agent::detail

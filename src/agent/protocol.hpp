@@ -1,0 +1,100 @@
+#pragma once
+// The decisions of ddb::agent's protocols, as pure functions of the items
+// read and the time (no client, no sockets): what a refused claim means,
+// how records and leases are written and read back, when a lease must be
+// renewed and when it counts as lost. src/agent/{idempotency,lease}.cpp run
+// them against DynamoDB; test/unit/test_agent.cpp checks them alone.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ddb/core/value.hpp"
+#include "ddb/error.hpp"
+
+namespace ddb::agent::detail {
+
+// Attribute names of the agent table.
+inline constexpr const char* pk = "pk";
+inline constexpr const char* sk = "sk";
+inline constexpr const char* ttl_attribute = "expires_at";  // epoch seconds (TTL)
+
+// DynamoDB's key limits: a partition key of 2,048 bytes, a sort key of 1,024.
+inline constexpr std::size_t max_partition_key = 2048;
+// What one item holds of a result, and the most one transaction writes.
+inline constexpr std::size_t chunk_bytes = 380'000;
+inline constexpr std::size_t max_result_bytes = 4'000'000;
+
+// A random owner token: 128 bits, hex.
+std::string new_owner_token();
+// The SHA-256 of a payload, hex.
+std::string payload_hash(std::string_view payload);
+// Epoch milliseconds of a time point.
+std::int64_t epoch_ms(std::chrono::system_clock::time_point t);
+
+// ---- idempotency ----------------------------------------------------------
+
+inline constexpr std::string_view in_progress = "INPROGRESS";
+inline constexpr std::string_view completed = "COMPLETED";
+inline constexpr std::string_view failed = "FAILED";
+
+// The partition key of a key's record, or invalid_config naming the problem.
+result<std::string> idempotency_pk(std::string_view key);
+
+struct idem_record {
+  std::string status;
+  std::string owner;
+  std::int64_t expires_ms = 0;  // the record stops counting after this (server time)
+  std::optional<std::string> payload_hash;
+  std::optional<std::string> result;  // in the record
+  std::int64_t chunks = 0;            // or in this many chunk items
+  std::string error;                  // of a recorded failure
+};
+
+// The claim's item: INPROGRESS, owned by `owner`, until now + in_progress.
+item claim_item(const std::string& pk_value, const std::string& owner, std::int64_t now_ms, std::int64_t in_progress_ms,
+                const std::optional<std::string>& payload_hash);
+// A record as stored; errors name the attribute that is missing or wrong.
+result<idem_record> read_record(const item& it);
+
+enum class on_existing {
+  claim_again,    // the record had expired by the time we read it (a clock race): claim again
+  replay,         // COMPLETED: its result is the answer
+  replay_failure, // FAILED was recorded
+  in_progress,    // another caller runs it now
+  mismatch,       // stored with another payload
+};
+on_existing decide(const idem_record& r, std::int64_t now_ms, const std::optional<std::string>& payload_hash);
+
+// How long a waiting duplicate sleeps before its n-th poll (n from 0):
+// 25 ms doubling to 1 s, never past the deadline.
+std::chrono::milliseconds poll_delay(int n, std::chrono::milliseconds left);
+
+// A result split into the pieces stored: one piece in the record when it
+// fits, else chunk_bytes pieces.
+std::vector<std::string_view> split_result(std::string_view result);
+
+// ---- leases ---------------------------------------------------------------
+
+result<std::string> lease_pk(std::string_view name);
+
+// The fence of a lease item that never existed (or was removed by TTL long
+// after its last expiry) starts above any fence issued before: epoch
+// milliseconds times 1,000 leave room for 1,000 acquisitions per
+// millisecond, far above what one item can take (about 1,000 writes a
+// second), so fences increase even across the item's deletion.
+std::int64_t fence_base(std::int64_t now_ms);
+
+struct lease_timing {
+  std::chrono::milliseconds duration;
+  std::chrono::milliseconds heartbeat;  // between renewals
+  std::chrono::milliseconds safety;     // the holder stops trusting the lease this long before it ends
+};
+// duration/3 between renewals; a margin of duration/5 (clock drift between
+// holders, a renewal's own latency). Errors: a duration under 1 s or over a
+// day, a heartbeat not shorter than duration - safety.
+result<lease_timing> timing_for(std::chrono::milliseconds duration, std::optional<std::chrono::milliseconds> heartbeat);
+
+}  // namespace ddb::agent::detail

@@ -1,0 +1,92 @@
+// The agent table: checked (or created) once per component; failures of the
+// caller's functions turned into error codes for non-throwing tokens.
+#include <boost/asio/as_tuple.hpp>
+
+#include "agent/protocol.hpp"
+#include "ddb/agent/table.hpp"
+#include "ddb/waiters.hpp"
+
+namespace ddb::agent::detail {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string expected_shape(const std::string& table) {
+  return "table " + table + " is not an agent table: ddb::agent needs partition key 'pk' (S) and sort key 'sk' (S); "
+                            "name another table, or let ddb create one (table_options::create_table, --create-table)";
+}
+
+asio::awaitable<void> create(client& c, const std::string& table) {
+  create_table_request r;
+  r.table_name = table;
+  r.attribute_definitions = {{pk, "S"}, {sk, "S"}};
+  r.key_schema = {{pk, "HASH"}, {sk, "RANGE"}};
+  r.billing_mode = "PAY_PER_REQUEST";
+  auto [ec, created] = co_await c.create_table(r, asio::as_tuple(asio::use_awaitable));
+  // Another process creating it at the same moment is fine: wait for it.
+  if (ec && ec != service_errc::resource_in_use) ddb::detail::throw_operation_error(ec, std::move(created.diag));
+  waiter_options w;
+  w.delay = std::chrono::milliseconds(200);
+  w.timeout = std::chrono::seconds(120);
+  co_await wait_table_exists(c, table, w);
+  update_time_to_live_request ttl;
+  ttl.table_name = table;
+  ttl.time_to_live_specification.attribute_name = ttl_attribute;
+  ttl.time_to_live_specification.enabled = true;
+  auto [ttl_ec, ttl_r] = co_await c.update_time_to_live(ttl, asio::as_tuple(asio::use_awaitable));
+  // Already enabled by the process that won the creation: fine too.
+  if (ttl_ec && ttl_ec != service_errc::validation) ddb::detail::throw_operation_error(ttl_ec, std::move(ttl_r.diag));
+}
+
+}  // namespace
+
+asio::awaitable<void> ensure_table(client& c, const table_options& t) {
+  if (t.table_name.empty())
+    throw ddb::error(fail(errc::invalid_config, "table_options::table_name is empty: name the agent table"));
+  describe_table_request d;
+  d.table_name = t.table_name;
+  auto [ec, desc] = co_await c.describe_table(d, asio::as_tuple(asio::use_awaitable));
+  if (ec == service_errc::resource_not_found) {
+    if (!t.create_table)
+      throw ddb::error(fail(errc::invalid_config, "table " + t.table_name +
+                                                      " does not exist: create it with table_options::create_table = "
+                                                      "true (--create-table), or name an existing agent table"));
+    co_await create(c, t.table_name);
+    co_return;
+  }
+  if (ec) ddb::detail::throw_operation_error(ec, std::move(desc.diag));
+  if (!desc.table) throw ddb::error(fail(errc::unexpected_json, "DescribeTable returned no table"));
+  const table_description& td = *desc.table;
+  bool hash_ok = false, range_ok = false;
+  for (const auto& k : td.key_schema) {
+    if (k.key_type == "HASH") hash_ok = k.attribute_name == pk;
+    if (k.key_type == "RANGE") range_ok = k.attribute_name == sk;
+  }
+  for (const auto& a : td.attribute_definitions)
+    if ((a.attribute_name == pk || a.attribute_name == sk) && a.attribute_type != "S") hash_ok = false;
+  if (!hash_ok || !range_ok || td.key_schema.size() != 2)
+    throw ddb::error(fail(errc::invalid_config, expected_shape(t.table_name)));
+}
+
+boost::system::error_code code_of(const std::exception_ptr& e, std::string& message) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const ddb::error& x) {
+    message = x.what();
+    return x.code();
+  } catch (const boost::system::system_error& x) {
+    message = x.what();
+    return x.code();
+  } catch (const std::system_error& x) {
+    message = x.what();
+    return x.code();
+  } catch (const std::exception& x) {
+    message = std::string("the function threw: ") + x.what();
+  } catch (...) {
+    message = "the function threw something that is not a std::exception";
+  }
+  return errc::function_failed;
+}
+
+}  // namespace ddb::agent::detail
