@@ -111,6 +111,14 @@ TEST_CASE("idempotency: one run, then replays; the table is checked or created",
     CHECK(again.value == "charged #1");
     CHECK(again.replayed);
     CHECK(runs == 1);
+    // Without the read first, the refused claim brings the record back.
+    run_options claim_only;
+    claim_only.read_first = false;
+    const std::string key1 = "order-1";
+    once_result refused = co_await idem.run(key1, fn, claim_only);
+    CHECK(refused.value == "charged #1");
+    CHECK(refused.replayed);
+    CHECK(runs == 1);
     // Another key runs; a binary result comes back byte for byte.
     std::string binary("\0\xff\x01 result", 10);
     once_result other = co_await idem.run("order-2", [&]() -> asio::awaitable<std::string> { co_return binary; });

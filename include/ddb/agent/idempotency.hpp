@@ -22,6 +22,8 @@
 //     overwritten.
 //  3. fn failing deletes the record on the same condition (or records the
 //     failure with record_failures), so a retry runs it again.
+//  0. (read_first, the default) a completed record is replayed from one
+//     eventually consistent read, before any claim.
 //  A duplicate reads the record from the refused claim: COMPLETED replays
 //  the result, FAILED fails with errc::recorded_failure, INPROGRESS fails at
 //  once with errc::already_in_progress or, with `wait`, polls (consistent
@@ -34,9 +36,10 @@
 // run: running it again would repeat its effect) and reported as
 // errc::result_too_large.
 //
-// Cost: a first run is 2 writes (claim, completion) plus the result's size;
-// a replay is the refused claim (1 write unit, 0 items written); a wait adds
-// one consistent read per poll.
+// Cost (bench/README.md "ddb::agent"): a first run is one read (read_first)
+// and 2 writes (claim, completion; the completion's units grow with the
+// result's size); a replay is one eventually consistent read; a wait adds one
+// consistent read per poll.
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
@@ -64,6 +67,11 @@ struct run_options {
   // The request the key stands for: its SHA-256 is stored, and a later call
   // with the same key and another payload fails with errc::payload_mismatch.
   std::optional<std::string> payload;
+  // Look for a completed record with one eventually consistent read before
+  // claiming: a replay then costs one read (0.5 read units up to 4 KB)
+  // instead of a refused write (charged like a write of the stored record's
+  // size); a first run pays that read extra. Off: first runs are 2 requests.
+  bool read_first = true;
 };
 
 struct once_result {

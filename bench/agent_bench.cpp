@@ -1,0 +1,143 @@
+// What ddb::agent costs per call against DynamoDB Local (or any endpoint the
+// environment names): requests, capacity units (the client's cost meter),
+// $ per million calls at on-demand prices, and the median latency, for
+//   once, first run        idempotency::run on a new key (claim + completion)
+//   once, replay           the same key again
+//   once, 100 KB result    first run and replay with a larger result
+//   lease acquire / heartbeat (renew) / release
+// bench/README.md has the table and the command (bench/agent/run).
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "ddb/agent/idempotency.hpp"
+#include "ddb/agent/lease.hpp"
+#include "ddb/client.hpp"
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct row {
+  const char* what;
+  int calls = 0;
+  double requests = 0, read_units = 0, write_units = 0, usd = 0;
+  std::vector<double> micros;
+};
+
+void print(row& r) {
+  std::sort(r.micros.begin(), r.micros.end());
+  const double median = r.micros.empty() ? 0 : r.micros[r.micros.size() / 2];
+  std::printf("| %-26s | %5.2f | %6.2f | %6.2f | %8.3f | %7.0f |\n", r.what, r.requests / r.calls, r.read_units / r.calls,
+              r.write_units / r.calls, r.usd / r.calls * 1e6, median);
+}
+
+// Runs one call n times, counting what the client saw.
+template <class Call>
+asio::awaitable<void> measure(ddb::client& c, row& r, int n, Call call) {
+  for (int i = 0; i < n; ++i) {
+    c.reset_capacity();
+    const auto t0 = std::chrono::steady_clock::now();
+    co_await call(i);
+    const auto t1 = std::chrono::steady_clock::now();
+    const ddb::capacity_report cap = c.capacity();
+    r.calls++;
+    r.requests += static_cast<double>(cap.responses);  // every response reports its capacity
+    r.read_units += cap.total.read;
+    r.write_units += cap.total.write;
+    r.usd += cap.estimated_usd;
+    r.micros.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  }
+}
+
+asio::awaitable<void> run(ddb::client& c, int n) {
+  const std::string table = "agent_bench_" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1000000);
+  ddb::agent::idempotency idem(c, {.table_name = table, .create_table = true});
+  ddb::agent::leases leases(c, {.table_name = table});
+  const std::string small = R"({"charge":"ch_3PqK","amount":1299,"currency":"eur","status":"succeeded"})";
+  const std::string large(100 * 1024, 'r');
+  ddb::agent::idempotency::function small_fn = [&]() -> asio::awaitable<std::string> { co_return small; };
+  ddb::agent::idempotency::function large_fn = [&]() -> asio::awaitable<std::string> { co_return large; };
+  {
+    const std::string warm = "warm-up";
+    (void)co_await idem.run(warm, small_fn);  // creates the table
+  }
+  std::vector<row> rows = {{"once, first run (70 B)"}, {"once, replay (70 B)"}, {"once, first run (100 KB)"},
+                           {"once, replay (100 KB)"},  {"lease acquire"},       {"lease heartbeat (renew)"},
+                           {"lease release"}};
+  co_await measure(c, rows[0], n, [&](int i) -> asio::awaitable<void> {
+    const std::string key = "small-" + std::to_string(i);
+    (void)co_await idem.run(key, small_fn);
+  });
+  co_await measure(c, rows[1], n, [&](int i) -> asio::awaitable<void> {
+    const std::string key = "small-" + std::to_string(i);
+    (void)co_await idem.run(key, small_fn);
+  });
+  co_await measure(c, rows[2], n, [&](int i) -> asio::awaitable<void> {
+    const std::string key = "large-" + std::to_string(i);
+    (void)co_await idem.run(key, large_fn);
+  });
+  co_await measure(c, rows[3], n, [&](int i) -> asio::awaitable<void> {
+    const std::string key = "large-" + std::to_string(i);
+    (void)co_await idem.run(key, large_fn);
+  });
+  std::vector<ddb::agent::held_lease> held;
+  co_await measure(c, rows[4], n, [&](int i) -> asio::awaitable<void> {
+    const std::string name = "lease-" + std::to_string(i);
+    held.push_back(co_await leases.acquire(name, 60s));
+  });
+  // The heartbeat's renewal runs on a timer inside the lease: the same
+  // UpdateItem (same attributes, condition on an attribute of the item) is
+  // sent here directly so it can be counted alone.
+  co_await measure(c, rows[5], n, [&](int i) -> asio::awaitable<void> {
+    ddb::update_item_request u;
+    u.table_name = table;
+    u.key = ddb::item{{"pk", "lease#lease-" + std::to_string(i)}, {"sk", "#"}};
+    u.update_expression = "SET #e = :e, #t = :t";
+    u.condition_expression = "attribute_exists(#o)";
+    u.expression_attribute_names = {{"#e", "expires_ms"}, {"#t", "expires_at"}, {"#o", "owner"}};
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(c.server_time().time_since_epoch()).count();
+    u.expression_attribute_values = ddb::item{{":e", ms + 60000}, {":t", ms / 1000 + 86460}};
+    (void)co_await c.update_item(u);
+  });
+  co_await measure(c, rows[6], n, [&](int i) -> asio::awaitable<void> {
+    (void)co_await held[static_cast<std::size_t>(i)].release();
+  });
+  std::printf("| call | responses with capacity | read units | write units | $ per million calls | median us |\n|---|---|---|---|---|---|\n");
+  for (row& r : rows) print(r);
+  ddb::delete_table_request d;
+  d.table_name = table;
+  (void)co_await c.delete_table(d);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int n = argc > 1 ? std::max(1, std::atoi(argv[1])) : 50;
+  asio::io_context io;
+  ddb::client_config cfg;
+  cfg.track_capacity = true;
+  ddb::client c(io.get_executor(), cfg);
+  int rc = 0;
+  asio::co_spawn(io, run(c, n), [&](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        std::fprintf(stderr, "agent_bench: %s\n", x.what());
+        rc = 1;
+      }
+    }
+    c.close();
+  });
+  io.run();
+  return rc;
+}
