@@ -665,10 +665,12 @@ TEST_CASE("scorer: the event loop is never blocked by a search (timer lag)", "[v
     return round_stats{lag_ms[lag_ms.size() / 2], lag_ms[lag_ms.size() * 99 / 100], lag_ms.back(),
                        search_ms[search_ms.size() / 2], lag_ms.size()};
   };
-  // A loop blocked by a search would lag by a whole search in every round.
-  // The machine is shared: a round may lose the core to a neighbour for a few
-  // milliseconds (seen in CI: p99 4.4, 1.03, 1.3 ms in three rounds in a row),
-  // so up to eight rounds run and one must keep p99 under 1 ms. A blocked loop
+  // A loop blocked by a search would lag by about a whole search at every
+  // tick, in every round. The bound follows what it tests (as cache.loop_lag
+  // does): one round's p99 under a quarter of that round's median search
+  // proves the loop free. An absolute 1 ms failed on a busy machine and under
+  // the sanitizers (eight rounds at p99 1.5-2.3 ms with searches of
+  // 134-214 ms, CI of 2026-12-06). Up to eight rounds run; a blocked loop
   // fails every round, and the max check below fails it at once.
   bool met = false;
   for (int round = 0; round < 8 && !met; ++round) {
@@ -679,7 +681,7 @@ TEST_CASE("scorer: the event loop is never blocked by a search (timer lag)", "[v
                 r.p50, r.p99, r.max, r.search_ms);
     CHECK(r.ticks >= 20);
     CHECK(r.max < r.search_ms / 2);
-    met = r.p99 < 1.0;
+    met = r.p99 < r.search_ms / 4;
   }
   CHECK(met);
 }
