@@ -34,8 +34,13 @@ args parse_args(int argc, char** argv) {
   args a;
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
+    if (s == "--") {  // the rest is a command to run, taken as it is
+      for (++i; i < argc; ++i) a.command.emplace_back(argv[i]);
+      break;
+    }
     if (s.rfind("--", 0) == 0) {
-      if (s == "--help" || s == "--page-all" || s == "--cost" || s == "--create-table") {  // flags without a value
+      if (s == "--help" || s == "--page-all" || s == "--cost" || s == "--create-table" ||
+          s == "--record-failures") {  // flags without a value
         a.options[s.substr(2)] = "1";
         continue;
       }

@@ -26,6 +26,7 @@ struct usage_error : std::runtime_error {
 struct args {
   std::vector<std::string> positional;
   std::map<std::string, std::string> options;
+  std::vector<std::string> command;  // what follows `--` (ddb once / ddb lock)
 
   std::string get(const std::string& name, const std::string& fallback = {}) const;
   std::string require(const std::string& name) const;

@@ -56,6 +56,10 @@ commands (request JSON as the AWS CLI takes it):
       [--table-name T] [--create-table] [--namespace N] [--embedder hash:384 | openai:MODEL:DIM
       --embedder-url URL (key: OPENAI_API_KEY)] [--threshold 0.85] [--metadata JSON] [--ttl-seconds S]
       without --table-name the cache is in memory and lives only for that one command
+  once --table-name T --key K [--wait S] [--create-table] [--record-failures] -- COMMAND [ARGS...]
+                                           runs COMMAND at most once per key (ddb::agent idempotency)
+  lock --table-name T --name N [--lease-seconds 30] [--wait S] [--create-table] -- COMMAND [ARGS...]
+                                           runs COMMAND holding a lease, its fence in DDB_FENCE
   configure list                           the profile, keys (masked), region and endpoint in use, and
                                            where each came from (as 'aws configure list')
 
@@ -252,6 +256,7 @@ int dispatch(const args& a, char** argv) {
   if (cmd == "wait") return wait(a);
   if (cmd == "configure") return configure(a);
   if (cmd == "cache") return run_sibling("ddb-cache", argv);
+  if (cmd == "once" || cmd == "lock") return run_sibling("ddb-agent", argv);
   if (a.options.count("page-all")) {
     if (cmd == "query") return run_pages<ddb::query_pages, ddb::query_request>(a);
     if (cmd == "scan") return run_pages<ddb::scan_pages, ddb::scan_request>(a);
