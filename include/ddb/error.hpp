@@ -72,6 +72,8 @@ enum class errc {
   lease_busy,               // the lease is held by another holder and did not come free in time
   lease_lost,               // a held lease could not be renewed before its deadline, or was taken over
   function_failed,          // the function given to ddb::agent threw something other than a system_error
+  version_conflict,         // an optimistic update lost: the item's version moved since it was read
+  invalid_transition,       // a run status change the ledger does not allow (out of a final status)
 };
 
 // DynamoDB's errors: every error shape of the service model plus the errors

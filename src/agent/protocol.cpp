@@ -85,19 +85,53 @@ std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
 result<std::string> idempotency_pk(std::string_view key) { return key_with_prefix("idem#", "the idempotency key", key); }
 result<std::string> lease_pk(std::string_view name) { return key_with_prefix("lease#", "the lease name", name); }
 
-item claim_item(const std::string& pk_value, const std::string& owner, std::int64_t now_ms, std::int64_t in_progress_ms,
-                const std::optional<std::string>& hash) {
+item claim_item(const record_location& at, const std::string& owner, std::int64_t now_ms, std::int64_t in_progress_ms,
+                const std::optional<std::string>& hash, const std::optional<std::string>& args) {
   const std::int64_t until = now_ms + in_progress_ms;
-  item it{{pk, pk_value},
-          {sk, "#"},
+  item it{{pk, at.pk_value},
+          {sk, at.sk_value},
           {"status", std::string(in_progress)},
+          {"started_ms", now_ms},
           {"owner", owner},
           {"expires_ms", until},
           // TTL a day after the claim lapses: a crashed claimer's record goes
           // away by itself (the condition, not TTL, decides who may claim).
           {ttl_attribute, until / 1000 + 86400}};
   if (hash) it.insert_or_assign("payload_hash", *hash);
+  if (args) it.insert_or_assign("args", *args);
   return it;
+}
+
+std::string chunk_prefix(std::string_view record_sk) { return "chunk/" + std::string(record_sk) + "/"; }
+std::string chunk_sk(std::string_view record_sk, std::size_t i) {
+  std::string n = std::to_string(i);
+  return chunk_prefix(record_sk) + std::string(n.size() < 6 ? 6 - n.size() : 0, '0') + n;
+}
+
+result<std::string> run_pk(std::string_view run) { return key_with_prefix("run#", "the run id", run); }
+
+result<std::string> step_sk(std::int64_t step) {
+  if (step < 0) return fail(errc::invalid_config, "a step number must not be negative; got " + std::to_string(step));
+  std::string n = std::to_string(step);
+  return "step#" + std::string(19 - n.size(), '0') + n;
+}
+
+std::optional<std::int64_t> step_of(std::string_view s) {
+  if (s.size() != 24 || s.substr(0, 5) != "step#") return std::nullopt;
+  std::int64_t v = 0;
+  for (char c : s.substr(5)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+bool known_run_state(std::string_view s) {
+  return s == "running" || s == "succeeded" || s == "failed" || s == "cancelled";
+}
+
+bool valid_transition(std::string_view from, std::string_view to) {
+  return from == "running" && (to == "succeeded" || to == "failed" || to == "cancelled");
 }
 
 result<idem_record> read_record(const item& it) {
@@ -125,6 +159,17 @@ result<idem_record> read_record(const item& it) {
     r.chunks = *n;
   }
   if (const std::string* e = string_at(it, "error")) r.error = *e;
+  if (const std::string* a = string_at(it, "args")) r.args = *a;
+  if (it.find("started_ms")) {
+    auto v = integer_at(it, "started_ms");
+    if (!v) return std::move(v).error();
+    r.started_ms = *v;
+  }
+  if (it.find("completed_ms")) {
+    auto v = integer_at(it, "completed_ms");
+    if (!v) return std::move(v).error();
+    r.completed_ms = *v;
+  }
   if (r.status == completed && !r.result && r.chunks <= 0)
     return fail(errc::unexpected_json, "a completed idempotency record holds no result");
   return r;

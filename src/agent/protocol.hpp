@@ -51,11 +51,24 @@ struct idem_record {
   std::optional<std::string> result;  // in the record
   std::int64_t chunks = 0;            // or in this many chunk items
   std::string error;                  // of a recorded failure
+  std::optional<std::string> args;    // a ledger step's arguments
+  std::int64_t started_ms = 0, completed_ms = 0;
 };
 
-// The claim's item: INPROGRESS, owned by `owner`, until now + in_progress.
-item claim_item(const std::string& pk_value, const std::string& owner, std::int64_t now_ms, std::int64_t in_progress_ms,
-                const std::optional<std::string>& payload_hash);
+// Where a record lives: an idempotency key's (pk "idem#key", sk "#"), or a
+// ledger step's (pk "run#id", sk "step#0000000000000000042").
+struct record_location {
+  std::string pk_value;
+  std::string sk_value;
+};
+// The claim's item: INPROGRESS, owned by `owner`, until now + in_progress;
+// started_ms = now; the step's arguments when given.
+item claim_item(const record_location& at, const std::string& owner, std::int64_t now_ms, std::int64_t in_progress_ms,
+                const std::optional<std::string>& payload_hash, const std::optional<std::string>& args = std::nullopt);
+// The items holding a large result's parts: "chunk/" + the record's sort
+// key + "/" + index, so they never mix with steps or other records.
+std::string chunk_prefix(std::string_view record_sk);
+std::string chunk_sk(std::string_view record_sk, std::size_t i);
 // A record as stored; errors name the attribute that is missing or wrong.
 result<idem_record> read_record(const item& it);
 
@@ -75,6 +88,16 @@ std::chrono::milliseconds poll_delay(int n, std::chrono::milliseconds left);
 // A result split into the pieces stored: one piece in the record when it
 // fits, else chunk_bytes pieces.
 std::vector<std::string_view> split_result(std::string_view result);
+
+// ---- the tool-call ledger -------------------------------------------------
+
+result<std::string> run_pk(std::string_view run);
+// Steps sort by number: 19 digits, zero-padded. Negative steps are refused.
+result<std::string> step_sk(std::int64_t step);
+std::optional<std::int64_t> step_of(std::string_view sk);
+// Run states: running -> succeeded | failed | cancelled; the three are final.
+bool known_run_state(std::string_view s);
+bool valid_transition(std::string_view from, std::string_view to);
 
 // ---- leases ---------------------------------------------------------------
 

@@ -252,7 +252,11 @@ int lock(const args& a) {
   int rc = 0;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
     ddb::agent::leases leases(c, {.table_name = table, .create_table = a.options.count("create-table") != 0});
-    auto [ec, lease] = co_await leases.acquire(name, duration, opt, asio::as_tuple(asio::use_awaitable));
+    // Not a structured binding: the handlers below capture the lease (clang 14
+    // cannot capture structured bindings).
+    auto acquired = co_await leases.acquire(name, duration, opt, asio::as_tuple(asio::use_awaitable));
+    const error_code ec = std::get<0>(acquired);
+    ddb::agent::held_lease& lease = std::get<1>(acquired);
     if (ec) {
       std::cerr << "ddb lock: " << lease.diag.message << "\n";
       rc = ec == ddb::errc::lease_busy ? exit_busy : exit_client;

@@ -57,6 +57,8 @@ class client_category_impl final : public std::error_category {
       case errc::lease_busy: return "the lease is held by another holder";
       case errc::lease_lost: return "the lease was lost";
       case errc::function_failed: return "the function given to ddb::agent failed";
+      case errc::version_conflict: return "the item's version changed since it was read";
+      case errc::invalid_transition: return "a status change that is not allowed";
     }
     return "unknown ddb client error";
   }

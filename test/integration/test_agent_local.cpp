@@ -19,6 +19,7 @@
 
 #include "ddb/agent/idempotency.hpp"
 #include "ddb/agent/lease.hpp"
+#include "ddb/agent/ledger.hpp"
 #include "ddb/client.hpp"
 #include "support/with_client.hpp"
 
@@ -426,5 +427,92 @@ TEST_CASE("leases: fences strictly increase across 8 clients taking turns", "[ag
     REQUIRE(fences.size() == 8 * per_client);
     for (std::size_t i = 1; i < fences.size(); ++i) CHECK(fences[i] > fences[i - 1]);
     for (auto& cl : clients) cl->close();
+  });
+}
+
+TEST_CASE("ledger: steps run once and replay in order after a crash; pages; a versioned status", "[agent-local]") {
+  const std::string table = fresh_table("ledger");
+  with_local([&](client& c) -> asio::awaitable<void> {
+    const std::string run = "run-1";
+    int calls = 0;
+    std::vector<std::string> seen;
+    // The agent loop: five tool calls, the third with a 500 KB result.
+    auto agent_loop = [&](ledger& book) -> asio::awaitable<void> {
+      seen.clear();
+      for (std::int64_t step = 0; step < 5; ++step) {
+        std::string args = R"({"tool":"search","q":)" + std::to_string(step) + "}";
+        idempotency::function tool = [&, step]() -> asio::awaitable<std::string> {
+          ++calls;
+          co_return step == 2 ? std::string(500'000, 'r') : "result " + std::to_string(step);
+        };
+        once_result r = co_await book.call(run, step, args, tool);
+        seen.push_back(r.value.size() > 100 ? "big:" + std::to_string(r.value.size()) : r.value);
+      }
+    };
+    {
+      ledger book(c, {.table_name = table, .create_table = true});
+      run_info started = co_await book.start(run);
+      CHECK(started.created);
+      CHECK(started.status == run_status::running);
+      CHECK(started.version == 1);
+      co_await agent_loop(book);
+    }
+    CHECK(calls == 5);
+    const std::vector<std::string> first = seen;
+    CHECK(first == std::vector<std::string>{"result 0", "result 1", "big:500000", "result 3", "result 4"});
+    // "A crash": a new ledger replays the same loop; no tool runs again.
+    ledger book(c, {.table_name = table});
+    run_info again = co_await book.start(run);
+    CHECK_FALSE(again.created);
+    co_await agent_loop(book);
+    CHECK(calls == 5);
+    CHECK(seen == first);
+    // A replay that makes another call is refused, not answered wrongly.
+    idempotency::function other = []() -> asio::awaitable<std::string> { co_return "other"; };
+    const std::string other_args = R"({"tool":"delete_everything"})";
+    auto [mec, mr] = co_await book.call(run, 1, other_args, other, asio::as_tuple(asio::use_awaitable));
+    CHECK(mec == errc::payload_mismatch);
+    CHECK_THAT(mr.diag.message, Catch::Contains("step 1 of run 'run-1'"));
+    // Pages of two, in order, without the result's chunk items.
+    std::vector<std::int64_t> listed;
+    std::optional<std::int64_t> from = 0;
+    int pages = 0;
+    while (from) {
+      step_page page = co_await book.list(run, *from, 2);
+      ++pages;
+      for (const auto& st : page.steps) {
+        listed.push_back(st.step);
+        CHECK(st.status == "COMPLETED");
+        CHECK(st.started_ms > 0);
+        CHECK(st.completed_ms >= st.started_ms);
+        CHECK_THAT(st.args, Catch::Contains("\"q\":" + std::to_string(st.step)));
+        if (st.step == 2) {
+          CHECK_FALSE(st.result);  // in chunks: call() reads it
+        } else {
+          CHECK(st.result == "result " + std::to_string(st.step));
+        }
+      }
+      from = page.next;
+    }
+    CHECK(listed == std::vector<std::int64_t>{0, 1, 2, 3, 4});
+    CHECK(pages == 3);
+    // Status: one finisher wins; the other lost the race.
+    std::optional<boost::system::error_code> a, b;
+    book.finish(run, run_status::succeeded, 1, [&](boost::system::error_code ec, run_info) { a = ec; });
+    book.finish(run, run_status::cancelled, 1, [&](boost::system::error_code ec, run_info) { b = ec; });
+    while (!a || !b) co_await sleep_for(5ms);
+    CHECK(((!*a && *b == errc::version_conflict) || (!*b && *a == errc::version_conflict)));
+    run_info done = co_await book.get(run);
+    CHECK(done.version == 2);
+    CHECK((done.status == run_status::succeeded || done.status == run_status::cancelled));
+    auto [tec, tr] = co_await book.finish(run, run_status::failed, 2, asio::as_tuple(asio::use_awaitable));
+    CHECK(tec == errc::invalid_transition);
+    auto [rec, rr] = co_await book.finish(run, run_status::running, 2, asio::as_tuple(asio::use_awaitable));
+    CHECK(rec == errc::invalid_transition);
+    const std::string missing_run = "no-such-run";
+    auto [nec, nr] = co_await book.get(missing_run, asio::as_tuple(asio::use_awaitable));
+    CHECK(nec == errc::invalid_config);
+    auto [sec, sr] = co_await book.call(run, -1, other_args, other, asio::as_tuple(asio::use_awaitable));
+    CHECK(sec == errc::invalid_config);
   });
 }

@@ -27,7 +27,7 @@ TEST_CASE("agent keys: non-empty UTF-8 within the partition key limit, errors na
 }
 
 TEST_CASE("idempotency records: the claim as written reads back; malformed ones are named", "[agent]") {
-  const item claim = claim_item("idem#k", "owner1", 1'000'000, 60'000, std::string("hash"));
+  const item claim = claim_item({"idem#k", "#"}, "owner1", 1'000'000, 60'000, std::string("hash"));
   CHECK(claim.at("pk") == value("idem#k"));
   CHECK(claim.at("sk") == value("#"));
   CHECK(claim.at("expires_ms") == value(1'060'000));
@@ -39,6 +39,11 @@ TEST_CASE("idempotency records: the claim as written reads back; malformed ones 
   CHECK(r->expires_ms == 1'060'000);
   CHECK(r->payload_hash == "hash");
   CHECK_FALSE(r->result);
+  CHECK(r->started_ms == 1'000'000);
+  CHECK_FALSE(r->args);
+  auto step = read_record(claim_item({"run#r", "step#1"}, "o", 5, 10, std::nullopt, std::string(R"({"q":1})")));
+  REQUIRE(step);
+  CHECK(step->args == R"({"q":1})");
 
   item done = claim;
   done.insert_or_assign("status", "COMPLETED");
@@ -133,4 +138,28 @@ TEST_CASE("fences: a new lease item starts above every fence issued before it", 
   CHECK(new_owner_token().size() == 32);
   CHECK(new_owner_token() != new_owner_token());
   CHECK(payload_hash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("the ledger's keys: steps sort by number, run states move forward only", "[agent]") {
+  CHECK(*run_pk("r-1") == "run#r-1");
+  CHECK_FALSE(run_pk(""));
+  CHECK(*step_sk(0) == "step#0000000000000000000");
+  CHECK(*step_sk(42) == "step#0000000000000000042");
+  CHECK(*step_sk(9'223'372'036'854'775'807) == "step#9223372036854775807");
+  CHECK(*step_sk(9) < *step_sk(10));  // string order is number order
+  CHECK_FALSE(step_sk(-1));
+  CHECK(step_of(*step_sk(123)) == 123);
+  CHECK_FALSE(step_of("step#12"));
+  CHECK_FALSE(step_of("chunk/step#0000000000000000001/000000"));
+  CHECK(chunk_sk("#", 7) == "chunk/#/000007");
+  CHECK(chunk_sk(*step_sk(1), 0).rfind("step#", 0) == std::string::npos);  // never listed as a step
+  CHECK(valid_transition("running", "succeeded"));
+  CHECK(valid_transition("running", "failed"));
+  CHECK(valid_transition("running", "cancelled"));
+  CHECK_FALSE(valid_transition("running", "running"));
+  CHECK_FALSE(valid_transition("succeeded", "running"));
+  CHECK_FALSE(valid_transition("failed", "succeeded"));
+  CHECK_FALSE(valid_transition("cancelled", "failed"));
+  CHECK(known_run_state("cancelled"));
+  CHECK_FALSE(known_run_state("done"));
 }
