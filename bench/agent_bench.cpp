@@ -19,6 +19,7 @@
 
 #include "ddb/agent/idempotency.hpp"
 #include "ddb/agent/lease.hpp"
+#include "ddb/agent/ledger.hpp"
 #include "ddb/client.hpp"
 
 namespace asio = boost::asio;
@@ -72,7 +73,8 @@ asio::awaitable<void> run(ddb::client& c, int n) {
   }
   std::vector<row> rows = {{"once, first run (70 B)"}, {"once, replay (70 B)"}, {"once, first run (100 KB)"},
                            {"once, replay (100 KB)"},  {"lease acquire"},       {"lease heartbeat (renew)"},
-                           {"lease release"}};
+                           {"lease release"},          {"ledger step, first run"}, {"ledger step, replay"}};
+  ddb::agent::ledger book(c, {.table_name = table});
   co_await measure(c, rows[0], n, [&](int i) -> asio::awaitable<void> {
     const std::string key = "small-" + std::to_string(i);
     (void)co_await idem.run(key, small_fn);
@@ -110,6 +112,15 @@ asio::awaitable<void> run(ddb::client& c, int n) {
   });
   co_await measure(c, rows[6], n, [&](int i) -> asio::awaitable<void> {
     (void)co_await held[static_cast<std::size_t>(i)].release();
+  });
+  const std::string run_id = "bench-run";
+  (void)co_await book.start(run_id);
+  const std::string args = R"({"tool":"search","query":"weather in Lisbon"})";
+  co_await measure(c, rows[7], n, [&](int i) -> asio::awaitable<void> {
+    (void)co_await book.call(run_id, i, args, small_fn);
+  });
+  co_await measure(c, rows[8], n, [&](int i) -> asio::awaitable<void> {
+    (void)co_await book.call(run_id, i, args, small_fn);
   });
   std::printf("| call | responses with capacity | read units | write units | $ per million calls | median us |\n|---|---|---|---|---|---|\n");
   for (row& r : rows) print(r);
