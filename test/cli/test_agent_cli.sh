@@ -4,7 +4,9 @@
 # first runs (fail fast, then wait), a `ddb once` killed with SIGKILL
 # mid-run (after its in-progress window another process runs the key), fences
 # across 8 processes taking turns (strictly increasing, never two holders),
-# a lease taken over under a running command (SIGTERM, exit 70), bad input.
+# a holder killed with SIGKILL (its lease taken at its expiry, a larger
+# fence), a lease taken over under a running command (SIGTERM, exit 70), bad
+# input.
 # Waits are for events (a file appearing, a process ending), each bounded.
 #   test/cli/test_agent_cli.sh PATH_TO_DDB [ROUNDS_PER_LOCKER]
 set -uo pipefail
@@ -103,6 +105,20 @@ out=$("$ddb" lock --table-name "$table" --name solo -- sh -c 'echo "fence=$DDB_F
 check_rc lock-exit-code 6 $?
 [[ "$out" =~ fence=[0-9]{16,} ]]
 check_rc lock-fence 0 $?
+
+# --- lock: a holder killed with SIGKILL stops renewing; its lease is taken at its expiry
+setsid "$ddb" lock --table-name "$table" --name crashed --lease-seconds 2 -- \
+  sh -c "echo \$DDB_FENCE > '$work/crashed-fence'; sleep 60" >/dev/null 2>&1 &
+crashed=$!
+await test -s "$work/crashed-fence"
+kill -KILL -- -"$crashed" 2>/dev/null || kill -KILL "$crashed"
+wait $crashed 2>/dev/null
+"$ddb" lock --table-name "$table" --name crashed -- true >/dev/null 2>&1
+check_rc lock-crashed-still-held 75 $?
+out=$("$ddb" lock --table-name "$table" --name crashed --wait 60 -- sh -c 'echo $DDB_FENCE')
+check_rc lock-crashed-taken 0 $?
+[[ "$out" -gt "$(cat "$work/crashed-fence")" ]]
+check_rc lock-crashed-fence-grows 0 $?
 
 # --- lock: taken over under a running command: SIGTERM, exit 70 ---------------
 "$ddb" lock --table-name "$table" --name taken --lease-seconds 3 -- \
