@@ -7,6 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 
 
+#include "agent/common.hpp"
 #include "agent/once.hpp"
 #include "agent/protocol.hpp"
 
@@ -18,8 +19,6 @@ using std::chrono::milliseconds;
 
 namespace {
 
-constexpr auto tuple_token = asio::as_tuple(asio::use_awaitable);
-
 // Every attribute the protocol names goes through a placeholder ("status"
 // and "owner" are reserved words).
 const std::map<std::string, std::string> names = {
@@ -27,18 +26,6 @@ const std::map<std::string, std::string> names = {
     {"#r", "result"}, {"#c", "chunks"}, {"#x", "error"},     {"#pk", "pk"}, {"#d", "completed_ms"}};
 
 item record_key(const record_location& at) { return item{{pk, at.pk_value}, {sk, at.sk_value}}; }
-
-[[noreturn]] void fail_with(errc code, std::string message) { throw ddb::error(fail(code, std::move(message))); }
-
-std::string message_of(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    return x.what();
-  } catch (...) {
-    return "an exception that is not a std::exception";
-  }
-}
 
 }  // namespace
 
@@ -86,6 +73,15 @@ struct once_engine {
     if (found != rec.chunks)
       fail_with(errc::unexpected_json, "the result of " + at.pk_value + " " + at.sk_value + " has " + std::to_string(found) + " of its " +
                                            std::to_string(rec.chunks) + " chunks");
+    co_return out;
+  }
+
+  // A completed record's answer (results are built in named variables, not
+  // in a co_return expression: GCC 12, see the README).
+  asio::awaitable<once_result> replay(const record_location& at, const idem_record& rec) {
+    once_result out;
+    out.value = co_await load_result(at, rec);
+    out.replayed = true;
     co_return out;
   }
 
@@ -199,13 +195,9 @@ struct once_engine {
   }
 };
 
-struct idempotency::impl {
-  client& c;
-  table_options t;
-  bool table_checked = false;
-};
+struct idempotency::impl : detail::checked_table {};
 
-idempotency::idempotency(client& c, table_options t) : impl_(std::make_unique<impl>(impl{c, std::move(t)})) {}
+idempotency::idempotency(client& c, table_options t) : impl_(std::make_unique<impl>(impl{{c, std::move(t)}})) {}
 idempotency::~idempotency() = default;
 idempotency::idempotency(idempotency&&) noexcept = default;
 idempotency& idempotency::operator=(idempotency&&) noexcept = default;
@@ -235,9 +227,7 @@ asio::awaitable<once_result> run_once(client& c, const table_options& t, record_
     if (!seen.item.empty()) {
       auto rec = read_record(seen.item);
       if (rec && rec->status == completed && decide(*rec, epoch_ms(s.c.server_time()), hash) == on_existing::replay) {
-        once_result replayed;
-        replayed.value = co_await s.load_result(at, *rec);
-        replayed.replayed = true;
+        once_result replayed = co_await s.replay(at, *rec);
         co_return replayed;
       }
     }
@@ -265,7 +255,7 @@ asio::awaitable<once_result> run_once(client& c, const table_options& t, record_
         failure = std::current_exception();
       }
       if (failure) {
-        const std::string why = message_of(failure);
+        const std::string why = what_of(failure);
         co_await s.release(at, owner, opt, why);
         std::rethrow_exception(failure);
       }
@@ -287,9 +277,7 @@ asio::awaitable<once_result> run_once(client& c, const table_options& t, record_
       const on_existing next = decide(*rec, epoch_ms(s.c.server_time()), hash);
       if (next == on_existing::claim_again) break;
       if (next == on_existing::replay) {
-        once_result replayed;
-        replayed.value = co_await s.load_result(at, *rec);
-        replayed.replayed = true;
+        once_result replayed = co_await s.replay(at, *rec);
         co_return replayed;
       }
       if (next == on_existing::replay_failure)
@@ -318,10 +306,7 @@ asio::awaitable<once_result> idempotency::run_impl(std::string key, function fn,
   impl& s = *impl_;
   auto pk_value = idempotency_pk(key);
   if (!pk_value) throw ddb::error(std::move(pk_value).error());
-  if (!s.table_checked) {
-    co_await detail::ensure_table(s.c, s.t);
-    s.table_checked = true;
-  }
+  co_await s.ensure();
   // Arguments named first: no temporaries in the co_await (GCC 12, README).
   record_location at{*pk_value, "#"};
   std::string label = "idempotency key '" + key + "'";

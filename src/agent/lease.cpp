@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include "agent/common.hpp"
 #include "agent/protocol.hpp"
 
 namespace ddb::agent {
@@ -17,11 +18,9 @@ using std::chrono::milliseconds;
 using steady = std::chrono::steady_clock;
 
 namespace {
-constexpr auto tuple_token = asio::as_tuple(asio::use_awaitable);
 
 item lease_key(const std::string& pk_value) { return item{{pk, pk_value}, {sk, "#"}}; }
 
-[[noreturn]] void fail_with(errc code, std::string message) { throw ddb::error(fail(code, std::move(message))); }
 }  // namespace
 
 namespace detail {
@@ -154,13 +153,9 @@ asio::awaitable<held_lease::released> held_lease::release_impl(std::shared_ptr<l
 
 // ---- leases ---------------------------------------------------------------
 
-struct leases::impl {
-  client& c;
-  table_options t;
-  bool table_checked = false;
-};
+struct leases::impl : detail::checked_table {};
 
-leases::leases(client& c, table_options t) : impl_(std::make_unique<impl>(impl{c, std::move(t)})) {}
+leases::leases(client& c, table_options t) : impl_(std::make_unique<impl>(impl{{c, std::move(t)}})) {}
 leases::~leases() = default;
 leases::leases(leases&&) noexcept = default;
 leases& leases::operator=(leases&&) noexcept = default;
@@ -173,10 +168,7 @@ asio::awaitable<held_lease> leases::acquire_impl(std::string name, milliseconds 
   auto timing = timing_for(duration, opt.heartbeat);
   if (!timing) throw ddb::error(std::move(timing).error());
   if (opt.wait < milliseconds(0)) fail_with(errc::invalid_config, "acquire_options::wait must not be negative");
-  if (!s.table_checked) {
-    co_await detail::ensure_table(s.c, s.t);
-    s.table_checked = true;
-  }
+  co_await s.ensure();
   const auto deadline = steady::now() + opt.wait;
   int polls = 0;
   for (;;) {
@@ -194,10 +186,8 @@ asio::awaitable<held_lease> leases::acquire_impl(std::string name, milliseconds 
     const steady::time_point sent = steady::now();
     auto [ec, r] = co_await s.c.update_item(u, tuple_token);
     if (!ec) {
-      const value* f = r.attributes.find("fence");
-      auto fence = f && f->get_if<number>() ? f->get_if<number>()->to<std::int64_t>() : result<std::int64_t>(fail(
-                                                                                            errc::unexpected_json, "no fence"));
-      if (!fence) throw ddb::error(fail(errc::unexpected_json, "the lease update returned no integer fence"));
+      auto fence = integer_at(r.attributes, "fence");
+      if (!fence) throw ddb::error(std::move(fence).error());
       state->fence = *fence;
       state->valid_until = sent + timing->duration - timing->safety;
       asio::co_spawn(s.c.get_executor(), detail::heartbeat(state), asio::detached);

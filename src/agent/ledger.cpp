@@ -4,6 +4,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 
+#include "agent/common.hpp"
 #include "agent/once.hpp"
 #include "agent/protocol.hpp"
 
@@ -14,10 +15,6 @@ using namespace detail;
 
 namespace {
 
-constexpr auto tuple_token = asio::as_tuple(asio::use_awaitable);
-
-[[noreturn]] void fail_with(errc code, std::string message) { throw ddb::error(fail(code, std::move(message))); }
-
 std::string checked_run_pk(const std::string& run) {
   auto pk_value = run_pk(run);
   if (!pk_value) throw ddb::error(std::move(pk_value).error());
@@ -25,10 +22,8 @@ std::string checked_run_pk(const std::string& run) {
 }
 
 std::int64_t integer(const item& it, const char* name) {
-  const value* v = it.find(name);
-  const number* n = v ? v->get_if<number>() : nullptr;
-  auto i = n ? n->to<std::int64_t>() : result<std::int64_t>(fail(errc::unexpected_json, ""));
-  if (!i) fail_with(errc::unexpected_json, std::string("the run item has no integer '") + name + "'");
+  auto i = integer_at(it, name);
+  if (!i) throw ddb::error(std::move(i).error());
   return *i;
 }
 
@@ -64,23 +59,15 @@ const char* to_string(run_status s) noexcept {
   return "unknown";
 }
 
-struct ledger::impl {
-  client& c;
-  table_options t;
-  bool table_checked = false;
-};
+struct ledger::impl : detail::checked_table {};
 
-ledger::ledger(client& c, table_options t) : impl_(std::make_unique<impl>(impl{c, std::move(t)})) {}
+ledger::ledger(client& c, table_options t) : impl_(std::make_unique<impl>(impl{{c, std::move(t)}})) {}
 ledger::~ledger() = default;
 ledger::ledger(ledger&&) noexcept = default;
 ledger& ledger::operator=(ledger&&) noexcept = default;
 asio::any_io_executor ledger::executor() const { return impl_->c.get_executor(); }
 
-asio::awaitable<void> ledger::check_table() {
-  if (impl_->table_checked) co_return;
-  co_await detail::ensure_table(impl_->c, impl_->t);
-  impl_->table_checked = true;
-}
+asio::awaitable<void> ledger::check_table() { co_await impl_->ensure(); }
 
 asio::awaitable<run_info> ledger::start_impl(std::string run) {
   impl& s = *impl_;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "ddb/core/json.hpp"
+
 namespace ddb::agent::detail {
 namespace {
 
@@ -17,29 +19,9 @@ std::string to_hex(const unsigned char* p, std::size_t n) {
   return out;
 }
 
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    std::uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
-    for (std::size_t k = 1; k < n; ++k) {
-      const auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d >> 6) != 2) return false;
-      cp = (cp << 6) | (d & 0x3f);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-      return false;
-    i += n;
-  }
-  return true;
-}
-
 result<std::string> key_with_prefix(std::string_view prefix, std::string_view what, std::string_view key) {
   if (key.empty()) return fail(errc::invalid_config, std::string(what) + " is empty; give it a non-empty string");
-  if (!valid_utf8(key)) return fail(errc::invalid_config, std::string(what) + " is not valid UTF-8");
+  if (!json::valid_utf8(key)) return fail(errc::invalid_config, std::string(what) + " is not valid UTF-8");
   if (prefix.size() + key.size() > max_partition_key)
     return fail(errc::invalid_config, std::string(what) + " has " + std::to_string(key.size()) + " bytes; at most " +
                                           std::to_string(max_partition_key - prefix.size()) +
@@ -55,16 +37,16 @@ const std::string* string_at(const item& it, const char* name) {
   return v ? v->get_if<std::string>() : nullptr;
 }
 
+}  // namespace
+
 result<std::int64_t> integer_at(const item& it, const char* name) {
   const value* v = it.find(name);
   const number* n = v ? v->get_if<number>() : nullptr;
-  if (!n) return fail(errc::unexpected_json, std::string("the record has no number '") + name + "'");
+  if (!n) return fail(errc::unexpected_json, std::string("the item has no number '") + name + "'");
   auto i = n->to<std::int64_t>();
-  if (!i) return fail(errc::unexpected_json, std::string("the record's '") + name + "' is not an integer");
+  if (!i) return fail(errc::unexpected_json, std::string("the item's '") + name + "' is not an integer");
   return *i;
 }
-
-}  // namespace
 
 std::string new_owner_token() {
   unsigned char b[16];

@@ -31,6 +31,8 @@ inline constexpr std::size_t max_result_bytes = 4'000'000;
 std::string new_owner_token();
 // The SHA-256 of a payload, hex.
 std::string payload_hash(std::string_view payload);
+// An attribute that must be a whole number; the error names it.
+result<std::int64_t> integer_at(const item& it, const char* name);
 // Epoch milliseconds of a time point.
 std::int64_t epoch_ms(std::chrono::system_clock::time_point t);
 

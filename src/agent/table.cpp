@@ -2,6 +2,7 @@
 // caller's functions turned into error codes for non-throwing tokens.
 #include <boost/asio/as_tuple.hpp>
 
+#include "agent/common.hpp"
 #include "agent/protocol.hpp"
 #include "ddb/agent/table.hpp"
 #include "ddb/waiters.hpp"
@@ -69,22 +70,26 @@ asio::awaitable<void> ensure_table(client& c, const table_options& t) {
     throw ddb::error(fail(errc::invalid_config, expected_shape(t.table_name)));
 }
 
-boost::system::error_code code_of(const std::exception_ptr& e, std::string& message) {
+std::string what_of(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
-  } catch (const ddb::error& x) {
-    message = x.what();
-    return x.code();
-  } catch (const boost::system::system_error& x) {
-    message = x.what();
-    return x.code();
-  } catch (const std::system_error& x) {
-    message = x.what();
-    return x.code();
   } catch (const std::exception& x) {
-    message = std::string("the function threw: ") + x.what();
+    return x.what();
   } catch (...) {
-    message = "the function threw something that is not a std::exception";
+    return "something that is not a std::exception";
+  }
+}
+
+boost::system::error_code code_of(const std::exception_ptr& e, std::string& message) {
+  message = what_of(e);
+  try {
+    std::rethrow_exception(e);
+  } catch (const boost::system::system_error& x) {
+    return x.code();
+  } catch (const std::system_error& x) {  // ddb::error too
+    return x.code();
+  } catch (...) {
+    message = "the function threw: " + message;
   }
   return errc::function_failed;
 }

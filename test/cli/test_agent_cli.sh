@@ -15,16 +15,7 @@ rounds="${2:-12}"
 table="ddb_agent_cli_$RANDOM$RANDOM"
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
-failures=0
-passed=0
-check() {  # name, expected substring, actual
-  if [[ "$3" == *"$2"* ]]; then passed=$((passed + 1)); else
-    failures=$((failures + 1)); echo "FAILED: $1: expected to find [$2] in [$3]"; fi
-}
-check_rc() {  # name, expected rc, actual rc
-  if [[ "$2" == "$3" ]]; then passed=$((passed + 1)); else
-    failures=$((failures + 1)); echo "FAILED: $1: exit code $3, expected $2"; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # Waits (up to 60 s) until a command succeeds.
 await() {
   for _ in $(seq 1 600); do "$@" && return 0; sleep 0.1; done
@@ -72,7 +63,7 @@ check_rc once-waited 0 $?
 check once-waited-out busy-result "$(cat "$work/waited.out")"
 
 # --- SIGKILL mid-run: after the in-progress window another process runs it ---
-setsid "$ddb" once --table-name "$table" --key killed --in-progress-seconds 2 -- \
+setsid "$ddb" once --table-name "$table" --key killed --in-progress-seconds 10 -- \
   sh -c "touch '$work/killed-started'; sleep 60" >/dev/null 2>&1 &
 victim=$!
 await test -e "$work/killed-started"
@@ -107,7 +98,7 @@ check_rc lock-exit-code 6 $?
 check_rc lock-fence 0 $?
 
 # --- lock: a holder killed with SIGKILL stops renewing; its lease is taken at its expiry
-setsid "$ddb" lock --table-name "$table" --name crashed --lease-seconds 2 -- \
+setsid "$ddb" lock --table-name "$table" --name crashed --lease-seconds 10 -- \
   sh -c "echo \$DDB_FENCE > '$work/crashed-fence'; sleep 60" >/dev/null 2>&1 &
 crashed=$!
 await test -s "$work/crashed-fence"

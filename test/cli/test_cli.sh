@@ -5,16 +5,7 @@
 set -uo pipefail
 ddb="$1"
 table="ddb_cli_$RANDOM$RANDOM"
-failures=0
-passed=0
-check() {  # name, expected substring, actual
-  if [[ "$3" == *"$2"* ]]; then passed=$((passed + 1)); else
-    failures=$((failures + 1)); echo "FAILED: $1: expected to find [$2] in [$3]"; fi
-}
-check_rc() {  # name, expected rc, actual rc
-  if [[ "$2" == "$3" ]]; then passed=$((passed + 1)); else
-    failures=$((failures + 1)); echo "FAILED: $1: exit code $3, expected $2"; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 out=$("$ddb" create-table --cli-input-json "{\"TableName\":\"$table\",\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":\"S\"}],\"KeySchema\":[{\"AttributeName\":\"pk\",\"KeyType\":\"HASH\"}],\"BillingMode\":\"PAY_PER_REQUEST\"}")
 check_rc create-table 0 $?

@@ -225,7 +225,7 @@ TEST_CASE("idempotency: after the in-progress window another caller runs it, and
     idempotency first(c, {.table_name = table, .create_table = true});
     idempotency second(later, {.table_name = table});
     run_options opt;
-    opt.in_progress = 2s;
+    opt.in_progress = 60s;  // the duplicate below must meet the claim, however slow the machine
     gate first_may_finish(ex);
     std::optional<boost::system::error_code> first_ec;
     first.run("slow", [&]() -> asio::awaitable<std::string> {
@@ -372,7 +372,7 @@ TEST_CASE("leases: a holder that stopped renewing is taken over at its expiry; i
     leases ls(c, {.table_name = table, .create_table = true});
     acquire_options fast;
     fast.heartbeat = 200ms;
-    held_lease a = co_await ls.acquire("job", 3s, fast);
+    held_lease a = co_await ls.acquire("job", 30s, fast);  // long: no renewal can miss it on a busy machine
     // The holder's work, bound to its lost slot: a wait that would last a minute.
     asio::steady_timer work(ex, 60s);
     std::optional<boost::system::error_code> work_ended;
@@ -384,7 +384,7 @@ TEST_CASE("leases: a holder that stopped renewing is taken over at its expiry; i
     // holder's next renewal is refused and its work is cancelled.
     client later(ex, clock_ahead(10min));
     leases ls2(later, {.table_name = table});
-    held_lease b = co_await ls2.acquire("job", 3s);
+    held_lease b = co_await ls2.acquire("job", 30s);
     CHECK(b.fence() > a.fence());
     while (!work_ended) co_await sleep_for(10ms);
     CHECK(*work_ended == asio::error::operation_aborted);

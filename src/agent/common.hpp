@@ -1,0 +1,36 @@
+#pragma once
+// What every part of ddb::agent's I/O shares (private): the non-throwing
+// token, errors as ddb::error, and the agent table checked once per
+// component.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <exception>
+#include <string>
+
+#include "ddb/agent/table.hpp"
+
+namespace ddb::agent::detail {
+
+inline constexpr auto tuple_token = boost::asio::as_tuple(boost::asio::use_awaitable);
+
+[[noreturn]] inline void fail_with(errc code, std::string message) { throw ddb::error(fail(code, std::move(message))); }
+
+// What a caught exception says (what() of a std::exception).
+std::string what_of(const std::exception_ptr& e);
+
+// The client and table of one component (idempotency, ledger, leases): the
+// table is checked (or created) on first use only.
+struct checked_table {
+  client& c;
+  table_options t;
+  bool checked = false;
+
+  boost::asio::awaitable<void> ensure() {
+    if (checked) co_return;
+    co_await ensure_table(c, t);
+    checked = true;
+  }
+};
+
+}  // namespace ddb::agent::detail
