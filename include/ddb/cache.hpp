@@ -129,10 +129,20 @@ struct entry {
   std::uint64_t version = 0;  // the store's change counter when it was last written (0: not tracked)
 };
 
-// A point in a store's history: its mutation counter and next id then.
+// A point in a store's history, as the store counts it (the DynamoDB mneme
+// layout: its mutation counter, next id and change-log position; the lean
+// layout: the time of the change feed read last, in its stamp units).
 struct store_cursor {
   std::uint64_t version = 0;
   std::uint64_t next_id = 0;
+  std::uint64_t log = 0;
+  std::int64_t time = 0;
+};
+// A batch of hits to record: last_accessed_at = at, access_count += count.
+struct access_record {
+  std::uint64_t id = 0;
+  epoch_seconds at = 0;
+  std::int64_t count = 0;
 };
 // Every entry, and the point in the store's history it reflects.
 struct store_snapshot {
@@ -166,6 +176,9 @@ class store {
   virtual boost::asio::awaitable<bool> remove_if_unchanged(const entry& seen) = 0;
   // Records accesses: last_accessed_at = at, access_count += count.
   virtual boost::asio::awaitable<void> record_access(std::uint64_t id, epoch_seconds at, std::int64_t count) = 0;
+  // Records many at once (the cache flushes its hits this way). The default
+  // calls record_access for each; a store may write them together.
+  virtual boost::asio::awaitable<void> record_accesses(std::vector<access_record> records);
   // Least recently used first (ties by id); all namespaces when ns is empty.
   virtual boost::asio::awaitable<std::vector<std::uint64_t>> lru_ids(std::optional<std::string> ns, std::size_t n) = 0;
   virtual boost::asio::awaitable<store_snapshot> load_all() = 0;
@@ -199,24 +212,52 @@ class memory_store final : public store {
   std::unique_ptr<impl> impl_;
 };
 
-// The DynamoDB store: mneme's table layout (one table, partition key `id`,
-// the meta item id 0, entries id >= 1, GSIs gsi_hash and gsi_lru) made safe
-// for many processes; see src/cache/dynamodb_store.cpp and the README for the
-// guarantees. The client must outlive the store.
+// The DynamoDB store, in one of two table layouts (see the README, "Which
+// table layout"):
+//   mneme  mneme's own schema (partition key `id`, meta item id 0 with
+//          next_id and version_counter, ALL-projection GSIs gsi_hash and
+//          gsi_lru, `ttl` a duration after created_at): ddb and mneme's Python
+//          DynamoDBStore share such a table, in any order, concurrently. Costs
+//          what mneme costs; every insert goes through the one counter item.
+//   lean   ddb's own (the default for new tables): entries keyed by their
+//          prompt (no counter, no transaction: a put is one PutItem), one
+//          KEYS_ONLY-like change-feed GSI, half-precision embeddings,
+//          native TTL, hits recorded in batches.
+// Opening an existing table detects its layout (layout() says which after
+// open); asking for the other one is an error. The client must outlive the
+// store. Not thread-safe: use it from its client's executor.
+enum class table_layout { detect, mneme, lean };
+const char* to_string(table_layout l) noexcept;
+
 struct dynamodb_store_options {
   std::string table_name;
-  bool create_table = false;  // opt-in: create it (and enable TTL on `ttl`) when missing
+  // detect: an existing table's layout, else (with create_table) lean.
+  table_layout layout = table_layout::detect;
+  bool create_table = false;  // opt-in: create it when missing
   std::string billing_mode = "PAY_PER_REQUEST";  // or "PROVISIONED"
   std::int64_t read_capacity = 5, write_capacity = 5;  // PROVISIONED: the table and each GSI
-  int max_attempts = 5;        // a conditional write that keeps losing races, then errc::write_conflict
   std::int64_t scan_segments = 4;  // parallel Scan segments of a full reload
+  // mneme layout: a conditional write that keeps losing races, then errc::write_conflict.
+  int max_attempts = 5;
+  // lean layout, chosen when the table is created (then read from the table):
+  bool half_precision = true;   // store embeddings as IEEE halves (scores within ~1e-3)
+  std::int64_t feed_shards = 1;  // change-feed partitions: ~1,000 puts/s each; a sync reads every one
+  // lean: how long deletions and recorded hits stay readable in the feed; a
+  // process that has not synced for longer reloads everything.
+  std::chrono::seconds retention = std::chrono::hours(24);
+  // How far back each sync re-reads changes (index lag and writers' clock
+  // skew): the lean feed's stamps and the mneme layout's last_accessed_at are
+  // writers' clocks.
+  std::chrono::milliseconds sync_window{10000};
 };
+struct migrate_access;
 class dynamodb_store final : public store {
  public:
   dynamodb_store(ddb::client& c, dynamodb_store_options opt);
   ~dynamodb_store() override;
-  std::string name() const override;
-  // Creates the table (GSIs KEYS_ONLY, TTL on `ttl`) and waits until it is ACTIVE.
+  std::string name() const override;  // "dynamodb:<table> (<layout>)"
+  table_layout layout() const noexcept;  // detect until open() has run
+  // Creates the table in options().layout (lean when detect) and waits until it is ACTIVE.
   boost::asio::awaitable<void> create_table();
   boost::asio::awaitable<void> open(std::string fingerprint, std::size_t dim) override;
   boost::asio::awaitable<std::optional<entry>> get_by_hash(std::string ns, std::string hash) override;
@@ -225,21 +266,51 @@ class dynamodb_store final : public store {
   boost::asio::awaitable<bool> remove(std::uint64_t id) override;
   boost::asio::awaitable<bool> remove_if_unchanged(const entry& seen) override;
   boost::asio::awaitable<void> record_access(std::uint64_t id, epoch_seconds at, std::int64_t count) override;
+  boost::asio::awaitable<void> record_accesses(std::vector<access_record> records) override;
   boost::asio::awaitable<std::vector<std::uint64_t>> lru_ids(std::optional<std::string> ns, std::size_t n) override;
   boost::asio::awaitable<store_snapshot> load_all() override;
   boost::asio::awaitable<store_changes> changes_since(store_cursor cursor) override;
   boost::asio::awaitable<std::optional<std::size_t>> quota(std::string ns) override;
   boost::asio::awaitable<void> set_quota(std::string ns, std::optional<std::size_t> max_entries) override;
-  // Bulk load into an opened, empty table (ids 1..n in order, with their
-  // guards) by BatchWriteItem: for migrations and benchmarks. Entries must
-  // have distinct (ns, query_hash); fails if the table is not empty.
+  // Bulk load into an opened, empty table by BatchWriteItem: for migrations
+  // and benchmarks. Entries must have distinct (ns, query_hash); the mneme
+  // layout numbers them 1..n and fails if the table has had any change.
   boost::asio::awaitable<void> import_entries(std::vector<entry> entries);
 
  private:
-  boost::asio::awaitable<bool> remove_version(std::uint64_t id, std::optional<std::uint64_t> only);
+  friend struct migrate_access;
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+// Copies a cache table into another one in the lean (or mneme) layout while
+// both stay in use: a parallel Scan of the source, each entry written unless
+// the destination already has that prompt written later (or deleted it),
+// then the source's changes made meanwhile. Resumable: the destination's meta
+// item records each Scan segment's position after every page, so running it
+// again continues where it stopped. The source may be a mneme-layout table
+// (mneme's or ddb's) or one written by ddb before layouts existed.
+struct migrate_progress {
+  std::uint64_t scanned = 0;   // source items read (this run)
+  std::uint64_t copied = 0;    // entries written
+  std::uint64_t skipped = 0;   // destination already newer, or not an entry
+  std::int64_t segments_done = 0, segments = 0;
+  bool catching_up = false;    // the Scan is over; copying changes made meanwhile
+};
+struct migrate_options {
+  std::string from_table;
+  dynamodb_store_options to;    // table_name, layout (lean by default), create_table, ...
+  std::int64_t segments = 4;    // parallel Scan segments (fixed by the first run)
+  std::int64_t concurrency = 16;  // writes in flight
+  std::optional<std::uint64_t> max_items;  // stop after about this many source items (resume later)
+  std::function<void(const migrate_progress&)> progress;  // after every page
+};
+struct migrate_result {
+  migrate_progress totals;
+  bool complete = false;  // false: stopped at max_items; run again to continue
+  std::string from_layout;  // "mneme" or "ddb-0" (written by ddb before layouts)
+};
+boost::asio::awaitable<migrate_result> migrate(ddb::client& c, migrate_options opt);
 
 // ---- the cache -----------------------------------------------------------
 
@@ -314,6 +385,8 @@ struct cache_stats {
   // Semantic lookups scored, and the scans that scored them (fewer scans than
   // queries: concurrent gets shared a pass).
   std::uint64_t queries_scored = 0, scan_passes = 0;
+  // Looks for other processes' changes, and those that had to reload everything.
+  std::uint64_t syncs = 0, full_reloads = 0;
 };
 struct health_report {
   bool healthy = false;

@@ -41,6 +41,11 @@ const char* to_string(miss_reason r) noexcept {
   return "unknown";
 }
 
+// The default: one record_access per record, in order.
+boost::asio::awaitable<void> store::record_accesses(std::vector<access_record> records) {
+  for (const access_record& r : records) co_await record_access(r.id, r.at, r.count);
+}
+
 namespace detail {
 namespace asio = boost::asio;
 using clock = std::chrono::system_clock;
@@ -121,6 +126,7 @@ struct cache_impl : std::enable_shared_from_this<cache_impl> {
   std::vector<pending_search> queue;
   bool scanning = false;
   std::uint64_t queries_scored = 0, scan_passes = 0;
+  std::uint64_t syncs = 0, full_reloads = 0;
 
   epoch_seconds now() const {
     const auto t = opt.clock ? opt.clock() : clock::now();
@@ -198,8 +204,10 @@ struct cache_impl : std::enable_shared_from_this<cache_impl> {
     const auto t = std::chrono::steady_clock::now();
     if (!force && t - last_sync < opt.sync_interval) co_return;
     last_sync = t;
+    ++syncs;
     store_changes c = co_await st->changes_since(cursor);
     if (c.full_reload) {
+      ++full_reloads;
       reload(co_await st->load_all());
       co_return;
     }
@@ -275,14 +283,15 @@ struct cache_impl : std::enable_shared_from_this<cache_impl> {
     auto self = shared_from_this();
     auto batch = std::move(accesses);
     accesses.clear();
+    std::vector<access_record> records;
+    records.reserve(batch.size());
+    for (const auto& [id, a] : batch) records.push_back(access_record{id, a.at, a.count});
+    if (records.empty() || closed) co_return;
     ++writers;
-    for (const auto& [id, a] : batch) {
-      if (closed) break;
-      try {
-        co_await st->record_access(id, a.at, a.count);
-      } catch (const std::exception&) {
-        // An access time is a hint for eviction: a failed write is not worth failing anything for.
-      }
+    try {
+      co_await st->record_accesses(std::move(records));
+    } catch (const std::exception&) {
+      // An access time is a hint for eviction: a failed write is not worth failing anything for.
     }
     --writers;
   }
@@ -588,6 +597,8 @@ cache_stats semantic_cache::stats() const {
   out.embedder_fingerprint = s.emb->fingerprint();
   out.queries_scored = s.queries_scored;
   out.scan_passes = s.scan_passes;
+  out.syncs = s.syncs;
+  out.full_reloads = s.full_reloads;
   const std::size_t per_vector = s.idx.size() ? s.idx.memory_bytes() / s.idx.size() : 0;
   auto add = [](namespace_stats& to, const namespace_stats& from) {
     to.entries += from.entries;

@@ -412,6 +412,15 @@ index& index::operator=(index&&) noexcept = default;
 std::size_t index::dim() const noexcept { return impl_->lay.dim; }
 element_type index::type() const noexcept { return impl_->lay.type; }
 std::size_t index::size() const noexcept { return impl_->size; }
+void to_f16(std::span<const float> in, std::span<std::uint16_t> out) {
+  if (in.size() != out.size()) throw error(errc::invalid_argument, "to_f16: input and output sizes differ");
+  detail::scalar_kernels.to_f16(in.data(), out.data(), in.size());  // any length (the AVX2 one wants padded rows)
+}
+void from_f16(std::span<const std::uint16_t> in, std::span<float> out) {
+  if (in.size() != out.size()) throw error(errc::invalid_argument, "from_f16: input and output sizes differ");
+  detail::scalar_kernels.from_f16(in.data(), out.data(), in.size());
+}
+
 const char* index::kernel_name() noexcept { return detail::kernels().name; }
 
 std::size_t index::memory_bytes() const noexcept {

@@ -59,6 +59,13 @@ const char* to_string(element_type t) noexcept;
 inline constexpr std::size_t max_dim = 4096;
 inline constexpr std::size_t max_k = 1000;
 
+// IEEE half precision, as the f16 index stores it (round to nearest even;
+// out-of-range values become infinity). in and out must have equal sizes,
+// else throws error(invalid_argument). For stored embeddings (the cache's lean
+// DynamoDB layout keeps them in half precision).
+void to_f16(std::span<const float> in, std::span<std::uint16_t> out);
+void from_f16(std::span<const std::uint16_t> in, std::span<float> out);
+
 struct index_options {
   std::size_t dim = 0;
   element_type type = element_type::f32;
