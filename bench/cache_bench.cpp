@@ -1,17 +1,22 @@
 // The semantic cache's figures (bench/README.md has the commands):
 //
-//   cache_bench capacity N [BYTES]    capacity units per put / exact hit / semantic hit on
-//                                     DynamoDB Local: ddb's layout against mneme's (all-attribute
-//                                     GSIs, transactional access updates with a counter bump)
+//   cache_bench capacity N [BYTES [DIM]]  capacity units per put / exact hit / semantic hit /
+//                                     sync on DynamoDB Local: the lean layout against mneme's as
+//                                     mneme's DynamoDBStore writes it (all-attribute GSIs, counter
+//                                     transactions, transactional access updates with a bump)
 //   cache_bench latency N [TABLE]     get latency p50/p99, exact and semantic, with N entries of
 //                                     d = 384: in memory, or on DynamoDB (TABLE, created and dropped)
+//   cache_bench create TABLE LAYOUT   a cache table (lean or mneme)
 //   cache_bench writer TABLE W N      one of the concurrency check's writers: N distinct puts
-//   cache_bench verify TABLE TOTAL    the check: every entry once, ids unique, counter = inserts
+//   cache_bench putter TABLE W N      the same items as plain PutItems: DynamoDB Local's ceiling
+//   cache_bench verify TABLE TOTAL    the check: every entry once (mneme: ids unique and dense,
+//                                     counter = inserts)
 //
 // DynamoDB is found the AWS way (bench/cache-concurrency sets the variables
 // for DynamoDB Local on 127.0.0.1).
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -36,9 +41,14 @@ using clk = std::chrono::steady_clock;
 namespace {
 
 std::string prompt(std::size_t i) { return "benchmark question number " + std::to_string(i) + " about topic " + std::to_string(i * 7919 % 1000); }
-std::size_t answer_bytes = 400;  // cache_bench capacity N [ANSWER_BYTES]
+std::size_t answer_bytes = 400;  // cache_bench capacity N [ANSWER_BYTES [DIM]]
+std::size_t dim = 384;
+bool full_precision = false;  // cache_bench capacity N BYTES DIM f32
+// An answer of exactly answer_bytes bytes (text, then filler).
 std::string answer(std::size_t i) {
-  return "A typical answer of a few sentences for question " + std::to_string(i) + ". " + std::string(answer_bytes, 'x');
+  std::string a = "A typical answer of a few sentences for question " + std::to_string(i) + ". ";
+  a.resize(std::max<std::size_t>(answer_bytes, 1), 'x');
+  return a;
 }
 
 // A unit vector near `base` (cosine about 0.95): a paraphrase's embedding.
@@ -185,7 +195,7 @@ int capacity_figures(std::size_t n) {
     client_config cfg;
     cfg.track_capacity = true;
     client c(ex, cfg);
-    hash_embedder embedder(384);
+    hash_embedder embedder(dim);
     std::mt19937 rng(5);
     std::vector<std::vector<float>> vecs;
     for (std::size_t i = 0; i < n; ++i) vecs.push_back(embedder.embed(normalize(prompt(i))));
@@ -196,20 +206,25 @@ int capacity_figures(std::size_t n) {
     std::vector<row> rows = {{"put", 0, 0, 0, 0},
                              {"exact hit (each entry once)", 0, 0, 0, 0},
                              {"semantic hit (each entry once)", 0, 0, 0, 0},
-                             {"exact hit (10 hot entries x 10)", 0, 0, 0, 0}};
+                             {"exact hit (10 hot entries x 10)", 0, 0, 0, 0},
+                             {"sync, nothing changed (per sync)", 0, 0, 0, 0}};
     const std::string suffix = std::to_string(std::random_device{}() % 100000);
 
-    // ddb's layout through the cache. The cache's clock ticks a second per
-    // reading, so every access write is a real one (none skipped as "not newer").
+    // The lean layout through the cache. The cache's clock ticks a second per
+    // reading, so every access is recorded (none skipped as "not newer"); the
+    // cache looks for others' changes only when asked (measured on its own).
     {
       dynamodb_store_options so;
-      so.table_name = "bench_ddb_" + suffix;
+      so.table_name = "bench_lean_" + suffix;
       so.create_table = true;
+      so.half_precision = !full_precision;
+      so.sync_window = std::chrono::milliseconds(1000);
       cache_options co;
+      co.sync_interval = std::chrono::hours(1);
       auto ticks = std::make_shared<std::int64_t>(1'800'000'000);
       co.clock = [ticks] { return std::chrono::system_clock::time_point(std::chrono::seconds(++*ticks)); };
       auto store = std::make_shared<dynamodb_store>(c, so);
-      semantic_cache cache(ex, store, std::make_shared<hash_embedder>(384), co);
+      semantic_cache cache(ex, store, std::make_shared<hash_embedder>(dim), co);
       co_await cache.open();
       auto measure = [&](row& r, std::size_t ops) {
         r.ours_read = per(c.capacity().total.read, ops);
@@ -238,6 +253,15 @@ int capacity_figures(std::size_t n) {
         for (std::size_t i = 0; i < 10; ++i) co_await cache.get(prompt(i));
       co_await cache.flush();
       measure(rows[3], 100);
+      // A sync re-reads the last sync_window of the feed (1 s here): measured
+      // once that has passed, as in a steady state with nothing changing.
+      asio::steady_timer quiet(ex, std::chrono::milliseconds(2500));
+      co_await quiet.async_wait(asio::use_awaitable);
+      store_snapshot snap = co_await store->load_all();
+      c.reset_capacity();
+      store_changes none = co_await store->changes_since(snap.cursor);
+      if (!none.changed.empty() || !none.removed.empty() || none.full_reload) throw std::runtime_error("expected no changes");
+      measure(rows[4], 1);
       co_await drop_table(c, so.table_name);
     }
     // mneme's layout.
@@ -261,11 +285,20 @@ int capacity_figures(std::size_t n) {
         for (std::size_t i = 0; i < 10; ++i) co_await m.exact_hit(i, 4 + round);
       rows[3].mneme_read = per(c.capacity().total.read, 100);
       rows[3].mneme_write = per(c.capacity().total.write, 100);
+      c.reset_capacity();
+      get_item_request counter;  // mneme's coordinator: read_version_counter, a consistent read
+      counter.table_name = m.table;
+      counter.key = item{{"id", value(0)}};
+      counter.consistent_read = true;
+      co_await c.get_item(counter);
+      rows[4].mneme_read = per(c.capacity().total.read, 1);
+      rows[4].mneme_write = per(c.capacity().total.write, 1);
       co_await drop_table(c, m.table);
     }
-    std::printf("capacity units per operation, %zu operations each, d = 384, answers of %zu bytes (DynamoDB Local)\n", n,
-                answer(0).size());
-    std::printf("%-38s %9s %9s %9s %9s %8s %8s\n", "", "ddb RCU", "ddb WCU", "mneme RCU", "mneme WCU", "WCU x", "RCU x");
+    std::printf("capacity units per operation, %zu operations each, d = %zu, answers of %zu bytes, lean embeddings %s "
+                "(DynamoDB Local)\n",
+                n, dim, answer(0).size(), full_precision ? "f32" : "f16");
+    std::printf("%-38s %9s %9s %9s %9s %8s %8s\n", "", "lean RCU", "lean WCU", "mneme RCU", "mneme WCU", "WCU x", "RCU x");
     for (const row& r : rows)
       std::printf("%-38s %9.2f %9.2f %9.2f %9.2f %8.2f %8.2f\n", r.what, r.ours_read, r.ours_write, r.mneme_read,
                   r.mneme_write, r.mneme_write ? r.ours_write / r.mneme_write : 0, r.mneme_read ? r.ours_read / r.mneme_read : 0);
@@ -388,10 +421,63 @@ int writer(const std::string& table, int w, std::size_t n) {
       }
     }
     const double s = std::chrono::duration<double>(clk::now() - t0).count();
-    std::printf("writer %d: %zu puts in %.1f s (%.0f puts/s), %zu puts lost 5 races and were put again\n", w, n, s,
+    std::printf("writer %d: %zu puts in %.1f s (%.0f puts/s), %zu puts failed (write_conflict: lost every race) and were put again\n", w, n, s,
                 double(n) / s, conflicts);
     c.close();
   });
+}
+
+// DynamoDB Local's own ceiling beside the writers: the same items a lean put
+// writes (prompt, answer, 384 halves, feed keys), as plain PutItems from a
+// client that does nothing else.
+int putter(const std::string& table, int w, std::size_t n) {
+  return run([table, w, n](asio::any_io_executor ex) -> asio::awaitable<void> {
+    client c(ex);
+    std::mt19937_64 rng(static_cast<std::uint64_t>(w));
+    const auto t0 = clk::now();
+    for (std::size_t i = 0; i < n; ++i) {
+      bytes e(768), h(32);
+      for (auto& b : e) b = static_cast<std::uint8_t>(rng());
+      for (auto& b : h) b = static_cast<std::uint8_t>(rng());
+      put_item_request p;
+      p.table_name = table;
+      p.item = item{{"k", value(static_cast<std::int64_t>(rng() >> 2) + 1)},
+                    {"n", value("default")},
+                    {"h", value(std::move(h))},
+                    {"q", value("writer " + std::to_string(w) + ": " + prompt(i))},
+                    {"r", value(answer(i))},
+                    {"e", value(std::move(e))},
+                    {"c", value(1'800'000'000)},
+                    {"p", value(0)},
+                    {"u", value(static_cast<std::int64_t>(1'800'000'000'000'000) + static_cast<std::int64_t>(i))},
+                    {"f", value(1)}};
+      co_await c.put_item(p);
+    }
+    const double s = std::chrono::duration<double>(clk::now() - t0).count();
+    std::printf("putter %d: %zu PutItems in %.1f s (%.0f/s)\n", w, n, s, double(n) / s);
+    c.close();
+  });
+}
+
+// The lean layout: every prompt once, as one live entry.
+bool verify_lean(const std::string& table, const std::vector<item>& items, std::size_t total) {
+  std::size_t entries = 0, other = 0;
+  std::set<std::int64_t> keys;
+  std::set<std::string> prompts;
+  for (const item& it : items) {
+    const auto k = it.at("k").as_number().to<std::int64_t>().value();
+    if (k <= 0 || it.contains("t")) {
+      ++other;
+      continue;
+    }
+    ++entries;
+    keys.insert(k);
+    prompts.insert(it.at("q").as_string());
+  }
+  const bool ok = entries == total && keys.size() == total && prompts.size() == total;
+  std::printf("%s (lean): %zu entries, %zu distinct keys, %zu distinct prompts, %zu other items (meta, hit logs): %s\n",
+              table.c_str(), entries, keys.size(), prompts.size(), other, ok ? "OK" : "MISMATCH");
+  return ok;
 }
 
 int verify(const std::string& table, std::size_t total) {
@@ -401,6 +487,13 @@ int verify(const std::string& table, std::size_t total) {
     r.table_name = table;
     r.consistent_read = true;
     std::vector<item> items = co_await scan_all(c, r, 4);
+    if (!items.empty() && items.front().contains("k")) {
+      const bool lean_ok = verify_lean(table, items, total);
+      co_await drop_table(c, table);
+      c.close();
+      if (!lean_ok) throw std::runtime_error("the concurrency check failed");
+      co_return;
+    }
     std::size_t entries = 0;
     std::set<std::int64_t> ids;
     std::set<std::pair<std::string, std::string>> keys;
@@ -428,12 +521,13 @@ int verify(const std::string& table, std::size_t total) {
   });
 }
 
-int create(const std::string& table) {
-  return run([table](asio::any_io_executor ex) -> asio::awaitable<void> {
+int create(const std::string& table, const std::string& layout) {
+  return run([table, layout](asio::any_io_executor ex) -> asio::awaitable<void> {
     client c(ex);
     dynamodb_store_options so;
     so.table_name = table;
     so.create_table = true;
+    so.layout = layout == "mneme" ? table_layout::mneme : table_layout::lean;
     auto st = std::make_shared<dynamodb_store>(c, so);
     semantic_cache cache(ex, st, std::make_shared<hash_embedder>(384), cache_options{});
     co_await cache.open();
@@ -445,15 +539,18 @@ int create(const std::string& table) {
 
 int main(int argc, char** argv) {
   const std::string cmd = argc > 1 ? argv[1] : "";
-  if (cmd == "capacity" && (argc == 3 || argc == 4)) {
-    if (argc == 4) answer_bytes = std::stoul(argv[3]);
+  if (cmd == "capacity" && argc >= 3 && argc <= 6) {
+    if (argc >= 4) answer_bytes = std::stoul(argv[3]);
+    if (argc >= 5) dim = std::stoul(argv[4]);
+    if (argc == 6) full_precision = std::string(argv[5]) == "f32";
     return capacity_figures(std::stoul(argv[2]));
   }
   if (cmd == "latency" && (argc == 3 || argc == 4))
     return latency(std::stoul(argv[2]), argc == 4 ? std::optional<std::string>(argv[3]) : std::nullopt);
-  if (cmd == "create" && argc == 3) return create(argv[2]);
+  if (cmd == "create" && argc == 4) return create(argv[2], argv[3]);
   if (cmd == "writer" && argc == 5) return writer(argv[2], std::stoi(argv[3]), std::stoul(argv[4]));
   if (cmd == "verify" && argc == 4) return verify(argv[2], std::stoul(argv[3]));
-  std::cerr << "usage: cache_bench capacity N | latency N [TABLE] | create TABLE | writer TABLE W N | verify TABLE TOTAL\n";
+  if (cmd == "putter" && argc == 5) return putter(argv[2], std::stoi(argv[3]), std::stoul(argv[4]));
+  std::cerr << "usage: cache_bench capacity N [BYTES [DIM [f32]]] | latency N [TABLE] | create TABLE LAYOUT | writer TABLE W N | verify TABLE TOTAL\n";
   return 2;
 }

@@ -33,6 +33,8 @@
 // themselves. With nothing changed, a sync is one empty Query per shard
 // (0.5 read units each). A process that has not synced for longer than
 // retention (tombstones and logs are gone by then) reloads by parallel Scan.
+// Knowing every entry, a loaded store reads nothing for a prompt it has not
+// seen: the exact layer's miss is free.
 #include <boost/asio/this_coro.hpp>
 
 #include <bit>
@@ -115,6 +117,7 @@ struct lean_store::impl {
   };
   std::unordered_map<std::uint64_t, known_entry> known;
   std::unordered_map<std::int64_t, std::int64_t> seen_logs;  // log key -> stamp, within the window
+  bool loaded = false;  // load_all has run: `known` holds every entry (as of the last sync)
 
   std::int64_t stamp() { return server_millis(client) * 1000 + static_cast<std::int64_t>(rng() % 1000); }
   std::int64_t window() const { return static_cast<std::int64_t>(opt.sync_window.count()) * 1000; }
@@ -341,7 +344,12 @@ asio::awaitable<std::optional<entry>> lean_store::get_by_id(std::uint64_t id) {
 
 asio::awaitable<std::optional<entry>> lean_store::get_by_hash(std::string ns, std::string hash) {
   impl& s = *impl_;
-  std::optional<item> it = co_await s.get(lean_id(ns, hash), false);
+  const std::uint64_t id = lean_id(ns, hash);
+  // Once loaded, this store knows every entry up to its last sync: a prompt
+  // it does not know costs no read (the semantic layer's usual case). One
+  // written elsewhere since is found after the next sync, like an index's lag.
+  if (s.loaded && !s.known.count(id)) co_return std::nullopt;
+  std::optional<item> it = co_await s.get(id, false);
   if (!it || is_tombstone(*it)) co_return std::nullopt;
   entry e = s.from_item(*it);
   if (e.ns != ns || e.query_hash != hash) co_return std::nullopt;  // another prompt on the same 63 bits
@@ -452,6 +460,7 @@ asio::awaitable<store_snapshot> lean_store::load_all() {
     }
   }
   for (const item* log : logs) s.apply_log(*log);
+  s.loaded = true;
   for (entry& e : snap.entries) {
     const auto& k = s.known[e.id];
     e.last_accessed_at = std::max(k.last_accessed_at, e.created_at);

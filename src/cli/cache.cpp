@@ -25,12 +25,17 @@ namespace {
 
 using namespace ddb::cli;
 
-constexpr const char* usage_text = R"(usage: ddb cache <put QUERY RESPONSE | get QUERY | delete QUERY | stats> [options]
+constexpr const char* usage_text = R"(usage: ddb cache <put QUERY RESPONSE | get QUERY | delete QUERY | stats | migrate> [options]
 
 the semantic cache (ddb::cache):
-  [--table-name T] [--create-table] [--namespace N] [--embedder hash:384 | openai:MODEL:DIM
+  [--table-name T] [--create-table [--layout lean|mneme]] [--namespace N] [--embedder hash:384 | openai:MODEL:DIM
   --embedder-url URL (key: OPENAI_API_KEY)] [--threshold 0.85] [--metadata JSON] [--ttl-seconds S]
   without --table-name the cache is in memory and lives only for that one command
+  an existing table's layout is detected (stats names it); --layout refuses a table of the other layout
+ddb cache migrate --table-name SRC --to-table DST [--layout lean|mneme] [--segments 4] [--concurrency 16]
+  [--max-items N]: copies a mneme-layout table (mneme's, or ddb's from before layouts) into DST (created
+  if missing, lean by default) while both stay in use; progress on stderr; run it again to resume
+  after a stop, or to copy what changed since it completed
   --endpoint-url URL, --region REGION, --profile NAME: as for every ddb command
 )";
 
@@ -59,7 +64,7 @@ std::shared_ptr<ddb::cache::embedder> embedder_from(const args& a) {
   throw usage_error("--embedder must be hash:DIM or openai:MODEL:DIM, not '" + spec + "'");
 }
 
-void print_stats(const ddb::cache::cache_stats& s) {
+void print_stats(const ddb::cache::cache_stats& s, const std::string& store) {
   std::string out;
   ddb::json::writer w(out);
   auto count = [&](const std::string& name, std::uint64_t v) {
@@ -81,6 +86,8 @@ void print_stats(const ddb::cache::cache_stats& s) {
     w.end_object();
   };
   w.begin_object();
+  w.key("store");
+  w.string(store);
   w.key("embedder");
   w.string(s.embedder_fingerprint);
   w.key("total");
@@ -97,13 +104,74 @@ void print_stats(const ddb::cache::cache_stats& s) {
 }
 
 // `ddb cache put|get|delete|stats`: JSON on stdout; a miss is not an error.
+ddb::cache::table_layout layout_from(const args& a) {
+  const std::string l = a.get("layout", "detect");
+  if (l == "detect") return ddb::cache::table_layout::detect;
+  if (l == "lean") return ddb::cache::table_layout::lean;
+  if (l == "mneme") return ddb::cache::table_layout::mneme;
+  throw usage_error("--layout must be lean or mneme, not '" + l + "'");
+}
+
+// `ddb cache migrate`: progress on stderr, the totals as JSON on stdout.
+int migrate_command(const args& a) {
+  namespace dc = ddb::cache;
+  if (a.positional.size() != 2) throw usage_error("cache migrate takes no arguments (--table-name SRC --to-table DST)");
+  dc::migrate_options mo;
+  mo.from_table = a.get("table-name");
+  mo.to.table_name = a.get("to-table");
+  if (mo.from_table.empty() || mo.to.table_name.empty())
+    throw usage_error("cache migrate needs --table-name SRC and --to-table DST");
+  mo.to.layout = layout_from(a);
+  mo.to.create_table = true;
+  mo.segments = a.number("segments", 4);
+  mo.concurrency = a.number("concurrency", 16);
+  if (a.options.count("max-items")) mo.max_items = static_cast<std::uint64_t>(a.number("max-items", 1));
+  mo.progress = [](const dc::migrate_progress& p) {
+    std::cerr << "\rddb: " << (p.catching_up ? "catching up" : "scanning") << ": " << p.scanned << " read, " << p.copied
+              << " copied, " << p.skipped << " skipped, segments " << p.segments_done << "/" << p.segments << std::flush;
+  };
+  asio::io_context io;
+  ddb::client client(io.get_executor(), config_from(a));
+  int rc = 0;
+  auto body = [&]() -> asio::awaitable<void> {
+    try {
+      dc::migrate_result r = co_await dc::migrate(client, mo);
+      std::cerr << "\n";
+      std::string out;
+      ddb::json::writer w(out);
+      w.begin_object();
+      w.key("complete");
+      w.boolean(r.complete);
+      w.key("from_layout");
+      w.string(r.from_layout);
+      w.key("read");
+      w.integer(static_cast<long long>(r.totals.scanned));
+      w.key("copied");
+      w.integer(static_cast<long long>(r.totals.copied));
+      w.key("skipped");
+      w.integer(static_cast<long long>(r.totals.skipped));
+      w.end_object();
+      std::cout << out << "\n";
+      if (!r.complete) std::cerr << "ddb: stopped at --max-items: run the same command again to continue\n";
+    } catch (const ddb::error& e) {
+      std::cerr << "\nddb: " << e.what() << "\n";
+      rc = e.code().category() == ddb::service_category() ? exit_service : exit_client;
+    }
+    client.close();
+  };
+  asio::co_spawn(io, body(), asio::detached);
+  io.run();
+  return rc;
+}
+
 int cache_command(const args& a) {
   namespace dc = ddb::cache;
-  if (a.positional.size() < 2) throw usage_error("cache needs put, get, delete or stats");
+  if (a.positional.size() < 2) throw usage_error("cache needs put, get, delete, stats or migrate");
   const std::string sub = a.positional[1];
+  if (sub == "migrate") return migrate_command(a);
   const std::size_t want = sub == "put" ? 4 : sub == "stats" ? 2 : 3;
   if (sub != "put" && sub != "get" && sub != "delete" && sub != "stats")
-    throw usage_error("cache supports put, get, delete and stats, not '" + sub + "'");
+    throw usage_error("cache supports put, get, delete, stats and migrate, not '" + sub + "'");
   if (a.positional.size() != want)
     throw usage_error(sub == "put" ? "cache put takes QUERY and RESPONSE" : sub == "stats" ? "cache stats takes no arguments"
                                                                                           : "cache " + sub + " takes QUERY");
@@ -129,6 +197,7 @@ int cache_command(const args& a) {
     dc::dynamodb_store_options so;
     so.table_name = table;
     so.create_table = a.options.count("create-table") != 0;
+    so.layout = layout_from(a);
     st = std::make_shared<dc::dynamodb_store>(*client, so);
   }
   int rc = 0;
@@ -185,7 +254,7 @@ int cache_command(const args& a) {
       }
       w.end_object();
       if (sub == "stats")
-        print_stats(cache.stats());
+        print_stats(cache.stats(), st->name());
       else
         std::cout << out << "\n";
       co_await cache.flush();

@@ -53,9 +53,11 @@ commands (request JSON as the AWS CLI takes it):
       --requests N (1000) --concurrency C (64) [--pipeline D] [--pool N]
 
   cache put QUERY RESPONSE | get QUERY | delete QUERY | stats     the semantic cache (ddb::cache)
-      [--table-name T] [--create-table] [--namespace N] [--embedder hash:384 | openai:MODEL:DIM
+      [--table-name T] [--create-table [--layout lean|mneme]] [--namespace N] [--embedder hash:384 | openai:MODEL:DIM
       --embedder-url URL (key: OPENAI_API_KEY)] [--threshold 0.85] [--metadata JSON] [--ttl-seconds S]
       without --table-name the cache is in memory and lives only for that one command
+  cache migrate --table-name SRC --to-table DST [--layout lean|mneme] [--max-items N]
+      copies a mneme-layout cache table into DST while both are in use (resumable)
   once --table-name T --key K [--wait S] [--create-table] [--record-failures] -- COMMAND [ARGS...]
                                            runs COMMAND at most once per key (ddb::agent idempotency)
   lock --table-name T --name N [--lease-seconds 30] [--wait S] [--create-table] -- COMMAND [ARGS...]

@@ -168,6 +168,32 @@ out=$("$ddb" cache put --table-name "$ctable" --embedder nope "q" "r" 2>&1)
 check_rc cache-bad-embedder 2 $?
 "$ddb" delete-table --cli-input-json "{\"TableName\":\"$ctable\"}" >/dev/null
 
+# The two table layouts, and a migration from mneme's to lean.
+mtable="${table}_mneme"
+ltable="${table}_lean"
+out=$("$ddb" cache put --table-name "$mtable" --create-table --layout mneme "What is the capital of France?" "Paris")
+check_rc cache-mneme-put 0 $?
+out=$("$ddb" cache stats --table-name "$mtable")
+check cache-mneme-stats "\"store\":\"dynamodb:$mtable (mneme layout)\"" "$out"
+out=$("$ddb" cache get --table-name "$mtable" --layout bogus "x" 2>&1)
+check_rc cache-layout-bogus 2 $?
+check cache-layout-bogus "--layout must be lean or mneme, not 'bogus'" "$out"
+out=$("$ddb" cache migrate --table-name "$mtable" --to-table "$ltable" 2>/dev/null)
+check_rc cache-migrate 0 $?
+check cache-migrate '{"complete":true,"from_layout":"mneme","read":2,"copied":1,"skipped":1}' "$out"
+out=$("$ddb" cache get --table-name "$ltable" "what is the capital of FRANCE?")
+check cache-migrated-get '"hit":true,"response":"Paris"' "$out"
+out=$("$ddb" cache stats --table-name "$ltable")
+check cache-lean-stats "\"store\":\"dynamodb:$ltable (lean layout)\"" "$out"
+out=$("$ddb" cache get --table-name "$ltable" --layout mneme "x" 2>&1)
+check_rc cache-wrong-layout 255 $?
+check cache-wrong-layout "has the lean layout, not mneme" "$out"
+out=$("$ddb" cache migrate --table-name "$mtable" 2>&1)
+check_rc cache-migrate-usage 2 $?
+check cache-migrate-usage "needs --table-name SRC and --to-table DST" "$out"
+"$ddb" delete-table --cli-input-json "{\"TableName\":\"$mtable\"}" >/dev/null
+"$ddb" delete-table --cli-input-json "{\"TableName\":\"$ltable\"}" >/dev/null
+
 "$ddb" delete-table --cli-input-json "{\"TableName\":\"$table\"}" >/dev/null
 out=$("$ddb" wait table-not-exists --table-name "$table" --delay-ms 100 --timeout-ms 5000)
 check_rc wait-table-not-exists 0 $?
