@@ -247,8 +247,10 @@ struct dynamodb_store_options {
   std::chrono::seconds retention = std::chrono::hours(24);
   // How far back each sync re-reads changes (index lag and writers' clock
   // skew): the lean feed's stamps and the mneme layout's last_accessed_at are
-  // writers' clocks.
-  std::chrono::milliseconds sync_window{10000};
+  // writers' clocks. A change's index item is read about
+  // sync_window / sync_interval + 1 times by each process: raise it for
+  // writers whose clocks drift, at that cost.
+  std::chrono::milliseconds sync_window{2000};
 };
 struct migrate_access;
 class dynamodb_store final : public store {
