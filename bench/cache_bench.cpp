@@ -14,6 +14,7 @@
 //
 // DynamoDB is found the AWS way (bench/cache-concurrency sets the variables
 // for DynamoDB Local on 127.0.0.1).
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -23,7 +24,9 @@
 #include <cmath>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <iostream>
 #include <random>
 #include <set>
@@ -397,6 +400,23 @@ int latency(std::size_t n, std::optional<std::string> table) {
   });
 }
 
+// Runs f(0..width-1) at once on this executor; rethrows the first failure.
+asio::awaitable<void> in_parallel(std::size_t width, std::function<asio::awaitable<void>(std::size_t)> f) {
+  auto ex = co_await asio::this_coro::executor;
+  std::size_t left = width;
+  std::exception_ptr first;
+  asio::steady_timer all_done(ex, asio::steady_timer::time_point::max());
+  for (std::size_t k = 0; k < width; ++k)
+    asio::co_spawn(ex, f(k), [&](std::exception_ptr e) {
+      if (e && !first) first = e;
+      if (--left == 0) all_done.cancel();
+    });
+  co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));  // the workers start later: no lost wake-up
+  if (first) std::rethrow_exception(first);
+}
+
+std::size_t in_flight = 1;  // writer/putter TABLE W N [IN_FLIGHT]: puts each process keeps in flight
+
 int writer(const std::string& table, int w, std::size_t n) {
   return run([table, w, n](asio::any_io_executor ex) -> asio::awaitable<void> {
     client c(ex);
@@ -407,19 +427,22 @@ int writer(const std::string& table, int w, std::size_t n) {
     co.sync_interval = std::chrono::seconds(3600);  // writers only: no need to follow the others
     semantic_cache cache(ex, st, std::make_shared<hash_embedder>(384), co);
     co_await cache.open();
-    std::size_t conflicts = 0;
+    std::size_t conflicts = 0, next = 0;
     const auto t0 = clk::now();
-    for (std::size_t i = 0; i < n; ++i) {
-      for (;;) {
-        try {
-          co_await cache.put("writer " + std::to_string(w) + ": " + prompt(i), answer(i));
-          break;
-        } catch (const ddb::error& e) {
-          if (e.code() != errc::write_conflict) throw;
-          ++conflicts;  // the store's 5 attempts all lost: the put is idempotent, so put again
+    co_await in_parallel(in_flight, [&](std::size_t) -> asio::awaitable<void> {
+      while (next < n) {
+        const std::size_t i = next++;
+        for (;;) {
+          try {
+            co_await cache.put("writer " + std::to_string(w) + ": " + prompt(i), answer(i));
+            break;
+          } catch (const ddb::error& e) {
+            if (e.code() != errc::write_conflict) throw;
+            ++conflicts;  // the store's 5 attempts all lost: the put is idempotent, so put again
+          }
         }
       }
-    }
+    });
     const double s = std::chrono::duration<double>(clk::now() - t0).count();
     std::printf("writer %d: %zu puts in %.1f s (%.0f puts/s), %zu puts failed (write_conflict: lost every race) and were put again\n", w, n, s,
                 double(n) / s, conflicts);
@@ -435,7 +458,10 @@ int putter(const std::string& table, int w, std::size_t n) {
     client c(ex);
     std::mt19937_64 rng(static_cast<std::uint64_t>(w));
     const auto t0 = clk::now();
-    for (std::size_t i = 0; i < n; ++i) {
+    std::size_t next = 0;
+    co_await in_parallel(in_flight, [&](std::size_t) -> asio::awaitable<void> {
+    while (next < n) {
+      const std::size_t i = next++;
       bytes e(768), h(32);
       for (auto& b : e) b = static_cast<std::uint8_t>(rng());
       for (auto& b : h) b = static_cast<std::uint8_t>(rng());
@@ -451,8 +477,14 @@ int putter(const std::string& table, int w, std::size_t n) {
                     {"p", value(0)},
                     {"u", value(static_cast<std::int64_t>(1'800'000'000'000'000) + static_cast<std::int64_t>(i))},
                     {"f", value(1)}};
+      if (std::getenv("PUTTER_CONDITION")) {  // the lean put's collision guard, to see what it costs DynamoDB Local
+        p.condition_expression = "attribute_not_exists(k) OR (#n = :n AND #h = :h)";
+        p.expression_attribute_names = {{"#n", "n"}, {"#h", "h"}};
+        p.expression_attribute_values = item{{":n", p.item.at("n")}, {":h", p.item.at("h")}};
+      }
       co_await c.put_item(p);
     }
+    });
     const double s = std::chrono::duration<double>(clk::now() - t0).count();
     std::printf("putter %d: %zu PutItems in %.1f s (%.0f/s)\n", w, n, s, double(n) / s);
     c.close();
@@ -548,9 +580,10 @@ int main(int argc, char** argv) {
   if (cmd == "latency" && (argc == 3 || argc == 4))
     return latency(std::stoul(argv[2]), argc == 4 ? std::optional<std::string>(argv[3]) : std::nullopt);
   if (cmd == "create" && argc == 4) return create(argv[2], argv[3]);
-  if (cmd == "writer" && argc == 5) return writer(argv[2], std::stoi(argv[3]), std::stoul(argv[4]));
+  if ((cmd == "writer" || cmd == "putter") && argc == 6) in_flight = std::max<std::size_t>(std::stoul(argv[5]), 1);
+  if (cmd == "writer" && (argc == 5 || argc == 6)) return writer(argv[2], std::stoi(argv[3]), std::stoul(argv[4]));
   if (cmd == "verify" && argc == 4) return verify(argv[2], std::stoul(argv[3]));
-  if (cmd == "putter" && argc == 5) return putter(argv[2], std::stoi(argv[3]), std::stoul(argv[4]));
+  if (cmd == "putter" && (argc == 5 || argc == 6)) return putter(argv[2], std::stoi(argv[3]), std::stoul(argv[4]));
   std::cerr << "usage: cache_bench capacity N [BYTES [DIM [f32]]] | latency N [TABLE] | create TABLE LAYOUT | writer TABLE W N | verify TABLE TOTAL\n";
   return 2;
 }
