@@ -61,12 +61,21 @@ struct batch_get_outcome {
   bool ok() const noexcept { return failed.empty(); }
 };
 
+// (No default arguments on coroutines: GCC 12 destroys a defaulted
+// coroutine argument twice. The shorter forms are plain functions.)
 boost::asio::awaitable<batch_write_outcome> batch_write(client& c,
                                                         std::map<std::string, std::vector<write_request>> writes,
-                                                        batch_options opt = {});
+                                                        batch_options opt);
+inline boost::asio::awaitable<batch_write_outcome> batch_write(client& c,
+                                                               std::map<std::string, std::vector<write_request>> writes) {
+  return batch_write(c, std::move(writes), batch_options());
+}
 
 // Per table: the keys and how to read them (projection, consistency).
 boost::asio::awaitable<batch_get_outcome> batch_get(client& c, std::map<std::string, keys_and_attributes> reads,
-                                                    batch_options opt = {});
+                                                    batch_options opt);
+inline boost::asio::awaitable<batch_get_outcome> batch_get(client& c, std::map<std::string, keys_and_attributes> reads) {
+  return batch_get(c, std::move(reads), batch_options());
+}
 
 }  // namespace ddb

@@ -74,6 +74,8 @@ enum class errc {
   function_failed,          // the function given to ddb::agent threw something other than a system_error
   version_conflict,         // an optimistic update lost: the item's version moved since it was read
   invalid_transition,       // a run status change the ledger does not allow (out of a final status)
+  // Pagination.
+  invalid_cursor,           // a page cursor that is damaged, or belongs to another query
 };
 
 // DynamoDB's errors: every error shape of the service model plus the errors

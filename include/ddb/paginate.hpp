@@ -11,12 +11,30 @@
 // from next(), with the page's diagnostics; the stream can be resumed by
 // calling next() again (the failed page is asked for again).
 //
+// One page plus a cursor (the usual web API):
+//
+//   ddb::query_pages pages(db, request, {.max_items = 20});
+//   pages.resume(cursor_from_client);     // "" = from the start
+//   auto page = co_await pages.next();
+//   reply(page->items, pages.cursor());   // "" when there is nothing more
+//
+// cursor() is an opaque, URL-safe string naming where the next page starts
+// (after the last item returned, also when max_items stopped the stream);
+// it is bound to the query (table, index, expressions and their values,
+// direction, segment), so a cursor brought back to another query, or
+// damaged, is refused with errc::invalid_cursor. It is not a secret and not
+// signed: a client can make one for any key of the same query; sign it in
+// your server if clients must not choose where to start.
+//
 // scan_all / query_all collect every item; scan_all runs `segments` parallel
 // segments (Segment / TotalSegments) and merges them in segment order.
 #include <boost/asio/awaitable.hpp>
 
 #include <cstddef>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "ddb/client.hpp"
@@ -26,18 +44,42 @@ namespace ddb {
 struct page_options {
   std::optional<std::size_t> max_items;  // over all pages; none: every item
 };
+// Options stay trivially destructible: GCC 12 destroys a braced temporary
+// inside a co_await expression twice (`co_await query_all(db, q, {.max_items
+// = 5})`), which is harmless only for such types.
+static_assert(std::is_trivially_destructible_v<page_options>);
+
+// The cursor of a request about to start at `exclusive_start_key` ("" for an
+// empty key), and the key back from a cursor (throws errc::invalid_cursor).
+std::string page_cursor(const query_request& r, const item& exclusive_start_key);
+std::string page_cursor(const scan_request& r, const item& exclusive_start_key);
+item parse_page_cursor(const query_request& r, std::string_view cursor);
+item parse_page_cursor(const scan_request& r, std::string_view cursor);
 
 namespace detail {
 template <class Request, class Response>
 class pager {
  public:
   pager(client& c, Request first, page_options opt = {}) : c_(&c), req_(std::move(first)), opt_(opt) {}
+  // Starts at a cursor() of the same query instead ("" = from the start);
+  // throws ddb::error(errc::invalid_cursor) for a damaged cursor or one of
+  // another query. Call it before next().
+  void resume(std::string_view cursor) {
+    req_.exclusive_start_key = parse_page_cursor(req_, cursor);
+    done_ = exhausted_ = false;
+  }
   boost::asio::awaitable<std::optional<Response>> next();
+  // No more pages from this pager: the query is exhausted, or max_items reached.
   bool done() const noexcept { return done_; }
+  // The query has no more items (DynamoDB sent no LastEvaluatedKey).
+  bool exhausted() const noexcept { return exhausted_; }
+  // Where the next page starts, as an opaque string; "" when exhausted().
+  std::string cursor() const { return exhausted_ ? std::string() : page_cursor(req_, req_.exclusive_start_key); }
   std::size_t items_so_far() const noexcept { return seen_; }
   std::size_t pages_so_far() const noexcept { return pages_; }
   // The request the next page will send (its ExclusiveStartKey is the
-  // previous page's LastEvaluatedKey): keep it to resume later.
+  // previous page's LastEvaluatedKey, also when max_items stopped the
+  // stream): keep it, or cursor(), to resume later.
   const Request& next_request() const noexcept { return req_; }
 
  private:
@@ -45,16 +87,24 @@ class pager {
   Request req_;
   page_options opt_;
   std::size_t seen_ = 0, pages_ = 0;
-  bool done_ = false;
+  bool done_ = false, exhausted_ = false;
 };
 }  // namespace detail
 
 using query_pages = detail::pager<query_request, query_response>;
 using scan_pages = detail::pager<scan_request, scan_response>;
 
-boost::asio::awaitable<std::vector<item>> query_all(client& c, query_request request, page_options opt = {});
+// (No default arguments on coroutines: GCC 12 destroys a defaulted
+// coroutine argument twice. The shorter forms are plain functions.)
+boost::asio::awaitable<std::vector<item>> query_all(client& c, query_request request, page_options opt);
+inline boost::asio::awaitable<std::vector<item>> query_all(client& c, query_request request) {
+  return query_all(c, std::move(request), page_options());
+}
 // segments: 1 to 1,000,000 (DynamoDB's TotalSegments range).
-boost::asio::awaitable<std::vector<item>> scan_all(client& c, scan_request request, std::size_t segments = 1,
-                                                   page_options opt = {});
+boost::asio::awaitable<std::vector<item>> scan_all(client& c, scan_request request, std::size_t segments,
+                                                   page_options opt);
+inline boost::asio::awaitable<std::vector<item>> scan_all(client& c, scan_request request, std::size_t segments = 1) {
+  return scan_all(c, std::move(request), segments, page_options());
+}
 
 }  // namespace ddb

@@ -19,7 +19,15 @@ struct waiter_options {
 };
 
 // The description of the table once ACTIVE.
-boost::asio::awaitable<table_description> wait_table_exists(client& c, std::string table, waiter_options opt = {});
-boost::asio::awaitable<void> wait_table_not_exists(client& c, std::string table, waiter_options opt = {});
+// (No default arguments on coroutines: GCC 12 destroys a defaulted
+// coroutine argument twice. The shorter forms are plain functions.)
+boost::asio::awaitable<table_description> wait_table_exists(client& c, std::string table, waiter_options opt);
+boost::asio::awaitable<void> wait_table_not_exists(client& c, std::string table, waiter_options opt);
+inline boost::asio::awaitable<table_description> wait_table_exists(client& c, std::string table) {
+  return wait_table_exists(c, std::move(table), waiter_options());
+}
+inline boost::asio::awaitable<void> wait_table_not_exists(client& c, std::string table) {
+  return wait_table_not_exists(c, std::move(table), waiter_options());
+}
 
 }  // namespace ddb

@@ -54,7 +54,7 @@ struct run_state {
     if (opt.progress) opt.progress(prog);
   }
 
-  asio::awaitable<void> save(std::string expression, item values, std::map<std::string, std::string> names = {}) {
+  asio::awaitable<void> save(std::string expression, item values, std::map<std::string, std::string> names) {
     update_item_request u;
     u.table_name = opt.to.table_name;
     u.key = dst_key;
@@ -153,7 +153,8 @@ asio::awaitable<migrate_result> migrate(ddb::client& c, migrate_options opt) {
                  {"seg", value(item{})}, {"done", value(0)}};
     std::string expr = "SET migration = :m";
     item values{{":m", value(state)}};
-    co_await st.save(std::move(expr), std::move(values));
+    std::map<std::string, std::string> no_names;
+    co_await st.save(std::move(expr), std::move(values), std::move(no_names));
   }
   if (const value* ns = dst_meta.item.find("migration_namespaces"); ns && ns->kind() == ddb::type::string_set)
     for (const std::string& name : ns->get<string_set>()) {
@@ -228,7 +229,8 @@ asio::awaitable<migrate_result> migrate(ddb::client& c, migrate_options opt) {
       if (!fresh_ns.empty()) {
         std::string ns_expr = "ADD migration_namespaces :s";
         item ns_values{{":s", value(std::move(fresh_ns))}};
-        co_await st.save(std::move(ns_expr), std::move(ns_values));
+        std::map<std::string, std::string> no_names;
+        co_await st.save(std::move(ns_expr), std::move(ns_values), std::move(no_names));
       }
       start = std::move(got.last_evaluated_key);
       const bool last = start.empty();

@@ -6,6 +6,7 @@
 
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "ddb/client.hpp"
 #include "ddb/batch.hpp"
@@ -94,6 +95,71 @@ TEST_CASE("pagination returns every item exactly once, in pages, with a cap", "[
     }
     const std::vector<item> everything = co_await query_all(c, q);
     CHECK(everything.size() == std::size_t(in_p));
+
+    // One page plus a cursor, as a web API serves it: pages of 20 (Limit 7,
+    // so the last request of each is lowered to 6), each from a new pager
+    // made from the previous page's cursor: every item once, in order.
+    {
+      std::vector<std::int64_t> order;
+      std::string cursor;
+      int requests = 0;
+      for (;;) {
+        query_pages page_of_20(c, q, {.max_items = 20});
+        page_of_20.resume(cursor);
+        while (auto page = co_await page_of_20.next())
+          for (const auto& it : page->items) order.push_back(sk_of(it));
+        ++requests;
+        CHECK(page_of_20.done());
+        cursor = page_of_20.cursor();
+        if (cursor.empty()) {
+          CHECK(page_of_20.exhausted());
+          break;
+        }
+        CHECK_FALSE(page_of_20.next_request().exclusive_start_key.empty());
+        REQUIRE(requests < 10);
+      }
+      CHECK(order.size() == std::size_t(in_p));
+      CHECK(std::is_sorted(order.begin(), order.end()));
+      CHECK(std::set<std::int64_t>(order.begin(), order.end()).size() == order.size());
+      CHECK(requests >= 2);
+      CHECK(requests <= 3);  // 40 items: 20 + 20 (+ an empty last page if DynamoDB sent a key after the 40th)
+
+      // A cursor belongs to its query: another partition, another direction or a damaged one is refused.
+      query_pages first(c, q, {.max_items = 5});
+      co_await first.next();
+      const std::string five = first.cursor();
+      REQUIRE_FALSE(five.empty());
+      CHECK(five.find_first_of("+/=") == std::string::npos);  // URL-safe
+      query_request other_pk = q;
+      other_pk.expression_attribute_values = item{{":p", "other"}};
+      query_request backwards = q;
+      backwards.scan_index_forward = false;
+      std::string damaged = five;
+      damaged[damaged.size() / 2] = damaged[damaged.size() / 2] == 'A' ? 'B' : 'A';
+      for (const auto& [req, cur, says] : {std::tuple{other_pk, five, "belongs to another query"},
+                                           std::tuple{backwards, five, "belongs to another query"},
+                                           std::tuple{q, damaged, "page cursor:"},
+                                           std::tuple{q, std::string("not a cursor!"), "page cursor:"}}) {
+        try {
+          query_pages refused(c, req);
+          refused.resume(cur);
+          FAIL("expected errc::invalid_cursor");
+        } catch (const ddb::error& e) {
+          CHECK(e.code() == errc::invalid_cursor);
+          CHECK(std::string(e.what()).find(says) != std::string::npos);
+        }
+      }
+      query_pages rest(c, q);
+      rest.resume(five);
+      auto next_page = co_await rest.next();
+      REQUIRE(next_page);
+      REQUIRE_FALSE(next_page->items.empty());
+      page_options five_items;
+      five_items.max_items = 5;
+      const std::vector<item> first5 = co_await query_all(c, q, five_items);
+      REQUIRE(first5.size() == 5);
+      CHECK(sk_of(next_page->items.front()) > sk_of(first5.back()));
+    }
 
     // Scan, in one segment and in four, with a filter and with a cap.
     scan_request s;
