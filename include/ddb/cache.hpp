@@ -314,6 +314,21 @@ struct migrate_result {
 };
 boost::asio::awaitable<migrate_result> migrate(ddb::client& c, migrate_options opt);
 
+// Reads a whole cache table (parallel Scan, consistent) and checks what its
+// layout promises, item by item: the meta item and its embedder; every entry
+// complete (every attribute of its layout, of the right type, the embedding
+// of the table's dimension, the prompt hash that of the query); each prompt
+// once per namespace; lean: each entry under its prompt's key, tombstones
+// and hit logs well formed; mneme: next_id past every id. For operators
+// (`ddb cache check`) and for tests that kill writers mid-write.
+struct table_check {
+  table_layout layout = table_layout::detect;
+  std::size_t entries = 0, tombstones = 0, hit_logs = 0;
+  std::vector<std::string> problems;  // empty: consistent
+  bool ok() const noexcept { return problems.empty(); }
+};
+boost::asio::awaitable<table_check> check_table(ddb::client& c, std::string table);
+
 // ---- the cache -----------------------------------------------------------
 
 enum class miss_reason { none, bypass, embedder_failure, dim_mismatch, below_threshold, no_match, expired };

@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <optional>
 
@@ -25,7 +26,7 @@ namespace {
 
 using namespace ddb::cli;
 
-constexpr const char* usage_text = R"(usage: ddb cache <put QUERY RESPONSE | get QUERY | delete QUERY | stats | migrate> [options]
+constexpr const char* usage_text = R"(usage: ddb cache <put QUERY RESPONSE | get QUERY | delete QUERY | stats | migrate | check> [options]
 
 the semantic cache (ddb::cache):
   [--table-name T] [--create-table [--layout lean|mneme]] [--namespace N] [--embedder hash:384 | openai:MODEL:DIM
@@ -36,6 +37,8 @@ ddb cache migrate --table-name SRC --to-table DST [--layout lean|mneme] [--segme
   [--max-items N]: copies a mneme-layout table (mneme's, or ddb's from before layouts) into DST (created
   if missing, lean by default) while both stay in use; progress on stderr; run it again to resume
   after a stop, or to copy what changed since it completed
+ddb cache check --table-name T: reads the whole table and checks every item against its layout (JSON;
+  exit 1 when something is wrong: incomplete entries, a prompt twice, keys or counters out of step)
   --endpoint-url URL, --region REGION, --profile NAME: as for every ddb command
 )";
 
@@ -112,6 +115,26 @@ ddb::cache::table_layout layout_from(const args& a) {
   throw usage_error("--layout must be lean or mneme, not '" + l + "'");
 }
 
+// Runs body(client) on a fresh loop; a ddb::error becomes its message on
+// stderr and the exit code for its kind. body returns the exit code.
+int with_client(const args& a, std::function<asio::awaitable<int>(ddb::client&)> body) {
+  asio::io_context io;
+  ddb::client client(io.get_executor(), config_from(a));
+  int rc = 0;
+  auto run = [&]() -> asio::awaitable<void> {
+    try {
+      rc = co_await body(client);
+    } catch (const ddb::error& e) {
+      std::cerr << "\nddb: " << e.what() << "\n";
+      rc = e.code().category() == ddb::service_category() ? exit_service : exit_client;
+    }
+    client.close();
+  };
+  asio::co_spawn(io, run(), asio::detached);
+  io.run();
+  return rc;
+}
+
 // `ddb cache migrate`: progress on stderr, the totals as JSON on stdout.
 int migrate_command(const args& a) {
   namespace dc = ddb::cache;
@@ -130,48 +153,67 @@ int migrate_command(const args& a) {
     std::cerr << "\rddb: " << (p.catching_up ? "catching up" : "scanning") << ": " << p.scanned << " read, " << p.copied
               << " copied, " << p.skipped << " skipped, segments " << p.segments_done << "/" << p.segments << std::flush;
   };
-  asio::io_context io;
-  ddb::client client(io.get_executor(), config_from(a));
-  int rc = 0;
-  auto body = [&]() -> asio::awaitable<void> {
-    try {
-      dc::migrate_result r = co_await dc::migrate(client, mo);
-      std::cerr << "\n";
-      std::string out;
-      ddb::json::writer w(out);
-      w.begin_object();
-      w.key("complete");
-      w.boolean(r.complete);
-      w.key("from_layout");
-      w.string(r.from_layout);
-      w.key("read");
-      w.integer(static_cast<long long>(r.totals.scanned));
-      w.key("copied");
-      w.integer(static_cast<long long>(r.totals.copied));
-      w.key("skipped");
-      w.integer(static_cast<long long>(r.totals.skipped));
-      w.end_object();
-      std::cout << out << "\n";
-      if (!r.complete) std::cerr << "ddb: stopped at --max-items: run the same command again to continue\n";
-    } catch (const ddb::error& e) {
-      std::cerr << "\nddb: " << e.what() << "\n";
-      rc = e.code().category() == ddb::service_category() ? exit_service : exit_client;
-    }
-    client.close();
-  };
-  asio::co_spawn(io, body(), asio::detached);
-  io.run();
-  return rc;
+  return with_client(a, [&](ddb::client& client) -> asio::awaitable<int> {
+    dc::migrate_result r = co_await dc::migrate(client, mo);
+    std::cerr << "\n";
+    std::string out;
+    ddb::json::writer w(out);
+    w.begin_object();
+    w.key("complete");
+    w.boolean(r.complete);
+    w.key("from_layout");
+    w.string(r.from_layout);
+    w.key("read");
+    w.integer(static_cast<long long>(r.totals.scanned));
+    w.key("copied");
+    w.integer(static_cast<long long>(r.totals.copied));
+    w.key("skipped");
+    w.integer(static_cast<long long>(r.totals.skipped));
+    w.end_object();
+    std::cout << out << "\n";
+    if (!r.complete) std::cerr << "ddb: stopped at --max-items: run the same command again to continue\n";
+    co_return 0;
+  });
+}
+
+// `ddb cache check`: the table's invariants; exit 1 when any is broken.
+int check_command(const args& a) {
+  namespace dc = ddb::cache;
+  if (a.positional.size() != 2) throw usage_error("cache check takes no arguments (--table-name T)");
+  const std::string table = a.get("table-name");
+  if (table.empty()) throw usage_error("cache check needs --table-name T");
+  return with_client(a, [&](ddb::client& client) -> asio::awaitable<int> {
+    dc::table_check r = co_await dc::check_table(client, table);
+    std::string out;
+    ddb::json::writer w(out);
+    w.begin_object();
+    w.key("layout");
+    w.string(dc::to_string(r.layout));
+    w.key("entries");
+    w.integer(static_cast<long long>(r.entries));
+    w.key("tombstones");
+    w.integer(static_cast<long long>(r.tombstones));
+    w.key("hit_logs");
+    w.integer(static_cast<long long>(r.hit_logs));
+    w.key("problems");
+    w.begin_array();
+    for (const std::string& p : r.problems) w.string(p);
+    w.end_array();
+    w.end_object();
+    std::cout << out << "\n";
+    co_return r.ok() ? 0 : 1;
+  });
 }
 
 int cache_command(const args& a) {
   namespace dc = ddb::cache;
-  if (a.positional.size() < 2) throw usage_error("cache needs put, get, delete, stats or migrate");
+  if (a.positional.size() < 2) throw usage_error("cache needs put, get, delete, stats, migrate or check");
   const std::string sub = a.positional[1];
   if (sub == "migrate") return migrate_command(a);
+  if (sub == "check") return check_command(a);
   const std::size_t want = sub == "put" ? 4 : sub == "stats" ? 2 : 3;
   if (sub != "put" && sub != "get" && sub != "delete" && sub != "stats")
-    throw usage_error("cache supports put, get, delete, stats and migrate, not '" + sub + "'");
+    throw usage_error("cache supports put, get, delete, stats, migrate and check, not '" + sub + "'");
   if (a.positional.size() != want)
     throw usage_error(sub == "put" ? "cache put takes QUERY and RESPONSE" : sub == "stats" ? "cache stats takes no arguments"
                                                                                           : "cache " + sub + " takes QUERY");

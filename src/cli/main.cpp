@@ -58,6 +58,7 @@ commands (request JSON as the AWS CLI takes it):
       without --table-name the cache is in memory and lives only for that one command
   cache migrate --table-name SRC --to-table DST [--layout lean|mneme] [--max-items N]
       copies a mneme-layout cache table into DST while both are in use (resumable)
+  cache check --table-name T      checks every item of a cache table against its layout (exit 1: problems)
   once --table-name T --key K [--wait S] [--create-table] [--record-failures] -- COMMAND [ARGS...]
                                            runs COMMAND at most once per key (ddb::agent idempotency)
   lock --table-name T --name N [--lease-seconds 30] [--wait S] [--create-table] -- COMMAND [ARGS...]

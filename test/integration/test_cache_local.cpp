@@ -181,6 +181,10 @@ TEST_CASE("lean layout: the table, its items, both layers, re-put, delete, TTL, 
     CHECK(f32_items[0].at("e").as_binary().size() == 32 * 4);
     CHECK_FALSE(f32_items[0].contains("f"));
     co_await drop_table(c, full);
+    table_check report = co_await check_table(c, table);
+    CHECK(report.ok());
+    CHECK(report.layout == table_layout::lean);
+    CHECK(report.tombstones == 0);  // the put brought the prompt back
     co_await drop_table(c, table);
   });
 }
@@ -308,6 +312,11 @@ TEST_CASE("lean layout: caches follow each other through the feed; racing puts; 
       CHECK_FALSE(h.hit);
     }
     CHECK(q.stats().full_reloads == 0);
+    table_check report = co_await check_table(c, table);
+    for (const std::string& p : report.problems) INFO(p);
+    CHECK(report.ok());
+    CHECK(report.hit_logs >= 2);
+    CHECK(report.tombstones >= 2);
     co_await drop_table(c, table);
   });
 }
@@ -412,5 +421,69 @@ TEST_CASE("migrate: a mneme table into the lean layout, stopped, resumed, with w
       if (it.at("q").as_string() == "prompt 7") CHECK(int_of(it, "x") == before + 3600);  // duration -> epoch
     co_await drop_table(c, src);
     co_await drop_table(c, dst);
+  });
+}
+
+TEST_CASE("check_table names what is broken in either layout", "[cache-local]") {
+  const std::string mt = fresh_table("check_mneme"), lt = fresh_table("check_lean");
+  with_local([&](client& c) -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    // mneme: the same prompt twice (mneme's own gsi_hash race), an entry
+    // without its embedding, next_id left behind.
+    mneme_writer m{c, mt};
+    co_await m.create_table();
+    co_await m.open("hash-ngram:v1:16", 16);
+    const std::int64_t now = epoch_now();
+    co_await m.insert("default", "twice", "a", unit(16, 1), now);
+    co_await m.insert("default", "twice", "b", unit(16, 1), now);
+    table_check fine_so_far = co_await check_table(c, mt);
+    CHECK(fine_so_far.entries == 2);
+    CHECK(fine_so_far.problems.size() == 1);
+    put_item_request broken;
+    broken.table_name = mt;
+    broken.item = mneme_writer::entry_item(9, "default", "no vector", "r", unit(16, 2), now, std::nullopt);
+    broken.item.insert_or_assign("embedding", value(bytes(3)));
+    co_await c.put_item(broken);
+    table_check mr = co_await check_table(c, mt);
+    std::string all;
+    for (const std::string& p : mr.problems) all += p + "\n";
+    CHECK(mr.layout == table_layout::mneme);
+    CHECK(all.find("has 2 entries (ids 1, 2)") != std::string::npos);
+    CHECK(all.find("entry 9: embedding of 3 bytes, not 64") != std::string::npos);
+    CHECK(all.find("next_id 3 is not past the largest id 9") != std::string::npos);
+
+    // lean: an entry under another key, a tombstone that kept content, a torn hit log.
+    semantic_cache lean(ex, std::make_shared<dynamodb_store>(c, lean_opts(lt)), std::make_shared<hash_embedder>(16), fast_sync());
+    co_await lean.open();
+    co_await lean.put("good", "r");
+    std::vector<item> items = live(co_await scan_table(c, lt));
+    REQUIRE(items.size() == 1);
+    item moved = items[0];
+    moved.insert_or_assign("k", value(12345));
+    item kept = items[0];
+    kept.insert_or_assign("t", value(1));
+    kept.insert_or_assign("x", value(epoch_now() + 60));
+    item torn{{"k", value(-7)}, {"p", value(0)}, {"u", value(1)}, {"x", value(epoch_now() + 60)}, {"a", value(bytes(21))}};
+    for (item* it : {&moved, &torn}) {
+      put_item_request p;
+      p.table_name = lt;
+      p.item = *it;
+      co_await c.put_item(p);
+    }
+    put_item_request p;
+    p.table_name = lt;
+    p.item = kept;
+    co_await c.put_item(p);  // over the good entry: now a tombstone with content
+    table_check lr = co_await check_table(c, lt);
+    all.clear();
+    for (const std::string& pr : lr.problems) all += pr + "\n";
+    CHECK(lr.layout == table_layout::lean);
+    CHECK(all.find("item 12345 is not under its prompt's key") != std::string::npos);
+    CHECK(all.find("is a tombstone that kept content") != std::string::npos);
+    CHECK(all.find("item -7 (a hit log) holds 21 bytes") != std::string::npos);
+    table_check none = co_await check_table(c, "no_such_cache_table");
+    CHECK(none.problems.size() == 1);
+    co_await drop_table(c, mt);
+    co_await drop_table(c, lt);
   });
 }

@@ -255,6 +255,10 @@ TEST_CASE("mneme layout: racing puts of one prompt, concurrent writers, a clear 
     for (int i = 0; i < 5; ++i) co_await q.put("tiny " + std::to_string(i), "r", in_tiny);
     CHECK(q.stats().namespaces.at("tiny").entries == 3);
     CHECK(q.stats().namespaces.at("tiny").evictions == 2);
+    table_check report = co_await check_table(c, table);
+    for (const std::string& p : report.problems) INFO(p);
+    CHECK(report.ok());
+    CHECK(report.entries == static_cast<std::size_t>(5 + writers * each + stored + 3));
     co_await drop_table(c, table);
   });
 }
