@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "ddb/client.hpp"
+#include "ddb/detail/run_op.hpp"
 
 namespace ddb {
 
@@ -44,6 +45,7 @@ struct batch_write_outcome {
   std::size_t written = 0;
   std::size_t calls = 0;  // BatchWriteItem calls made
   std::vector<batch_write_failure> failed;
+  diagnostics diag;  // with a completion token: why the whole call failed (the code is the handler's)
   bool ok() const noexcept { return failed.empty(); }
 };
 
@@ -58,6 +60,7 @@ struct batch_get_outcome {
   std::map<std::string, std::vector<item>> items;  // per table, in no particular order
   std::size_t calls = 0;                            // BatchGetItem calls made
   std::vector<batch_get_failure> failed;
+  diagnostics diag;  // with a completion token: why the whole call failed (the code is the handler's)
   bool ok() const noexcept { return failed.empty(); }
 };
 
@@ -76,6 +79,22 @@ boost::asio::awaitable<batch_get_outcome> batch_get(client& c, std::map<std::str
                                                     batch_options opt);
 inline boost::asio::awaitable<batch_get_outcome> batch_get(client& c, std::map<std::string, keys_and_attributes> reads) {
   return batch_get(c, std::move(reads), batch_options());
+}
+
+// The same for any completion token (ddb/detail/run_op.hpp): signature
+// void(error_code, outcome); the outcome's diag says why a call failed as a
+// whole (chunks that stayed unprocessed are in `failed`, as always).
+template <class Token>
+auto batch_write(client& c, std::map<std::string, std::vector<write_request>> writes, batch_options opt, Token&& token) {
+  return detail::run_op<batch_write_outcome>(
+      c.get_executor(), std::forward<Token>(token),
+      [&c, writes = std::move(writes), opt = std::move(opt)]() mutable { return batch_write(c, std::move(writes), std::move(opt)); });
+}
+template <class Token>
+auto batch_get(client& c, std::map<std::string, keys_and_attributes> reads, batch_options opt, Token&& token) {
+  return detail::run_op<batch_get_outcome>(
+      c.get_executor(), std::forward<Token>(token),
+      [&c, reads = std::move(reads), opt = std::move(opt)]() mutable { return batch_get(c, std::move(reads), std::move(opt)); });
 }
 
 }  // namespace ddb

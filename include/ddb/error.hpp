@@ -76,6 +76,7 @@ enum class errc {
   invalid_transition,       // a run status change the ledger does not allow (out of a final status)
   // Pagination.
   invalid_cursor,           // a page cursor that is damaged, or belongs to another query
+  unexpected_exception,     // an exception that is not a system_error left a ddb operation (e.g. std::bad_alloc)
 };
 
 // DynamoDB's errors: every error shape of the service model plus the errors

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "ddb/client.hpp"
+#include "ddb/detail/run_op.hpp"
 
 namespace ddb {
 
@@ -69,6 +70,13 @@ class pager {
     done_ = exhausted_ = false;
   }
   boost::asio::awaitable<std::optional<Response>> next();
+  // The same for any completion token: void(error_code, std::optional<Response>),
+  // on failure a Response holding the diagnostics (the pager must outlive the call).
+  template <class Token>
+  auto next(Token&& token) {
+    return ddb::detail::run_op<std::optional<Response>>(c_->get_executor(), std::forward<Token>(token),
+                                                         [this] { return next(); });
+  }
   // No more pages from this pager: the query is exhausted, or max_items reached.
   bool done() const noexcept { return done_; }
   // The query has no more items (DynamoDB sent no LastEvaluatedKey).
@@ -105,6 +113,23 @@ boost::asio::awaitable<std::vector<item>> scan_all(client& c, scan_request reque
                                                    page_options opt);
 inline boost::asio::awaitable<std::vector<item>> scan_all(client& c, scan_request request, std::size_t segments = 1) {
   return scan_all(c, std::move(request), segments, page_options());
+}
+// The same for any completion token: void(error_code, std::vector<item>).
+// (The failure's message and request id come with the default token's
+// ddb::error, or page by page from a pager.)
+template <class Token>
+auto query_all(client& c, query_request request, page_options opt, Token&& token) {
+  return detail::run_op<std::vector<item>>(c.get_executor(), std::forward<Token>(token),
+                                           [&c, request = std::move(request), opt]() mutable {
+                                             return query_all(c, std::move(request), opt);
+                                           });
+}
+template <class Token>
+auto scan_all(client& c, scan_request request, std::size_t segments, page_options opt, Token&& token) {
+  return detail::run_op<std::vector<item>>(c.get_executor(), std::forward<Token>(token),
+                                           [&c, request = std::move(request), segments, opt]() mutable {
+                                             return scan_all(c, std::move(request), segments, opt);
+                                           });
 }
 
 }  // namespace ddb

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "ddb/client.hpp"
+#include "ddb/detail/run_op.hpp"
 
 namespace ddb {
 
@@ -28,6 +29,14 @@ inline boost::asio::awaitable<table_description> wait_table_exists(client& c, st
 }
 inline boost::asio::awaitable<void> wait_table_not_exists(client& c, std::string table) {
   return wait_table_not_exists(c, std::move(table), waiter_options());
+}
+// wait_table_exists for any completion token: void(error_code, table_description).
+template <class Token>
+auto wait_table_exists(client& c, std::string table, waiter_options opt, Token&& token) {
+  return detail::run_op<table_description>(c.get_executor(), std::forward<Token>(token),
+                                           [&c, table = std::move(table), opt]() mutable {
+                                             return wait_table_exists(c, std::move(table), opt);
+                                           });
 }
 
 }  // namespace ddb

@@ -80,18 +80,4 @@ std::string what_of(const std::exception_ptr& e) {
   }
 }
 
-boost::system::error_code code_of(const std::exception_ptr& e, std::string& message) {
-  message = what_of(e);
-  try {
-    std::rethrow_exception(e);
-  } catch (const boost::system::system_error& x) {
-    return x.code();
-  } catch (const std::system_error& x) {  // ddb::error too
-    return x.code();
-  } catch (...) {
-    message = "the function threw: " + message;
-  }
-  return errc::function_failed;
-}
-
 }  // namespace ddb::agent::detail

@@ -60,6 +60,7 @@ class client_category_impl final : public std::error_category {
       case errc::version_conflict: return "the item's version changed since it was read";
       case errc::invalid_transition: return "a status change that is not allowed";
       case errc::invalid_cursor: return "the page cursor is damaged or belongs to another query";
+      case errc::unexpected_exception: return "an unexpected exception";
     }
     return "unknown ddb client error";
   }

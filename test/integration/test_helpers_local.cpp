@@ -1,6 +1,11 @@
 // The helpers on top of the typed operations, against DynamoDB Local:
 // pagination, parallel scan.
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
@@ -13,6 +18,7 @@
 #include "ddb/expr.hpp"
 #include "ddb/paginate.hpp"
 #include "ddb/typed.hpp"
+#include "ddb/waiters.hpp"
 #include "support/with_client.hpp"
 
 using namespace ddb;
@@ -178,6 +184,60 @@ TEST_CASE("pagination returns every item exactly once, in pages, with a cap", "[
     s.expression_attribute_values = item{{":ten", 10}};
     const std::vector<item> filtered = co_await scan_all(c, s, 2);
     CHECK(filtered.size() == 10);
+
+    // Completion tokens: as_tuple, a callback, cancellation through a bound slot.
+    {
+      const auto tuple = asio::as_tuple(asio::use_awaitable);
+      query_pages tokened(c, q, {.max_items = 10});
+      auto [ec, page] = co_await tokened.next(tuple);
+      CHECK_FALSE(ec);
+      REQUIRE(page);
+      CHECK(page->items.size() == 7);
+      query_request missing = q;
+      missing.table_name = "no_such_table_ddb";
+      query_pages nowhere(c, missing);
+      auto [ec2, failed] = co_await nowhere.next(tuple);
+      CHECK(ec2 == service_errc::resource_not_found);
+      REQUIRE(failed);
+      CHECK_FALSE(failed->diag.request_id.empty());
+      CHECK_FALSE(failed->diag.message.empty());
+      page_options all;
+      auto [ec3, items] = co_await query_all(c, q, all, tuple);
+      CHECK_FALSE(ec3);
+      CHECK(items.size() == std::size_t(in_p));
+      auto [ec4, none] = co_await query_all(c, missing, all, tuple);
+      CHECK(ec4 == service_errc::resource_not_found);
+      CHECK(none.empty());
+      scan_request everything_s;
+      everything_s.table_name = table;
+      // A plain callback; the coroutine waits on a timer the callback cancels.
+      std::optional<std::size_t> counted;
+      asio::steady_timer called(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
+      scan_all(c, everything_s, 2, all, [&](boost::system::error_code e, std::vector<item> got) {
+        counted = e ? 0 : got.size();
+        called.cancel();
+      });
+      co_await called.async_wait(tuple);
+      CHECK(counted == std::size_t(n));
+      // Cancelled through its slot before DynamoDB answers: operation_aborted, nothing thrown.
+      asio::cancellation_signal stop;
+      asio::post(co_await asio::this_coro::executor, [&] { stop.emit(asio::cancellation_type::terminal); });
+      auto [ec5, cancelled] = co_await query_all(c, q, all, asio::bind_cancellation_slot(stop.slot(), tuple));
+      CHECK(ec5 == boost::asio::error::operation_aborted);
+      CHECK(cancelled.empty());
+      // A waiter and a batch with a token.
+      auto [ec6, desc] = co_await wait_table_exists(c, table, waiter_options(), tuple);
+      CHECK_FALSE(ec6);
+      CHECK(desc.table_name == table);
+      std::map<std::string, keys_and_attributes> reads;
+      keys_and_attributes ka;
+      ka.keys.push_back(item{{"pk", "p"}, {"sk", 1}});
+      reads.emplace("no_such_table_ddb", ka);
+      auto [ec7, outcome] = co_await batch_get(c, reads, batch_options(), tuple);
+      CHECK_FALSE(ec7);  // the call ran; its keys failed, and say why
+      REQUIRE_FALSE(outcome.ok());
+      CHECK(outcome.failed.front().code == service_errc::resource_not_found);
+    }
 
     // Errors surface from next() with the diagnostics; bad arguments before any request.
     query_request bad = q;

@@ -24,6 +24,7 @@
 #include <utility>
 
 #include "ddb/client.hpp"
+#include "ddb/detail/run_op.hpp"
 
 namespace ddb::agent {
 
@@ -41,51 +42,12 @@ namespace detail {
 // and has the agent key schema; the error names the remedy otherwise.
 boost::asio::awaitable<void> ensure_table(client& c, const table_options& t);
 
-// The failure a caught exception stands for: a ddb::error or any
-// system_error keeps its code, anything else is errc::function_failed.
-boost::system::error_code code_of(const std::exception_ptr& e, std::string& message);
-
-template <class T, class Body>
-boost::asio::awaitable<std::tuple<boost::system::error_code, T>> capture(Body body) {
-  std::exception_ptr failure;
-  try {
-    T value = co_await body();
-    co_return std::tuple<boost::system::error_code, T>(boost::system::error_code(), std::move(value));
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  T out{};
-  const boost::system::error_code ec = code_of(failure, out.diag.message);
-  co_return std::tuple<boost::system::error_code, T>{ec, std::move(out)};
-}
-
 // Runs body() (returning boost::asio::awaitable<T>) as an asynchronous
-// operation for any token. T has a `diagnostics diag` member.
+// operation for any token (ddb/detail/run_op.hpp); an exception the caller's
+// own function threw that is not a system_error is errc::function_failed.
 template <class T, class Token, class Body>
 auto run_op(const boost::asio::any_io_executor& ex, Token&& token, Body&& body) {
-  if constexpr (std::is_same_v<std::decay_t<Token>, boost::asio::use_awaitable_t<>>) {
-    return std::forward<Body>(body)();  // the awaitable itself: exceptions pass through as thrown
-  } else {
-    return ddb::detail::async_op<T>(
-        ex, std::forward<Token>(token), [ex, body = std::forward<Body>(body)](auto handler) mutable {
-          // The caller's cancellation slot reaches the coroutine (and the
-          // DynamoDB calls it awaits). The handler is posted, not called
-          // inside co_spawn's completion: the caller may then reuse its slot
-          // at once, which would destroy the cancellation handler co_spawn
-          // installed there while the coroutine is still being torn down.
-          auto slot = boost::asio::get_associated_cancellation_slot(handler);
-          boost::asio::co_spawn(
-              ex, capture<T>(std::move(body)),
-              boost::asio::bind_cancellation_slot(
-                  slot, [ex, h = std::move(handler)](std::exception_ptr,
-                                                     std::tuple<boost::system::error_code, T> r) mutable {
-                    auto handler_ex = boost::asio::get_associated_executor(h, ex);
-                    boost::asio::post(handler_ex, [h = std::move(h), r = std::move(r)]() mutable {
-                      std::move(h)(std::get<0>(r), std::move(std::get<1>(r)));
-                    });
-                  }));
-        });
-  }
+  return ddb::detail::run_op<T>(ex, std::forward<Token>(token), std::forward<Body>(body), errc::function_failed);
 }
 
 }  // namespace detail
