@@ -148,6 +148,11 @@ auto async_op(const boost::asio::any_io_executor& ex, Token&& token, Init&& init
 }
 }  // namespace detail
 
+// The ddb::error the default token throws for (ec, diag) from any other
+// token (as_tuple, callbacks): its what() is diag.summary(ec), diag() the
+// diagnostics. For code that takes results by tuple and throws later.
+ddb::error make_error(const boost::system::error_code& ec, diagnostics diag);
+
 class client : public detail::operations<client, boost::asio::use_awaitable_t<>> {
  public:
   using executor_type = boost::asio::any_io_executor;

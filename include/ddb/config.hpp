@@ -61,7 +61,9 @@ struct client_config {
 
   // TLS: peer and host-name verification are always on unless this is false.
   bool verify_tls = true;
-  std::string ca_file;  // extra trusted CAs (PEM file); the system store is always loaded
+  // Extra trusted CAs (PEM file; the system store is always loaded). Empty:
+  // AWS_CA_BUNDLE, else the profile's ca_bundle, as the AWS CLI and SDKs do.
+  std::string ca_file;
   std::string ca_pem;   // extra trusted CAs (PEM text)
 
   // The clock used to sign requests (inject for tests). Default: system_clock::now.

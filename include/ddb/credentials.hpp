@@ -82,6 +82,8 @@ struct resolved_settings {
   std::string region_source;   // e.g. "AWS_REGION" or "profile dev in /home/u/.aws/config"
   std::string endpoint_url;
   std::string endpoint_source;
+  std::string ca_file;    // extra trusted CAs (PEM): client_config::ca_file, else AWS_CA_BUNDLE, else the profile's ca_bundle
+  std::string ca_source;
   std::shared_ptr<credentials_provider> provider;
 };
 

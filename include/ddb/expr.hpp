@@ -162,12 +162,12 @@ inline update add(std::string name, const operand& v) { return update().add(std:
 using paths = std::vector<path>;  // a projection
 
 // The expressions of one request; apply() renders those the request type has.
-struct expressions {
-  std::optional<expr::condition> key_condition;
-  std::optional<expr::condition> filter;
-  std::optional<expr::condition> condition;
-  std::optional<expr::update> update;
-  std::optional<expr::paths> projection;
+struct expressions {  // members initialised: designated initialisers may name only some (-Wextra stays quiet)
+  std::optional<expr::condition> key_condition{};
+  std::optional<expr::condition> filter{};
+  std::optional<expr::condition> condition{};
+  std::optional<expr::update> update{};
+  std::optional<expr::paths> projection{};
 };
 
 // Rendering, with the limits checked (throws ddb::error).

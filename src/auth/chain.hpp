@@ -33,6 +33,7 @@ struct planned_settings {
   std::string profile, profile_source;
   std::string region, region_source;
   std::string endpoint_url, endpoint_source;
+  std::string ca_file, ca_source;  // extra trusted CAs: client_config::ca_file, AWS_CA_BUNDLE, the profile's ca_bundle
   std::optional<source> credentials;  // empty when client_config names them itself
 };
 

@@ -58,6 +58,7 @@ ddb::client_config config_from(const args& a) {
   cfg.endpoint = a.get("endpoint-url");
   cfg.region = a.get("region");
   cfg.profile = a.get("profile");
+  cfg.ca_file = a.get("ca-bundle");
   cfg.track_capacity = a.options.count("cost") != 0;
   return cfg;
 }

@@ -72,6 +72,8 @@ options for every command:
   --region REGION      default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region
   --profile NAME       a profile of ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE, then
                        "default"); as with the AWS CLI, it takes precedence over AWS_ACCESS_KEY_ID
+  --ca-bundle FILE     extra trusted certificate authorities, PEM (default: AWS_CA_BUNDLE, then the
+                       profile's ca_bundle; the system's are always trusted)
 credentials: the AWS chain: environment, profile (keys, credential_process, role_arn), web identity,
   container, instance metadata (AWS_EC2_METADATA_DISABLED=true turns that off)
 )";

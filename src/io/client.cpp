@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdlib>
+#include <fstream>
 
 #include "auth/cache.hpp"
 #include "auth/parse.hpp"
@@ -62,7 +63,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
         settings_(std::move(settings)),
         ep_(std::move(ep)),
         pool_(ex, transport_options{ep_, cfg_.pool_size, cfg_.pipeline_depth, cfg_.pipeline_refill, cfg_.connect_timeout,
-                                    cfg_.idle_timeout, cfg_.max_response_bytes, cfg_.verify_tls, cfg_.ca_file,
+                                    cfg_.idle_timeout, cfg_.max_response_bytes, cfg_.verify_tls, settings_.ca_file,
                                     cfg_.ca_pem}),
         quota_(cfg_.retry.quota_capacity),
         creds_(cfg_.credential_settings.refresh_before, cfg_.credential_settings.refresh_retry_min,
@@ -454,12 +455,14 @@ capacity_tracker* capacity_tracker_of(client_impl& impl) noexcept {
   return impl.cfg_.track_capacity ? &impl.capacity_ : nullptr;
 }
 
-void throw_operation_error(const boost::system::error_code& ec, diagnostics&& diag) {
-  std::string what = diag.summary(ec);
-  throw ddb::error(failure{ec, std::move(what)}, std::make_shared<const diagnostics>(std::move(diag)));
-}
+void throw_operation_error(const boost::system::error_code& ec, diagnostics&& diag) { throw make_error(ec, std::move(diag)); }
 
 }  // namespace detail
+
+ddb::error make_error(const boost::system::error_code& ec, diagnostics diag) {
+  std::string what = diag.summary(ec);
+  return ddb::error(failure{ec, std::move(what)}, std::make_shared<const diagnostics>(std::move(diag)));
+}
 
 std::string diagnostics::summary(const std::error_code& ec) const {
   std::string s = service_type.empty() ? ec.message() : service_type;
@@ -476,6 +479,9 @@ client::client(executor_type ex, client_config cfg) {
   if (cfg.pool_size == 0) throw ddb::error(fail(errc::invalid_config, "client_config::pool_size must be at least 1"));
   if (cfg.pipeline_depth == 0) cfg.pipeline_depth = 1;
   resolved_settings settings = resolve_settings(cfg);
+  if (!settings.ca_file.empty() && !std::ifstream(settings.ca_file))
+    throw ddb::error(fail(errc::invalid_config, "the CA bundle " + settings.ca_file + " (from " + settings.ca_source +
+                                                    ") cannot be read: point it at a PEM file of trusted certificates"));
   auto ep = detail::parse_endpoint(settings.endpoint_url);
   if (!ep) {
     failure f = std::move(ep).error();

@@ -359,6 +359,8 @@ resolved_settings resolve_settings(const client_config& cfg) {
   r.region_source = std::move(plan->region_source);
   r.endpoint_url = std::move(plan->endpoint_url);
   r.endpoint_source = std::move(plan->endpoint_source);
+  r.ca_file = std::move(plan->ca_file);
+  r.ca_source = std::move(plan->ca_source);
   if (cfg.credentials)
     r.provider = static_credentials(*cfg.credentials, "client_config::credentials");
   else if (cfg.credentials_provider)

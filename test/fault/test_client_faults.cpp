@@ -9,14 +9,18 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <thread>
 
 #include "ddb/client.hpp"
 #include "support/with_client.hpp"
+#include "support/aws_env.hpp"
 #include "support/fault_server.hpp"
 #include "support/test_cert.hpp"
 
@@ -674,6 +678,31 @@ TEST_CASE("TLS: the peer is verified, host name included", "[fault]") {
       CHECK_FALSE(ec);
       CHECK(r.body == R"({"Item":{"pk":{"S":"a"}}})");
     });
+  }
+  SECTION("trusted through AWS_CA_BUNDLE (a PEM file), as the AWS CLI takes it: works; an unreadable one is named") {
+    const auto id = ddb::test::make_self_signed("ddb test", "IP:127.0.0.1");
+    fault_server server([](const request_info&) { return action::ok(); }, id.cert_pem, id.key_pem);
+    const std::string pem = (std::filesystem::temp_directory_path() / ("ddb-ca-" + std::to_string(::getpid()) + ".pem")).string();
+    std::ofstream(pem) << id.cert_pem;
+    {
+      ddb::test::aws_env env({{"AWS_CA_BUNDLE", pem}});
+      with_client(config_for(server), [&](client& c) -> asio::awaitable<void> {
+        auto [ec, r] = co_await get(c);
+        CHECK_FALSE(ec);
+      });
+    }
+    {
+      ddb::test::aws_env env({{"AWS_CA_BUNDLE", pem + ".missing"}});
+      try {
+        asio::io_context io;
+        client c(io.get_executor(), config_for(server));
+        FAIL("expected an error");
+      } catch (const ddb::error& e) {
+        CHECK(e.code() == errc::invalid_config);
+        CHECK_THAT(std::string(e.what()), Catch::Contains("(from AWS_CA_BUNDLE) cannot be read"));
+      }
+    }
+    std::filesystem::remove(pem);
   }
   SECTION("a trusted certificate for another host name: refused") {
     const auto id = ddb::test::make_self_signed("wrong.example", "DNS:wrong.example");

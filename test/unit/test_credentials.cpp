@@ -507,3 +507,21 @@ TEST_CASE("the cache: short-lived credentials are not refreshed on every request
   CHECK(cache.on_request(t0 + 50s) == act::use_and_refresh);  // at half the remaining life
   CHECK(cache.refreshes_started() == 2);
 }
+
+TEST_CASE("extra certificate authorities: client_config::ca_file, else AWS_CA_BUNDLE, else the profile's ca_bundle", "[credentials]") {
+  const shared_files files = files_of("[default]\nca_bundle = /etc/corp/profile.pem\n", "");
+  client_config cfg = with_region();
+  cfg.credentials = credentials{"AKID", secret_string("s"), {}, {}};
+  planned_settings from_profile = plan_ok(cfg, imds_off, files);
+  CHECK(from_profile.ca_file == "/etc/corp/profile.pem");
+  CHECK(from_profile.ca_source.find("profile default") != std::string::npos);
+  const fake_env with_env{{{"AWS_EC2_METADATA_DISABLED", "true"}, {"AWS_CA_BUNDLE", "/etc/corp/env.pem"}}};
+  planned_settings from_env = plan_ok(cfg, with_env, files);
+  CHECK(from_env.ca_file == "/etc/corp/env.pem");
+  CHECK(from_env.ca_source == "AWS_CA_BUNDLE");
+  cfg.ca_file = "/etc/corp/config.pem";
+  planned_settings from_config = plan_ok(cfg, with_env, files);
+  CHECK(from_config.ca_file == "/etc/corp/config.pem");
+  planned_settings none = plan_ok(with_region(), imds_off, files_of("[default]\naws_access_key_id = A\naws_secret_access_key = B\n", ""));
+  CHECK(none.ca_file.empty());
+}
