@@ -6,7 +6,8 @@ set(CMAKE_CXX_EXTENSIONS OFF)
 # RelWithDebInfo (the default) keeps line tables only (-g1): enough for
 # profilers and backtraces, and a third less compile time than full -g on
 # this template-heavy code. Debug builds keep full debug information.
-if(CMAKE_CXX_FLAGS_RELWITHDEBINFO STREQUAL "-O2 -g -DNDEBUG")
+# Only for ddb's own builds: as a subproject it leaves the cache alone.
+if(PROJECT_IS_TOP_LEVEL AND CMAKE_CXX_FLAGS_RELWITHDEBINFO STREQUAL "-O2 -g -DNDEBUG")
   set(CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O2 -g1 -DNDEBUG" CACHE STRING "Flags for RelWithDebInfo builds" FORCE)
 endif()
 
