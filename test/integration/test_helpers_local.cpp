@@ -225,6 +225,23 @@ TEST_CASE("pagination returns every item exactly once, in pages, with a cap", "[
       auto [ec5, cancelled] = co_await query_all(c, q, all, asio::bind_cancellation_slot(stop.slot(), tuple));
       CHECK(ec5 == boost::asio::error::operation_aborted);
       CHECK(cancelled.empty());
+      // ddb::cancel_after around the default token: the value, or what was thrown.
+      query_pages timed(c, q, {.max_items = 3});
+      std::optional<query_response> first_three = co_await timed.next(ddb::cancel_after(std::chrono::seconds(60)));
+      REQUIRE(first_three);
+      CHECK(first_three->items.size() == 3);
+      std::vector<item> all_timed = co_await query_all(c, q, all, ddb::cancel_after(std::chrono::seconds(60)));
+      CHECK(all_timed.size() == std::size_t(in_p));
+      bool thrown = false;
+      try {
+        co_await query_all(c, missing, all, ddb::cancel_after(std::chrono::seconds(60)));
+      } catch (const ddb::error& e) {
+        thrown = e.code() == service_errc::resource_not_found && e.diag() && !e.diag()->request_id.empty();
+      }
+      CHECK(thrown);
+      auto [ec8, timed_tuple] = co_await query_all(c, q, all, ddb::cancel_after(std::chrono::seconds(60), tuple));
+      CHECK_FALSE(ec8);
+      CHECK(timed_tuple.size() == std::size_t(in_p));
       // A waiter and a batch with a token.
       auto [ec6, desc] = co_await wait_table_exists(c, table, waiter_options(), tuple);
       CHECK_FALSE(ec6);

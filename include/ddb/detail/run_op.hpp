@@ -13,9 +13,16 @@
 // cancellation slot bound to the token reaches the coroutine and the
 // DynamoDB calls it awaits.
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
+#include <chrono>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <tuple>
 #include <type_traits>
@@ -62,13 +69,33 @@ boost::asio::awaitable<std::tuple<boost::system::error_code, T>> capture(Body bo
   co_return std::tuple<boost::system::error_code, T>{ec, std::move(out)};
 }
 
+// body() under a timer that cancels it after `timeout`; what it throws is
+// rethrown as thrown (ddb::cancel_after around the default token).
+template <class T, class Body>
+boost::asio::awaitable<T> with_timeout(boost::asio::any_io_executor ex, std::chrono::steady_clock::duration timeout,
+                                       Body body) {
+  auto signal = std::make_shared<boost::asio::cancellation_signal>();
+  boost::asio::steady_timer timer(ex, timeout);
+  timer.async_wait([w = std::weak_ptr<boost::asio::cancellation_signal>(signal)](boost::system::error_code ec) {
+    if (auto s = w.lock(); s && !ec) s->emit(boost::asio::cancellation_type::terminal);
+  });
+  auto done = boost::asio::bind_cancellation_slot(signal->slot(), boost::asio::as_tuple(boost::asio::use_awaitable));
+  auto [failure, value] = co_await boost::asio::co_spawn(ex, body(), done);
+  timer.cancel();
+  if (failure) std::rethrow_exception(failure);
+  co_return std::move(value);
+}
+
 // Runs body() (returning boost::asio::awaitable<T>) as an asynchronous
 // operation for any token; `fallback` is the code of an exception that is not
 // a system_error.
 template <class T, class Token, class Body>
 auto run_op(const boost::asio::any_io_executor& ex, Token&& token, Body&& body, errc fallback = errc::unexpected_exception) {
-  if constexpr (std::is_same_v<std::decay_t<Token>, boost::asio::use_awaitable_t<>>) {
+  using token_type = std::decay_t<Token>;
+  if constexpr (std::is_same_v<token_type, boost::asio::use_awaitable_t<>>) {
     return std::forward<Body>(body)();  // the awaitable itself: exceptions pass through as thrown
+  } else if constexpr (std::is_same_v<token_type, cancel_after_t<boost::asio::use_awaitable_t<>>>) {
+    return with_timeout<T>(ex, token.timeout, std::forward<Body>(body));
   } else {
     return async_op<T>(ex, std::forward<Token>(token), [ex, fallback, body = std::forward<Body>(body)](auto handler) mutable {
       // The caller's cancellation slot reaches the coroutine. The handler is
