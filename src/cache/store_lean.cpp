@@ -179,11 +179,8 @@ struct lean_store::impl {
   // Notes an entry read or written; hits known for it go into e.
   void learn(entry& e) {
     known_entry& k = known[e.id];
-    if (k.stamp != static_cast<std::int64_t>(e.version) || k.created_at != e.created_at) {
-      // Another write of the prompt: mneme's semantics reset its hits.
-      k.last_accessed_at = std::max(k.last_accessed_at, e.last_accessed_at);
-      if (k.created_at != e.created_at) k.access_count = 0;
-    }
+    if (k.created_at != e.created_at) k.access_count = 0;  // another write of the prompt: mneme resets its hits
+    k.last_accessed_at = std::max(k.last_accessed_at, e.last_accessed_at);
     k.ns = e.ns;
     k.stamp = static_cast<std::int64_t>(e.version);
     k.created_at = e.created_at;

@@ -272,6 +272,17 @@ struct mneme_store::impl {
     co_return std::move(r.items.front());
   }
 
+  // A Query of gsi_lru for one namespace (`extra` narrows the key condition).
+  query_request lru_query(const std::string& ns, const std::string& extra = {}) const {
+    query_request q;
+    q.table_name = opt.table_name;
+    q.index_name = "gsi_lru";
+    q.key_condition_expression = "#ns = :ns" + extra;
+    q.expression_attribute_names = {{"#ns", "namespace"}};
+    q.expression_attribute_values = item{{":ns", value(ns)}};
+    return q;
+  }
+
   [[noreturn]] void lost(const char* what) const {
     throw ddb::error(fail(errc::write_conflict, std::string(what) + " in table " + opt.table_name + " lost to other writers " +
                                                     std::to_string(opt.max_attempts) +
@@ -503,12 +514,7 @@ asio::awaitable<std::vector<std::uint64_t>> mneme_store::lru_ids(std::optional<s
     scopes.assign(s.namespaces.begin(), s.namespaces.end());
   std::vector<std::pair<std::int64_t, std::uint64_t>> order;
   for (const std::string& scope : scopes) {
-    query_request q;
-    q.table_name = s.opt.table_name;
-    q.index_name = "gsi_lru";
-    q.key_condition_expression = "#ns = :ns";
-    q.expression_attribute_names = {{"#ns", "namespace"}};
-    q.expression_attribute_values = item{{":ns", value(scope)}};
+    query_request q = s.lru_query(scope);
     q.projection_expression = "id, last_accessed_at";
     q.scan_index_forward = true;
     q.limit = static_cast<std::int64_t>(n);
@@ -589,12 +595,8 @@ asio::awaitable<store_changes> mneme_store::changes_since(store_cursor cursor) {
     const std::int64_t since = cursor.time - std::max<std::int64_t>(s.opt.sync_window.count() / 1000, 1);
     const std::set<std::string> scopes = s.namespaces;
     for (const std::string& ns : scopes) {
-      query_request q;
-      q.table_name = s.opt.table_name;
-      q.index_name = "gsi_lru";
-      q.key_condition_expression = "#ns = :ns AND last_accessed_at >= :since";
-      q.expression_attribute_names = {{"#ns", "namespace"}};
-      q.expression_attribute_values = item{{":ns", value(ns)}, {":since", value(since)}};
+      query_request q = s.lru_query(ns, " AND last_accessed_at >= :since");
+      q.expression_attribute_values.insert_or_assign(":since", value(since));
       std::vector<item> touched = co_await query_all(s.client, q);
       for (const item& it : touched) {
         entry e = s.from(it);
