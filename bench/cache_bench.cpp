@@ -96,14 +96,14 @@ struct mneme_table {
   asio::awaitable<void> create() {
     create_table_request r;
     r.table_name = table;
-    r.attribute_definitions = {{"id", "N"}, {"namespace", "S"}, {"query_hash", "S"}, {"last_accessed_at", "N"}};
-    r.key_schema = {{"id", "HASH"}};
-    r.billing_mode = "PAY_PER_REQUEST";
+    r.attribute_definitions = {{"id", ddb::scalar_attribute_type::n}, {"namespace", ddb::scalar_attribute_type::s}, {"query_hash", ddb::scalar_attribute_type::s}, {"last_accessed_at", ddb::scalar_attribute_type::n}};
+    r.key_schema = {{"id", ddb::key_type::hash}};
+    r.billing_mode = ddb::billing_mode::pay_per_request;
     for (auto [name, range] : {std::pair{"gsi_hash", "query_hash"}, std::pair{"gsi_lru", "last_accessed_at"}}) {
       global_secondary_index g;
       g.index_name = name;
-      g.key_schema = {{"namespace", "HASH"}, {range, "RANGE"}};
-      g.projection.projection_type = "ALL";
+      g.key_schema = {{"namespace", ddb::key_type::hash}, {range, ddb::key_type::range}};
+      g.projection.projection_type = ddb::projection_type::all;
       r.global_secondary_indexes.push_back(std::move(g));
     }
     co_await c.create_table(r);

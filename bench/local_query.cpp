@@ -52,9 +52,9 @@ int main(int argc, char** argv) {
     const std::string table = "ddb_bench_query_" + std::to_string(rd() % 1000000);
     ddb::create_table_request ct;
     ct.table_name = table;
-    ct.attribute_definitions = {{"pk", "S"}, {"sk", "N"}};
-    ct.key_schema = {{"pk", "HASH"}, {"sk", "RANGE"}};
-    ct.billing_mode = "PAY_PER_REQUEST";
+    ct.attribute_definitions = {{"pk", ddb::scalar_attribute_type::s}, {"sk", ddb::scalar_attribute_type::n}};
+    ct.key_schema = {{"pk", ddb::key_type::hash}, {"sk", ddb::key_type::range}};
+    ct.billing_mode = ddb::billing_mode::pay_per_request;
     co_await db.create_table(ct);
     std::map<std::string, std::vector<ddb::write_request>> writes;
     for (int i = 0; i < items; ++i)

@@ -39,9 +39,9 @@ asio::awaitable<void> demo() {
   co_await db.delete_table(drop, asio::as_tuple(asio::use_awaitable));  // left over from an interrupted run? (ignored)
 
   ddb::create_table_request create{.table_name = table};
-  create.attribute_definitions = {{"user", "S"}, {"seq", "N"}};
-  create.key_schema = {{"user", "HASH"}, {"seq", "RANGE"}};
-  create.billing_mode = "PAY_PER_REQUEST";
+  create.attribute_definitions = {{"user", ddb::scalar_attribute_type::s}, {"seq", ddb::scalar_attribute_type::n}};
+  create.key_schema = {{"user", ddb::key_type::hash}, {"seq", ddb::key_type::range}};
+  create.billing_mode = ddb::billing_mode::pay_per_request;
   co_await db.create_table(create);
   const ddb::waiter_options quick{.delay = std::chrono::milliseconds(200), .timeout = std::chrono::seconds(30)};
   co_await ddb::wait_table_exists(db, table, quick);
@@ -71,7 +71,7 @@ asio::awaitable<void> demo() {
 
   // A conditional update: add a note and a tag only if the event is a login.
   ddb::update_item_request u{.table_name = table, .key = ddb::item{{"user", "ada"}, {"seq", 33}},
-                             .return_values = "ALL_NEW"};
+                             .return_values = ddb::return_value::all_new};
   apply(u, {.condition = attr("kind") == "login",
             .update = set("note", "checked").add("tags", ddb::string_set{"audited"})});
   const ddb::update_item_response updated = co_await db.update_item(u);

@@ -20,9 +20,9 @@ asio::awaitable<void> demo() {
 
   ddb::create_table_request create;
   create.table_name = table;
-  create.attribute_definitions = {{"pk", "S"}};
-  create.key_schema = {{"pk", "HASH"}};
-  create.billing_mode = "PAY_PER_REQUEST";
+  create.attribute_definitions = {{"pk", ddb::scalar_attribute_type::s}};
+  create.key_schema = {{"pk", ddb::key_type::hash}};
+  create.billing_mode = ddb::billing_mode::pay_per_request;
   co_await db.create_table(create);
   std::cout << "created table " << table << "\n";
 
@@ -46,7 +46,7 @@ asio::awaitable<void> demo() {
   visit.key = ddb::item{{"pk", "user#1"}};
   visit.update_expression = "ADD visits :one";
   visit.expression_attribute_values = ddb::item{{":one", 1}};
-  visit.return_values = "UPDATED_NEW";
+  visit.return_values = ddb::return_value::updated_new;
   ddb::update_item_response updated = co_await db.update_item(visit);
   std::cout << "update " << ddb::json::to_json(updated.attributes) << "\n";
 

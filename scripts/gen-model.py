@@ -3,7 +3,8 @@
 
     scripts/gen-model.py ../shared/dynamodb-model/service-2.json
 
-writes include/ddb/model.hpp (the structs), include/ddb/detail/operations.hpp
+writes include/ddb/model.hpp (the structs), include/ddb/enums.hpp (the
+enumerations; src/model/enums.cpp their names), include/ddb/detail/operations.hpp
 (the typed client operations) and src/model/codec.cpp (their JSON encoders and
 decoders). The output is committed: the build never needs the model. Every
 member of every shape reachable from the listed operations is generated.
@@ -11,7 +12,8 @@ member of every shape reachable from the listed operations is generated.
 Mapping: structure -> struct (optional members as std::optional, lists and
 maps empty when absent); AttributeValue -> ddb::value; a map of name ->
 AttributeValue -> ddb::item; other maps -> std::map<std::string, T>;
-string/enum -> std::string; integer/long -> std::int64_t; double and
+string -> std::string; enum -> ddb::open_enum<E> with E an enum class
+generated beside its to_string/parse_enum (src/model/enums.cpp); integer/long -> std::int64_t; double and
 timestamp (epoch seconds) -> double; blob -> ddb::bytes.
 """
 import json
@@ -82,7 +84,7 @@ def is_item_map(shape):
 
 
 # Shapes reachable from the operations, structures in dependency order.
-order, seen = [], set()
+order, seen, enums = [], set(), []
 
 
 def visit(name):
@@ -98,6 +100,29 @@ def visit(name):
         visit(s["member"]["shape"])
     elif s["type"] == "map":
         visit(s["value"]["shape"])
+    elif s["type"] == "string" and "enum" in s:
+        enums.append(name)
+
+
+def is_enum(shape):
+    return shapes[shape]["type"] == "string" and "enum" in shapes[shape]
+
+
+# Enumerations: BillingMode -> ddb::billing_mode (the Enum suffix dropped),
+# PAY_PER_REQUEST -> pay_per_request, ConditionalCheckFailed ->
+# conditional_check_failed; C++ keywords get a trailing underscore.
+ENUM_KEYWORDS = KEYWORDS | {"and", "or", "not", "xor", "bitand", "bitor", "compl", "and_eq", "or_eq", "xor_eq",
+                            "not_eq", "true", "false", "null_ptr", "int", "char", "bool", "auto", "const"}
+
+
+def enum_name(shape):
+    return snake(shape[:-4] if shape.endswith("Enum") else shape)
+
+
+def enumerator(value):
+    n = value.lower() if value.isupper() or "_" in value else snake(value)
+    n = re.sub(r"[^a-z0-9_]", "_", n)
+    return n + "_" if n in ENUM_KEYWORDS or n[0].isdigit() else n
 
 
 for op in OPERATIONS:
@@ -121,6 +146,8 @@ def cpp_type(shape):
             return "::ddb::item", False
         inner, _ = cpp_type(s["value"]["shape"])
         return "std::map<std::string, " + inner + ">", False
+    if t == "string" and "enum" in s:
+        return "::ddb::open_enum<::ddb::" + enum_name(shape) + ">", True
     if t == "string":
         return "std::string", True
     if t == "boolean":
@@ -151,7 +178,22 @@ h = [HEADER, "#pragma once\n",
      "// their meaning. Optional members are std::optional; lists and maps are\n",
      "// simply empty when absent. Every response also carries the diagnostics.\n",
      "#include <cstdint>\n#include <map>\n#include <optional>\n#include <string>\n#include <vector>\n\n",
-     '#include "ddb/core/value.hpp"\n#include "ddb/diagnostics.hpp"\n\nnamespace ddb {\n\n']
+     '#include "ddb/core/open_enum.hpp"\n#include "ddb/core/value.hpp"\n#include "ddb/diagnostics.hpp"\n#include "ddb/enums.hpp"\n\n'
+     'namespace ddb {\n\n']
+# ---------------------------------------------------------------- enums.hpp
+eh = [HEADER, "#pragma once\n",
+      "// The service model's enumerations (a light header: ddb/model.hpp and the\n",
+      "// option structs of other headers use them). Requests and responses hold\n",
+      "// them as ddb::open_enum<E> (ddb/core/open_enum.hpp). to_string gives the\n",
+      "// value as DynamoDB spells it; parse_enum reads it back (false for a value\n",
+      "// the model does not list).\n",
+      "#include <cstdint>\n#include <string_view>\n\nnamespace ddb {\n\n"]
+for name in enums:
+    vals = ", ".join(enumerator(v) for v in shapes[name]["enum"])
+    e = enum_name(name)
+    eh.append(f"// {name}\nenum class {e} : std::uint8_t {{ {vals} }};\n"
+              f"std::string_view to_string({e} v) noexcept;\nbool parse_enum(std::string_view s, {e}& out) noexcept;\n")
+eh.append("\n}  // namespace ddb\n")
 for name in order:
     s = shapes[name]
     sname = struct_name(name)
@@ -214,6 +256,8 @@ def enc_value(shape, expr, indent):
             return f"{p}check(json::write_item(w, {expr}));\n"
         return (f"{p}w.begin_object();\n{p}for (const auto& [k{indent}, v{indent}] : {expr}) {{\n{p}  w.key(k{indent});\n" +
                 enc_value(s["value"]["shape"], f"v{indent}", indent + 2) + f"{p}}}\n{p}w.end_object();\n")
+    if t == "string" and "enum" in s:
+        return f"{p}w.string(checked_enum({expr}));\n"
     if t == "string":
         return f"{p}w.string(checked_text({expr}));\n"
     if t == "boolean":
@@ -256,6 +300,8 @@ def dec_value(shape, src, dst, indent):
                 f"{p}    auto& slot{n} = {dst}[name{n}];\n"
                 f"{p}    if (auto e = [&]() -> located {{\n" + dec_value(s["value"]["shape"], f"mv{n}", f"slot{n}", indent + 6) +
                 f"{p}      return {{}};\n{p}    }}()) return std::move(e).under_key(name{n});\n{p}  }}\n{p}}}\n")
+    if t == "string" and "enum" in s:
+        return f"{p}if (auto e = read_enum({src}, {dst})) return e;\n"
     if t == "string":
         return f"{p}if (auto e = read_string({src}, {dst})) return e;\n"
     if t == "boolean":
@@ -350,6 +396,7 @@ for op in OPERATIONS:
     c.append(f"  return encode_with([&](json::writer& w) {{ write_{fn}_response(w, r); }});\n}}\n\n")
 os.makedirs(os.path.join(top, "include", "ddb", "detail"), exist_ok=True)
 open(os.path.join(top, "include", "ddb", "model.hpp"), "w").write("".join(h))
+open(os.path.join(top, "include", "ddb", "enums.hpp"), "w").write("".join(eh))
 open(os.path.join(top, "include", "ddb", "detail", "operations.hpp"), "w").write("".join(o))
 PRELUDE = '#include "model/codec_shapes.hpp"\n\nnamespace ddb::detail {\n\nnamespace od = simdjson::ondemand;\n\n'
 open(os.path.join(top, "src", "model", "codec_shapes.hpp"), "w").write(
@@ -360,6 +407,24 @@ for i, part in enumerate(parts):
         HEADER + PRELUDE + "".join(part) + "}  // namespace ddb::detail\n")
 open(os.path.join(top, "src", "model", "codec_ops.cpp"), "w").write(
     HEADER + PRELUDE + "".join(c) + "}  // namespace ddb::detail\n")
+# The enumerations' names, both ways.
+en = [HEADER, '#include <string_view>\n\n#include "ddb/enums.hpp"\n\nnamespace ddb {\n\n']
+for name in enums:
+    e = enum_name(name)
+    values = shapes[name]["enum"]
+    en.append(f"std::string_view to_string({e} v) noexcept {{\n  switch (v) {{\n")
+    for v in values:
+        en.append(f"    case {e}::{enumerator(v)}: return \"{v}\";\n")
+    en.append("  }\n  return {};\n}\n")
+    en.append(f"bool parse_enum(std::string_view s, {e}& out) noexcept {{\n")
+    for v in values:
+        en.append(f"  if (s == \"{v}\") {{ out = {e}::{enumerator(v)}; return true; }}\n")
+    en.append("  return false;\n}\n\n")
+en.append("}  // namespace ddb\n")
+open(os.path.join(top, "src", "model", "enums.cpp"), "w").write("".join(en))
+# The enumerations with their number of values, for tests that walk them all.
+open(os.path.join(top, "src", "model", "enums.inc"), "w").write(
+    HEADER + "".join(f"DDB_ENUM({enum_name(n)}, {len(shapes[n]['enum'])})\n" for n in enums))
 old_codec = os.path.join(top, "src", "model", "codec.cpp")
 if os.path.exists(old_codec):
     os.remove(old_codec)
@@ -369,4 +434,4 @@ open(os.path.join(top, "src", "model", "responses.inc"), "w").write(
 # The operations, for tools that dispatch by name (the CLI).
 open(os.path.join(top, "src", "model", "operations.inc"), "w").write(
     HEADER + "".join(f"DDB_OPERATION(\"{op}\", \"{re.sub('_', '-', snake(op))}\", {snake(op)})\n" for op in OPERATIONS))
-print(f"{len(order)} structures, {len(OPERATIONS)} operations")
+print(f"{len(order)} structures, {len(enums)} enumerations, {len(OPERATIONS)} operations")

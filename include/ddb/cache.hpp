@@ -40,6 +40,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ddb/enums.hpp"
+
 namespace ddb {
 class client;
 }
@@ -234,7 +236,7 @@ struct dynamodb_store_options {
   // detect: an existing table's layout, else (with create_table) lean.
   table_layout layout = table_layout::detect;
   bool create_table = false;  // opt-in: create it when missing
-  std::string billing_mode = "PAY_PER_REQUEST";  // or "PROVISIONED"
+  ddb::billing_mode billing_mode = ddb::billing_mode::pay_per_request;  // or provisioned
   std::int64_t read_capacity = 5, write_capacity = 5;  // PROVISIONED: the table and each GSI
   std::int64_t scan_segments = 4;  // parallel Scan segments of a full reload
   // mneme layout: a conditional write that keeps losing races, then errc::write_conflict.

@@ -11,8 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "ddb/core/open_enum.hpp"
 #include "ddb/core/value.hpp"
 #include "ddb/diagnostics.hpp"
+#include "ddb/enums.hpp"
 
 namespace ddb {
 
@@ -22,7 +24,7 @@ struct get_item_request {
   ::ddb::item key{};  // Key
   std::vector<std::string> attributes_to_get{};  // AttributesToGet
   std::optional<bool> consistent_read{};  // ConsistentRead
-  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
+  std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
   std::optional<std::string> projection_expression{};  // ProjectionExpression
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
   static constexpr const char* kind = "request";
@@ -65,7 +67,7 @@ struct get_item_response {
 struct expected_attribute_value {
   ::ddb::value value{};  // Value
   std::optional<bool> exists{};  // Exists
-  std::optional<std::string> comparison_operator{};  // ComparisonOperator
+  std::optional<::ddb::open_enum<::ddb::comparison_operator>> comparison_operator{};  // ComparisonOperator
   std::vector<::ddb::value> attribute_value_list{};  // AttributeValueList
 };
 
@@ -74,14 +76,14 @@ struct put_item_request {
   std::string table_name{};  // TableName
   ::ddb::item item{};  // Item
   std::map<std::string, ::ddb::expected_attribute_value> expected{};  // Expected
-  std::optional<std::string> return_values{};  // ReturnValues
-  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
-  std::optional<std::string> return_item_collection_metrics{};  // ReturnItemCollectionMetrics
-  std::optional<std::string> conditional_operator{};  // ConditionalOperator
+  std::optional<::ddb::open_enum<::ddb::return_value>> return_values{};  // ReturnValues
+  std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
+  std::optional<::ddb::open_enum<::ddb::return_item_collection_metrics>> return_item_collection_metrics{};  // ReturnItemCollectionMetrics
+  std::optional<::ddb::open_enum<::ddb::conditional_operator>> conditional_operator{};  // ConditionalOperator
   std::optional<std::string> condition_expression{};  // ConditionExpression
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
-  std::optional<std::string> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+  std::optional<::ddb::open_enum<::ddb::return_values_on_condition_check_failure>> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
   static constexpr const char* kind = "request";
 };
 
@@ -103,7 +105,7 @@ struct put_item_response {
 // AttributeValueUpdate
 struct attribute_value_update {
   ::ddb::value value{};  // Value
-  std::optional<std::string> action{};  // Action
+  std::optional<::ddb::open_enum<::ddb::attribute_action>> action{};  // Action
 };
 
 // UpdateItemInput
@@ -112,15 +114,15 @@ struct update_item_request {
   ::ddb::item key{};  // Key
   std::map<std::string, ::ddb::attribute_value_update> attribute_updates{};  // AttributeUpdates
   std::map<std::string, ::ddb::expected_attribute_value> expected{};  // Expected
-  std::optional<std::string> conditional_operator{};  // ConditionalOperator
-  std::optional<std::string> return_values{};  // ReturnValues
-  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
-  std::optional<std::string> return_item_collection_metrics{};  // ReturnItemCollectionMetrics
+  std::optional<::ddb::open_enum<::ddb::conditional_operator>> conditional_operator{};  // ConditionalOperator
+  std::optional<::ddb::open_enum<::ddb::return_value>> return_values{};  // ReturnValues
+  std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
+  std::optional<::ddb::open_enum<::ddb::return_item_collection_metrics>> return_item_collection_metrics{};  // ReturnItemCollectionMetrics
   std::optional<std::string> update_expression{};  // UpdateExpression
   std::optional<std::string> condition_expression{};  // ConditionExpression
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
-  std::optional<std::string> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+  std::optional<::ddb::open_enum<::ddb::return_values_on_condition_check_failure>> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
   static constexpr const char* kind = "request";
 };
 
@@ -138,14 +140,14 @@ struct delete_item_request {
   std::string table_name{};  // TableName
   ::ddb::item key{};  // Key
   std::map<std::string, ::ddb::expected_attribute_value> expected{};  // Expected
-  std::optional<std::string> conditional_operator{};  // ConditionalOperator
-  std::optional<std::string> return_values{};  // ReturnValues
-  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
-  std::optional<std::string> return_item_collection_metrics{};  // ReturnItemCollectionMetrics
+  std::optional<::ddb::open_enum<::ddb::conditional_operator>> conditional_operator{};  // ConditionalOperator
+  std::optional<::ddb::open_enum<::ddb::return_value>> return_values{};  // ReturnValues
+  std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
+  std::optional<::ddb::open_enum<::ddb::return_item_collection_metrics>> return_item_collection_metrics{};  // ReturnItemCollectionMetrics
   std::optional<std::string> condition_expression{};  // ConditionExpression
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
-  std::optional<std::string> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+  std::optional<::ddb::open_enum<::ddb::return_values_on_condition_check_failure>> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
   static constexpr const char* kind = "request";
 };
 
@@ -161,23 +163,23 @@ struct delete_item_response {
 // Condition
 struct legacy_condition {
   std::vector<::ddb::value> attribute_value_list{};  // AttributeValueList
-  std::string comparison_operator{};  // ComparisonOperator
+  ::ddb::open_enum<::ddb::comparison_operator> comparison_operator{};  // ComparisonOperator
 };
 
 // QueryInput
 struct query_request {
   std::string table_name{};  // TableName
   std::optional<std::string> index_name{};  // IndexName
-  std::optional<std::string> select{};  // Select
+  std::optional<::ddb::open_enum<::ddb::select>> select{};  // Select
   std::vector<std::string> attributes_to_get{};  // AttributesToGet
   std::optional<std::int64_t> limit{};  // Limit
   std::optional<bool> consistent_read{};  // ConsistentRead
   std::map<std::string, ::ddb::legacy_condition> key_conditions{};  // KeyConditions
   std::map<std::string, ::ddb::legacy_condition> query_filter{};  // QueryFilter
-  std::optional<std::string> conditional_operator{};  // ConditionalOperator
+  std::optional<::ddb::open_enum<::ddb::conditional_operator>> conditional_operator{};  // ConditionalOperator
   std::optional<bool> scan_index_forward{};  // ScanIndexForward
   ::ddb::item exclusive_start_key{};  // ExclusiveStartKey
-  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
+  std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
   std::optional<std::string> projection_expression{};  // ProjectionExpression
   std::optional<std::string> filter_expression{};  // FilterExpression
   std::optional<std::string> key_condition_expression{};  // KeyConditionExpression
@@ -203,11 +205,11 @@ struct scan_request {
   std::optional<std::string> index_name{};  // IndexName
   std::vector<std::string> attributes_to_get{};  // AttributesToGet
   std::optional<std::int64_t> limit{};  // Limit
-  std::optional<std::string> select{};  // Select
+  std::optional<::ddb::open_enum<::ddb::select>> select{};  // Select
   std::map<std::string, ::ddb::legacy_condition> scan_filter{};  // ScanFilter
-  std::optional<std::string> conditional_operator{};  // ConditionalOperator
+  std::optional<::ddb::open_enum<::ddb::conditional_operator>> conditional_operator{};  // ConditionalOperator
   ::ddb::item exclusive_start_key{};  // ExclusiveStartKey
-  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
+  std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
   std::optional<std::int64_t> total_segments{};  // TotalSegments
   std::optional<std::int64_t> segment{};  // Segment
   std::optional<std::string> projection_expression{};  // ProjectionExpression
@@ -241,7 +243,7 @@ struct keys_and_attributes {
 // BatchGetItemInput
 struct batch_get_item_request {
   std::map<std::string, ::ddb::keys_and_attributes> request_items{};  // RequestItems
-  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
+  std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
   static constexpr const char* kind = "request";
 };
 
@@ -276,8 +278,8 @@ struct write_request {
 // BatchWriteItemInput
 struct batch_write_item_request {
   std::map<std::string, std::vector<::ddb::write_request>> request_items{};  // RequestItems
-  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
-  std::optional<std::string> return_item_collection_metrics{};  // ReturnItemCollectionMetrics
+  std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
+  std::optional<::ddb::open_enum<::ddb::return_item_collection_metrics>> return_item_collection_metrics{};  // ReturnItemCollectionMetrics
   static constexpr const char* kind = "request";
 };
 
@@ -306,7 +308,7 @@ struct transact_get_item {
 // TransactGetItemsInput
 struct transact_get_items_request {
   std::vector<::ddb::transact_get_item> transact_items{};  // TransactItems
-  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
+  std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
   static constexpr const char* kind = "request";
 };
 
@@ -332,7 +334,7 @@ struct transact_condition_check {
   std::string condition_expression{};  // ConditionExpression
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
-  std::optional<std::string> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+  std::optional<::ddb::open_enum<::ddb::return_values_on_condition_check_failure>> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
 };
 
 // Put
@@ -342,7 +344,7 @@ struct transact_put {
   std::optional<std::string> condition_expression{};  // ConditionExpression
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
-  std::optional<std::string> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+  std::optional<::ddb::open_enum<::ddb::return_values_on_condition_check_failure>> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
 };
 
 // Delete
@@ -352,7 +354,7 @@ struct transact_delete {
   std::optional<std::string> condition_expression{};  // ConditionExpression
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
-  std::optional<std::string> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+  std::optional<::ddb::open_enum<::ddb::return_values_on_condition_check_failure>> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
 };
 
 // Update
@@ -363,7 +365,7 @@ struct transact_update {
   std::optional<std::string> condition_expression{};  // ConditionExpression
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
-  std::optional<std::string> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+  std::optional<::ddb::open_enum<::ddb::return_values_on_condition_check_failure>> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
 };
 
 // TransactWriteItem
@@ -377,8 +379,8 @@ struct transact_write_item {
 // TransactWriteItemsInput
 struct transact_write_items_request {
   std::vector<::ddb::transact_write_item> transact_items{};  // TransactItems
-  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
-  std::optional<std::string> return_item_collection_metrics{};  // ReturnItemCollectionMetrics
+  std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
+  std::optional<::ddb::open_enum<::ddb::return_item_collection_metrics>> return_item_collection_metrics{};  // ReturnItemCollectionMetrics
   std::optional<std::string> client_request_token{};  // ClientRequestToken
   static constexpr const char* kind = "request";
 };
@@ -397,9 +399,9 @@ struct execute_statement_request {
   std::vector<::ddb::value> parameters{};  // Parameters
   std::optional<bool> consistent_read{};  // ConsistentRead
   std::optional<std::string> next_token{};  // NextToken
-  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
+  std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
   std::optional<std::int64_t> limit{};  // Limit
-  std::optional<std::string> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+  std::optional<::ddb::open_enum<::ddb::return_values_on_condition_check_failure>> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
   static constexpr const char* kind = "request";
 };
 
@@ -418,20 +420,20 @@ struct batch_statement_request {
   std::string statement{};  // Statement
   std::vector<::ddb::value> parameters{};  // Parameters
   std::optional<bool> consistent_read{};  // ConsistentRead
-  std::optional<std::string> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+  std::optional<::ddb::open_enum<::ddb::return_values_on_condition_check_failure>> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
   static constexpr const char* kind = "request";
 };
 
 // BatchExecuteStatementInput
 struct batch_execute_statement_request {
   std::vector<::ddb::batch_statement_request> statements{};  // Statements
-  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
+  std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
   static constexpr const char* kind = "request";
 };
 
 // BatchStatementError
 struct batch_statement_error {
-  std::optional<std::string> code{};  // Code
+  std::optional<::ddb::open_enum<::ddb::batch_statement_error_code>> code{};  // Code
   std::optional<std::string> message{};  // Message
   ::ddb::item item{};  // Item
 };
@@ -457,14 +459,14 @@ struct batch_execute_statement_response {
 struct parameterized_statement {
   std::string statement{};  // Statement
   std::vector<::ddb::value> parameters{};  // Parameters
-  std::optional<std::string> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+  std::optional<::ddb::open_enum<::ddb::return_values_on_condition_check_failure>> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
 };
 
 // ExecuteTransactionInput
 struct execute_transaction_request {
   std::vector<::ddb::parameterized_statement> transact_statements{};  // TransactStatements
   std::optional<std::string> client_request_token{};  // ClientRequestToken
-  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
+  std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
   static constexpr const char* kind = "request";
 };
 
@@ -480,7 +482,7 @@ struct execute_transaction_response {
 struct search_vectors_request {
   std::string table_name{};  // TableName
   std::string index_name{};  // IndexName
-  std::optional<std::string> return_consumed_capacity{};  // ReturnConsumedCapacity
+  std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
   std::optional<std::string> projection_expression{};  // ProjectionExpression
@@ -507,18 +509,18 @@ struct search_vectors_response {
 // AttributeDefinition
 struct attribute_definition {
   std::string attribute_name{};  // AttributeName
-  std::string attribute_type{};  // AttributeType
+  ::ddb::open_enum<::ddb::scalar_attribute_type> attribute_type{};  // AttributeType
 };
 
 // KeySchemaElement
 struct key_schema_element {
   std::string attribute_name{};  // AttributeName
-  std::string key_type{};  // KeyType
+  ::ddb::open_enum<::ddb::key_type> key_type{};  // KeyType
 };
 
 // Projection
 struct projection {
-  std::optional<std::string> projection_type{};  // ProjectionType
+  std::optional<::ddb::open_enum<::ddb::projection_type>> projection_type{};  // ProjectionType
   std::vector<std::string> non_key_attributes{};  // NonKeyAttributes
 };
 
@@ -560,13 +562,13 @@ struct global_secondary_index {
 // StreamSpecification
 struct stream_specification {
   bool stream_enabled{};  // StreamEnabled
-  std::optional<std::string> stream_view_type{};  // StreamViewType
+  std::optional<::ddb::open_enum<::ddb::stream_view_type>> stream_view_type{};  // StreamViewType
 };
 
 // SSESpecification
 struct sse_specification {
   std::optional<bool> enabled{};  // Enabled
-  std::optional<std::string> sse_type{};  // SSEType
+  std::optional<::ddb::open_enum<::ddb::sse_type>> sse_type{};  // SSEType
   std::optional<std::string> kms_master_key_id{};  // KMSMasterKeyId
 };
 
@@ -584,7 +586,7 @@ struct vector_attribute_definition {
 // SearchSchemaElement
 struct search_schema_element {
   std::string attribute_name{};  // AttributeName
-  std::string search_schema_element_type{};  // SearchSchemaElementType
+  ::ddb::open_enum<::ddb::search_schema_element_type> search_schema_element_type{};  // SearchSchemaElementType
 };
 
 // VectorIndex
@@ -594,7 +596,7 @@ struct vector_index {
   std::vector<::ddb::search_schema_element> search_schema{};  // SearchSchema
   ::ddb::projection projection{};  // Projection
   std::int64_t dimensions{};  // Dimensions
-  std::string distance_function{};  // DistanceFunction
+  ::ddb::open_enum<::ddb::vector_distance_function> distance_function{};  // DistanceFunction
 };
 
 // CreateTableInput
@@ -604,18 +606,18 @@ struct create_table_request {
   std::vector<::ddb::key_schema_element> key_schema{};  // KeySchema
   std::vector<::ddb::local_secondary_index> local_secondary_indexes{};  // LocalSecondaryIndexes
   std::vector<::ddb::global_secondary_index> global_secondary_indexes{};  // GlobalSecondaryIndexes
-  std::optional<std::string> billing_mode{};  // BillingMode
+  std::optional<::ddb::open_enum<::ddb::billing_mode>> billing_mode{};  // BillingMode
   std::optional<::ddb::provisioned_throughput> provisioned_throughput{};  // ProvisionedThroughput
   std::optional<::ddb::stream_specification> stream_specification{};  // StreamSpecification
   std::optional<::ddb::sse_specification> sse_specification{};  // SSESpecification
   std::vector<::ddb::tag> tags{};  // Tags
-  std::optional<std::string> table_class{};  // TableClass
+  std::optional<::ddb::open_enum<::ddb::table_class>> table_class{};  // TableClass
   std::optional<bool> deletion_protection_enabled{};  // DeletionProtectionEnabled
   std::optional<::ddb::warm_throughput> warm_throughput{};  // WarmThroughput
   std::optional<std::string> resource_policy{};  // ResourcePolicy
   std::optional<::ddb::on_demand_throughput> on_demand_throughput{};  // OnDemandThroughput
   std::optional<std::string> global_table_source_arn{};  // GlobalTableSourceArn
-  std::optional<std::string> global_table_settings_replication_mode{};  // GlobalTableSettingsReplicationMode
+  std::optional<::ddb::open_enum<::ddb::global_table_settings_replication_mode>> global_table_settings_replication_mode{};  // GlobalTableSettingsReplicationMode
   std::vector<::ddb::vector_index> vector_indexes{};  // VectorIndexes
   static constexpr const char* kind = "request";
 };
@@ -631,7 +633,7 @@ struct provisioned_throughput_description {
 
 // BillingModeSummary
 struct billing_mode_summary {
-  std::optional<std::string> billing_mode{};  // BillingMode
+  std::optional<::ddb::open_enum<::ddb::billing_mode>> billing_mode{};  // BillingMode
   std::optional<double> last_update_to_pay_per_request_date_time{};  // LastUpdateToPayPerRequestDateTime
 };
 
@@ -649,7 +651,7 @@ struct local_secondary_index_description {
 struct global_secondary_index_warm_throughput_description {
   std::optional<std::int64_t> read_units_per_second{};  // ReadUnitsPerSecond
   std::optional<std::int64_t> write_units_per_second{};  // WriteUnitsPerSecond
-  std::optional<std::string> status{};  // Status
+  std::optional<::ddb::open_enum<::ddb::index_status>> status{};  // Status
 };
 
 // GlobalSecondaryIndexDescription
@@ -657,7 +659,7 @@ struct global_secondary_index_description {
   std::optional<std::string> index_name{};  // IndexName
   std::vector<::ddb::key_schema_element> key_schema{};  // KeySchema
   std::optional<::ddb::projection> projection{};  // Projection
-  std::optional<std::string> index_status{};  // IndexStatus
+  std::optional<::ddb::open_enum<::ddb::index_status>> index_status{};  // IndexStatus
   std::optional<bool> backfilling{};  // Backfilling
   std::optional<::ddb::provisioned_throughput_description> provisioned_throughput{};  // ProvisionedThroughput
   std::optional<std::int64_t> index_size_bytes{};  // IndexSizeBytes
@@ -681,7 +683,7 @@ struct on_demand_throughput_override {
 struct table_warm_throughput_description {
   std::optional<std::int64_t> read_units_per_second{};  // ReadUnitsPerSecond
   std::optional<std::int64_t> write_units_per_second{};  // WriteUnitsPerSecond
-  std::optional<std::string> status{};  // Status
+  std::optional<::ddb::open_enum<::ddb::table_status>> status{};  // Status
 };
 
 // ReplicaGlobalSecondaryIndexDescription
@@ -694,14 +696,14 @@ struct replica_global_secondary_index_description {
 
 // TableClassSummary
 struct table_class_summary {
-  std::optional<std::string> table_class{};  // TableClass
+  std::optional<::ddb::open_enum<::ddb::table_class>> table_class{};  // TableClass
   std::optional<double> last_update_date_time{};  // LastUpdateDateTime
 };
 
 // ReplicaDescription
 struct replica_description {
   std::optional<std::string> region_name{};  // RegionName
-  std::optional<std::string> replica_status{};  // ReplicaStatus
+  std::optional<::ddb::open_enum<::ddb::replica_status>> replica_status{};  // ReplicaStatus
   std::optional<std::string> replica_arn{};  // ReplicaArn
   std::optional<std::string> replica_status_description{};  // ReplicaStatusDescription
   std::optional<std::string> replica_status_percent_progress{};  // ReplicaStatusPercentProgress
@@ -712,13 +714,13 @@ struct replica_description {
   std::vector<::ddb::replica_global_secondary_index_description> global_secondary_indexes{};  // GlobalSecondaryIndexes
   std::optional<double> replica_inaccessible_date_time{};  // ReplicaInaccessibleDateTime
   std::optional<::ddb::table_class_summary> replica_table_class_summary{};  // ReplicaTableClassSummary
-  std::optional<std::string> global_table_settings_replication_mode{};  // GlobalTableSettingsReplicationMode
+  std::optional<::ddb::open_enum<::ddb::global_table_settings_replication_mode>> global_table_settings_replication_mode{};  // GlobalTableSettingsReplicationMode
 };
 
 // GlobalTableWitnessDescription
 struct global_table_witness_description {
   std::optional<std::string> region_name{};  // RegionName
-  std::optional<std::string> witness_status{};  // WitnessStatus
+  std::optional<::ddb::open_enum<::ddb::witness_status>> witness_status{};  // WitnessStatus
 };
 
 // RestoreSummary
@@ -731,8 +733,8 @@ struct restore_summary {
 
 // SSEDescription
 struct sse_description {
-  std::optional<std::string> status{};  // Status
-  std::optional<std::string> sse_type{};  // SSEType
+  std::optional<::ddb::open_enum<::ddb::sse_status>> status{};  // Status
+  std::optional<::ddb::open_enum<::ddb::sse_type>> sse_type{};  // SSEType
   std::optional<std::string> kms_master_key_arn{};  // KMSMasterKeyArn
   std::optional<double> inaccessible_encryption_date_time{};  // InaccessibleEncryptionDateTime
 };
@@ -751,8 +753,8 @@ struct vector_index_description {
   std::optional<::ddb::projection> projection{};  // Projection
   std::optional<::ddb::vector_attribute_definition> vector_attribute{};  // VectorAttribute
   std::optional<std::int64_t> dimensions{};  // Dimensions
-  std::optional<std::string> distance_function{};  // DistanceFunction
-  std::optional<std::string> index_status{};  // IndexStatus
+  std::optional<::ddb::open_enum<::ddb::vector_distance_function>> distance_function{};  // DistanceFunction
+  std::optional<::ddb::open_enum<::ddb::index_status>> index_status{};  // IndexStatus
   std::optional<bool> backfilling{};  // Backfilling
   std::optional<std::int64_t> index_size_bytes{};  // IndexSizeBytes
   std::optional<std::int64_t> item_count{};  // ItemCount
@@ -764,7 +766,7 @@ struct table_description {
   std::vector<::ddb::attribute_definition> attribute_definitions{};  // AttributeDefinitions
   std::optional<std::string> table_name{};  // TableName
   std::vector<::ddb::key_schema_element> key_schema{};  // KeySchema
-  std::optional<std::string> table_status{};  // TableStatus
+  std::optional<::ddb::open_enum<::ddb::table_status>> table_status{};  // TableStatus
   std::optional<double> creation_date_time{};  // CreationDateTime
   std::optional<::ddb::provisioned_throughput_description> provisioned_throughput{};  // ProvisionedThroughput
   std::optional<std::int64_t> table_size_bytes{};  // TableSizeBytes
@@ -780,7 +782,7 @@ struct table_description {
   std::optional<std::string> global_table_version{};  // GlobalTableVersion
   std::vector<::ddb::replica_description> replicas{};  // Replicas
   std::vector<::ddb::global_table_witness_description> global_table_witnesses{};  // GlobalTableWitnesses
-  std::optional<std::string> global_table_settings_replication_mode{};  // GlobalTableSettingsReplicationMode
+  std::optional<::ddb::open_enum<::ddb::global_table_settings_replication_mode>> global_table_settings_replication_mode{};  // GlobalTableSettingsReplicationMode
   std::optional<::ddb::restore_summary> restore_summary{};  // RestoreSummary
   std::optional<::ddb::sse_description> sse_description{};  // SSEDescription
   std::optional<::ddb::archival_summary> archival_summary{};  // ArchivalSummary
@@ -788,7 +790,7 @@ struct table_description {
   std::optional<bool> deletion_protection_enabled{};  // DeletionProtectionEnabled
   std::optional<::ddb::on_demand_throughput> on_demand_throughput{};  // OnDemandThroughput
   std::optional<::ddb::table_warm_throughput_description> warm_throughput{};  // WarmThroughput
-  std::optional<std::string> multi_region_consistency{};  // MultiRegionConsistency
+  std::optional<::ddb::open_enum<::ddb::multi_region_consistency>> multi_region_consistency{};  // MultiRegionConsistency
   std::vector<::ddb::vector_index_description> vector_indexes{};  // VectorIndexes
 };
 
@@ -843,7 +845,7 @@ struct create_replication_group_member_action {
   std::optional<::ddb::provisioned_throughput_override> provisioned_throughput_override{};  // ProvisionedThroughputOverride
   std::optional<::ddb::on_demand_throughput_override> on_demand_throughput_override{};  // OnDemandThroughputOverride
   std::vector<::ddb::replica_global_secondary_index> global_secondary_indexes{};  // GlobalSecondaryIndexes
-  std::optional<std::string> table_class_override{};  // TableClassOverride
+  std::optional<::ddb::open_enum<::ddb::table_class>> table_class_override{};  // TableClassOverride
 };
 
 // UpdateReplicationGroupMemberAction
@@ -853,7 +855,7 @@ struct update_replication_group_member_action {
   std::optional<::ddb::provisioned_throughput_override> provisioned_throughput_override{};  // ProvisionedThroughputOverride
   std::optional<::ddb::on_demand_throughput_override> on_demand_throughput_override{};  // OnDemandThroughputOverride
   std::vector<::ddb::replica_global_secondary_index> global_secondary_indexes{};  // GlobalSecondaryIndexes
-  std::optional<std::string> table_class_override{};  // TableClassOverride
+  std::optional<::ddb::open_enum<::ddb::table_class>> table_class_override{};  // TableClassOverride
 };
 
 // DeleteReplicationGroupMemberAction
@@ -891,7 +893,7 @@ struct create_vector_index_action {
   std::vector<::ddb::search_schema_element> search_schema{};  // SearchSchema
   ::ddb::projection projection{};  // Projection
   std::int64_t dimensions{};  // Dimensions
-  std::string distance_function{};  // DistanceFunction
+  ::ddb::open_enum<::ddb::vector_distance_function> distance_function{};  // DistanceFunction
 };
 
 // DeleteVectorIndexAction
@@ -909,19 +911,19 @@ struct vector_index_update {
 struct update_table_request {
   std::vector<::ddb::attribute_definition> attribute_definitions{};  // AttributeDefinitions
   std::string table_name{};  // TableName
-  std::optional<std::string> billing_mode{};  // BillingMode
+  std::optional<::ddb::open_enum<::ddb::billing_mode>> billing_mode{};  // BillingMode
   std::optional<::ddb::provisioned_throughput> provisioned_throughput{};  // ProvisionedThroughput
   std::vector<::ddb::global_secondary_index_update> global_secondary_index_updates{};  // GlobalSecondaryIndexUpdates
   std::optional<::ddb::stream_specification> stream_specification{};  // StreamSpecification
   std::optional<::ddb::sse_specification> sse_specification{};  // SSESpecification
   std::vector<::ddb::replication_group_update> replica_updates{};  // ReplicaUpdates
-  std::optional<std::string> table_class{};  // TableClass
+  std::optional<::ddb::open_enum<::ddb::table_class>> table_class{};  // TableClass
   std::optional<bool> deletion_protection_enabled{};  // DeletionProtectionEnabled
-  std::optional<std::string> multi_region_consistency{};  // MultiRegionConsistency
+  std::optional<::ddb::open_enum<::ddb::multi_region_consistency>> multi_region_consistency{};  // MultiRegionConsistency
   std::vector<::ddb::global_table_witness_group_update> global_table_witness_updates{};  // GlobalTableWitnessUpdates
   std::optional<::ddb::on_demand_throughput> on_demand_throughput{};  // OnDemandThroughput
   std::optional<::ddb::warm_throughput> warm_throughput{};  // WarmThroughput
-  std::optional<std::string> global_table_settings_replication_mode{};  // GlobalTableSettingsReplicationMode
+  std::optional<::ddb::open_enum<::ddb::global_table_settings_replication_mode>> global_table_settings_replication_mode{};  // GlobalTableSettingsReplicationMode
   std::vector<::ddb::vector_index_update> vector_index_updates{};  // VectorIndexUpdates
   static constexpr const char* kind = "request";
 };
@@ -1002,7 +1004,7 @@ struct describe_time_to_live_request {
 
 // TimeToLiveDescription
 struct time_to_live_description {
-  std::optional<std::string> time_to_live_status{};  // TimeToLiveStatus
+  std::optional<::ddb::open_enum<::ddb::time_to_live_status>> time_to_live_status{};  // TimeToLiveStatus
   std::optional<std::string> attribute_name{};  // AttributeName
 };
 
@@ -1028,7 +1030,7 @@ struct update_continuous_backups_request {
 
 // PointInTimeRecoveryDescription
 struct point_in_time_recovery_description {
-  std::optional<std::string> point_in_time_recovery_status{};  // PointInTimeRecoveryStatus
+  std::optional<::ddb::open_enum<::ddb::point_in_time_recovery_status>> point_in_time_recovery_status{};  // PointInTimeRecoveryStatus
   std::optional<std::int64_t> recovery_period_in_days{};  // RecoveryPeriodInDays
   std::optional<double> earliest_restorable_date_time{};  // EarliestRestorableDateTime
   std::optional<double> latest_restorable_date_time{};  // LatestRestorableDateTime
@@ -1036,7 +1038,7 @@ struct point_in_time_recovery_description {
 
 // ContinuousBackupsDescription
 struct continuous_backups_description {
-  std::string continuous_backups_status{};  // ContinuousBackupsStatus
+  ::ddb::open_enum<::ddb::continuous_backups_status> continuous_backups_status{};  // ContinuousBackupsStatus
   std::optional<::ddb::point_in_time_recovery_description> point_in_time_recovery_description{};  // PointInTimeRecoveryDescription
 };
 

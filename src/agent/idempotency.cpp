@@ -243,7 +243,7 @@ asio::awaitable<once_result> run_once(client& c, const table_options& t, record_
     put.condition_expression = "attribute_not_exists(#pk) OR #e < :now";
     put.expression_attribute_names = {{"#pk", "pk"}, {"#e", "expires_ms"}};
     put.expression_attribute_values = item{{":now", now}};
-    put.return_values_on_condition_check_failure = "ALL_OLD";
+    put.return_values_on_condition_check_failure = ddb::return_values_on_condition_check_failure::all_old;
     auto [ec, resp] = co_await s.c.put_item(put, tuple_token);
     if (!ec) {
       // 2. Ours: run fn, then complete (or release) on condition of our token.

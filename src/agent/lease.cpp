@@ -182,7 +182,7 @@ asio::awaitable<held_lease> leases::acquire_impl(std::string name, milliseconds 
     u.expression_attribute_values.insert_or_assign(":now", now);
     u.expression_attribute_values.insert_or_assign(":base", fence_base(now));
     u.expression_attribute_values.insert_or_assign(":one", 1);
-    u.return_values = "UPDATED_NEW";
+    u.return_values = ddb::return_value::updated_new;
     const steady::time_point sent = steady::now();
     auto [ec, r] = co_await s.c.update_item(u, tuple_token);
     if (!ec) {

@@ -79,7 +79,7 @@ asio::awaitable<run_info> ledger::start_impl(std::string run) {
   put.item = item{{pk, pk_value}, {sk, "#"}, {"status", "running"}, {"version", 1}, {"created_ms", now}, {"updated_ms", now}};
   put.condition_expression = "attribute_not_exists(#pk)";
   put.expression_attribute_names = {{"#pk", "pk"}};
-  put.return_values_on_condition_check_failure = "ALL_OLD";
+  put.return_values_on_condition_check_failure = ddb::return_values_on_condition_check_failure::all_old;
   auto [ec, r] = co_await s.c.put_item(put, tuple_token);
   if (!ec) {
     run_info created = run_from(run, put.item);
@@ -185,8 +185,8 @@ asio::awaitable<run_info> ledger::finish_impl(std::string run, run_status to, st
                                        {":one", 1},
                                        {":expected", expected_version},
                                        {":running", "running"}};
-  u.return_values = "ALL_NEW";
-  u.return_values_on_condition_check_failure = "ALL_OLD";
+  u.return_values = ddb::return_value::all_new;
+  u.return_values_on_condition_check_failure = ddb::return_values_on_condition_check_failure::all_old;
   auto [ec, r] = co_await s.c.update_item(u, tuple_token);
   if (!ec) {
     run_info out = run_from(run, r.attributes);

@@ -21,9 +21,9 @@ std::string expected_shape(const std::string& table) {
 asio::awaitable<void> create(client& c, const std::string& table) {
   create_table_request r;
   r.table_name = table;
-  r.attribute_definitions = {{pk, "S"}, {sk, "S"}};
-  r.key_schema = {{pk, "HASH"}, {sk, "RANGE"}};
-  r.billing_mode = "PAY_PER_REQUEST";
+  r.attribute_definitions = {{pk, ddb::scalar_attribute_type::s}, {sk, ddb::scalar_attribute_type::s}};
+  r.key_schema = {{pk, ddb::key_type::hash}, {sk, ddb::key_type::range}};
+  r.billing_mode = ddb::billing_mode::pay_per_request;
   auto [ec, created] = co_await c.create_table(r, asio::as_tuple(asio::use_awaitable));
   // Another process creating it at the same moment is fine: wait for it.
   if (ec && ec != service_errc::resource_in_use) ddb::detail::throw_operation_error(ec, std::move(created.diag));
@@ -61,11 +61,11 @@ asio::awaitable<void> ensure_table(client& c, const table_options& t) {
   const table_description& td = *desc.table;
   bool hash_ok = false, range_ok = false;
   for (const auto& k : td.key_schema) {
-    if (k.key_type == "HASH") hash_ok = k.attribute_name == pk;
-    if (k.key_type == "RANGE") range_ok = k.attribute_name == sk;
+    if (k.key_type == ddb::key_type::hash) hash_ok = k.attribute_name == pk;
+    if (k.key_type == ddb::key_type::range) range_ok = k.attribute_name == sk;
   }
   for (const auto& a : td.attribute_definitions)
-    if ((a.attribute_name == pk || a.attribute_name == sk) && a.attribute_type != "S") hash_ok = false;
+    if ((a.attribute_name == pk || a.attribute_name == sk) && a.attribute_type != ddb::scalar_attribute_type::s) hash_ok = false;
   if (!hash_ok || !range_ok || td.key_schema.size() != 2)
     throw ddb::error(fail(errc::invalid_config, expected_shape(t.table_name)));
 }

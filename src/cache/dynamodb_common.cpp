@@ -30,10 +30,10 @@ asio::awaitable<table_facts> describe(ddb::client& c, const std::string& table) 
   f.exists = true;
   if (!desc.table) co_return f;
   for (const auto& k : desc.table->key_schema)
-    if (k.key_type == "HASH") f.key = k.attribute_name;
+    if (k.key_type == ddb::key_type::hash) f.key = k.attribute_name;
   for (const auto& g : desc.table->global_secondary_indexes)
     if (g.index_name && *g.index_name == "gsi_hash" && g.projection && g.projection->projection_type &&
-        *g.projection->projection_type == "KEYS_ONLY")
+        *g.projection->projection_type == ddb::projection_type::keys_only)
       f.keys_only_hash_index = true;
   co_return f;
 }

@@ -269,15 +269,15 @@ std::string lean_store::opt_table() const { return impl_->opt.table_name; }
 asio::awaitable<void> lean_store::create(ddb::client& c, const dynamodb_store_options& opt) {
   create_table_request r;
   r.table_name = opt.table_name;
-  r.attribute_definitions = {{"k", "N"}, {"p", "N"}, {"u", "N"}};
-  r.key_schema = {{"k", "HASH"}};
+  r.attribute_definitions = {{"k", ddb::scalar_attribute_type::n}, {"p", ddb::scalar_attribute_type::n}, {"u", ddb::scalar_attribute_type::n}};
+  r.key_schema = {{"k", ddb::key_type::hash}};
   r.billing_mode = opt.billing_mode;
   global_secondary_index g;
   g.index_name = "feed";
-  g.key_schema = {{"p", "HASH"}, {"u", "RANGE"}};
-  g.projection.projection_type = "INCLUDE";  // what a sync reads: tombstone marks and hit logs
+  g.key_schema = {{"p", ddb::key_type::hash}, {"u", ddb::key_type::range}};
+  g.projection.projection_type = ddb::projection_type::include;  // what a sync reads: tombstone marks and hit logs
   g.projection.non_key_attributes = {"t", "a"};
-  if (opt.billing_mode == "PROVISIONED") {
+  if (opt.billing_mode == ddb::billing_mode::provisioned) {
     g.provisioned_throughput = provisioned_throughput{opt.read_capacity, opt.write_capacity};
     r.provisioned_throughput = provisioned_throughput{opt.read_capacity, opt.write_capacity};
   }

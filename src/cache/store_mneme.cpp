@@ -214,7 +214,7 @@ struct mneme_store::impl {
                                            {":rec", value(std::to_string(c.seq + 1) + ":" + std::to_string(changed))}};
     }
     // A lost race returns the counter's current values: the retry needs no read.
-    u.return_values_on_condition_check_failure = "ALL_OLD";
+    u.return_values_on_condition_check_failure = ddb::return_values_on_condition_check_failure::all_old;
     transact_write_item w;
     w.update = std::move(u);
     return w;
@@ -298,20 +298,20 @@ std::string mneme_store::opt_table() const { return impl_->opt.table_name; }
 asio::awaitable<void> mneme_store::create(ddb::client& c, const dynamodb_store_options& opt) {
   create_table_request r;
   r.table_name = opt.table_name;
-  r.attribute_definitions = {{"id", "N"}, {"namespace", "S"}, {"query_hash", "S"}, {"last_accessed_at", "N"}};
-  r.key_schema = {{"id", "HASH"}};
+  r.attribute_definitions = {{"id", ddb::scalar_attribute_type::n}, {"namespace", ddb::scalar_attribute_type::s}, {"query_hash", ddb::scalar_attribute_type::s}, {"last_accessed_at", ddb::scalar_attribute_type::n}};
+  r.key_schema = {{"id", ddb::key_type::hash}};
   r.billing_mode = opt.billing_mode;
   auto gsi = [&](const char* name, const char* range) {
     global_secondary_index g;
     g.index_name = name;
-    g.key_schema = {{"namespace", "HASH"}, {range, "RANGE"}};
-    g.projection.projection_type = "ALL";  // mneme reads entries from the index items
-    if (opt.billing_mode == "PROVISIONED")
+    g.key_schema = {{"namespace", ddb::key_type::hash}, {range, ddb::key_type::range}};
+    g.projection.projection_type = ddb::projection_type::all;  // mneme reads entries from the index items
+    if (opt.billing_mode == ddb::billing_mode::provisioned)
       g.provisioned_throughput = provisioned_throughput{opt.read_capacity, opt.write_capacity};
     return g;
   };
   r.global_secondary_indexes = {gsi("gsi_hash", "query_hash"), gsi("gsi_lru", "last_accessed_at")};
-  if (opt.billing_mode == "PROVISIONED") r.provisioned_throughput = provisioned_throughput{opt.read_capacity, opt.write_capacity};
+  if (opt.billing_mode == ddb::billing_mode::provisioned) r.provisioned_throughput = provisioned_throughput{opt.read_capacity, opt.write_capacity};
   co_await c.create_table(r);
   co_await wait_active(c, opt.table_name);
   // No native TTL: `ttl` is a duration here (see the top of this file).

@@ -26,7 +26,7 @@ asio::awaitable<describe_table_response> poll(client& c, const std::string& tabl
     auto [ec, r] = co_await c.describe_table(req, asio::as_tuple(asio::use_awaitable));
     const poll_result verdict = decide(ec, r);  // throws on an error the waiter does not expect
     if (verdict == poll_result::success) co_return r;
-    last = ec ? "ResourceNotFoundException" : (r.table && r.table->table_status ? *r.table->table_status : "no status");
+    last = ec ? "ResourceNotFoundException" : (r.table && r.table->table_status ? std::string(r.table->table_status->str()) : "no status");
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline)
       throw ddb::error(fail(errc::operation_timeout, "table " + table + " did not " + goal + " within " +
@@ -48,7 +48,7 @@ asio::awaitable<table_description> wait_table_exists(client& c, std::string tabl
   auto r = co_await poll(c, table, opt, "become ACTIVE", [](const boost::system::error_code& ec, describe_table_response& r) {
     if (ec == service_errc::resource_not_found) return poll_result::retry;
     if (ec) rethrow(ec, r);
-    return r.table && r.table->table_status == "ACTIVE" ? poll_result::success : poll_result::retry;
+    return r.table && r.table->table_status == table_status::active ? poll_result::success : poll_result::retry;
   });
   co_return std::move(*r.table);
 }

@@ -25,6 +25,14 @@ inline const std::string& checked_text(const std::string& s) {
   if (!json::valid_utf8(s)) throw ddb::error(fail(errc::invalid_utf8, "a request string is not valid UTF-8"));
   return s;
 }
+// An enumeration's value: the model's spelling, or the caller's own string
+// (open_enum::from_string), which must be valid UTF-8 like any other.
+template <class E>
+std::string_view checked_enum(const open_enum<E>& e) {
+  if (!e.known() && !json::valid_utf8(e.str()))
+    throw ddb::error(fail(errc::invalid_utf8, "a request's enumeration value is not valid UTF-8"));
+  return e.str();
+}
 inline void write_double(json::writer& w, double d) {
   char buf[32];
   w.raw(std::string_view(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, d).ptr - buf)));
@@ -38,6 +46,14 @@ inline located read_blob(simdjson::ondemand::value& v, bytes& out) {
   std::string_view s;
   if (auto ec = string_of(v, s)) return from_simdjson(ec, "base64 bytes");
   if (!base64::decode(s, out)) return located::make(errc::invalid_base64, "not valid base64");
+  return {};
+}
+// A value the model does not list is kept as sent (a newer service).
+template <class E>
+located read_enum(simdjson::ondemand::value& v, open_enum<E>& out) {
+  std::string_view s;
+  if (auto ec = string_of(v, s)) return from_simdjson(ec, "a string");
+  out = open_enum<E>::from_string(s);
   return {};
 }
 

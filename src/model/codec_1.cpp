@@ -27,7 +27,7 @@ void write_get_item_request(json::writer& w, const get_item_request& v) {
   }
   if (v.return_consumed_capacity) {
     w.key("ReturnConsumedCapacity");
-    w.string(checked_text(*v.return_consumed_capacity));
+    w.string(checked_enum(*v.return_consumed_capacity));
   }
   if (v.projection_expression) {
     w.key("ProjectionExpression");
@@ -98,7 +98,7 @@ located read_get_item_request(od::value src, get_item_request& out) {
     } else if (key == "ReturnConsumedCapacity") {
       out.return_consumed_capacity.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_consumed_capacity)) return e;
+        if (auto e = read_enum(v, *out.return_consumed_capacity)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnConsumedCapacity");
     } else if (key == "ProjectionExpression") {
@@ -249,19 +249,19 @@ void write_delete_item_request(json::writer& w, const delete_item_request& v) {
   }
   if (v.conditional_operator) {
     w.key("ConditionalOperator");
-    w.string(checked_text(*v.conditional_operator));
+    w.string(checked_enum(*v.conditional_operator));
   }
   if (v.return_values) {
     w.key("ReturnValues");
-    w.string(checked_text(*v.return_values));
+    w.string(checked_enum(*v.return_values));
   }
   if (v.return_consumed_capacity) {
     w.key("ReturnConsumedCapacity");
-    w.string(checked_text(*v.return_consumed_capacity));
+    w.string(checked_enum(*v.return_consumed_capacity));
   }
   if (v.return_item_collection_metrics) {
     w.key("ReturnItemCollectionMetrics");
-    w.string(checked_text(*v.return_item_collection_metrics));
+    w.string(checked_enum(*v.return_item_collection_metrics));
   }
   if (v.condition_expression) {
     w.key("ConditionExpression");
@@ -282,7 +282,7 @@ void write_delete_item_request(json::writer& w, const delete_item_request& v) {
   }
   if (v.return_values_on_condition_check_failure) {
     w.key("ReturnValuesOnConditionCheckFailure");
-    w.string(checked_text(*v.return_values_on_condition_check_failure));
+    w.string(checked_enum(*v.return_values_on_condition_check_failure));
   }
   w.end_object();
 }
@@ -335,25 +335,25 @@ located read_delete_item_request(od::value src, delete_item_request& out) {
     } else if (key == "ConditionalOperator") {
       out.conditional_operator.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.conditional_operator)) return e;
+        if (auto e = read_enum(v, *out.conditional_operator)) return e;
         return {};
       }()) return std::move(e).under_key("ConditionalOperator");
     } else if (key == "ReturnValues") {
       out.return_values.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_values)) return e;
+        if (auto e = read_enum(v, *out.return_values)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnValues");
     } else if (key == "ReturnConsumedCapacity") {
       out.return_consumed_capacity.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_consumed_capacity)) return e;
+        if (auto e = read_enum(v, *out.return_consumed_capacity)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnConsumedCapacity");
     } else if (key == "ReturnItemCollectionMetrics") {
       out.return_item_collection_metrics.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_item_collection_metrics)) return e;
+        if (auto e = read_enum(v, *out.return_item_collection_metrics)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnItemCollectionMetrics");
     } else if (key == "ConditionExpression") {
@@ -394,7 +394,7 @@ located read_delete_item_request(od::value src, delete_item_request& out) {
     } else if (key == "ReturnValuesOnConditionCheckFailure") {
       out.return_values_on_condition_check_failure.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_values_on_condition_check_failure)) return e;
+        if (auto e = read_enum(v, *out.return_values_on_condition_check_failure)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnValuesOnConditionCheckFailure");
     }
@@ -510,7 +510,7 @@ void write_batch_get_item_request(json::writer& w, const batch_get_item_request&
   }
   if (v.return_consumed_capacity) {
     w.key("ReturnConsumedCapacity");
-    w.string(checked_text(*v.return_consumed_capacity));
+    w.string(checked_enum(*v.return_consumed_capacity));
   }
   w.end_object();
 }
@@ -549,7 +549,7 @@ located read_batch_get_item_request(od::value src, batch_get_item_request& out) 
     } else if (key == "ReturnConsumedCapacity") {
       out.return_consumed_capacity.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_consumed_capacity)) return e;
+        if (auto e = read_enum(v, *out.return_consumed_capacity)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnConsumedCapacity");
     }
@@ -651,7 +651,7 @@ void write_transact_condition_check(json::writer& w, const transact_condition_ch
   }
   if (v.return_values_on_condition_check_failure) {
     w.key("ReturnValuesOnConditionCheckFailure");
-    w.string(checked_text(*v.return_values_on_condition_check_failure));
+    w.string(checked_enum(*v.return_values_on_condition_check_failure));
   }
   w.end_object();
 }
@@ -718,7 +718,7 @@ located read_transact_condition_check(od::value src, transact_condition_check& o
     } else if (key == "ReturnValuesOnConditionCheckFailure") {
       out.return_values_on_condition_check_failure.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_values_on_condition_check_failure)) return e;
+        if (auto e = read_enum(v, *out.return_values_on_condition_check_failure)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnValuesOnConditionCheckFailure");
     }
@@ -1006,7 +1006,7 @@ void write_attribute_definition(json::writer& w, const attribute_definition& v) 
   w.key("AttributeName");
   w.string(checked_text(v.attribute_name));
   w.key("AttributeType");
-  w.string(checked_text(v.attribute_type));
+  w.string(checked_enum(v.attribute_type));
   w.end_object();
 }
 
@@ -1028,7 +1028,7 @@ located read_attribute_definition(od::value src, attribute_definition& out) {
       }()) return std::move(e).under_key("AttributeName");
     } else if (key == "AttributeType") {
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, out.attribute_type)) return e;
+        if (auto e = read_enum(v, out.attribute_type)) return e;
         return {};
       }()) return std::move(e).under_key("AttributeType");
     }
@@ -1077,7 +1077,7 @@ void write_stream_specification(json::writer& w, const stream_specification& v) 
   w.boolean(v.stream_enabled);
   if (v.stream_view_type) {
     w.key("StreamViewType");
-    w.string(checked_text(*v.stream_view_type));
+    w.string(checked_enum(*v.stream_view_type));
   }
   w.end_object();
 }
@@ -1101,7 +1101,7 @@ located read_stream_specification(od::value src, stream_specification& out) {
     } else if (key == "StreamViewType") {
       out.stream_view_type.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.stream_view_type)) return e;
+        if (auto e = read_enum(v, *out.stream_view_type)) return e;
         return {};
       }()) return std::move(e).under_key("StreamViewType");
     }
@@ -1114,7 +1114,7 @@ void write_search_schema_element(json::writer& w, const search_schema_element& v
   w.key("AttributeName");
   w.string(checked_text(v.attribute_name));
   w.key("SearchSchemaElementType");
-  w.string(checked_text(v.search_schema_element_type));
+  w.string(checked_enum(v.search_schema_element_type));
   w.end_object();
 }
 
@@ -1136,7 +1136,7 @@ located read_search_schema_element(od::value src, search_schema_element& out) {
       }()) return std::move(e).under_key("AttributeName");
     } else if (key == "SearchSchemaElementType") {
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, out.search_schema_element_type)) return e;
+        if (auto e = read_enum(v, out.search_schema_element_type)) return e;
         return {};
       }()) return std::move(e).under_key("SearchSchemaElementType");
     }
@@ -1148,7 +1148,7 @@ void write_billing_mode_summary(json::writer& w, const billing_mode_summary& v) 
   w.begin_object();
   if (v.billing_mode) {
     w.key("BillingMode");
-    w.string(checked_text(*v.billing_mode));
+    w.string(checked_enum(*v.billing_mode));
   }
   if (v.last_update_to_pay_per_request_date_time) {
     w.key("LastUpdateToPayPerRequestDateTime");
@@ -1171,7 +1171,7 @@ located read_billing_mode_summary(od::value src, billing_mode_summary& out) {
     if (key == "BillingMode") {
       out.billing_mode.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.billing_mode)) return e;
+        if (auto e = read_enum(v, *out.billing_mode)) return e;
         return {};
       }()) return std::move(e).under_key("BillingMode");
     } else if (key == "LastUpdateToPayPerRequestDateTime") {
@@ -1220,7 +1220,7 @@ void write_table_class_summary(json::writer& w, const table_class_summary& v) {
   w.begin_object();
   if (v.table_class) {
     w.key("TableClass");
-    w.string(checked_text(*v.table_class));
+    w.string(checked_enum(*v.table_class));
   }
   if (v.last_update_date_time) {
     w.key("LastUpdateDateTime");
@@ -1243,7 +1243,7 @@ located read_table_class_summary(od::value src, table_class_summary& out) {
     if (key == "TableClass") {
       out.table_class.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.table_class)) return e;
+        if (auto e = read_enum(v, *out.table_class)) return e;
         return {};
       }()) return std::move(e).under_key("TableClass");
     } else if (key == "LastUpdateDateTime") {
@@ -1261,11 +1261,11 @@ void write_sse_description(json::writer& w, const sse_description& v) {
   w.begin_object();
   if (v.status) {
     w.key("Status");
-    w.string(checked_text(*v.status));
+    w.string(checked_enum(*v.status));
   }
   if (v.sse_type) {
     w.key("SSEType");
-    w.string(checked_text(*v.sse_type));
+    w.string(checked_enum(*v.sse_type));
   }
   if (v.kms_master_key_arn) {
     w.key("KMSMasterKeyArn");
@@ -1292,13 +1292,13 @@ located read_sse_description(od::value src, sse_description& out) {
     if (key == "Status") {
       out.status.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.status)) return e;
+        if (auto e = read_enum(v, *out.status)) return e;
         return {};
       }()) return std::move(e).under_key("Status");
     } else if (key == "SSEType") {
       out.sse_type.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.sse_type)) return e;
+        if (auto e = read_enum(v, *out.sse_type)) return e;
         return {};
       }()) return std::move(e).under_key("SSEType");
     } else if (key == "KMSMasterKeyArn") {
@@ -1483,7 +1483,7 @@ void write_update_table_request(json::writer& w, const update_table_request& v) 
   w.string(checked_text(v.table_name));
   if (v.billing_mode) {
     w.key("BillingMode");
-    w.string(checked_text(*v.billing_mode));
+    w.string(checked_enum(*v.billing_mode));
   }
   if (v.provisioned_throughput) {
     w.key("ProvisionedThroughput");
@@ -1515,7 +1515,7 @@ void write_update_table_request(json::writer& w, const update_table_request& v) 
   }
   if (v.table_class) {
     w.key("TableClass");
-    w.string(checked_text(*v.table_class));
+    w.string(checked_enum(*v.table_class));
   }
   if (v.deletion_protection_enabled) {
     w.key("DeletionProtectionEnabled");
@@ -1523,7 +1523,7 @@ void write_update_table_request(json::writer& w, const update_table_request& v) 
   }
   if (v.multi_region_consistency) {
     w.key("MultiRegionConsistency");
-    w.string(checked_text(*v.multi_region_consistency));
+    w.string(checked_enum(*v.multi_region_consistency));
   }
   if (!v.global_table_witness_updates.empty()) {
     w.key("GlobalTableWitnessUpdates");
@@ -1543,7 +1543,7 @@ void write_update_table_request(json::writer& w, const update_table_request& v) 
   }
   if (v.global_table_settings_replication_mode) {
     w.key("GlobalTableSettingsReplicationMode");
-    w.string(checked_text(*v.global_table_settings_replication_mode));
+    w.string(checked_enum(*v.global_table_settings_replication_mode));
   }
   if (!v.vector_index_updates.empty()) {
     w.key("VectorIndexUpdates");
@@ -1594,7 +1594,7 @@ located read_update_table_request(od::value src, update_table_request& out) {
     } else if (key == "BillingMode") {
       out.billing_mode.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.billing_mode)) return e;
+        if (auto e = read_enum(v, *out.billing_mode)) return e;
         return {};
       }()) return std::move(e).under_key("BillingMode");
     } else if (key == "ProvisionedThroughput") {
@@ -1656,7 +1656,7 @@ located read_update_table_request(od::value src, update_table_request& out) {
     } else if (key == "TableClass") {
       out.table_class.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.table_class)) return e;
+        if (auto e = read_enum(v, *out.table_class)) return e;
         return {};
       }()) return std::move(e).under_key("TableClass");
     } else if (key == "DeletionProtectionEnabled") {
@@ -1668,7 +1668,7 @@ located read_update_table_request(od::value src, update_table_request& out) {
     } else if (key == "MultiRegionConsistency") {
       out.multi_region_consistency.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.multi_region_consistency)) return e;
+        if (auto e = read_enum(v, *out.multi_region_consistency)) return e;
         return {};
       }()) return std::move(e).under_key("MultiRegionConsistency");
     } else if (key == "GlobalTableWitnessUpdates") {
@@ -1705,7 +1705,7 @@ located read_update_table_request(od::value src, update_table_request& out) {
     } else if (key == "GlobalTableSettingsReplicationMode") {
       out.global_table_settings_replication_mode.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.global_table_settings_replication_mode)) return e;
+        if (auto e = read_enum(v, *out.global_table_settings_replication_mode)) return e;
         return {};
       }()) return std::move(e).under_key("GlobalTableSettingsReplicationMode");
     } else if (key == "VectorIndexUpdates") {
@@ -1799,7 +1799,7 @@ void write_time_to_live_description(json::writer& w, const time_to_live_descript
   w.begin_object();
   if (v.time_to_live_status) {
     w.key("TimeToLiveStatus");
-    w.string(checked_text(*v.time_to_live_status));
+    w.string(checked_enum(*v.time_to_live_status));
   }
   if (v.attribute_name) {
     w.key("AttributeName");
@@ -1822,7 +1822,7 @@ located read_time_to_live_description(od::value src, time_to_live_description& o
     if (key == "TimeToLiveStatus") {
       out.time_to_live_status.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.time_to_live_status)) return e;
+        if (auto e = read_enum(v, *out.time_to_live_status)) return e;
         return {};
       }()) return std::move(e).under_key("TimeToLiveStatus");
     } else if (key == "AttributeName") {
@@ -1840,7 +1840,7 @@ void write_point_in_time_recovery_description(json::writer& w, const point_in_ti
   w.begin_object();
   if (v.point_in_time_recovery_status) {
     w.key("PointInTimeRecoveryStatus");
-    w.string(checked_text(*v.point_in_time_recovery_status));
+    w.string(checked_enum(*v.point_in_time_recovery_status));
   }
   if (v.recovery_period_in_days) {
     w.key("RecoveryPeriodInDays");
@@ -1871,7 +1871,7 @@ located read_point_in_time_recovery_description(od::value src, point_in_time_rec
     if (key == "PointInTimeRecoveryStatus") {
       out.point_in_time_recovery_status.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.point_in_time_recovery_status)) return e;
+        if (auto e = read_enum(v, *out.point_in_time_recovery_status)) return e;
         return {};
       }()) return std::move(e).under_key("PointInTimeRecoveryStatus");
     } else if (key == "RecoveryPeriodInDays") {

@@ -66,7 +66,7 @@ void write_expected_attribute_value(json::writer& w, const expected_attribute_va
   }
   if (v.comparison_operator) {
     w.key("ComparisonOperator");
-    w.string(checked_text(*v.comparison_operator));
+    w.string(checked_enum(*v.comparison_operator));
   }
   if (!v.attribute_value_list.empty()) {
     w.key("AttributeValueList");
@@ -104,7 +104,7 @@ located read_expected_attribute_value(od::value src, expected_attribute_value& o
     } else if (key == "ComparisonOperator") {
       out.comparison_operator.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.comparison_operator)) return e;
+        if (auto e = read_enum(v, *out.comparison_operator)) return e;
         return {};
       }()) return std::move(e).under_key("ComparisonOperator");
     } else if (key == "AttributeValueList") {
@@ -137,7 +137,7 @@ void write_attribute_value_update(json::writer& w, const attribute_value_update&
   check(json::write_value(w, v.value));
   if (v.action) {
     w.key("Action");
-    w.string(checked_text(*v.action));
+    w.string(checked_enum(*v.action));
   }
   w.end_object();
 }
@@ -161,7 +161,7 @@ located read_attribute_value_update(od::value src, attribute_value_update& out) 
     } else if (key == "Action") {
       out.action.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.action)) return e;
+        if (auto e = read_enum(v, *out.action)) return e;
         return {};
       }()) return std::move(e).under_key("Action");
     }
@@ -245,7 +245,7 @@ void write_scan_request(json::writer& w, const scan_request& v) {
   }
   if (v.select) {
     w.key("Select");
-    w.string(checked_text(*v.select));
+    w.string(checked_enum(*v.select));
   }
   if (!v.scan_filter.empty()) {
     w.key("ScanFilter");
@@ -258,7 +258,7 @@ void write_scan_request(json::writer& w, const scan_request& v) {
   }
   if (v.conditional_operator) {
     w.key("ConditionalOperator");
-    w.string(checked_text(*v.conditional_operator));
+    w.string(checked_enum(*v.conditional_operator));
   }
   if (!v.exclusive_start_key.empty()) {
     w.key("ExclusiveStartKey");
@@ -266,7 +266,7 @@ void write_scan_request(json::writer& w, const scan_request& v) {
   }
   if (v.return_consumed_capacity) {
     w.key("ReturnConsumedCapacity");
-    w.string(checked_text(*v.return_consumed_capacity));
+    w.string(checked_enum(*v.return_consumed_capacity));
   }
   if (v.total_segments) {
     w.key("TotalSegments");
@@ -354,7 +354,7 @@ located read_scan_request(od::value src, scan_request& out) {
     } else if (key == "Select") {
       out.select.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.select)) return e;
+        if (auto e = read_enum(v, *out.select)) return e;
         return {};
       }()) return std::move(e).under_key("Select");
     } else if (key == "ScanFilter") {
@@ -380,7 +380,7 @@ located read_scan_request(od::value src, scan_request& out) {
     } else if (key == "ConditionalOperator") {
       out.conditional_operator.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.conditional_operator)) return e;
+        if (auto e = read_enum(v, *out.conditional_operator)) return e;
         return {};
       }()) return std::move(e).under_key("ConditionalOperator");
     } else if (key == "ExclusiveStartKey") {
@@ -395,7 +395,7 @@ located read_scan_request(od::value src, scan_request& out) {
     } else if (key == "ReturnConsumedCapacity") {
       out.return_consumed_capacity.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_consumed_capacity)) return e;
+        if (auto e = read_enum(v, *out.return_consumed_capacity)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnConsumedCapacity");
     } else if (key == "TotalSegments") {
@@ -607,11 +607,11 @@ void write_batch_write_item_request(json::writer& w, const batch_write_item_requ
   }
   if (v.return_consumed_capacity) {
     w.key("ReturnConsumedCapacity");
-    w.string(checked_text(*v.return_consumed_capacity));
+    w.string(checked_enum(*v.return_consumed_capacity));
   }
   if (v.return_item_collection_metrics) {
     w.key("ReturnItemCollectionMetrics");
-    w.string(checked_text(*v.return_item_collection_metrics));
+    w.string(checked_enum(*v.return_item_collection_metrics));
   }
   w.end_object();
 }
@@ -664,13 +664,13 @@ located read_batch_write_item_request(od::value src, batch_write_item_request& o
     } else if (key == "ReturnConsumedCapacity") {
       out.return_consumed_capacity.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_consumed_capacity)) return e;
+        if (auto e = read_enum(v, *out.return_consumed_capacity)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnConsumedCapacity");
     } else if (key == "ReturnItemCollectionMetrics") {
       out.return_item_collection_metrics.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_item_collection_metrics)) return e;
+        if (auto e = read_enum(v, *out.return_item_collection_metrics)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnItemCollectionMetrics");
     }
@@ -690,7 +690,7 @@ void write_transact_get_items_request(json::writer& w, const transact_get_items_
   }
   if (v.return_consumed_capacity) {
     w.key("ReturnConsumedCapacity");
-    w.string(checked_text(*v.return_consumed_capacity));
+    w.string(checked_enum(*v.return_consumed_capacity));
   }
   w.end_object();
 }
@@ -728,7 +728,7 @@ located read_transact_get_items_request(od::value src, transact_get_items_reques
     } else if (key == "ReturnConsumedCapacity") {
       out.return_consumed_capacity.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_consumed_capacity)) return e;
+        if (auto e = read_enum(v, *out.return_consumed_capacity)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnConsumedCapacity");
     }
@@ -763,7 +763,7 @@ void write_transact_put(json::writer& w, const transact_put& v) {
   }
   if (v.return_values_on_condition_check_failure) {
     w.key("ReturnValuesOnConditionCheckFailure");
-    w.string(checked_text(*v.return_values_on_condition_check_failure));
+    w.string(checked_enum(*v.return_values_on_condition_check_failure));
   }
   w.end_object();
 }
@@ -831,7 +831,7 @@ located read_transact_put(od::value src, transact_put& out) {
     } else if (key == "ReturnValuesOnConditionCheckFailure") {
       out.return_values_on_condition_check_failure.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_values_on_condition_check_failure)) return e;
+        if (auto e = read_enum(v, *out.return_values_on_condition_check_failure)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnValuesOnConditionCheckFailure");
     }
@@ -851,11 +851,11 @@ void write_transact_write_items_request(json::writer& w, const transact_write_it
   }
   if (v.return_consumed_capacity) {
     w.key("ReturnConsumedCapacity");
-    w.string(checked_text(*v.return_consumed_capacity));
+    w.string(checked_enum(*v.return_consumed_capacity));
   }
   if (v.return_item_collection_metrics) {
     w.key("ReturnItemCollectionMetrics");
-    w.string(checked_text(*v.return_item_collection_metrics));
+    w.string(checked_enum(*v.return_item_collection_metrics));
   }
   w.key("ClientRequestToken");
   w.string(v.client_request_token ? checked_text(*v.client_request_token) : new_idempotency_token());
@@ -895,13 +895,13 @@ located read_transact_write_items_request(od::value src, transact_write_items_re
     } else if (key == "ReturnConsumedCapacity") {
       out.return_consumed_capacity.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_consumed_capacity)) return e;
+        if (auto e = read_enum(v, *out.return_consumed_capacity)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnConsumedCapacity");
     } else if (key == "ReturnItemCollectionMetrics") {
       out.return_item_collection_metrics.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_item_collection_metrics)) return e;
+        if (auto e = read_enum(v, *out.return_item_collection_metrics)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnItemCollectionMetrics");
     } else if (key == "ClientRequestToken") {
@@ -933,7 +933,7 @@ void write_batch_statement_request(json::writer& w, const batch_statement_reques
   }
   if (v.return_values_on_condition_check_failure) {
     w.key("ReturnValuesOnConditionCheckFailure");
-    w.string(checked_text(*v.return_values_on_condition_check_failure));
+    w.string(checked_enum(*v.return_values_on_condition_check_failure));
   }
   w.end_object();
 }
@@ -982,7 +982,7 @@ located read_batch_statement_request(od::value src, batch_statement_request& out
     } else if (key == "ReturnValuesOnConditionCheckFailure") {
       out.return_values_on_condition_check_failure.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_values_on_condition_check_failure)) return e;
+        if (auto e = read_enum(v, *out.return_values_on_condition_check_failure)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnValuesOnConditionCheckFailure");
     }
@@ -1073,7 +1073,7 @@ void write_search_vectors_request(json::writer& w, const search_vectors_request&
   w.string(checked_text(v.index_name));
   if (v.return_consumed_capacity) {
     w.key("ReturnConsumedCapacity");
-    w.string(checked_text(*v.return_consumed_capacity));
+    w.string(checked_enum(*v.return_consumed_capacity));
   }
   if (!v.expression_attribute_names.empty()) {
     w.key("ExpressionAttributeNames");
@@ -1133,7 +1133,7 @@ located read_search_vectors_request(od::value src, search_vectors_request& out) 
     } else if (key == "ReturnConsumedCapacity") {
       out.return_consumed_capacity.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_consumed_capacity)) return e;
+        if (auto e = read_enum(v, *out.return_consumed_capacity)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnConsumedCapacity");
     } else if (key == "ExpressionAttributeNames") {
@@ -1211,7 +1211,7 @@ void write_key_schema_element(json::writer& w, const key_schema_element& v) {
   w.key("AttributeName");
   w.string(checked_text(v.attribute_name));
   w.key("KeyType");
-  w.string(checked_text(v.key_type));
+  w.string(checked_enum(v.key_type));
   w.end_object();
 }
 
@@ -1233,7 +1233,7 @@ located read_key_schema_element(od::value src, key_schema_element& out) {
       }()) return std::move(e).under_key("AttributeName");
     } else if (key == "KeyType") {
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, out.key_type)) return e;
+        if (auto e = read_enum(v, out.key_type)) return e;
         return {};
       }()) return std::move(e).under_key("KeyType");
     }
@@ -1290,7 +1290,7 @@ void write_sse_specification(json::writer& w, const sse_specification& v) {
   }
   if (v.sse_type) {
     w.key("SSEType");
-    w.string(checked_text(*v.sse_type));
+    w.string(checked_enum(*v.sse_type));
   }
   if (v.kms_master_key_id) {
     w.key("KMSMasterKeyId");
@@ -1319,7 +1319,7 @@ located read_sse_specification(od::value src, sse_specification& out) {
     } else if (key == "SSEType") {
       out.sse_type.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.sse_type)) return e;
+        if (auto e = read_enum(v, *out.sse_type)) return e;
         return {};
       }()) return std::move(e).under_key("SSEType");
     } else if (key == "KMSMasterKeyId") {
@@ -1352,7 +1352,7 @@ void write_vector_index(json::writer& w, const vector_index& v) {
   w.key("Dimensions");
   w.integer(v.dimensions);
   w.key("DistanceFunction");
-  w.string(checked_text(v.distance_function));
+  w.string(checked_enum(v.distance_function));
   w.end_object();
 }
 
@@ -1408,7 +1408,7 @@ located read_vector_index(od::value src, vector_index& out) {
       }()) return std::move(e).under_key("Dimensions");
     } else if (key == "DistanceFunction") {
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, out.distance_function)) return e;
+        if (auto e = read_enum(v, out.distance_function)) return e;
         return {};
       }()) return std::move(e).under_key("DistanceFunction");
     }
@@ -1553,7 +1553,7 @@ void write_replica_description(json::writer& w, const replica_description& v) {
   }
   if (v.replica_status) {
     w.key("ReplicaStatus");
-    w.string(checked_text(*v.replica_status));
+    w.string(checked_enum(*v.replica_status));
   }
   if (v.replica_arn) {
     w.key("ReplicaArn");
@@ -1601,7 +1601,7 @@ void write_replica_description(json::writer& w, const replica_description& v) {
   }
   if (v.global_table_settings_replication_mode) {
     w.key("GlobalTableSettingsReplicationMode");
-    w.string(checked_text(*v.global_table_settings_replication_mode));
+    w.string(checked_enum(*v.global_table_settings_replication_mode));
   }
   w.end_object();
 }
@@ -1626,7 +1626,7 @@ located read_replica_description(od::value src, replica_description& out) {
     } else if (key == "ReplicaStatus") {
       out.replica_status.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.replica_status)) return e;
+        if (auto e = read_enum(v, *out.replica_status)) return e;
         return {};
       }()) return std::move(e).under_key("ReplicaStatus");
     } else if (key == "ReplicaArn") {
@@ -1705,7 +1705,7 @@ located read_replica_description(od::value src, replica_description& out) {
     } else if (key == "GlobalTableSettingsReplicationMode") {
       out.global_table_settings_replication_mode.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.global_table_settings_replication_mode)) return e;
+        if (auto e = read_enum(v, *out.global_table_settings_replication_mode)) return e;
         return {};
       }()) return std::move(e).under_key("GlobalTableSettingsReplicationMode");
     }
@@ -1940,7 +1940,7 @@ void write_create_vector_index_action(json::writer& w, const create_vector_index
   w.key("Dimensions");
   w.integer(v.dimensions);
   w.key("DistanceFunction");
-  w.string(checked_text(v.distance_function));
+  w.string(checked_enum(v.distance_function));
   w.end_object();
 }
 
@@ -1996,7 +1996,7 @@ located read_create_vector_index_action(od::value src, create_vector_index_actio
       }()) return std::move(e).under_key("Dimensions");
     } else if (key == "DistanceFunction") {
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, out.distance_function)) return e;
+        if (auto e = read_enum(v, out.distance_function)) return e;
         return {};
       }()) return std::move(e).under_key("DistanceFunction");
     }
@@ -2135,7 +2135,7 @@ located read_describe_time_to_live_response(od::value src, describe_time_to_live
 void write_continuous_backups_description(json::writer& w, const continuous_backups_description& v) {
   w.begin_object();
   w.key("ContinuousBackupsStatus");
-  w.string(checked_text(v.continuous_backups_status));
+  w.string(checked_enum(v.continuous_backups_status));
   if (v.point_in_time_recovery_description) {
     w.key("PointInTimeRecoveryDescription");
     write_point_in_time_recovery_description(w, *v.point_in_time_recovery_description);
@@ -2156,7 +2156,7 @@ located read_continuous_backups_description(od::value src, continuous_backups_de
     if (absent) continue;
     if (key == "ContinuousBackupsStatus") {
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, out.continuous_backups_status)) return e;
+        if (auto e = read_enum(v, out.continuous_backups_status)) return e;
         return {};
       }()) return std::move(e).under_key("ContinuousBackupsStatus");
     } else if (key == "PointInTimeRecoveryDescription") {

@@ -65,19 +65,19 @@ void write_put_item_request(json::writer& w, const put_item_request& v) {
   }
   if (v.return_values) {
     w.key("ReturnValues");
-    w.string(checked_text(*v.return_values));
+    w.string(checked_enum(*v.return_values));
   }
   if (v.return_consumed_capacity) {
     w.key("ReturnConsumedCapacity");
-    w.string(checked_text(*v.return_consumed_capacity));
+    w.string(checked_enum(*v.return_consumed_capacity));
   }
   if (v.return_item_collection_metrics) {
     w.key("ReturnItemCollectionMetrics");
-    w.string(checked_text(*v.return_item_collection_metrics));
+    w.string(checked_enum(*v.return_item_collection_metrics));
   }
   if (v.conditional_operator) {
     w.key("ConditionalOperator");
-    w.string(checked_text(*v.conditional_operator));
+    w.string(checked_enum(*v.conditional_operator));
   }
   if (v.condition_expression) {
     w.key("ConditionExpression");
@@ -98,7 +98,7 @@ void write_put_item_request(json::writer& w, const put_item_request& v) {
   }
   if (v.return_values_on_condition_check_failure) {
     w.key("ReturnValuesOnConditionCheckFailure");
-    w.string(checked_text(*v.return_values_on_condition_check_failure));
+    w.string(checked_enum(*v.return_values_on_condition_check_failure));
   }
   w.end_object();
 }
@@ -151,25 +151,25 @@ located read_put_item_request(od::value src, put_item_request& out) {
     } else if (key == "ReturnValues") {
       out.return_values.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_values)) return e;
+        if (auto e = read_enum(v, *out.return_values)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnValues");
     } else if (key == "ReturnConsumedCapacity") {
       out.return_consumed_capacity.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_consumed_capacity)) return e;
+        if (auto e = read_enum(v, *out.return_consumed_capacity)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnConsumedCapacity");
     } else if (key == "ReturnItemCollectionMetrics") {
       out.return_item_collection_metrics.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_item_collection_metrics)) return e;
+        if (auto e = read_enum(v, *out.return_item_collection_metrics)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnItemCollectionMetrics");
     } else if (key == "ConditionalOperator") {
       out.conditional_operator.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.conditional_operator)) return e;
+        if (auto e = read_enum(v, *out.conditional_operator)) return e;
         return {};
       }()) return std::move(e).under_key("ConditionalOperator");
     } else if (key == "ConditionExpression") {
@@ -210,7 +210,7 @@ located read_put_item_request(od::value src, put_item_request& out) {
     } else if (key == "ReturnValuesOnConditionCheckFailure") {
       out.return_values_on_condition_check_failure.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_values_on_condition_check_failure)) return e;
+        if (auto e = read_enum(v, *out.return_values_on_condition_check_failure)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnValuesOnConditionCheckFailure");
     }
@@ -246,19 +246,19 @@ void write_update_item_request(json::writer& w, const update_item_request& v) {
   }
   if (v.conditional_operator) {
     w.key("ConditionalOperator");
-    w.string(checked_text(*v.conditional_operator));
+    w.string(checked_enum(*v.conditional_operator));
   }
   if (v.return_values) {
     w.key("ReturnValues");
-    w.string(checked_text(*v.return_values));
+    w.string(checked_enum(*v.return_values));
   }
   if (v.return_consumed_capacity) {
     w.key("ReturnConsumedCapacity");
-    w.string(checked_text(*v.return_consumed_capacity));
+    w.string(checked_enum(*v.return_consumed_capacity));
   }
   if (v.return_item_collection_metrics) {
     w.key("ReturnItemCollectionMetrics");
-    w.string(checked_text(*v.return_item_collection_metrics));
+    w.string(checked_enum(*v.return_item_collection_metrics));
   }
   if (v.update_expression) {
     w.key("UpdateExpression");
@@ -283,7 +283,7 @@ void write_update_item_request(json::writer& w, const update_item_request& v) {
   }
   if (v.return_values_on_condition_check_failure) {
     w.key("ReturnValuesOnConditionCheckFailure");
-    w.string(checked_text(*v.return_values_on_condition_check_failure));
+    w.string(checked_enum(*v.return_values_on_condition_check_failure));
   }
   w.end_object();
 }
@@ -356,25 +356,25 @@ located read_update_item_request(od::value src, update_item_request& out) {
     } else if (key == "ConditionalOperator") {
       out.conditional_operator.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.conditional_operator)) return e;
+        if (auto e = read_enum(v, *out.conditional_operator)) return e;
         return {};
       }()) return std::move(e).under_key("ConditionalOperator");
     } else if (key == "ReturnValues") {
       out.return_values.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_values)) return e;
+        if (auto e = read_enum(v, *out.return_values)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnValues");
     } else if (key == "ReturnConsumedCapacity") {
       out.return_consumed_capacity.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_consumed_capacity)) return e;
+        if (auto e = read_enum(v, *out.return_consumed_capacity)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnConsumedCapacity");
     } else if (key == "ReturnItemCollectionMetrics") {
       out.return_item_collection_metrics.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_item_collection_metrics)) return e;
+        if (auto e = read_enum(v, *out.return_item_collection_metrics)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnItemCollectionMetrics");
     } else if (key == "UpdateExpression") {
@@ -421,7 +421,7 @@ located read_update_item_request(od::value src, update_item_request& out) {
     } else if (key == "ReturnValuesOnConditionCheckFailure") {
       out.return_values_on_condition_check_failure.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_values_on_condition_check_failure)) return e;
+        if (auto e = read_enum(v, *out.return_values_on_condition_check_failure)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnValuesOnConditionCheckFailure");
     }
@@ -440,7 +440,7 @@ void write_legacy_condition(json::writer& w, const legacy_condition& v) {
     w.end_array();
   }
   w.key("ComparisonOperator");
-  w.string(checked_text(v.comparison_operator));
+  w.string(checked_enum(v.comparison_operator));
   w.end_object();
 }
 
@@ -476,7 +476,7 @@ located read_legacy_condition(od::value src, legacy_condition& out) {
       }()) return std::move(e).under_key("AttributeValueList");
     } else if (key == "ComparisonOperator") {
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, out.comparison_operator)) return e;
+        if (auto e = read_enum(v, out.comparison_operator)) return e;
         return {};
       }()) return std::move(e).under_key("ComparisonOperator");
     }
@@ -816,7 +816,7 @@ void write_transact_delete(json::writer& w, const transact_delete& v) {
   }
   if (v.return_values_on_condition_check_failure) {
     w.key("ReturnValuesOnConditionCheckFailure");
-    w.string(checked_text(*v.return_values_on_condition_check_failure));
+    w.string(checked_enum(*v.return_values_on_condition_check_failure));
   }
   w.end_object();
 }
@@ -884,7 +884,7 @@ located read_transact_delete(od::value src, transact_delete& out) {
     } else if (key == "ReturnValuesOnConditionCheckFailure") {
       out.return_values_on_condition_check_failure.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_values_on_condition_check_failure)) return e;
+        if (auto e = read_enum(v, *out.return_values_on_condition_check_failure)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnValuesOnConditionCheckFailure");
     }
@@ -999,7 +999,7 @@ void write_batch_execute_statement_request(json::writer& w, const batch_execute_
   }
   if (v.return_consumed_capacity) {
     w.key("ReturnConsumedCapacity");
-    w.string(checked_text(*v.return_consumed_capacity));
+    w.string(checked_enum(*v.return_consumed_capacity));
   }
   w.end_object();
 }
@@ -1037,7 +1037,7 @@ located read_batch_execute_statement_request(od::value src, batch_execute_statem
     } else if (key == "ReturnConsumedCapacity") {
       out.return_consumed_capacity.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_consumed_capacity)) return e;
+        if (auto e = read_enum(v, *out.return_consumed_capacity)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnConsumedCapacity");
     }
@@ -1059,7 +1059,7 @@ void write_parameterized_statement(json::writer& w, const parameterized_statemen
   }
   if (v.return_values_on_condition_check_failure) {
     w.key("ReturnValuesOnConditionCheckFailure");
-    w.string(checked_text(*v.return_values_on_condition_check_failure));
+    w.string(checked_enum(*v.return_values_on_condition_check_failure));
   }
   w.end_object();
 }
@@ -1102,7 +1102,7 @@ located read_parameterized_statement(od::value src, parameterized_statement& out
     } else if (key == "ReturnValuesOnConditionCheckFailure") {
       out.return_values_on_condition_check_failure.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_values_on_condition_check_failure)) return e;
+        if (auto e = read_enum(v, *out.return_values_on_condition_check_failure)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnValuesOnConditionCheckFailure");
     }
@@ -1158,7 +1158,7 @@ void write_projection(json::writer& w, const projection& v) {
   w.begin_object();
   if (v.projection_type) {
     w.key("ProjectionType");
-    w.string(checked_text(*v.projection_type));
+    w.string(checked_enum(*v.projection_type));
   }
   if (!v.non_key_attributes.empty()) {
     w.key("NonKeyAttributes");
@@ -1185,7 +1185,7 @@ located read_projection(od::value src, projection& out) {
     if (key == "ProjectionType") {
       out.projection_type.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.projection_type)) return e;
+        if (auto e = read_enum(v, *out.projection_type)) return e;
         return {};
       }()) return std::move(e).under_key("ProjectionType");
     } else if (key == "NonKeyAttributes") {
@@ -1326,7 +1326,7 @@ void write_create_table_request(json::writer& w, const create_table_request& v) 
   }
   if (v.billing_mode) {
     w.key("BillingMode");
-    w.string(checked_text(*v.billing_mode));
+    w.string(checked_enum(*v.billing_mode));
   }
   if (v.provisioned_throughput) {
     w.key("ProvisionedThroughput");
@@ -1350,7 +1350,7 @@ void write_create_table_request(json::writer& w, const create_table_request& v) 
   }
   if (v.table_class) {
     w.key("TableClass");
-    w.string(checked_text(*v.table_class));
+    w.string(checked_enum(*v.table_class));
   }
   if (v.deletion_protection_enabled) {
     w.key("DeletionProtectionEnabled");
@@ -1374,7 +1374,7 @@ void write_create_table_request(json::writer& w, const create_table_request& v) 
   }
   if (v.global_table_settings_replication_mode) {
     w.key("GlobalTableSettingsReplicationMode");
-    w.string(checked_text(*v.global_table_settings_replication_mode));
+    w.string(checked_enum(*v.global_table_settings_replication_mode));
   }
   if (!v.vector_indexes.empty()) {
     w.key("VectorIndexes");
@@ -1482,7 +1482,7 @@ located read_create_table_request(od::value src, create_table_request& out) {
     } else if (key == "BillingMode") {
       out.billing_mode.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.billing_mode)) return e;
+        if (auto e = read_enum(v, *out.billing_mode)) return e;
         return {};
       }()) return std::move(e).under_key("BillingMode");
     } else if (key == "ProvisionedThroughput") {
@@ -1525,7 +1525,7 @@ located read_create_table_request(od::value src, create_table_request& out) {
     } else if (key == "TableClass") {
       out.table_class.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.table_class)) return e;
+        if (auto e = read_enum(v, *out.table_class)) return e;
         return {};
       }()) return std::move(e).under_key("TableClass");
     } else if (key == "DeletionProtectionEnabled") {
@@ -1561,7 +1561,7 @@ located read_create_table_request(od::value src, create_table_request& out) {
     } else if (key == "GlobalTableSettingsReplicationMode") {
       out.global_table_settings_replication_mode.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.global_table_settings_replication_mode)) return e;
+        if (auto e = read_enum(v, *out.global_table_settings_replication_mode)) return e;
         return {};
       }()) return std::move(e).under_key("GlobalTableSettingsReplicationMode");
     } else if (key == "VectorIndexes") {
@@ -1600,7 +1600,7 @@ void write_global_secondary_index_warm_throughput_description(json::writer& w, c
   }
   if (v.status) {
     w.key("Status");
-    w.string(checked_text(*v.status));
+    w.string(checked_enum(*v.status));
   }
   w.end_object();
 }
@@ -1631,7 +1631,7 @@ located read_global_secondary_index_warm_throughput_description(od::value src, g
     } else if (key == "Status") {
       out.status.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.status)) return e;
+        if (auto e = read_enum(v, *out.status)) return e;
         return {};
       }()) return std::move(e).under_key("Status");
     }
@@ -1651,7 +1651,7 @@ void write_table_warm_throughput_description(json::writer& w, const table_warm_t
   }
   if (v.status) {
     w.key("Status");
-    w.string(checked_text(*v.status));
+    w.string(checked_enum(*v.status));
   }
   w.end_object();
 }
@@ -1682,7 +1682,7 @@ located read_table_warm_throughput_description(od::value src, table_warm_through
     } else if (key == "Status") {
       out.status.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.status)) return e;
+        if (auto e = read_enum(v, *out.status)) return e;
         return {};
       }()) return std::move(e).under_key("Status");
     }
@@ -1698,7 +1698,7 @@ void write_global_table_witness_description(json::writer& w, const global_table_
   }
   if (v.witness_status) {
     w.key("WitnessStatus");
-    w.string(checked_text(*v.witness_status));
+    w.string(checked_enum(*v.witness_status));
   }
   w.end_object();
 }
@@ -1723,7 +1723,7 @@ located read_global_table_witness_description(od::value src, global_table_witnes
     } else if (key == "WitnessStatus") {
       out.witness_status.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.witness_status)) return e;
+        if (auto e = read_enum(v, *out.witness_status)) return e;
         return {};
       }()) return std::move(e).under_key("WitnessStatus");
     }
@@ -1759,11 +1759,11 @@ void write_vector_index_description(json::writer& w, const vector_index_descript
   }
   if (v.distance_function) {
     w.key("DistanceFunction");
-    w.string(checked_text(*v.distance_function));
+    w.string(checked_enum(*v.distance_function));
   }
   if (v.index_status) {
     w.key("IndexStatus");
-    w.string(checked_text(*v.index_status));
+    w.string(checked_enum(*v.index_status));
   }
   if (v.backfilling) {
     w.key("Backfilling");
@@ -1841,13 +1841,13 @@ located read_vector_index_description(od::value src, vector_index_description& o
     } else if (key == "DistanceFunction") {
       out.distance_function.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.distance_function)) return e;
+        if (auto e = read_enum(v, *out.distance_function)) return e;
         return {};
       }()) return std::move(e).under_key("DistanceFunction");
     } else if (key == "IndexStatus") {
       out.index_status.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.index_status)) return e;
+        if (auto e = read_enum(v, *out.index_status)) return e;
         return {};
       }()) return std::move(e).under_key("IndexStatus");
     } else if (key == "Backfilling") {
@@ -1997,7 +1997,7 @@ void write_create_replication_group_member_action(json::writer& w, const create_
   }
   if (v.table_class_override) {
     w.key("TableClassOverride");
-    w.string(checked_text(*v.table_class_override));
+    w.string(checked_enum(*v.table_class_override));
   }
   w.end_object();
 }
@@ -2058,7 +2058,7 @@ located read_create_replication_group_member_action(od::value src, create_replic
     } else if (key == "TableClassOverride") {
       out.table_class_override.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.table_class_override)) return e;
+        if (auto e = read_enum(v, *out.table_class_override)) return e;
         return {};
       }()) return std::move(e).under_key("TableClassOverride");
     }

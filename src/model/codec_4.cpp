@@ -288,7 +288,7 @@ void write_query_request(json::writer& w, const query_request& v) {
   }
   if (v.select) {
     w.key("Select");
-    w.string(checked_text(*v.select));
+    w.string(checked_enum(*v.select));
   }
   if (!v.attributes_to_get.empty()) {
     w.key("AttributesToGet");
@@ -326,7 +326,7 @@ void write_query_request(json::writer& w, const query_request& v) {
   }
   if (v.conditional_operator) {
     w.key("ConditionalOperator");
-    w.string(checked_text(*v.conditional_operator));
+    w.string(checked_enum(*v.conditional_operator));
   }
   if (v.scan_index_forward) {
     w.key("ScanIndexForward");
@@ -338,7 +338,7 @@ void write_query_request(json::writer& w, const query_request& v) {
   }
   if (v.return_consumed_capacity) {
     w.key("ReturnConsumedCapacity");
-    w.string(checked_text(*v.return_consumed_capacity));
+    w.string(checked_enum(*v.return_consumed_capacity));
   }
   if (v.projection_expression) {
     w.key("ProjectionExpression");
@@ -393,7 +393,7 @@ located read_query_request(od::value src, query_request& out) {
     } else if (key == "Select") {
       out.select.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.select)) return e;
+        if (auto e = read_enum(v, *out.select)) return e;
         return {};
       }()) return std::move(e).under_key("Select");
     } else if (key == "AttributesToGet") {
@@ -470,7 +470,7 @@ located read_query_request(od::value src, query_request& out) {
     } else if (key == "ConditionalOperator") {
       out.conditional_operator.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.conditional_operator)) return e;
+        if (auto e = read_enum(v, *out.conditional_operator)) return e;
         return {};
       }()) return std::move(e).under_key("ConditionalOperator");
     } else if (key == "ScanIndexForward") {
@@ -491,7 +491,7 @@ located read_query_request(od::value src, query_request& out) {
     } else if (key == "ReturnConsumedCapacity") {
       out.return_consumed_capacity.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_consumed_capacity)) return e;
+        if (auto e = read_enum(v, *out.return_consumed_capacity)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnConsumedCapacity");
     } else if (key == "ProjectionExpression") {
@@ -892,7 +892,7 @@ void write_transact_update(json::writer& w, const transact_update& v) {
   }
   if (v.return_values_on_condition_check_failure) {
     w.key("ReturnValuesOnConditionCheckFailure");
-    w.string(checked_text(*v.return_values_on_condition_check_failure));
+    w.string(checked_enum(*v.return_values_on_condition_check_failure));
   }
   w.end_object();
 }
@@ -965,7 +965,7 @@ located read_transact_update(od::value src, transact_update& out) {
     } else if (key == "ReturnValuesOnConditionCheckFailure") {
       out.return_values_on_condition_check_failure.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_values_on_condition_check_failure)) return e;
+        if (auto e = read_enum(v, *out.return_values_on_condition_check_failure)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnValuesOnConditionCheckFailure");
     }
@@ -995,7 +995,7 @@ void write_execute_statement_request(json::writer& w, const execute_statement_re
   }
   if (v.return_consumed_capacity) {
     w.key("ReturnConsumedCapacity");
-    w.string(checked_text(*v.return_consumed_capacity));
+    w.string(checked_enum(*v.return_consumed_capacity));
   }
   if (v.limit) {
     w.key("Limit");
@@ -1003,7 +1003,7 @@ void write_execute_statement_request(json::writer& w, const execute_statement_re
   }
   if (v.return_values_on_condition_check_failure) {
     w.key("ReturnValuesOnConditionCheckFailure");
-    w.string(checked_text(*v.return_values_on_condition_check_failure));
+    w.string(checked_enum(*v.return_values_on_condition_check_failure));
   }
   w.end_object();
 }
@@ -1058,7 +1058,7 @@ located read_execute_statement_request(od::value src, execute_statement_request&
     } else if (key == "ReturnConsumedCapacity") {
       out.return_consumed_capacity.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_consumed_capacity)) return e;
+        if (auto e = read_enum(v, *out.return_consumed_capacity)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnConsumedCapacity");
     } else if (key == "Limit") {
@@ -1070,7 +1070,7 @@ located read_execute_statement_request(od::value src, execute_statement_request&
     } else if (key == "ReturnValuesOnConditionCheckFailure") {
       out.return_values_on_condition_check_failure.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_values_on_condition_check_failure)) return e;
+        if (auto e = read_enum(v, *out.return_values_on_condition_check_failure)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnValuesOnConditionCheckFailure");
     }
@@ -1082,7 +1082,7 @@ void write_batch_statement_error(json::writer& w, const batch_statement_error& v
   w.begin_object();
   if (v.code) {
     w.key("Code");
-    w.string(checked_text(*v.code));
+    w.string(checked_enum(*v.code));
   }
   if (v.message) {
     w.key("Message");
@@ -1109,7 +1109,7 @@ located read_batch_statement_error(od::value src, batch_statement_error& out) {
     if (key == "Code") {
       out.code.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.code)) return e;
+        if (auto e = read_enum(v, *out.code)) return e;
         return {};
       }()) return std::move(e).under_key("Code");
     } else if (key == "Message") {
@@ -1146,7 +1146,7 @@ void write_execute_transaction_request(json::writer& w, const execute_transactio
   w.string(v.client_request_token ? checked_text(*v.client_request_token) : new_idempotency_token());
   if (v.return_consumed_capacity) {
     w.key("ReturnConsumedCapacity");
-    w.string(checked_text(*v.return_consumed_capacity));
+    w.string(checked_enum(*v.return_consumed_capacity));
   }
   w.end_object();
 }
@@ -1190,7 +1190,7 @@ located read_execute_transaction_request(od::value src, execute_transaction_requ
     } else if (key == "ReturnConsumedCapacity") {
       out.return_consumed_capacity.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.return_consumed_capacity)) return e;
+        if (auto e = read_enum(v, *out.return_consumed_capacity)) return e;
         return {};
       }()) return std::move(e).under_key("ReturnConsumedCapacity");
     }
@@ -1529,7 +1529,7 @@ void write_global_secondary_index_description(json::writer& w, const global_seco
   }
   if (v.index_status) {
     w.key("IndexStatus");
-    w.string(checked_text(*v.index_status));
+    w.string(checked_enum(*v.index_status));
   }
   if (v.backfilling) {
     w.key("Backfilling");
@@ -1607,7 +1607,7 @@ located read_global_secondary_index_description(od::value src, global_secondary_
     } else if (key == "IndexStatus") {
       out.index_status.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.index_status)) return e;
+        if (auto e = read_enum(v, *out.index_status)) return e;
         return {};
       }()) return std::move(e).under_key("IndexStatus");
     } else if (key == "Backfilling") {
@@ -1797,7 +1797,7 @@ void write_table_description(json::writer& w, const table_description& v) {
   }
   if (v.table_status) {
     w.key("TableStatus");
-    w.string(checked_text(*v.table_status));
+    w.string(checked_enum(*v.table_status));
   }
   if (v.creation_date_time) {
     w.key("CreationDateTime");
@@ -1877,7 +1877,7 @@ void write_table_description(json::writer& w, const table_description& v) {
   }
   if (v.global_table_settings_replication_mode) {
     w.key("GlobalTableSettingsReplicationMode");
-    w.string(checked_text(*v.global_table_settings_replication_mode));
+    w.string(checked_enum(*v.global_table_settings_replication_mode));
   }
   if (v.restore_summary) {
     w.key("RestoreSummary");
@@ -1909,7 +1909,7 @@ void write_table_description(json::writer& w, const table_description& v) {
   }
   if (v.multi_region_consistency) {
     w.key("MultiRegionConsistency");
-    w.string(checked_text(*v.multi_region_consistency));
+    w.string(checked_enum(*v.multi_region_consistency));
   }
   if (!v.vector_indexes.empty()) {
     w.key("VectorIndexes");
@@ -1980,7 +1980,7 @@ located read_table_description(od::value src, table_description& out) {
     } else if (key == "TableStatus") {
       out.table_status.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.table_status)) return e;
+        if (auto e = read_enum(v, *out.table_status)) return e;
         return {};
       }()) return std::move(e).under_key("TableStatus");
     } else if (key == "CreationDateTime") {
@@ -2128,7 +2128,7 @@ located read_table_description(od::value src, table_description& out) {
     } else if (key == "GlobalTableSettingsReplicationMode") {
       out.global_table_settings_replication_mode.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.global_table_settings_replication_mode)) return e;
+        if (auto e = read_enum(v, *out.global_table_settings_replication_mode)) return e;
         return {};
       }()) return std::move(e).under_key("GlobalTableSettingsReplicationMode");
     } else if (key == "RestoreSummary") {
@@ -2176,7 +2176,7 @@ located read_table_description(od::value src, table_description& out) {
     } else if (key == "MultiRegionConsistency") {
       out.multi_region_consistency.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.multi_region_consistency)) return e;
+        if (auto e = read_enum(v, *out.multi_region_consistency)) return e;
         return {};
       }()) return std::move(e).under_key("MultiRegionConsistency");
     } else if (key == "VectorIndexes") {
@@ -2257,7 +2257,7 @@ void write_update_replication_group_member_action(json::writer& w, const update_
   }
   if (v.table_class_override) {
     w.key("TableClassOverride");
-    w.string(checked_text(*v.table_class_override));
+    w.string(checked_enum(*v.table_class_override));
   }
   w.end_object();
 }
@@ -2318,7 +2318,7 @@ located read_update_replication_group_member_action(od::value src, update_replic
     } else if (key == "TableClassOverride") {
       out.table_class_override.emplace();
       if (auto e = [&]() -> located {
-        if (auto e = read_string(v, *out.table_class_override)) return e;
+        if (auto e = read_enum(v, *out.table_class_override)) return e;
         return {};
       }()) return std::move(e).under_key("TableClassOverride");
     }

@@ -243,7 +243,7 @@ TEST_CASE("waiters poll DescribeTable until the state the model's acceptors name
   });
   with_client(config_for(server), [&](client& c) -> asio::awaitable<void> {
     table_description t = co_await wait_table_exists(c, "tbl", {.delay = 5ms, .timeout = 5s});
-    CHECK(t.table_status == "ACTIVE");
+    CHECK(t.table_status == ddb::table_status::active);
   });
   CHECK(polls == 4);
 }

@@ -51,7 +51,7 @@ asio::awaitable<std::size_t> items_in(client& c, const std::string& table) {
   scan_request s;
   s.table_name = table;
   s.consistent_read = true;
-  s.select = "COUNT";
+  s.select = ddb::select::count;
   auto r = co_await c.scan(s);
   co_return static_cast<std::size_t>(r.count.value_or(0));
 }
@@ -307,9 +307,9 @@ TEST_CASE("idempotency: bad input is refused before anything is written", "[agen
     // A table of another shape.
     create_table_request other;
     other.table_name = table + "_other";
-    other.attribute_definitions = {{"id", "S"}};
-    other.key_schema = {{"id", "HASH"}};
-    other.billing_mode = "PAY_PER_REQUEST";
+    other.attribute_definitions = {{"id", ddb::scalar_attribute_type::s}};
+    other.key_schema = {{"id", ddb::key_type::hash}};
+    other.billing_mode = ddb::billing_mode::pay_per_request;
     co_await c.create_table(other);
     idempotency wrong(c, {.table_name = other.table_name});
     auto [ec, r] = co_await wrong.run("k", fn, asio::as_tuple(asio::use_awaitable));

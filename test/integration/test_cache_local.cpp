@@ -66,7 +66,7 @@ TEST_CASE("lean layout: the table, its items, both layers, re-put, delete, TTL, 
     REQUIRE(desc.table->global_secondary_indexes.size() == 1);
     const auto& feed = desc.table->global_secondary_indexes[0];
     CHECK(feed.index_name == "feed");
-    CHECK(feed.projection->projection_type == "INCLUDE");
+    CHECK(feed.projection->projection_type == ddb::projection_type::include);
     CHECK(std::set<std::string>(feed.projection->non_key_attributes.begin(), feed.projection->non_key_attributes.end()) ==
           std::set<std::string>{"t", "a"});
     describe_time_to_live_request dt;
@@ -327,13 +327,13 @@ TEST_CASE("layouts: a table ddb wrote before layouts is refused with the migrati
     auto ex = co_await asio::this_coro::executor;
     create_table_request r;
     r.table_name = table;
-    r.attribute_definitions = {{"id", "N"}, {"namespace", "S"}, {"query_hash", "S"}};
-    r.key_schema = {{"id", "HASH"}};
-    r.billing_mode = "PAY_PER_REQUEST";
+    r.attribute_definitions = {{"id", ddb::scalar_attribute_type::n}, {"namespace", ddb::scalar_attribute_type::s}, {"query_hash", ddb::scalar_attribute_type::s}};
+    r.key_schema = {{"id", ddb::key_type::hash}};
+    r.billing_mode = ddb::billing_mode::pay_per_request;
     global_secondary_index h;
     h.index_name = "gsi_hash";
-    h.key_schema = {{"namespace", "HASH"}, {"query_hash", "RANGE"}};
-    h.projection.projection_type = "KEYS_ONLY";
+    h.key_schema = {{"namespace", ddb::key_type::hash}, {"query_hash", ddb::key_type::range}};
+    h.projection.projection_type = ddb::projection_type::keys_only;
     r.global_secondary_indexes = {h};
     co_await c.create_table(r);
     co_await wait_table_exists(c, table);

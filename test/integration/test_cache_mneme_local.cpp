@@ -52,12 +52,12 @@ TEST_CASE("mneme layout: ddb creates mneme's table and writes mneme's items", "[
     describe_table_response desc = co_await c.describe_table(d);
     REQUIRE(desc.table);
     REQUIRE(desc.table->global_secondary_indexes.size() == 2);
-    for (const auto& g : desc.table->global_secondary_indexes) CHECK(g.projection->projection_type == "ALL");
+    for (const auto& g : desc.table->global_secondary_indexes) CHECK(g.projection->projection_type == ddb::projection_type::all);
     describe_time_to_live_request dt;
     dt.table_name = table;
     describe_time_to_live_response ttl_desc = co_await c.describe_time_to_live(dt);
     const bool ttl_on = ttl_desc.time_to_live_description && ttl_desc.time_to_live_description->time_to_live_status &&
-                        *ttl_desc.time_to_live_description->time_to_live_status == "ENABLED";
+                        *ttl_desc.time_to_live_description->time_to_live_status == ddb::time_to_live_status::enabled;
     CHECK_FALSE(ttl_on);  // `ttl` is a duration: native TTL would delete every entry at once
 
     put_options p;

@@ -27,13 +27,13 @@ std::string unique(std::string_view stem) {
 create_table_request events_table(const std::string& name) {
   create_table_request r;
   r.table_name = name;
-  r.attribute_definitions = {{"pk", "S"}, {"sk", "N"}, {"owner", "S"}};
-  r.key_schema = {{"pk", "HASH"}, {"sk", "RANGE"}};
-  r.billing_mode = "PAY_PER_REQUEST";
+  r.attribute_definitions = {{"pk", ddb::scalar_attribute_type::s}, {"sk", ddb::scalar_attribute_type::n}, {"owner", ddb::scalar_attribute_type::s}};
+  r.key_schema = {{"pk", ddb::key_type::hash}, {"sk", ddb::key_type::range}};
+  r.billing_mode = ddb::billing_mode::pay_per_request;
   global_secondary_index gsi;
   gsi.index_name = "by_owner";
-  gsi.key_schema = {{"owner", "HASH"}};
-  gsi.projection = projection{.projection_type = "INCLUDE", .non_key_attributes = {"title"}};
+  gsi.key_schema = {{"owner", ddb::key_type::hash}};
+  gsi.projection = projection{.projection_type = ddb::projection_type::include, .non_key_attributes = {"title"}};
   r.global_secondary_indexes.push_back(std::move(gsi));
   return r;
 }
@@ -54,14 +54,14 @@ TEST_CASE("the client runs every core operation against DynamoDB Local", "[integ
     const describe_table_request describe{.table_name = table};
     describe_table_response described = co_await c.describe_table(describe);
     REQUIRE(described.table);
-    CHECK(described.table->table_status == "ACTIVE");
+    CHECK(described.table->table_status == ddb::table_status::active);
     REQUIRE(described.table->key_schema.size() == 2);
     CHECK(described.table->key_schema[0].attribute_name == "pk");
-    CHECK(described.table->key_schema[1].key_type == "RANGE");
+    CHECK(described.table->key_schema[1].key_type == ddb::key_type::range);
     REQUIRE(described.table->global_secondary_indexes.size() == 1);
     CHECK(described.table->global_secondary_indexes[0].index_name == "by_owner");
     REQUIRE(described.table->global_secondary_indexes[0].projection);
-    CHECK(described.table->global_secondary_indexes[0].projection->projection_type == "INCLUDE");
+    CHECK(described.table->global_secondary_indexes[0].projection->projection_type == ddb::projection_type::include);
     const list_tables_request list_all{};
     list_tables_response listed = co_await c.list_tables(list_all);
     CHECK(std::find(listed.table_names.begin(), listed.table_names.end(), table) != listed.table_names.end());
@@ -72,7 +72,7 @@ TEST_CASE("the client runs every core operation against DynamoDB Local", "[integ
       put.table_name = table;
       put.item = item{{"pk", "user#1"}, {"sk", sk}, {"owner", "ada"}, {"title", "event " + std::to_string(sk)},
                       {"tags", string_set{"a", "b"}}};
-      put.return_consumed_capacity = "TOTAL";
+      put.return_consumed_capacity = ddb::return_consumed_capacity::total;
       put_item_response pr = co_await c.put_item(put);
       REQUIRE(pr.consumed_capacity);
       CHECK(pr.consumed_capacity->capacity_units.value_or(0) > 0);
@@ -80,7 +80,7 @@ TEST_CASE("the client runs every core operation against DynamoDB Local", "[integ
     put_item_request overwrite;
     overwrite.table_name = table;
     overwrite.item = item{{"pk", "user#1"}, {"sk", 1}, {"owner", "ada"}, {"title", "renamed"}};
-    overwrite.return_values = "ALL_OLD";
+    overwrite.return_values = ddb::return_value::all_old;
     put_item_response old = co_await c.put_item(overwrite);
     CHECK(old.attributes.at("title").as_string() == "event 1");
 
@@ -104,7 +104,7 @@ TEST_CASE("the client runs every core operation against DynamoDB Local", "[integ
     upd.update_expression = "SET #t = :t ADD visits :one";
     upd.expression_attribute_names = {{"#t", "title"}};
     upd.expression_attribute_values = item{{":t", "updated"}, {":one", 1}};
-    upd.return_values = "UPDATED_NEW";
+    upd.return_values = ddb::return_value::updated_new;
     update_item_response ur = co_await c.update_item(upd);
     const item expected_new{{"title", "updated"}, {"visits", 1}};
     CHECK(ur.attributes == expected_new);
@@ -115,7 +115,7 @@ TEST_CASE("the client runs every core operation against DynamoDB Local", "[integ
     q.key_condition_expression = "pk = :p AND sk >= :from";
     q.expression_attribute_values = item{{":p", "user#1"}, {":from", 2}};
     q.limit = 2;
-    q.return_consumed_capacity = "TOTAL";
+    q.return_consumed_capacity = ddb::return_consumed_capacity::total;
     query_response page1 = co_await c.query(q);
     CHECK(page1.count == 2);
     REQUIRE(page1.items.size() == 2);
@@ -141,7 +141,7 @@ TEST_CASE("the client runs every core operation against DynamoDB Local", "[integ
     CHECK(owned.count == 5);
 
     // DeleteItem returning the old item.
-    const delete_item_request del{.table_name = table, .key = item{{"pk", "user#1"}, {"sk", 5}}, .return_values = "ALL_OLD"};
+    const delete_item_request del{.table_name = table, .key = item{{"pk", "user#1"}, {"sk", 5}}, .return_values = ddb::return_value::all_old};
     delete_item_response deleted = co_await c.delete_item(del);
     CHECK(deleted.attributes.at("title").as_string() == "event 5");
 
@@ -151,7 +151,7 @@ TEST_CASE("the client runs every core operation against DynamoDB Local", "[integ
     tx.transact_items.push_back(
         {.update = transact_update{.key = item{{"pk", "user#1"}, {"sk", 2}}, .update_expression = "ADD visits :one",
                                    .table_name = table, .expression_attribute_values = item{{":one", 1}}}});
-    tx.return_consumed_capacity = "TOTAL";
+    tx.return_consumed_capacity = ddb::return_consumed_capacity::total;
     transact_write_items_response txr = co_await c.transact_write_items(tx);
     CHECK_FALSE(txr.consumed_capacity.empty());
     const get_item_request second{.table_name = table, .key = item{{"pk", "user#1"}, {"sk", 2}}};
@@ -175,7 +175,7 @@ TEST_CASE("service errors arrive as codes with diagnostics: conditions and cance
     cond.table_name = table;
     cond.item = item{{"pk", "k"}, {"sk", 1}, {"v", 2}};
     cond.condition_expression = "attribute_not_exists(pk)";
-    cond.return_values_on_condition_check_failure = "ALL_OLD";
+    cond.return_values_on_condition_check_failure = ddb::return_values_on_condition_check_failure::all_old;
     auto [ec, pr] = co_await c.put_item(cond, asio::as_tuple(asio::use_awaitable));
     CHECK(ec == service_errc::conditional_check_failed);
     CHECK(pr.diag.service_type == "ConditionalCheckFailedException");
@@ -191,7 +191,7 @@ TEST_CASE("service errors arrive as codes with diagnostics: conditions and cance
                                      .key = item{{"pk", "k"}, {"sk", 1}}, .table_name = table,
                                      .condition_expression = "v = :two",
                                      .expression_attribute_values = item{{":two", 2}},
-                                     .return_values_on_condition_check_failure = "ALL_OLD"}});
+                                     .return_values_on_condition_check_failure = ddb::return_values_on_condition_check_failure::all_old}});
     tx.client_request_token = "ddb-client-test-1";
     try {
       co_await c.transact_write_items(tx);
@@ -276,7 +276,7 @@ TEST_CASE("pipelined requests against DynamoDB Local", "[integration]") {
     q.table_name = table;
     q.key_condition_expression = "pk = :p";
     q.expression_attribute_values = item{{":p", "p"}};
-    q.select = "COUNT";
+    q.select = ddb::select::count;
     query_response counted = co_await c.query(q);
     CHECK(counted.count == n);
     const delete_table_request drop{.table_name = table};
@@ -294,7 +294,7 @@ TEST_CASE("the rest of the data and control plane against DynamoDB Local", "[int
     for (int sk = 1; sk <= 20; ++sk)
       bw.request_items[table].push_back(
           {.put_request = put_request{.item = item{{"pk", "b"}, {"sk", sk}, {"owner", sk % 2 ? "odd" : "even"}}}});
-    bw.return_consumed_capacity = "TOTAL";
+    bw.return_consumed_capacity = ddb::return_consumed_capacity::total;
     batch_write_item_response bwr = co_await c.batch_write_item(bw);
     CHECK(bwr.unprocessed_items.empty());
     REQUIRE(bwr.consumed_capacity.size() == 1);
@@ -360,7 +360,9 @@ TEST_CASE("the rest of the data and control plane against DynamoDB Local", "[int
     REQUIRE(!besr.responses[0].item.empty());
     CHECK(besr.responses[0].item.at("v") == value(7));
     REQUIRE(besr.responses[1].error);  // per-statement errors are data, not exceptions
-    CHECK_FALSE(besr.responses[1].error->code.value_or("").empty());
+    REQUIRE(besr.responses[1].error->code);  // a typed enumeration, read from DynamoDB's spelling
+    CHECK(*besr.responses[1].error->code == ddb::batch_statement_error_code::resource_not_found);
+    CHECK(besr.responses[1].error->code->str() == "ResourceNotFound");
 
     // Time to live.
     update_time_to_live_request ttl;
@@ -377,7 +379,7 @@ TEST_CASE("the rest of the data and control plane against DynamoDB Local", "[int
     // UpdateTable: switch to provisioned capacity.
     update_table_request ut;
     ut.table_name = table;
-    ut.billing_mode = "PROVISIONED";
+    ut.billing_mode = ddb::billing_mode::provisioned;
     ut.provisioned_throughput = provisioned_throughput{.read_capacity_units = 5, .write_capacity_units = 5};
     global_secondary_index_update gu;
     gu.update = update_global_secondary_index_action{

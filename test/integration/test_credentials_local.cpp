@@ -35,9 +35,9 @@ std::string round_trip(const std::string& endpoint, const std::string& table) {
     provider = c.settings().provider->name();
     create_table_request create;
     create.table_name = table;
-    create.attribute_definitions = {{"pk", "S"}};
-    create.key_schema = {{"pk", "HASH"}};
-    create.billing_mode = "PAY_PER_REQUEST";
+    create.attribute_definitions = {{"pk", ddb::scalar_attribute_type::s}};
+    create.key_schema = {{"pk", ddb::key_type::hash}};
+    create.billing_mode = ddb::billing_mode::pay_per_request;
     co_await c.create_table(create);
     put_item_request put;
     put.table_name = table;

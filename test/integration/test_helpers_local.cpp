@@ -48,9 +48,9 @@ std::string unique_name(std::string_view stem) {
 asio::awaitable<void> make_table(client& c, const std::string& name) {
   create_table_request r;
   r.table_name = name;
-  r.attribute_definitions = {{"pk", "S"}, {"sk", "N"}};
-  r.key_schema = {{"pk", "HASH"}, {"sk", "RANGE"}};
-  r.billing_mode = "PAY_PER_REQUEST";
+  r.attribute_definitions = {{"pk", ddb::scalar_attribute_type::s}, {"sk", ddb::scalar_attribute_type::n}};
+  r.key_schema = {{"pk", ddb::key_type::hash}, {"sk", ddb::key_type::range}};
+  r.billing_mode = ddb::billing_mode::pay_per_request;
   co_await c.create_table(r);
 }
 
@@ -388,7 +388,7 @@ TEST_CASE("expressions built with ddb::expr round-trip through DynamoDB Local, e
     CHECK((co_await query_all(c, kq2)).size() == 3);
 
     // Updates: SET with arithmetic, if_not_exists and list_append; REMOVE; ADD; DELETE.
-    update_item_request u{.table_name = table, .key = item{{"pk", "p"}, {"sk", 1}}, .return_values = "ALL_NEW"};
+    update_item_request u{.table_name = table, .key = item{{"pk", "p"}, {"sk", 1}}, .return_values = ddb::return_value::all_new};
     apply(u, {.condition = attr("status") == "odd" && attr("size").exists(),
               .update = set("size", attr("size") + 5)
                             .set("name", if_not_exists(attr("name"), "unused"))
@@ -400,7 +400,7 @@ TEST_CASE("expressions built with ddb::expr round-trip through DynamoDB Local, e
                             .add("tags", string_set{"new"})});
     co_await c.update_item(u);
     // (Two actions on one attribute in one update overlap: DynamoDB refuses them.)
-    update_item_request u2{.table_name = table, .key = item{{"pk", "p"}, {"sk", 1}}, .return_values = "ALL_NEW"};
+    update_item_request u2{.table_name = table, .key = item{{"pk", "p"}, {"sk", 1}}, .return_values = ddb::return_value::all_new};
     apply(u2, {.update = expr::update().delete_("tags", string_set{"all"})});
     update_item_response ur = co_await c.update_item(u2);
     const item& after = ur.attributes;
@@ -449,11 +449,11 @@ TEST_CASE("consumed capacity is totalled per table and index, with its on-demand
   with_client(cfg, [&](client& c) -> asio::awaitable<void> {
     create_table_request r;
     r.table_name = table;
-    r.attribute_definitions = {{"pk", "S"}, {"sk", "N"}, {"owner", "S"}};
-    r.key_schema = {{"pk", "HASH"}, {"sk", "RANGE"}};
-    r.billing_mode = "PAY_PER_REQUEST";
+    r.attribute_definitions = {{"pk", ddb::scalar_attribute_type::s}, {"sk", ddb::scalar_attribute_type::n}, {"owner", ddb::scalar_attribute_type::s}};
+    r.key_schema = {{"pk", ddb::key_type::hash}, {"sk", ddb::key_type::range}};
+    r.billing_mode = ddb::billing_mode::pay_per_request;
     r.global_secondary_indexes.push_back(
-        {.index_name = "by_owner", .key_schema = {{"owner", "HASH"}}, .projection = projection{.projection_type = "ALL"}});
+        {.index_name = "by_owner", .key_schema = {{"owner", ddb::key_type::hash}}, .projection = projection{.projection_type = ddb::projection_type::all}});
     co_await c.create_table(r);
     c.reset_capacity();
     for (int i = 0; i < 4; ++i) {
@@ -463,7 +463,7 @@ TEST_CASE("consumed capacity is totalled per table and index, with its on-demand
     const get_item_request get{.table_name = table, .key = item{{"pk", "p"}, {"sk", 1}}, .consistent_read = true};
     co_await c.get_item(get);
     // A request that sets ReturnConsumedCapacity keeps its choice: NONE reports nothing.
-    const get_item_request quiet{.table_name = table, .key = item{{"pk", "p"}, {"sk", 1}}, .return_consumed_capacity = "NONE"};
+    const get_item_request quiet{.table_name = table, .key = item{{"pk", "p"}, {"sk", 1}}, .return_consumed_capacity = ddb::return_consumed_capacity::none};
     co_await c.get_item(quiet);
     const capacity_report rep = c.capacity();
     CHECK(rep.responses == 5);

@@ -97,16 +97,16 @@ struct mneme_writer {
   boost::asio::awaitable<void> create_table() {
     create_table_request r;
     r.table_name = table;
-    r.attribute_definitions = {{"id", "N"}, {"namespace", "S"}, {"query_hash", "S"}, {"last_accessed_at", "N"}};
-    r.key_schema = {{"id", "HASH"}};
-    r.billing_mode = "PAY_PER_REQUEST";
+    r.attribute_definitions = {{"id", ddb::scalar_attribute_type::n}, {"namespace", ddb::scalar_attribute_type::s}, {"query_hash", ddb::scalar_attribute_type::s}, {"last_accessed_at", ddb::scalar_attribute_type::n}};
+    r.key_schema = {{"id", ddb::key_type::hash}};
+    r.billing_mode = ddb::billing_mode::pay_per_request;
     global_secondary_index h, l;
     h.index_name = "gsi_hash";
-    h.key_schema = {{"namespace", "HASH"}, {"query_hash", "RANGE"}};
-    h.projection.projection_type = "ALL";
+    h.key_schema = {{"namespace", ddb::key_type::hash}, {"query_hash", ddb::key_type::range}};
+    h.projection.projection_type = ddb::projection_type::all;
     l.index_name = "gsi_lru";
-    l.key_schema = {{"namespace", "HASH"}, {"last_accessed_at", "RANGE"}};
-    l.projection.projection_type = "ALL";
+    l.key_schema = {{"namespace", ddb::key_type::hash}, {"last_accessed_at", ddb::key_type::range}};
+    l.projection.projection_type = ddb::projection_type::all;
     r.global_secondary_indexes = {h, l};
     co_await c.create_table(r);
     co_await wait_table_exists(c, table);

@@ -48,10 +48,10 @@ TEST_CASE("continuous backups requests and responses", "[model]") {
       R"("EarliestRestorableDateTime":1.7e9,"LatestRestorableDateTime":1700000300.5}}})");
   REQUIRE(d);
   REQUIRE(d->continuous_backups_description);
-  CHECK(d->continuous_backups_description->continuous_backups_status == "ENABLED");
+  CHECK(d->continuous_backups_description->continuous_backups_status == ddb::continuous_backups_status::enabled);
   const auto& pitr = d->continuous_backups_description->point_in_time_recovery_description;
   REQUIRE(pitr);
-  CHECK(pitr->point_in_time_recovery_status == "ENABLED");
+  CHECK(pitr->point_in_time_recovery_status == ddb::point_in_time_recovery_status::enabled);
   CHECK(pitr->recovery_period_in_days == 35);
   CHECK(pitr->earliest_restorable_date_time == 1.7e9);
   CHECK(pitr->latest_restorable_date_time == 1700000300.5);
@@ -138,4 +138,92 @@ TEST_CASE("every typed decoder turns malformed tokens into an error naming the m
   auto r = decode<get_item_response>(R"({"Item":n})");
   REQUIRE_FALSE(r);
   CHECK_THAT(r.error().message, Catch::Contains("DynamoDB's response could not be read: response.Item"));
+}
+
+// Enumerations are typed (issue 23): a misspelt value does not compile, and
+// a value newer than the model is neither refused nor lost.
+static_assert(!std::is_assignable_v<std::optional<ddb::open_enum<ddb::billing_mode>>&, const char*>);
+static_assert(!std::is_assignable_v<std::optional<ddb::open_enum<ddb::billing_mode>>&, std::string>);
+static_assert(!std::is_constructible_v<ddb::open_enum<ddb::key_type>, const char*>);
+static_assert(std::is_assignable_v<std::optional<ddb::open_enum<ddb::billing_mode>>&, ddb::billing_mode>);
+
+namespace {
+template <class E>
+void check_every_value(int count) {
+  for (int i = 0; i < count; ++i) {
+    const auto e = static_cast<E>(i);
+    const std::string_view name = to_string(e);
+    INFO(name);
+    REQUIRE_FALSE(name.empty());
+    E back{};
+    REQUIRE(parse_enum(name, back));
+    CHECK(back == e);
+    const auto open = open_enum<E>::from_string(name);
+    CHECK(open == e);
+    CHECK(open.known() == e);
+    CHECK(open.str() == name);
+  }
+  CHECK(to_string(static_cast<E>(count)).empty());  // no more values than the model lists
+  E untouched = static_cast<E>(count);
+  CHECK_FALSE(parse_enum("NOT_A_VALUE", untouched));
+  CHECK(untouched == static_cast<E>(count));
+}
+}  // namespace
+
+TEST_CASE("every enumeration value of the model round-trips through its name", "[model]") {
+#define DDB_ENUM(name, count) check_every_value<ddb::name>(count);
+#include "model/enums.inc"
+#undef DDB_ENUM
+  CHECK(to_string(conditional_operator::and_) == "AND");
+  CHECK(to_string(attribute_action::delete_) == "DELETE");
+  CHECK(to_string(batch_statement_error_code::conditional_check_failed) == "ConditionalCheckFailed");
+}
+
+TEST_CASE("typed enumerations encode as DynamoDB spells them and keep values the model does not list", "[model]") {
+  create_table_request ct{.attribute_definitions = {{"pk", scalar_attribute_type::s}},
+                          .table_name = "tbl",
+                          .key_schema = {{"pk", key_type::hash}},
+                          .billing_mode = billing_mode::pay_per_request};
+  CHECK(*encode(ct) == R"({"AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"TableName":"tbl",)"
+                       R"("KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"})");
+
+  // A response with a status newer than the model: kept, compared false,
+  // written back unchanged.
+  auto d = decode<describe_table_response>(
+      R"({"Table":{"TableName":"t","TableStatus":"HIBERNATING","BillingModeSummary":{"BillingMode":"PROVISIONED"}}})");
+  REQUIRE(d);
+  REQUIRE(d->table);
+  REQUIRE(d->table->table_status);
+  CHECK_FALSE(d->table->table_status->known());
+  CHECK(d->table->table_status->str() == "HIBERNATING");
+  CHECK_FALSE(d->table->table_status == table_status::active);
+  CHECK(d->table->billing_mode_summary->billing_mode == billing_mode::provisioned);
+  CHECK(*detail::encode_response(*d) ==
+        R"({"Table":{"TableName":"t","TableStatus":"HIBERNATING","BillingModeSummary":{"BillingMode":"PROVISIONED"}}})");
+
+  // The escape hatch sends a value the model does not list, as given; a
+  // listed one given as a string becomes its enumerator.
+  update_table_request ut{.table_name = "tbl", .billing_mode = open_enum<billing_mode>::from_string("ON_DEMAND_V2")};
+  CHECK(*encode(ut) == R"({"TableName":"tbl","BillingMode":"ON_DEMAND_V2"})");
+  CHECK(open_enum<billing_mode>::from_string("PROVISIONED") == billing_mode::provisioned);
+  CHECK(open_enum<billing_mode>::from_string("ON_DEMAND_V2") == open_enum<billing_mode>::from_string("ON_DEMAND_V2"));
+  CHECK_FALSE(open_enum<billing_mode>::from_string("provisioned").known());  // the spelling is exact
+
+  // Invalid UTF-8 through the escape hatch is refused like any other text.
+  ut.billing_mode = open_enum<billing_mode>::from_string("\xff");
+  auto bad = encode(ut);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == errc::invalid_utf8);
+
+  // Unset: empty, written as "" only where the model requires the member.
+  open_enum<key_type> unset;
+  CHECK(unset.empty());
+  CHECK(unset.str().empty());
+  CHECK_FALSE(unset.known());
+  CHECK_FALSE(unset == key_type::hash);
+
+  // A wrong JSON type is an error naming the member.
+  auto wrong = decode<describe_table_response>(R"({"Table":{"TableStatus":7}})");
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().message.find("TableStatus") != std::string::npos);
 }
