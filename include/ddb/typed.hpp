@@ -24,6 +24,26 @@
 // (errc::number_out_of_range), never a truncation; a missing attribute is an
 // error unless the member is optional or a container (then empty). Errors
 // name the attribute path ("home.zip").
+//
+// Attribute names and keys: a function ddb_item_schema, found by
+// argument-dependent lookup beside the struct, renames members and names the
+// key; member pointers, so a misspelt member does not compile:
+//
+//   struct message { std::string user_id; std::string at; std::string text; };
+//   BOOST_DESCRIBE_STRUCT(message, (), (user_id, at, text))
+//   constexpr auto ddb_item_schema(const message*) {
+//     return ddb::item_schema(ddb::partition_key(&message::user_id, "PK"), ddb::sort_key(&message::at, "SK"),
+//                             ddb::attribute(&message::text, "body"));
+//   }
+//
+//   ddb::to_item(m)   -> {"PK": ..., "SK": ..., "body": ...}
+//   ddb::key_of(m)    -> {"PK": ..., "SK": ...}  (for GetItem, DeleteItem, UpdateItem)
+//
+// partition_key / sort_key without a name keep the member's. Checked at
+// compile time: each named member is a described public member, no two
+// members share an attribute name, one partition key at most, a sort key
+// only beside a partition key, key members are strings, integers or bytes.
+// Plain JSON (no type tags) of an item: ddb::json::to_plain_json(to_item(v)).
 #include <boost/describe/class.hpp>
 #include <boost/describe/members.hpp>
 #include <boost/mp11/algorithm.hpp>
@@ -36,6 +56,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -43,6 +65,32 @@
 #include "ddb/error.hpp"
 
 namespace ddb {
+
+// One member's attribute name and key role (see the top of this header).
+enum class key_role : unsigned char { none, partition, sort };
+template <class C, class M>
+struct attribute_spec {
+  M C::*member;
+  std::string_view name;  // empty: the member's own name
+  key_role role;
+};
+template <class C, class M>
+constexpr attribute_spec<C, M> attribute(M C::*member, std::string_view name) {
+  return {member, name, key_role::none};
+}
+template <class C, class M>
+constexpr attribute_spec<C, M> partition_key(M C::*member, std::string_view name = {}) {
+  return {member, name, key_role::partition};
+}
+template <class C, class M>
+constexpr attribute_spec<C, M> sort_key(M C::*member, std::string_view name = {}) {
+  return {member, name, key_role::sort};
+}
+template <class... Specs>
+struct item_schema {
+  constexpr explicit item_schema(Specs... s) : specs(s...) {}
+  std::tuple<Specs...> specs;
+};
 
 namespace detail::typed {
 
@@ -73,6 +121,106 @@ inline failure wrong_type(const std::string& path, const char* want, const value
   static constexpr const char* names[] = {"NULL", "BOOL", "S", "N", "B", "M", "L", "SS", "NS", "BS"};
   return fail(errc::wrong_value_type, path + ": expected " + want + ", found " +
                                           names[static_cast<int>(got.kind())] + "; the item does not match the type");
+}
+
+// The struct's schema, when ddb_item_schema(const T*) is declared beside it.
+template <class T>
+concept has_schema = requires { ddb_item_schema(static_cast<const T*>(nullptr)); };
+
+template <class A, class B>
+constexpr bool same_member(A a, B b) {
+  if constexpr (std::is_same_v<A, B>)
+    return a == b;
+  else
+    return false;
+}
+
+// The attribute name of described member d of T, and its key role.
+template <class T, class D>
+constexpr std::string_view attribute_name(D d) {
+  std::string_view n = d.name;
+  if constexpr (has_schema<T>) {
+    constexpr auto schema = ddb_item_schema(static_cast<const T*>(nullptr));
+    std::apply([&](const auto&... spec) { ((same_member(spec.member, d.pointer) && !spec.name.empty() ? (void)(n = spec.name) : (void)0), ...); },
+               schema.specs);
+  }
+  return n;
+}
+template <class T, class D>
+constexpr key_role role_of(D d) {
+  key_role r = key_role::none;
+  if constexpr (has_schema<T>) {
+    constexpr auto schema = ddb_item_schema(static_cast<const T*>(nullptr));
+    std::apply([&](const auto&... spec) { ((same_member(spec.member, d.pointer) ? (void)(r = spec.role) : (void)0), ...); },
+               schema.specs);
+  }
+  return r;
+}
+
+
+// Compile-time checks of a schema.
+template <class T>
+constexpr bool schema_members_described() {
+  if constexpr (!has_schema<T>) {
+    return true;
+  } else {
+    constexpr auto schema = ddb_item_schema(static_cast<const T*>(nullptr));
+    bool all = true;
+    std::apply(
+        [&](const auto&... spec) {
+          ((all = all && [&] {
+              bool found = false;
+              boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>(
+                  [&](auto d) { found = found || same_member(spec.member, d.pointer); });
+              return found;
+            }()),
+           ...);
+        },
+        schema.specs);
+    return all;
+  }
+}
+template <class T>
+constexpr bool attribute_names_unique() {
+  using L = boost::describe::describe_members<T, boost::describe::mod_public>;
+  std::string_view names[boost::mp11::mp_size<L>::value + 1] = {};
+  std::size_t n = 0;
+  bool unique = true;
+  boost::mp11::mp_for_each<L>([&](auto d) {
+    const std::string_view a = attribute_name<T>(d);
+    for (std::size_t i = 0; i < n; ++i) unique = unique && names[i] != a;
+    names[n++] = a;
+  });
+  return unique;
+}
+template <class T>
+constexpr int count_role(key_role r) {
+  int c = 0;
+  boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) { c += role_of<T>(d) == r; });
+  return c;
+}
+template <class M>
+constexpr bool key_type_ok = std::same_as<M, std::string> || std::same_as<M, bytes> || (std::integral<M> && !std::same_as<M, bool>);
+template <class T>
+constexpr bool key_members_typed() {
+  bool ok = true;
+  boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
+    using M = std::remove_cvref_t<decltype(std::declval<T&>().*d.pointer)>;
+    if (role_of<T>(d) != key_role::none) ok = ok && key_type_ok<M>;
+  });
+  return ok;
+}
+template <class T>
+constexpr bool check_schema() {
+  static_assert(schema_members_described<T>(),
+                "ddb_item_schema names a member that BOOST_DESCRIBE_STRUCT does not list as public");
+  static_assert(attribute_names_unique<T>(), "two members of the struct map to the same attribute name");
+  static_assert(count_role<T>(key_role::partition) <= 1, "ddb_item_schema names more than one partition key");
+  static_assert(count_role<T>(key_role::sort) <= 1, "ddb_item_schema names more than one sort key");
+  static_assert(count_role<T>(key_role::sort) == 0 || count_role<T>(key_role::partition) == 1,
+                "ddb_item_schema names a sort key without a partition key");
+  static_assert(key_members_typed<T>(), "key members must be std::string, ddb::bytes or an integer (S, B or N)");
+  return true;
 }
 
 // Members that may be absent in the item (no attribute written, none needed).
@@ -133,8 +281,9 @@ std::optional<value> encode(const T& v) {
     }
   } else if constexpr (described<T>) {
     item m;
+    static_assert(check_schema<T>());
     boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
-      if (auto x = encode(v.*d.pointer)) m.insert_or_assign(d.name, std::move(*x));
+      if (auto x = encode(v.*d.pointer)) m.insert_or_assign(std::string(attribute_name<T>(d)), std::move(*x));
     });
     return value(std::move(m));
   } else {
@@ -147,12 +296,14 @@ result<void> decode(const value& v, T& out, const std::string& path);
 
 template <class T>
 result<void> decode_struct(const item& m, T& out, const std::string& path) {
+  static_assert(check_schema<T>());
   result<void> status;
   boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
     if (!status) return;
     using M = std::remove_cvref_t<decltype(out.*d.pointer)>;
-    const std::string at = path.empty() ? std::string(d.name) : path + "." + d.name;
-    const value* e = m.find(d.name);
+    const std::string_view name = attribute_name<T>(d);
+    const std::string at = path.empty() ? std::string(name) : path + "." + std::string(name);
+    const value* e = m.find(name);
     if (!e) {
       if constexpr (may_be_absent<M>)
         out.*d.pointer = M{};
@@ -252,6 +403,24 @@ template <class T>
   requires detail::typed::described<T>
 item to_item(const T& v) {
   return std::move(detail::typed::encode(v)->template get<item>());
+}
+
+// The key attributes of a described struct whose ddb_item_schema names its
+// key: the item for GetItem, DeleteItem and UpdateItem.
+template <class T>
+  requires detail::typed::described<T>
+item key_of(const T& v) {
+  static_assert(detail::typed::has_schema<T>,
+                "ddb::key_of: declare the key with ddb_item_schema beside the struct (see ddb/typed.hpp)");
+  static_assert(detail::typed::check_schema<T>());
+  static_assert(detail::typed::count_role<T>(key_role::partition) == 1,
+                "ddb::key_of: ddb_item_schema names no partition key");
+  item key;
+  boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
+    if (detail::typed::role_of<T>(d) != key_role::none)
+      key.insert_or_assign(std::string(detail::typed::attribute_name<T>(d)), *detail::typed::encode(v.*d.pointer));
+  });
+  return key;
 }
 
 template <class T>

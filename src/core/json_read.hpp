@@ -73,5 +73,21 @@ located read_value(simdjson::ondemand::value v, int depth, value& out);
 // An object of name -> AttributeValue (an item, or the members of an M).
 located read_item(simdjson::ondemand::object o, int depth, item& out);
 located read_string(simdjson::ondemand::value& v, std::string& out);
+// Parses a whole document with body(doc), then insists nothing follows it.
+template <class Body>
+located parse_document(std::string_view json, Body body) {
+  auto& r = thread_reader();
+  simdjson::ondemand::document doc;
+  if (auto ec = r.parser.iterate(r.pad(json)).get(doc)) return from_simdjson(ec, "a JSON document");
+  if (auto e = body(doc)) return e;
+  // current_location() fails with OUT_OF_BOUNDS exactly when nothing is left.
+  const char* rest = nullptr;
+  if (doc.current_location().get(rest) == simdjson::SUCCESS)
+    return located::make(errc::invalid_json, "unexpected text after the JSON document");
+  return {};
+}
+
+// An error naming the first attribute name that appears twice.
+located check_unique_names(const item& it);
 
 }  // namespace ddb::json::detail

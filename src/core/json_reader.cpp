@@ -45,6 +45,36 @@ located from_simdjson(simdjson::error_code ec, std::string_view expected) {
   }
 }
 
+namespace {
+located duplicate_name(std::string_view name) {
+  return located::make(errc::unexpected_json, "attribute name '" + std::string(name) + "' appears twice");
+}
+
+}  // namespace
+
+located check_unique_names(const item& it) {
+  if (it.size() < 2) return {};
+  if (it.size() <= 32) {  // typical items: no allocation, and names compared only when a cheap signature repeats
+    std::uint64_t signatures = 0;  // a bit per (length, first letter) class seen
+    for (auto i = it.begin(); i != it.end(); ++i) {
+      const std::string& name = i->first;
+      const std::uint64_t bit = std::uint64_t{1} << ((name.size() * 7 + static_cast<unsigned char>(name[0])) & 63);
+      if (signatures & bit)
+        for (auto j = it.begin(); j != i; ++j)
+          if (j->first == name) return duplicate_name(name);
+      signatures |= bit;
+    }
+    return {};
+  }
+  std::vector<std::string_view> names;
+  names.reserve(it.size());
+  for (const auto& m : it) names.push_back(m.first);
+  std::sort(names.begin(), names.end());
+  const auto dup = std::adjacent_find(names.begin(), names.end());
+  if (dup != names.end()) return duplicate_name(*dup);
+  return {};
+}
+
 located read_string(simdjson::ondemand::value& v, std::string& out) {
   std::string_view s;
   if (auto ec = string_of(v, s)) return from_simdjson(ec, "a JSON string");
@@ -88,32 +118,6 @@ located read_array(simdjson::ondemand::value& v, bool is_set, std::string_view w
   return {};
 }
 
-located duplicate_name(std::string_view name) {
-  return located::make(errc::unexpected_json, "attribute name '" + std::string(name) + "' appears twice");
-}
-
-located check_unique_names(const item& it) {
-  if (it.size() < 2) return {};
-  if (it.size() <= 32) {  // typical items: no allocation, and names compared only when a cheap signature repeats
-    std::uint64_t signatures = 0;  // a bit per (length, first letter) class seen
-    for (auto i = it.begin(); i != it.end(); ++i) {
-      const std::string& name = i->first;
-      const std::uint64_t bit = std::uint64_t{1} << ((name.size() * 7 + static_cast<unsigned char>(name[0])) & 63);
-      if (signatures & bit)
-        for (auto j = it.begin(); j != i; ++j)
-          if (j->first == name) return duplicate_name(name);
-      signatures |= bit;
-    }
-    return {};
-  }
-  std::vector<std::string_view> names;
-  names.reserve(it.size());
-  for (const auto& m : it) names.push_back(m.first);
-  std::sort(names.begin(), names.end());
-  const auto dup = std::adjacent_find(names.begin(), names.end());
-  if (dup != names.end()) return duplicate_name(*dup);
-  return {};
-}
 
 }  // namespace
 
@@ -315,27 +319,9 @@ located read_item(simdjson::ondemand::object o, int depth, item& out) {
 
 }  // namespace detail
 
-namespace {
-
-// Parses a whole document with body(doc), then insists nothing follows it.
-template <class Body>
-located parse_document(std::string_view json, Body body) {
-  auto& r = detail::thread_reader();
-  simdjson::ondemand::document doc;
-  if (auto ec = r.parser.iterate(r.pad(json)).get(doc)) return detail::from_simdjson(ec, "a JSON document");
-  if (auto e = body(doc)) return e;
-  // current_location() fails with OUT_OF_BOUNDS exactly when nothing is left.
-  const char* rest = nullptr;
-  if (doc.current_location().get(rest) == simdjson::SUCCESS)
-    return located::make(errc::invalid_json, "unexpected text after the JSON document");
-  return {};
-}
-
-}  // namespace
-
 result<value> parse_value(std::string_view json) {
   value out;
-  located e = parse_document(json, [&](simdjson::ondemand::document& doc) {
+  located e = detail::parse_document(json, [&](simdjson::ondemand::document& doc) {
     simdjson::ondemand::value v;
     if (auto ec = doc.get_value().get(v)) return detail::from_simdjson(ec, "an attribute value");
     return detail::read_value(v, 1, out);
@@ -346,7 +332,7 @@ result<value> parse_value(std::string_view json) {
 
 result<item> parse_item(std::string_view json) {
   item out;
-  located e = parse_document(json, [&](simdjson::ondemand::document& doc) {
+  located e = detail::parse_document(json, [&](simdjson::ondemand::document& doc) {
     simdjson::ondemand::object o;
     if (auto ec = doc.get_object().get(o)) return detail::from_simdjson(ec, "a JSON object of attributes");
     return detail::read_item(o, 1, out);
@@ -357,7 +343,7 @@ result<item> parse_item(std::string_view json) {
 
 result<service_error> parse_error(std::string_view body) {
   service_error out;
-  located e = parse_document(body, [&](simdjson::ondemand::document& doc) -> located {
+  located e = detail::parse_document(body, [&](simdjson::ondemand::document& doc) -> located {
     simdjson::ondemand::object o;
     if (auto ec = doc.get_object().get(o)) return detail::from_simdjson(ec, "a JSON error object");
     for (auto field : o) {

@@ -6,6 +6,7 @@
 
 #include "core/base64.hpp"
 #include "core/byte_scan.hpp"
+#include "core/json_write.hpp"
 #include "core/json_path.hpp"
 #include "core/set_check.hpp"
 #include "ddb/core/json.hpp"
@@ -117,11 +118,6 @@ located check_set(const binary_set& s) { return check_set_with(s, type::binary_s
 
 namespace {
 
-located check_text(std::string_view s, const char* what) {
-  if (!valid_utf8(s)) return located::make(errc::invalid_utf8, std::string(what) + " is not valid UTF-8");
-  return {};
-}
-
 // {"S": and the like: the start of a value, without escaping its type name.
 std::string_view opening_of(type t) {
   switch (t) {
@@ -139,12 +135,6 @@ std::string_view opening_of(type t) {
   return R"({"?":)";
 }
 
-std::string_view number_text(const number& n) {
-  std::string_view t = n.text();
-  if (!t.empty() && t[0] == '+') t.remove_prefix(1);
-  return t;
-}
-
 located write_item_members(writer& w, const item& it, int depth);
 
 located write_value_at(writer& w, const value& v, int depth) {
@@ -157,19 +147,12 @@ located write_value_at(writer& w, const value& v, int depth) {
     case type::boolean: w.boolean(*v.get_if<bool>()); break;
     case type::string: {
       const std::string& s = *v.get_if<std::string>();
-      if (auto e = check_text(s, "the string")) return e;
+      if (auto e = detail::check_text(s, "the string")) return e;
       w.string(s);
       break;
     }
-    case type::number: w.string(number_text(*v.get_if<number>())); break;
-    case type::binary: {
-      const bytes& b = *v.get_if<bytes>();
-      std::string& out = w.buffer();
-      w.raw("\"");
-      base64::append_encoded(out, b.data(), b.size());
-      out += '"';
-      break;
-    }
+    case type::number: w.string(detail::number_text(*v.get_if<number>())); break;
+    case type::binary: detail::write_base64(w, *v.get_if<bytes>()); break;
     case type::map:
       if (auto e = write_item_members(w, *v.get_if<item>(), depth + 1)) return e;
       break;
@@ -188,7 +171,7 @@ located write_value_at(writer& w, const value& v, int depth) {
       if (auto e = detail::check_set(s)) return e;
       w.begin_array();
       for (std::size_t i = 0; i < s.size(); ++i) {
-        if (auto e = check_text(s[i], "the string")) return std::move(e).under_index(i);
+        if (auto e = detail::check_text(s[i], "the string")) return std::move(e).under_index(i);
         w.string(s[i]);
       }
       w.end_array();
@@ -198,7 +181,7 @@ located write_value_at(writer& w, const value& v, int depth) {
       const number_set& s = *v.get_if<number_set>();
       if (auto e = detail::check_set(s)) return e;
       w.begin_array();
-      for (const number& n : s) w.string(number_text(n));
+      for (const number& n : s) w.string(detail::number_text(n));
       w.end_array();
       break;
     }
@@ -206,12 +189,7 @@ located write_value_at(writer& w, const value& v, int depth) {
       const binary_set& s = *v.get_if<binary_set>();
       if (auto e = detail::check_set(s)) return e;
       w.begin_array();
-      std::string& out = w.buffer();
-      for (const bytes& b : s) {
-        w.raw("\"");
-        base64::append_encoded(out, b.data(), b.size());
-        out += '"';
-      }
+      for (const bytes& b : s) detail::write_base64(w, b);
       w.end_array();
       break;
     }
@@ -223,7 +201,7 @@ located write_value_at(writer& w, const value& v, int depth) {
 located write_item_members(writer& w, const item& it, int depth) {
   w.begin_object();
   for (const auto& [name, v] : it) {
-    if (auto e = check_text(name, "the attribute name")) return std::move(e).under_key(name);
+    if (auto e = detail::check_text(name, "the attribute name")) return std::move(e).under_key(name);
     w.key(name);
     if (auto e = write_value_at(w, v, depth)) return std::move(e).under_key(name);
   }
@@ -231,23 +209,14 @@ located write_item_members(writer& w, const item& it, int depth) {
   return {};
 }
 
-template <class F>
-result<void> guarded(writer& w, F&& f) {
-  const std::size_t mark = w.buffer().size();
-  located e = f();
-  if (!e) return {};
-  w.buffer().resize(mark);
-  return e.to_failure("");
-}
-
 }  // namespace
 
 result<void> write_value(writer& w, const value& v) {
-  return guarded(w, [&] { return write_value_at(w, v, 1); });
+  return detail::guarded(w, [&] { return write_value_at(w, v, 1); });
 }
 
 result<void> write_item(writer& w, const item& it) {
-  return guarded(w, [&] { return write_item_members(w, it, 1); });
+  return detail::guarded(w, [&] { return write_item_members(w, it, 1); });
 }
 
 std::string to_json(const item& it) {

@@ -73,6 +73,23 @@ std::string to_json(const value& v);    // throws ddb::error
 result<value> parse_value(std::string_view json);  // {"S":"x"}
 result<item> parse_item(std::string_view json);    // {"a":{"S":"x"}}
 
+// Plain JSON, as applications and HTTP clients speak it (the AWS SDKs'
+// "unmarshalled" form): {"pk":"a","n":12,"tags":["x"],"m":{"ok":true},"z":null}.
+// Writing: S -> string, N -> number (its exact text), BOOL, NULL -> null,
+// M -> object, L -> array, SS / NS -> arrays of strings / numbers, B -> a
+// base64 string, BS -> an array of them. Reading: string -> S, number -> N
+// (the token's text: 38 digits survive, nothing passes through a double),
+// true/false -> BOOL, null -> NULL, object -> M, array -> L; a name twice,
+// a number DynamoDB cannot hold or nesting over 32 levels is an error.
+// Sets and binaries do not round-trip (they come back as L and S): use the
+// DynamoDB JSON above where the types matter.
+result<void> write_plain_value(writer& w, const value& v);
+result<void> write_plain_item(writer& w, const item& it);
+std::string to_plain_json(const item& it);   // throws ddb::error (invalid UTF-8, nesting)
+std::string to_plain_json(const value& v);   // throws ddb::error
+result<value> parse_plain_value(std::string_view json);  // "x", 12, [1,"a"], {"a":1}
+result<item> parse_plain_item(std::string_view json);    // {"a":1}
+
 // A DynamoDB error body: {"__type":"com.amazonaws.dynamodb.v20120810#X","message":"..."}.
 struct cancellation_reason {
   std::string code;                 // "None", "ConditionalCheckFailed", "TransactionConflict", ...
