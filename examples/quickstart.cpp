@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "ddb/client.hpp"
+#include "ddb/model.hpp"
 
 namespace asio = boost::asio;
 

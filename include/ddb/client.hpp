@@ -1,11 +1,13 @@
 #pragma once
 // ddb::client: DynamoDB from Asio coroutines.
 //
-//   auto ex = co_await asio::this_coro::executor;   // on its own line: see the GCC 12 note in the README
-//   ddb::client c(ex, {.region = "eu-west-1"});
-//   ddb::get_item_response r = co_await c.get_item({.table_name = "users", .key = {{"pk", "user#1"}}});
+//   ddb::client c(co_await asio::this_coro::executor);   // or (executor, client_config{...})
+//   const ddb::get_item_request req{.table_name = "users", .key = ddb::item{{"pk", "user#1"}}};
+//   ddb::get_item_response r = co_await c.get_item(req);   // a named request: see GCC 12 in the README
 //   auto [ec, r2] = co_await c.get_item(req, asio::as_tuple(asio::use_awaitable));
 //   ddb::raw_response raw = co_await c.call("DescribeLimits", "{}");   // any operation, raw JSON
+//
+// (Compiled in the suite: test/compile/header_examples.cpp.)
 //
 // Every operation is an Asio asynchronous operation with the completion
 // signature void(boost::system::error_code, Response): callbacks,
@@ -26,7 +28,6 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
@@ -39,7 +40,7 @@
 #include "ddb/config.hpp"
 #include "ddb/detail/operations.hpp"
 #include "ddb/diagnostics.hpp"
-#include "ddb/model.hpp"
+#include "ddb/model/data.hpp"
 #include "ddb/retry.hpp"
 
 namespace ddb {
@@ -71,12 +72,15 @@ struct is_cancel_after : std::false_type {};
 template <class T>
 struct is_cancel_after<cancel_after_t<T>> : std::true_type {};
 
-// The timer and signal behind one cancel_after.
-struct cancel_after_state {
-  explicit cancel_after_state(const boost::asio::any_io_executor& ex) : timer(ex) {}
-  boost::asio::steady_timer timer;
-  boost::asio::cancellation_signal signal;
-};
+// A timer that emits terminal cancellation on its slot when `timeout`
+// passes, unless stopped first: the machinery of cancel_after, compiled in
+// the library (src/io/cancel_timer.cpp) so that this header needs no timer.
+class cancel_timer;
+std::shared_ptr<cancel_timer> start_cancel_timer(const boost::asio::any_io_executor& ex,
+                                                 std::chrono::steady_clock::duration timeout);
+boost::asio::cancellation_slot cancel_timer_slot(cancel_timer& t) noexcept;
+void stop_cancel_timer(cancel_timer& t) noexcept;
+
 template <class Response>
 using handler_t = boost::asio::any_completion_handler<void(boost::system::error_code, Response)>;
 
@@ -124,17 +128,13 @@ auto async_op(const boost::asio::any_io_executor& ex, Token&& token, Init&& init
     return async_op<Response>(
         ex, std::move(token.token),
         [ex, timeout = token.timeout, init = std::forward<Init>(init)](auto handler) mutable {
-          auto state = std::make_shared<cancel_after_state>(ex);
-          state->timer.expires_after(timeout);
-          state->timer.async_wait([w = std::weak_ptr<cancel_after_state>(state)](boost::system::error_code ec) {
-            if (auto s = w.lock(); s && !ec) s->signal.emit(boost::asio::cancellation_type::terminal);
-          });
+          auto timer = start_cancel_timer(ex, timeout);
           auto handler_ex = boost::asio::get_associated_executor(handler, ex);
-          auto slot = state->signal.slot();
+          auto slot = cancel_timer_slot(*timer);
           init(boost::asio::bind_cancellation_slot(
-              slot, boost::asio::bind_executor(handler_ex, [state = std::move(state), h = std::move(handler)](
+              slot, boost::asio::bind_executor(handler_ex, [timer = std::move(timer), h = std::move(handler)](
                                                                boost::system::error_code ec, Response r) mutable {
-                state->timer.cancel();
+                stop_cancel_timer(*timer);
                 std::move(h)(ec, std::move(r));
               })));
         });
@@ -160,7 +160,11 @@ class client : public detail::operations<client, boost::asio::use_awaitable_t<>>
 
   // Resolves region, endpoint and credentials (see config.hpp); throws
   // ddb::error naming the setting to fix when they cannot be resolved.
-  client(executor_type ex, client_config cfg = {});
+  // Two constructors, no default argument: GCC 12 destroyed the temporary a
+  // default argument makes inside `ddb::client db(co_await this_coro::executor)`
+  // twice; with these that form is safe (test unit.gcc12_traps).
+  client(executor_type ex);
+  client(executor_type ex, client_config cfg);
   ~client();
   client(client&&) noexcept;
   client& operator=(client&&) noexcept;

@@ -11,6 +11,7 @@
 
 #include "ddb/client.hpp"
 #include "ddb/detail/run_op.hpp"
+#include "ddb/model/control.hpp"
 
 namespace ddb {
 

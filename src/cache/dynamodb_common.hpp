@@ -9,6 +9,7 @@
 
 #include "ddb/cache.hpp"
 #include "ddb/client.hpp"
+#include "ddb/model.hpp"
 
 namespace ddb::cache::detail {
 

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "ddb/limits.hpp"
+#include "ddb/model.hpp"
 #include "helpers/run_all.hpp"
 
 namespace ddb {

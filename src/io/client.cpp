@@ -475,6 +475,8 @@ std::string diagnostics::summary(const std::error_code& ec) const {
   return s;
 }
 
+client::client(executor_type ex) : client(std::move(ex), client_config{}) {}
+
 client::client(executor_type ex, client_config cfg) {
   if (cfg.pool_size == 0) throw ddb::error(fail(errc::invalid_config, "client_config::pool_size must be at least 1"));
   if (cfg.pipeline_depth == 0) cfg.pipeline_depth = 1;

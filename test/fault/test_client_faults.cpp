@@ -847,3 +847,33 @@ TEST_CASE("an operation name that would break the request is refused, nothing se
   });
   CHECK(server.requests() == 1);
 }
+
+// GCC 12 destroyed the default argument's temporary in
+// `ddb::client db(co_await asio::this_coro::executor)` twice (issue 23 item 6);
+// the constructor now has no default argument. Under ASan (the suite's
+// second run) a double destruction would abort here.
+TEST_CASE("the client built inside co_await from this_coro::executor runs clean", "[fault]") {
+  fault_server server([](const request_info&) { return action::ok(); });
+  const std::string endpoint = server.url();
+  ::setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint.c_str(), 1);
+  ::setenv("AWS_ACCESS_KEY_ID", "AKIDTEST", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+  ::setenv("AWS_REGION", "us-east-1", 1);
+  asio::io_context io;
+  bool done = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        ddb::client db(co_await asio::this_coro::executor);
+        raw_response r = co_await db.call("GetItem", R"({"TableName":"t","Key":{"pk":{"S":"a"}}})");
+        CHECK(r.diag.http_status == 200);
+        CHECK(db.settings().region == "us-east-1");
+        done = true;
+      },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
+  io.run();
+  for (const char* v : {"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"}) ::unsetenv(v);
+  CHECK(done);
+}

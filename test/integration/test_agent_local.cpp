@@ -20,6 +20,7 @@
 #include "ddb/agent/idempotency.hpp"
 #include "ddb/agent/lease.hpp"
 #include "ddb/agent/ledger.hpp"
+#include "ddb/model.hpp"
 #include "ddb/client.hpp"
 #include "support/with_client.hpp"
 

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "ddb/client.hpp"
+#include "ddb/model.hpp"
 #include "support/with_client.hpp"
 
 using namespace ddb;
@@ -44,7 +45,8 @@ TEST_CASE("the client runs every core operation against DynamoDB Local", "[integ
   const std::string table = unique("ddb_client");
   with_client({}, [&](client& c) -> asio::awaitable<void> {
     // CreateTable with a GSI and a projection.
-    create_table_response created = co_await c.create_table(events_table(table));
+    const create_table_request create = events_table(table);
+    create_table_response created = co_await c.create_table(create);
     REQUIRE(created.table_description);
     CHECK(created.table_description->table_name == table);
     CHECK(created.diag.http_status == 200);
@@ -166,7 +168,8 @@ TEST_CASE("the client runs every core operation against DynamoDB Local", "[integ
 TEST_CASE("service errors arrive as codes with diagnostics: conditions and cancelled transactions", "[integration]") {
   const std::string table = unique("ddb_client_errors");
   with_client({}, [&](client& c) -> asio::awaitable<void> {
-    co_await c.create_table(events_table(table));
+    const create_table_request create = events_table(table);
+    co_await c.create_table(create);
     const put_item_request first{.table_name = table, .item = item{{"pk", "k"}, {"sk", 1}, {"v", 1}}};
     co_await c.put_item(first);
 
@@ -241,7 +244,8 @@ TEST_CASE("pipelined requests against DynamoDB Local", "[integration]") {
   cfg.pipeline_depth = 16;
   cfg.pipeline_refill = refill;
   with_client(cfg, [&](client& c) -> asio::awaitable<void> {
-    co_await c.create_table(events_table(table));
+    const create_table_request create = events_table(table);
+    co_await c.create_table(create);
     auto ex = co_await asio::this_coro::executor;
     const int n = 300;
     auto owner_of = [](int i) { return std::string(static_cast<std::size_t>(i % 37) * 40 + 1, static_cast<char>('a' + i % 26)); };
@@ -287,7 +291,8 @@ TEST_CASE("pipelined requests against DynamoDB Local", "[integration]") {
 TEST_CASE("the rest of the data and control plane against DynamoDB Local", "[integration]") {
   const std::string table = unique("ddb_client_more");
   with_client({}, [&](client& c) -> asio::awaitable<void> {
-    co_await c.create_table(events_table(table));
+    const create_table_request create = events_table(table);
+    co_await c.create_table(create);
 
     // BatchWriteItem: puts and a delete, with consumed capacity per table.
     batch_write_item_request bw;

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "ddb/client.hpp"
+#include "ddb/model.hpp"
 #include "support/aws_env.hpp"
 #include "support/credential_stubs.hpp"
 #include "support/local_dynamodb.hpp"

@@ -4,9 +4,10 @@
 // crashes or runs twice by mistake; duplicates get the first run's result.
 //
 //   ddb::agent::idempotency idem(client, {.table_name = "agent", .create_table = true});
-//   auto r = co_await idem.run("order-42/charge", [&]() -> asio::awaitable<std::string> {
+//   ddb::agent::idempotency::function charge_once = [&]() -> asio::awaitable<std::string> {
 //     co_return co_await charge(card, amount);   // runs once
-//   });
+//   };  // named: GCC 12 destroys a std::function made inside co_await twice
+//   auto r = co_await idem.run("order-42/charge", charge_once);
 //   // r.value: the result; r.replayed: true when a stored result came back
 //
 // The protocol (README "Agent state", checked by the spin model

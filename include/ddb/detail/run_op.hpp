@@ -17,7 +17,6 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
@@ -74,14 +73,10 @@ boost::asio::awaitable<std::tuple<boost::system::error_code, T>> capture(Body bo
 template <class T, class Body>
 boost::asio::awaitable<T> with_timeout(boost::asio::any_io_executor ex, std::chrono::steady_clock::duration timeout,
                                        Body body) {
-  auto signal = std::make_shared<boost::asio::cancellation_signal>();
-  boost::asio::steady_timer timer(ex, timeout);
-  timer.async_wait([w = std::weak_ptr<boost::asio::cancellation_signal>(signal)](boost::system::error_code ec) {
-    if (auto s = w.lock(); s && !ec) s->emit(boost::asio::cancellation_type::terminal);
-  });
-  auto done = boost::asio::bind_cancellation_slot(signal->slot(), boost::asio::as_tuple(boost::asio::use_awaitable));
+  auto timer = start_cancel_timer(ex, timeout);
+  auto done = boost::asio::bind_cancellation_slot(cancel_timer_slot(*timer), boost::asio::as_tuple(boost::asio::use_awaitable));
   auto [failure, value] = co_await boost::asio::co_spawn(ex, body(), done);
-  timer.cancel();
+  stop_cancel_timer(*timer);
   if (failure) std::rethrow_exception(failure);
   co_return std::move(value);
 }

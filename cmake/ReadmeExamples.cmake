@@ -1,0 +1,51 @@
+# Writes each C++ example of README.md marked <!-- compiled: file --> or
+# <!-- compiled: body --> into ${out}/example_N.cpp, so the test build
+# compiles them (target ddb_readme_examples) and they cannot rot. A "file"
+# example is a translation unit as it stands; a "body" example is the body of
+# a coroutine. Both see test/readme/prelude.hpp: every public header and the
+# names the examples take as given. The README's #include lines are dropped
+# (the prelude has them).
+function(ddb_readme_examples readme out result)
+  file(READ "${readme}" text)
+  set(files)
+  set(n 0)
+  while(TRUE)
+    string(FIND "${text}" "<!-- compiled: " at)
+    if(at EQUAL -1)
+      break()
+    endif()
+    math(EXPR kind_at "${at} + 15")
+    string(SUBSTRING "${text}" ${kind_at} 4 kind)
+    string(SUBSTRING "${text}" ${kind_at} -1 text)
+    string(FIND "${text}" "```cpp\n" open)
+    math(EXPR open "${open} + 7")
+    string(SUBSTRING "${text}" ${open} -1 text)
+    string(FIND "${text}" "\n```" close)
+    string(SUBSTRING "${text}" 0 ${close} code)
+    string(SUBSTRING "${text}" ${close} -1 text)
+    string(REGEX REPLACE "#include [^\n]*\n" "" code "${code}")
+    math(EXPR n "${n} + 1")
+    set(file "${out}/example_${n}.cpp")
+    if(kind STREQUAL "file")
+      set(body "// README.md example ${n}, as written there.\n#include \"readme/prelude.hpp\"\n\n${code}\n")
+    elseif(kind STREQUAL "body")
+      string(CONCAT body "// README.md example ${n}, as written there, in a coroutine.\n#include \"readme/prelude.hpp\"\n\n"
+               "asio::awaitable<void> readme_example_${n}() {\n${code}\n}\n")
+    else()
+      message(FATAL_ERROR "README.md: <!-- compiled: ${kind}... --> is neither file nor body")
+    endif()
+    # Rewritten only when changed, so an unchanged README rebuilds nothing.
+    set(old "")
+    if(EXISTS "${file}")
+      file(READ "${file}" old)
+    endif()
+    if(NOT old STREQUAL body)
+      file(WRITE "${file}" "${body}")
+    endif()
+    list(APPEND files "${file}")
+  endwhile()
+  if(n EQUAL 0)
+    message(FATAL_ERROR "README.md has no <!-- compiled: ... --> examples")
+  endif()
+  set(${result} ${files} PARENT_SCOPE)
+endfunction()
