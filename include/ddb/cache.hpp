@@ -40,7 +40,12 @@
 #include <string_view>
 #include <vector>
 
+#include "ddb/detail/run_op.hpp"
 #include "ddb/enums.hpp"
+
+namespace boost::asio {
+class thread_pool;
+}
 
 namespace ddb {
 class client;
@@ -315,6 +320,12 @@ struct migrate_result {
   std::string from_layout;  // "mneme" or "ddb-0" (written by ddb before layouts)
 };
 boost::asio::awaitable<migrate_result> migrate(ddb::client& c, migrate_options opt);
+// migrate for any completion token: void(error_code, migrate_result).
+template <class Token>
+auto migrate(ddb::client& c, migrate_options opt, Token&& token) {
+  return ddb::detail::run_op<migrate_result>(c.get_executor(), std::forward<Token>(token),
+                                             [&c, o = std::move(opt)]() mutable { return migrate(c, std::move(o)); });
+}
 
 // Reads a whole cache table (parallel Scan, consistent) and checks what its
 // layout promises, item by item: the meta item and its embedder; every entry
@@ -330,6 +341,12 @@ struct table_check {
   bool ok() const noexcept { return problems.empty(); }
 };
 boost::asio::awaitable<table_check> check_table(ddb::client& c, std::string table);
+// check_table for any completion token: void(error_code, table_check).
+template <class Token>
+auto check_table(ddb::client& c, std::string table, Token&& token) {
+  return ddb::detail::run_op<table_check>(c.get_executor(), std::forward<Token>(token),
+                                          [&c, t = std::move(table)]() mutable { return check_table(c, std::move(t)); });
+}
 
 // ---- the cache -----------------------------------------------------------
 
@@ -384,6 +401,10 @@ struct cache_options {
   // How often a get looks for other processes' changes (0: every get).
   std::chrono::milliseconds sync_interval{1000};
   std::size_t scorer_threads = 0;  // 0: one per hardware thread
+  // Score on this pool (shared with other caches or your own work; it must
+  // outlive the cache) instead of threads of the cache's own; scorer_threads
+  // is then the number of parts a scan is split into (0: 1).
+  boost::asio::thread_pool* scorer_pool = nullptr;
   // Rejects a stored response (it is then removed). Default: mneme's (empty,
   // white space only, or starting with "[LLM Error]" / "[ERROR]").
   std::function<bool(std::string_view response)> validator;
@@ -428,37 +449,109 @@ class semantic_cache {
   semantic_cache(const semantic_cache&) = delete;
   semantic_cache& operator=(const semantic_cache&) = delete;
 
-  // Opens the store (checking the embedder), writes the quotas, loads the index.
-  boost::asio::awaitable<void> open();
-  boost::asio::awaitable<lookup> get(std::string query, get_options opt);
-  // Errors (throws ddb::error): sizes over the limits, metadata that is not a
-  // JSON object, an embedder failure, a vector of the wrong dimension, an
-  // entry over the store's item limit.
-  boost::asio::awaitable<void> put(std::string query, std::string response, put_options opt);
-  boost::asio::awaitable<bool> remove(std::string query, std::string ns);
-  // Removes expired entries (one namespace or all); returns how many.
-  boost::asio::awaitable<std::size_t> vacuum(std::optional<std::string> ns);
+  // Every asynchronous call takes a completion token like the client's
+  // operations (default: an awaitable that throws ddb::error; as_tuple,
+  // callbacks, ddb::cancel_after...): a failure is (error_code) first, with
+  // the code of the ddb::error thrown inside.
+  using default_token = boost::asio::use_awaitable_t<>;
+  boost::asio::any_io_executor get_executor() const noexcept;
 
-  // The same with default options. Not default arguments: GCC 12 destroys a
-  // defaulted coroutine argument twice (see the README), so these plain
-  // functions build the options and return the coroutine.
-  boost::asio::awaitable<lookup> get(std::string query) { return get(std::move(query), get_options()); }
-  boost::asio::awaitable<void> put(std::string query, std::string response) {
-    return put(std::move(query), std::move(response), put_options());
+  // Opens the store (checking the embedder), writes the quotas, loads the index.
+  template <class Token = default_token>
+  auto open(Token&& token = {}) {
+    return ddb::detail::run_op<void>(get_executor(), std::forward<Token>(token), [this] { return open_impl(); });
   }
-  boost::asio::awaitable<bool> remove(std::string query) { return remove(std::move(query), "default"); }
-  boost::asio::awaitable<std::size_t> vacuum() { return vacuum(std::nullopt); }
-  boost::asio::awaitable<std::vector<std::string>> list_namespaces();
-  boost::asio::awaitable<std::size_t> clear_namespace(std::string ns);
-  boost::asio::awaitable<std::size_t> clear();
+  // void(error_code, lookup)
+  template <class Token = default_token>
+  auto get(std::string query, get_options opt, Token&& token = {}) {
+    return ddb::detail::run_op<lookup>(get_executor(), std::forward<Token>(token),
+                                       [this, q = std::move(query), o = std::move(opt)]() mutable {
+                                         return get_impl(std::move(q), std::move(o));
+                                       });
+  }
+  template <class Token = default_token>
+    requires(!std::is_same_v<std::decay_t<Token>, get_options>)
+  auto get(std::string query, Token&& token = {}) {
+    return get(std::move(query), get_options(), std::forward<Token>(token));
+  }
+  // Errors (ddb::error): sizes over the limits, metadata that is not a
+  // JSON object, an embedder failure, a vector of the wrong dimension, an
+  // entry over the store's item limit. void(error_code)
+  template <class Token = default_token>
+  auto put(std::string query, std::string response, put_options opt, Token&& token = {}) {
+    return ddb::detail::run_op<void>(get_executor(), std::forward<Token>(token),
+                                     [this, q = std::move(query), r = std::move(response), o = std::move(opt)]() mutable {
+                                       return put_impl(std::move(q), std::move(r), std::move(o));
+                                     });
+  }
+  template <class Token = default_token>
+    requires(!std::is_same_v<std::decay_t<Token>, put_options>)
+  auto put(std::string query, std::string response, Token&& token = {}) {
+    return put(std::move(query), std::move(response), put_options(), std::forward<Token>(token));
+  }
+  // void(error_code, bool removed)
+  template <class Token = default_token>
+  auto remove(std::string query, std::string ns, Token&& token = {}) {
+    return ddb::detail::run_op<bool>(get_executor(), std::forward<Token>(token),
+                                     [this, q = std::move(query), n = std::move(ns)]() mutable {
+                                       return remove_impl(std::move(q), std::move(n));
+                                     });
+  }
+  template <class Token = default_token>
+    requires(!std::is_convertible_v<Token, std::string>)
+  auto remove(std::string query, Token&& token = {}) {
+    return remove(std::move(query), "default", std::forward<Token>(token));
+  }
+  // Removes expired entries (one namespace or all); void(error_code, std::size_t removed).
+  template <class Token = default_token>
+  auto vacuum(std::optional<std::string> ns, Token&& token = {}) {
+    return ddb::detail::run_op<std::size_t>(get_executor(), std::forward<Token>(token),
+                                            [this, n = std::move(ns)]() mutable { return vacuum_impl(std::move(n)); });
+  }
+  template <class Token = default_token>
+    requires(!std::is_convertible_v<Token, std::optional<std::string>>)
+  auto vacuum(Token&& token = {}) {
+    return vacuum(std::nullopt, std::forward<Token>(token));
+  }
+  template <class Token = default_token>
+  auto list_namespaces(Token&& token = {}) {
+    return ddb::detail::run_op<std::vector<std::string>>(get_executor(), std::forward<Token>(token),
+                                                         [this] { return list_namespaces_impl(); });
+  }
+  template <class Token = default_token>
+  auto clear_namespace(std::string ns, Token&& token = {}) {
+    return ddb::detail::run_op<std::size_t>(get_executor(), std::forward<Token>(token),
+                                            [this, n = std::move(ns)]() mutable { return clear_namespace_impl(std::move(n)); });
+  }
+  template <class Token = default_token>
+  auto clear(Token&& token = {}) {
+    return ddb::detail::run_op<std::size_t>(get_executor(), std::forward<Token>(token), [this] { return clear_impl(); });
+  }
   // Writes the access times still waiting to be written (also done in the background).
-  boost::asio::awaitable<void> flush();
+  template <class Token = default_token>
+  auto flush(Token&& token = {}) {
+    return ddb::detail::run_op<void>(get_executor(), std::forward<Token>(token), [this] { return flush_impl(); });
+  }
+  template <class Token = default_token>
+  auto health(Token&& token = {}) {
+    return ddb::detail::run_op<health_report>(get_executor(), std::forward<Token>(token), [this] { return health_impl(); });
+  }
   cache_stats stats() const;
-  boost::asio::awaitable<health_report> health();
   void set_similarity_threshold(float value);  // -1..1, else throws ddb::error
   float similarity_threshold() const noexcept;
 
  private:
+  boost::asio::awaitable<void> open_impl();
+  boost::asio::awaitable<lookup> get_impl(std::string query, get_options opt);
+  boost::asio::awaitable<void> put_impl(std::string query, std::string response, put_options opt);
+  boost::asio::awaitable<bool> remove_impl(std::string query, std::string ns);
+  boost::asio::awaitable<std::size_t> vacuum_impl(std::optional<std::string> ns);
+  boost::asio::awaitable<std::vector<std::string>> list_namespaces_impl();
+  boost::asio::awaitable<std::size_t> clear_namespace_impl(std::string ns);
+  boost::asio::awaitable<std::size_t> clear_impl();
+  boost::asio::awaitable<void> flush_impl();
+  boost::asio::awaitable<health_report> health_impl();
+
   std::shared_ptr<detail::cache_impl> impl_;
 };
 

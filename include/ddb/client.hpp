@@ -116,12 +116,29 @@ boost::asio::awaitable<Response> throw_on_error(
   if (ec) throw_operation_error(ec, std::move(res.diag));
   co_return std::move(res);
 }
+// An operation with no result (signature void(error_code)).
+inline boost::asio::awaitable<void> throw_on_error_void(boost::asio::awaitable<std::tuple<boost::system::error_code>> op) {
+  auto [ec] = co_await std::move(op);
+  if (ec) throw_operation_error(ec, diagnostics{});
+}
+
+// The completion signature of an operation answering Response (void: none).
+template <class Response>
+struct signature_for {
+  using type = void(boost::system::error_code, Response);
+};
+template <>
+struct signature_for<void> {
+  using type = void(boost::system::error_code);
+};
+template <class Response>
+using signature_of = typename signature_for<Response>::type;
 
 // Starts `init(handler)` for any token; the plain use_awaitable token gets an
 // awaitable that throws ddb::error instead of boost::system::system_error.
 template <class Response, class Token, class Init>
 auto async_op(const boost::asio::any_io_executor& ex, Token&& token, Init&& init) {
-  using signature = void(boost::system::error_code, Response);
+  using signature = signature_of<Response>;
   if constexpr (is_cancel_after<std::decay_t<Token>>::value) {
     // Arm a timer whose expiry emits cancellation into the operation's slot;
     // completion stops the timer.
@@ -133,15 +150,19 @@ auto async_op(const boost::asio::any_io_executor& ex, Token&& token, Init&& init
           auto slot = cancel_timer_slot(*timer);
           init(boost::asio::bind_cancellation_slot(
               slot, boost::asio::bind_executor(handler_ex, [timer = std::move(timer), h = std::move(handler)](
-                                                               boost::system::error_code ec, Response r) mutable {
+                                                               boost::system::error_code ec, auto&&... r) mutable {
                 stop_cancel_timer(*timer);
-                std::move(h)(ec, std::move(r));
+                std::move(h)(ec, std::forward<decltype(r)>(r)...);
               })));
         });
   } else if constexpr (std::is_same_v<std::decay_t<Token>, boost::asio::use_awaitable_t<>>) {
     auto tuple_token = boost::asio::as_tuple(boost::asio::use_awaitable);
-    return throw_on_error<Response>(
-        boost::asio::async_initiate<decltype(tuple_token), signature>(std::forward<Init>(init), tuple_token));
+    if constexpr (std::is_void_v<Response>)
+      return throw_on_error_void(
+          boost::asio::async_initiate<decltype(tuple_token), signature>(std::forward<Init>(init), tuple_token));
+    else
+      return throw_on_error<Response>(
+          boost::asio::async_initiate<decltype(tuple_token), signature>(std::forward<Init>(init), tuple_token));
   } else {
     return boost::asio::async_initiate<Token, signature>(std::forward<Init>(init), token);
   }

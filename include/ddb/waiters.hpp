@@ -39,5 +39,12 @@ auto wait_table_exists(client& c, std::string table, waiter_options opt, Token&&
                                              return wait_table_exists(c, std::move(table), opt);
                                            });
 }
+// wait_table_not_exists for any completion token: void(error_code).
+template <class Token>
+auto wait_table_not_exists(client& c, std::string table, waiter_options opt, Token&& token) {
+  return detail::run_op<void>(c.get_executor(), std::forward<Token>(token), [&c, table = std::move(table), opt]() mutable {
+    return wait_table_not_exists(c, std::move(table), opt);
+  });
+}
 
 }  // namespace ddb

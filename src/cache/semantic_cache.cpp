@@ -17,6 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <unordered_map>
@@ -88,7 +89,8 @@ struct cache_impl : std::enable_shared_from_this<cache_impl> {
     if (!(opt.similarity_threshold >= -1 && opt.similarity_threshold <= 1))
       throw ddb::error(fail(errc::invalid_config, "similarity_threshold must be -1 to 1"));
     if (opt.half_life.count() <= 0) throw ddb::error(fail(errc::invalid_config, "half_life must be positive"));
-    scorer = std::make_unique<vec::scorer>(ex, idx, opt.scorer_threads);
+    scorer = opt.scorer_pool ? std::make_unique<vec::scorer>(ex, idx, *opt.scorer_pool, std::max<std::size_t>(opt.scorer_threads, 1))
+                             : std::make_unique<vec::scorer>(ex, idx, opt.scorer_threads);
   }
 
   asio::any_io_executor ex;
@@ -401,7 +403,7 @@ semantic_cache::~semantic_cache() {
   impl_->access_timer.cancel();
 }
 
-asio::awaitable<void> semantic_cache::open() {
+asio::awaitable<void> semantic_cache::open_impl() {
   auto self = impl_;
   co_await self->st->open(self->emb->fingerprint(), self->emb->dim());
   for (const auto& [ns, n] : self->opt.namespace_quotas) co_await self->st->set_quota(ns, n);
@@ -414,7 +416,7 @@ asio::awaitable<void> semantic_cache::open() {
   self->opened = true;
 }
 
-asio::awaitable<lookup> semantic_cache::get(std::string query, get_options opt) {
+asio::awaitable<lookup> semantic_cache::get_impl(std::string query, get_options opt) {
   auto self = impl_;
   if (!self->opened) throw ddb::error(fail(errc::invalid_config, "semantic_cache: call co_await open() first"));
   if (opt.bypass) co_return self->miss(opt.ns, miss_reason::bypass);
@@ -482,7 +484,7 @@ asio::awaitable<lookup> semantic_cache::get(std::string query, get_options opt) 
   co_return self->miss(opt.ns, saw_expired ? miss_reason::expired : miss_reason::no_match);
 }
 
-asio::awaitable<void> semantic_cache::put(std::string query, std::string response, put_options opt) {
+asio::awaitable<void> semantic_cache::put_impl(std::string query, std::string response, put_options opt) {
   auto self = impl_;
   const cache_options& o = self->opt;
   if (!self->opened) throw ddb::error(fail(errc::invalid_config, "semantic_cache: call co_await open() first"));
@@ -536,7 +538,7 @@ asio::awaitable<void> semantic_cache::put(std::string query, std::string respons
   co_await self->evict_if_needed(mirrored.ns);
 }
 
-asio::awaitable<bool> semantic_cache::remove(std::string query, std::string ns) {
+asio::awaitable<bool> semantic_cache::remove_impl(std::string query, std::string ns) {
   auto self = impl_;
   std::optional<entry> e = co_await self->st->get_by_hash(ns, query_hash(normalize(query)));
   if (!e) co_return false;
@@ -545,7 +547,7 @@ asio::awaitable<bool> semantic_cache::remove(std::string query, std::string ns) 
   co_return removed;
 }
 
-asio::awaitable<std::size_t> semantic_cache::vacuum(std::optional<std::string> ns) {
+asio::awaitable<std::size_t> semantic_cache::vacuum_impl(std::optional<std::string> ns) {
   auto self = impl_;
   co_await self->sync(true);
   const epoch_seconds t = self->now();
@@ -556,7 +558,7 @@ asio::awaitable<std::size_t> semantic_cache::vacuum(std::optional<std::string> n
   co_return co_await self->remove_mirrored(due, expired);
 }
 
-asio::awaitable<std::vector<std::string>> semantic_cache::list_namespaces() {
+asio::awaitable<std::vector<std::string>> semantic_cache::list_namespaces_impl() {
   auto self = impl_;
   co_await self->sync(true);
   std::vector<std::string> out;
@@ -566,7 +568,7 @@ asio::awaitable<std::vector<std::string>> semantic_cache::list_namespaces() {
   co_return out;
 }
 
-asio::awaitable<std::size_t> semantic_cache::clear_namespace(std::string ns) {
+asio::awaitable<std::size_t> semantic_cache::clear_namespace_impl(std::string ns) {
   auto self = impl_;
   co_await self->sync(true);
   const auto tag = self->tags.find(ns);
@@ -576,7 +578,7 @@ asio::awaitable<std::size_t> semantic_cache::clear_namespace(std::string ns) {
   co_return co_await self->remove_mirrored(in_ns, uncounted);
 }
 
-asio::awaitable<std::size_t> semantic_cache::clear() {
+asio::awaitable<std::size_t> semantic_cache::clear_impl() {
   auto self = impl_;
   co_await self->sync(true);
   const auto every = [](const detail::cache_impl::local&) { return true; };
@@ -584,7 +586,7 @@ asio::awaitable<std::size_t> semantic_cache::clear() {
   co_return co_await self->remove_mirrored(every, uncounted);
 }
 
-asio::awaitable<void> semantic_cache::flush() {
+asio::awaitable<void> semantic_cache::flush_impl() {
   auto self = impl_;
   self->access_timer.cancel();
   co_await self->write_accesses();
@@ -624,7 +626,7 @@ cache_stats semantic_cache::stats() const {
   return out;
 }
 
-asio::awaitable<health_report> semantic_cache::health() {
+asio::awaitable<health_report> semantic_cache::health_impl() {
   auto self = impl_;
   health_report h;
   h.store = self->st->name();
@@ -652,5 +654,7 @@ void semantic_cache::set_similarity_threshold(float value) {
 }
 
 float semantic_cache::similarity_threshold() const noexcept { return impl_->threshold; }
+
+asio::any_io_executor semantic_cache::get_executor() const noexcept { return impl_->ex; }
 
 }  // namespace ddb::cache

@@ -268,6 +268,14 @@ TEST_CASE("waiters end at their deadline, naming the last status, or at once on 
     } catch (const ddb::error& e) {
       CHECK(e.code() == errc::operation_timeout);
     }
+    // The same with completion tokens: the code, no exception.
+    const waiter_options quick{.delay = 10ms, .timeout = 50ms};
+    auto [gone_ec] = co_await wait_table_not_exists(c, "tbl", quick, asio::as_tuple(asio::use_awaitable));
+    CHECK(gone_ec == errc::operation_timeout);
+    const waiter_options slow{.delay = 10ms, .timeout = 60s};
+    auto [cancelled] = co_await wait_table_not_exists(c, "tbl", slow, ddb::cancel_after(20ms, asio::as_tuple(asio::use_awaitable)));
+    CHECK(cancelled);  // cancelled by the timer, long before its own deadline
+    CHECK(cancelled != errc::operation_timeout);
   });
   CHECK(polls >= 8);
   fault_server denied([](const request_info&) { return action::error(400, "AccessDeniedException", "no"); });

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <future>
 #include <random>
 #include <string_view>
 #include <thread>
@@ -684,4 +685,71 @@ TEST_CASE("scorer: the event loop is never blocked by a search (timer lag)", "[v
     met = r.p99 < r.search_ms / 4;
   }
   CHECK(met);
+}
+
+// The loop is never blocked by a search, shown without a clock (issue 20: the
+// timed vec.loop_lag failed on a busy machine). The scorer's pool is held
+// by a task waiting on a gate; a search over more than the inline bound
+// (256 KB) is started; the loop then runs 100 handlers, each seeing the
+// search still pending, and only the last opens the gate. A scorer that
+// scored on the loop (inline or posted there) would complete the search
+// before the gate opens; the search completes after it, on the pool.
+TEST_CASE("scorer: a large search waits on the pool while the loop runs on (no clock)", "[vec]") {
+  const std::size_t dim = 64, rows = 4096;  // 4096 x 256 bytes = 1 MB scanned: over the inline bound
+  std::vector<float> data(dim * rows);
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (auto& x : data) x = u(rng);
+  vindex idx = make_index(data, dim, element_type::f32);
+  asio::io_context io;
+  asio::thread_pool pool(1);
+  std::promise<void> gate;
+  std::shared_future<void> opened = gate.get_future().share();
+  asio::post(pool, [opened] { opened.wait(); });  // holds the pool's only thread
+  scorer s(io.get_executor(), idx, pool, 1);
+  bool searched = false;
+  int ran = 0;
+  std::vector<float> q(dim, 0.25f);
+  s.search(q, {.k = 3}, [&](std::exception_ptr e, matches m) {
+    CHECK_FALSE(e);
+    CHECK(m.size() == 3);
+    searched = true;
+  });
+  CHECK_FALSE(searched);  // not completed inside the call
+  for (int i = 0; i < 100; ++i)
+    asio::post(io, [&] {
+      CHECK_FALSE(searched);  // the loop runs while the search waits for the pool
+      ++ran;
+    });
+  asio::post(io, [&] { gate.set_value(); });
+  io.run();  // until the search completes (it holds the loop's work)
+  CHECK(ran == 100);
+  CHECK(searched);
+  pool.join();
+}
+
+// Small searches (at most 256 KB scanned) are scored on the calling thread:
+// a bound on the loop's work per search, by construction (vec/scorer.cpp).
+TEST_CASE("scorer: a small search is scored inline but completes through the loop", "[vec]") {
+  const std::size_t dim = 64, rows = 64;  // 16 KB
+  std::vector<float> data(dim * rows, 0.5f);
+  vindex idx = make_index(data, dim, element_type::f32);
+  asio::io_context io;
+  asio::thread_pool pool(1);
+  std::promise<void> gate;
+  std::shared_future<void> opened = gate.get_future().share();
+  asio::post(pool, [opened] { opened.wait(); });  // the pool is never needed
+  scorer s(io.get_executor(), idx, pool, 1);
+  bool searched = false;
+  std::vector<float> q(dim, 0.25f);
+  s.search(q, {.k = 1}, [&](std::exception_ptr e, matches m) {
+    CHECK_FALSE(e);
+    CHECK(m.size() == 1);
+    searched = true;
+  });
+  CHECK_FALSE(searched);  // never inside the call
+  io.run();
+  CHECK(searched);  // completed while the pool was still held
+  gate.set_value();
+  pool.join();
 }

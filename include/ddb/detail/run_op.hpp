@@ -52,6 +52,21 @@ void put_failure(T& out, diagnostics&& diag) {
     out.emplace().diag = std::move(diag);
 }
 
+// A body with no result: the error code alone.
+template <class Body>
+boost::asio::awaitable<std::tuple<boost::system::error_code>> capture_void(Body body, errc fallback) {
+  std::exception_ptr failure;
+  try {
+    co_await body();
+    co_return std::tuple<boost::system::error_code>(boost::system::error_code());
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  diagnostics diag;
+  const boost::system::error_code ec = failure_of(failure, diag, fallback);
+  co_return std::tuple<boost::system::error_code>(ec);
+}
+
 template <class T, class Body>
 boost::asio::awaitable<std::tuple<boost::system::error_code, T>> capture(Body body, errc fallback) {
   std::exception_ptr failure;
@@ -75,10 +90,16 @@ boost::asio::awaitable<T> with_timeout(boost::asio::any_io_executor ex, std::chr
                                        Body body) {
   auto timer = start_cancel_timer(ex, timeout);
   auto done = boost::asio::bind_cancellation_slot(cancel_timer_slot(*timer), boost::asio::as_tuple(boost::asio::use_awaitable));
-  auto [failure, value] = co_await boost::asio::co_spawn(ex, body(), done);
-  stop_cancel_timer(*timer);
-  if (failure) std::rethrow_exception(failure);
-  co_return std::move(value);
+  if constexpr (std::is_void_v<T>) {
+    auto [failure] = co_await boost::asio::co_spawn(ex, body(), done);
+    stop_cancel_timer(*timer);
+    if (failure) std::rethrow_exception(failure);
+  } else {
+    auto [failure, value] = co_await boost::asio::co_spawn(ex, body(), done);
+    stop_cancel_timer(*timer);
+    if (failure) std::rethrow_exception(failure);
+    co_return std::move(value);
+  }
 }
 
 // Runs body() (returning boost::asio::awaitable<T>) as an asynchronous
@@ -98,15 +119,16 @@ auto run_op(const boost::asio::any_io_executor& ex, Token&& token, Body&& body, 
       // reuse its slot at once, which would destroy the cancellation handler
       // co_spawn installed there while the coroutine is still being torn down.
       auto slot = boost::asio::get_associated_cancellation_slot(handler);
-      boost::asio::co_spawn(
-          ex, capture<T>(std::move(body), fallback),
-          boost::asio::bind_cancellation_slot(
-              slot, [ex, h = std::move(handler)](std::exception_ptr, std::tuple<boost::system::error_code, T> r) mutable {
-                auto handler_ex = boost::asio::get_associated_executor(h, ex);
-                boost::asio::post(handler_ex, [h = std::move(h), r = std::move(r)]() mutable {
-                  std::move(h)(std::get<0>(r), std::move(std::get<1>(r)));
-                });
-              }));
+      auto deliver = [ex, h = std::move(handler)](std::exception_ptr, auto r) mutable {
+        auto handler_ex = boost::asio::get_associated_executor(h, ex);
+        boost::asio::post(handler_ex, [h = std::move(h), r = std::move(r)]() mutable { std::apply(std::move(h), std::move(r)); });
+      };
+      if constexpr (std::is_void_v<T>)
+        boost::asio::co_spawn(ex, capture_void(std::move(body), fallback),
+                              boost::asio::bind_cancellation_slot(slot, std::move(deliver)));
+      else
+        boost::asio::co_spawn(ex, capture<T>(std::move(body), fallback),
+                              boost::asio::bind_cancellation_slot(slot, std::move(deliver)));
     });
   }
 }
