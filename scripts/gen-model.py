@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates ddb's typed DynamoDB requests and responses from the service model.
 
-    scripts/gen-model.py ../shared/dynamodb-model/service-2.json
+    scripts/gen-model.py [--out DIR] [model/dynamodb/service-2.json]
 
 writes include/ddb/model.hpp (the structs), include/ddb/enums.hpp (the
 enumerations; src/model/enums.cpp their names), include/ddb/detail/operations.hpp
@@ -40,7 +40,15 @@ KEYWORDS = {"delete", "new", "default", "operator", "class", "namespace", "templ
             "return", "switch", "case", "public", "private", "protected", "virtual", "explicit", "export", "static"}
 
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-model_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(top, "..", "shared", "dynamodb-model", "service-2.json")
+# gen-model.py [--out DIR] [MODEL]: MODEL defaults to the pinned copy in
+# model/dynamodb/ (Apache-2.0, with its LICENSE and NOTICE); --out writes the
+# files under DIR instead of the tree (test generated.up_to_date compares).
+args = sys.argv[1:]
+out_root = top
+if len(args) >= 2 and args[0] == "--out":
+    out_root = args[1]
+    args = args[2:]
+model_path = args[0] if args else os.path.join(top, "model", "dynamodb", "service-2.json")
 model = json.load(open(model_path))
 shapes = model["shapes"]
 # Operations that answer with an empty body get an empty response struct
@@ -457,11 +465,12 @@ for op in OPERATIONS:
     c.append(f"  return decode_into_with(body, out, [](od::value v, {fn}_response& o) {{ return read_{fn}_response(v, o); }});\n}}\n\n")
     c.append(f"result<std::string> encode_response(const {fn}_response& r) {{\n")
     c.append(f"  return encode_with([&](json::writer& w) {{ write_{fn}_response(w, r); }});\n}}\n\n")
-os.makedirs(os.path.join(top, "include", "ddb", "detail"), exist_ok=True)
-os.makedirs(os.path.join(top, "include", "ddb", "model"), exist_ok=True)
-open(os.path.join(top, "include", "ddb", "model.hpp"), "w").write("".join(h))
-open(os.path.join(top, "include", "ddb", "model", "data.hpp"), "w").write("".join(h_data))
-open(os.path.join(top, "include", "ddb", "model", "control.hpp"), "w").write("".join(h_control))
+os.makedirs(os.path.join(out_root, "include", "ddb", "detail"), exist_ok=True)
+os.makedirs(os.path.join(out_root, "src", "model"), exist_ok=True)
+os.makedirs(os.path.join(out_root, "include", "ddb", "model"), exist_ok=True)
+open(os.path.join(out_root, "include", "ddb", "model.hpp"), "w").write("".join(h))
+open(os.path.join(out_root, "include", "ddb", "model", "data.hpp"), "w").write("".join(h_data))
+open(os.path.join(out_root, "include", "ddb", "model", "control.hpp"), "w").write("".join(h_control))
 # The default-token overloads, compiled once.
 aw = [HEADER, "// The operations with the default token (use_awaitable), compiled once for\n",
       "// every program (declared in ddb/detail/operations.hpp).\n",
@@ -472,17 +481,17 @@ for op in OPERATIONS:
     aw.append(f"  return static_cast<Client*>(this)->template typed_call<{fn}_response>(\n")
     aw.append(f"      \"{op}\", encode(request), safety_of(request), capacity_hint_of(request), DefaultToken{{}});\n}}\n\n")
 aw.append("template class operations<client, boost::asio::use_awaitable_t<>>;\n\n}  // namespace ddb::detail\n")
-open(os.path.join(top, "src", "model", "awaitables.cpp"), "w").write("".join(aw))
-open(os.path.join(top, "include", "ddb", "enums.hpp"), "w").write("".join(eh))
-open(os.path.join(top, "include", "ddb", "detail", "operations.hpp"), "w").write("".join(o))
+open(os.path.join(out_root, "src", "model", "awaitables.cpp"), "w").write("".join(aw))
+open(os.path.join(out_root, "include", "ddb", "enums.hpp"), "w").write("".join(eh))
+open(os.path.join(out_root, "include", "ddb", "detail", "operations.hpp"), "w").write("".join(o))
 PRELUDE = '#include "model/codec_shapes.hpp"\n\nnamespace ddb::detail {\n\nnamespace od = simdjson::ondemand;\n\n'
-open(os.path.join(top, "src", "model", "codec_shapes.hpp"), "w").write(
+open(os.path.join(out_root, "src", "model", "codec_shapes.hpp"), "w").write(
     HEADER + "#pragma once\n// Every structure's JSON writer and reader (defined in codec_N.cpp).\n"
     '#include "model/codec.hpp"\n\nnamespace ddb::detail {\n\n' + "".join(decls) + "\n}  // namespace ddb::detail\n")
 for i, part in enumerate(parts):
-    open(os.path.join(top, "src", "model", f"codec_{i + 1}.cpp"), "w").write(
+    open(os.path.join(out_root, "src", "model", f"codec_{i + 1}.cpp"), "w").write(
         HEADER + PRELUDE + "".join(part) + "}  // namespace ddb::detail\n")
-open(os.path.join(top, "src", "model", "codec_ops.cpp"), "w").write(
+open(os.path.join(out_root, "src", "model", "codec_ops.cpp"), "w").write(
     HEADER + PRELUDE + "".join(c) + "}  // namespace ddb::detail\n")
 # The enumerations' names, both ways.
 en = [HEADER, '#include <string_view>\n\n#include "ddb/enums.hpp"\n\nnamespace ddb {\n\n']
@@ -498,17 +507,17 @@ for name in enums:
         en.append(f"  if (s == \"{v}\") {{ out = {e}::{enumerator(v)}; return true; }}\n")
     en.append("  return false;\n}\n\n")
 en.append("}  // namespace ddb\n")
-open(os.path.join(top, "src", "model", "enums.cpp"), "w").write("".join(en))
+open(os.path.join(out_root, "src", "model", "enums.cpp"), "w").write("".join(en))
 # The enumerations with their number of values, for tests that walk them all.
-open(os.path.join(top, "src", "model", "enums.inc"), "w").write(
+open(os.path.join(out_root, "src", "model", "enums.inc"), "w").write(
     HEADER + "".join(f"DDB_ENUM({enum_name(n)}, {len(shapes[n]['enum'])})\n" for n in enums))
-old_codec = os.path.join(top, "src", "model", "codec.cpp")
-if os.path.exists(old_codec):
+old_codec = os.path.join(out_root, "src", "model", "codec.cpp")
+if out_root == top and os.path.exists(old_codec):
     os.remove(old_codec)
 # The list of response types, for the explicit instantiations in src/model/operations.cpp.
-open(os.path.join(top, "src", "model", "responses.inc"), "w").write(
+open(os.path.join(out_root, "src", "model", "responses.inc"), "w").write(
     HEADER + "".join(f"DDB_RESPONSE({snake(op)}_response)\n" for op in OPERATIONS))
 # The operations, for tools that dispatch by name (the CLI).
-open(os.path.join(top, "src", "model", "operations.inc"), "w").write(
+open(os.path.join(out_root, "src", "model", "operations.inc"), "w").write(
     HEADER + "".join(f"DDB_OPERATION(\"{op}\", \"{re.sub('_', '-', snake(op))}\", {snake(op)})\n" for op in OPERATIONS))
 print(f"{len(order)} structures, {len(enums)} enumerations, {len(OPERATIONS)} operations")
