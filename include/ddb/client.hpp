@@ -183,7 +183,7 @@ class client : public detail::operations<client, boost::asio::use_awaitable_t<>>
   // ddb::error naming the setting to fix when they cannot be resolved.
   // Two constructors, no default argument: GCC 12 destroyed the temporary a
   // default argument makes inside `ddb::client db(co_await this_coro::executor)`
-  // twice; with these that form is safe (test unit.gcc12_traps).
+  // twice; with these that form is safe (fault.client runs it, under ASan too).
   client(executor_type ex);
   client(executor_type ex, client_config cfg);
   ~client();

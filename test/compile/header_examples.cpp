@@ -70,3 +70,20 @@ asio::awaitable<void> scorer_example(ddb::vec::index& idx) {
   ddb::vec::scorer s(co_await asio::this_coro::executor, idx, 2);
   ddb::vec::matches best = co_await s.search(query, {.k = 3});
 }
+
+// ddb/typed.hpp
+namespace typed_example {
+struct message { std::string user_id; std::string at; std::string text; };
+BOOST_DESCRIBE_STRUCT(message, (), (user_id, at, text))
+constexpr auto ddb_item_schema(const message*) {
+  return ddb::item_schema(ddb::partition_key(&message::user_id, "PK"), ddb::sort_key(&message::at, "SK"),
+                          ddb::attribute(&message::text, "body"));
+}
+inline void use_it(const message& m) {
+  ddb::item it = ddb::to_item(m);
+  ddb::item key = ddb::key_of(m);
+  std::string plain = ddb::json::to_plain_json(it);
+  (void)key;
+  (void)plain;
+}
+}  // namespace typed_example
