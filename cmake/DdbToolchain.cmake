@@ -33,7 +33,13 @@ if(DDB_SANITIZE)
     add_compile_options(-fno-sanitize=function)
   endif()
 endif()
-
+if(DDB_TSAN)
+  if(DDB_SANITIZE)
+    message(FATAL_ERROR "DDB_TSAN and DDB_SANITIZE cannot be combined: ThreadSanitizer excludes AddressSanitizer")
+  endif()
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+endif()
 
 function(ddb_set_warnings target)
   # Aggregates are built with their defaulted members left out on purpose
