@@ -21,6 +21,7 @@
 #include "ddb/agent/lease.hpp"
 #include "ddb/agent/ledger.hpp"
 #include "ddb/client.hpp"
+#include "ddb/model.hpp"
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;

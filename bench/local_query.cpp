@@ -17,6 +17,7 @@
 
 #include "ddb/batch.hpp"
 #include "ddb/client.hpp"
+#include "ddb/model.hpp"
 #include "ddb/paginate.hpp"
 
 namespace asio = boost::asio;
