@@ -109,17 +109,22 @@ capacity_tracker* capacity_tracker_of(client_impl& impl) noexcept;
 
 [[noreturn]] void throw_operation_error(const boost::system::error_code& ec, diagnostics&& diag);
 
+// What an operation answering Response completes with as a tuple: the code,
+// then the response unless Response is void.
 template <class Response>
-boost::asio::awaitable<Response> throw_on_error(
-    boost::asio::awaitable<std::tuple<boost::system::error_code, Response>> op) {
-  auto [ec, res] = co_await std::move(op);
-  if (ec) throw_operation_error(ec, std::move(res.diag));
-  co_return std::move(res);
-}
-// An operation with no result (signature void(error_code)).
-inline boost::asio::awaitable<void> throw_on_error_void(boost::asio::awaitable<std::tuple<boost::system::error_code>> op) {
-  auto [ec] = co_await std::move(op);
-  if (ec) throw_operation_error(ec, diagnostics{});
+using completion_tuple = std::conditional_t<std::is_void_v<Response>, std::tuple<boost::system::error_code>,
+                                            std::tuple<boost::system::error_code, Response>>;
+
+template <class Response>
+boost::asio::awaitable<Response> throw_on_error(boost::asio::awaitable<completion_tuple<Response>> op) {
+  if constexpr (std::is_void_v<Response>) {
+    auto [ec] = co_await std::move(op);
+    if (ec) throw_operation_error(ec, diagnostics{});
+  } else {
+    auto [ec, res] = co_await std::move(op);
+    if (ec) throw_operation_error(ec, std::move(res.diag));
+    co_return std::move(res);
+  }
 }
 
 // The completion signature of an operation answering Response (void: none).
@@ -157,12 +162,8 @@ auto async_op(const boost::asio::any_io_executor& ex, Token&& token, Init&& init
         });
   } else if constexpr (std::is_same_v<std::decay_t<Token>, boost::asio::use_awaitable_t<>>) {
     auto tuple_token = boost::asio::as_tuple(boost::asio::use_awaitable);
-    if constexpr (std::is_void_v<Response>)
-      return throw_on_error_void(
-          boost::asio::async_initiate<decltype(tuple_token), signature>(std::forward<Init>(init), tuple_token));
-    else
-      return throw_on_error<Response>(
-          boost::asio::async_initiate<decltype(tuple_token), signature>(std::forward<Init>(init), tuple_token));
+    return throw_on_error<Response>(
+        boost::asio::async_initiate<decltype(tuple_token), signature>(std::forward<Init>(init), tuple_token));
   } else {
     return boost::asio::async_initiate<Token, signature>(std::forward<Init>(init), token);
   }

@@ -135,28 +135,33 @@ constexpr bool same_member(A a, B b) {
     return false;
 }
 
-// The attribute name of described member d of T, and its key role.
+// The attribute name of described member d of T and its key role, from one
+// walk of the schema (the member's own name and no role without one).
+struct member_spec {
+  std::string_view name;
+  key_role role = key_role::none;
+};
 template <class T, class D>
-constexpr std::string_view attribute_name(D d) {
-  std::string_view n = d.name;
+constexpr member_spec spec_of(D d) {
+  member_spec out{d.name};
   if constexpr (has_schema<T>) {
     constexpr auto schema = ddb_item_schema(static_cast<const T*>(nullptr));
-    std::apply([&](const auto&... spec) { ((same_member(spec.member, d.pointer) && !spec.name.empty() ? (void)(n = spec.name) : (void)0), ...); },
-               schema.specs);
+    std::apply(
+        [&](const auto&... spec) {
+          ((same_member(spec.member, d.pointer) ? (void)(out = {spec.name.empty() ? out.name : spec.name, spec.role}) : (void)0), ...);
+        },
+        schema.specs);
   }
-  return n;
+  return out;
+}
+template <class T, class D>
+constexpr std::string_view attribute_name(D d) {
+  return spec_of<T>(d).name;
 }
 template <class T, class D>
 constexpr key_role role_of(D d) {
-  key_role r = key_role::none;
-  if constexpr (has_schema<T>) {
-    constexpr auto schema = ddb_item_schema(static_cast<const T*>(nullptr));
-    std::apply([&](const auto&... spec) { ((same_member(spec.member, d.pointer) ? (void)(r = spec.role) : (void)0), ...); },
-               schema.specs);
-  }
-  return r;
+  return spec_of<T>(d).role;
 }
-
 
 // Compile-time checks of a schema.
 template <class T>

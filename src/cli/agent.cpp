@@ -1,4 +1,4 @@
-// ddb-agent: `ddb once` and `ddb lock` (run by `ddb`, or directly).
+// ddb-agent: `ddb once`, `ddb lock` and `ddb limit` (run by `ddb`, or directly).
 //
 //   ddb once --table-name T --key K [--expire-seconds S] [--in-progress-seconds S] [--wait S]
 //            [--create-table] [--record-failures] -- COMMAND [ARGS...]
@@ -36,6 +36,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "cli/agent_commands.hpp"
 #include "cli/common.hpp"
 #include "ddb/agent/idempotency.hpp"
 #include "ddb/agent/lease.hpp"
@@ -52,6 +53,7 @@ namespace {
 using namespace ddb::cli;
 
 constexpr const char* usage_text = R"(usage: ddb once | lock [options] -- COMMAND [ARGS...]
+       ddb limit take [options]
 
   ddb once --table-name T --key K [--expire-seconds 86400] [--in-progress-seconds 600] [--wait SECONDS]
            [--create-table] [--record-failures] -- COMMAND [ARGS...]
@@ -64,6 +66,9 @@ constexpr const char* usage_text = R"(usage: ddb once | lock [options] -- COMMAN
       runs COMMAND holding the lease N, its fencing token in DDB_FENCE; if the lease is lost the command
       gets SIGTERM (SIGKILL after the grace period) and ddb lock exits 70; held by another: exits 75
       (or waits up to --wait seconds)
+  ddb limit take --table-name T --key K --rate R/s --burst B [--tokens 1] [--sub-buckets 1] [--create-table]
+      takes tokens from the token bucket K (rate R per second, or R/m, R/h, R/d; at most B tokens), shared by
+      every process that uses the table: exits 0 when admitted, 1 when denied (printing when to retry)
   --endpoint-url URL, --region REGION, --profile NAME: as for every ddb command
 )";
 
@@ -323,9 +328,10 @@ int main(int argc, char** argv) {
       std::cout << usage_text;
       return 0;
     }
-    if (a.positional.empty()) throw usage_error("say once or lock");
+    if (a.positional.empty()) throw usage_error("say once, lock or limit");
     if (a.positional[0] == "once") return once(a);
     if (a.positional[0] == "lock") return lock(a);
-    throw usage_error("unknown command '" + a.positional[0] + "' (once or lock)");
+    if (a.positional[0] == "limit") return limit_command(a);
+    throw usage_error("unknown command '" + a.positional[0] + "' (once, lock or limit)");
   });
 }

@@ -35,9 +35,16 @@ located from_simdjson(simdjson::error_code ec, std::string_view expected);
 // simdjson's unescaping copy and then ours. False when v is not such a string;
 // the caller then takes simdjson's general path, which also reports errors.
 // Stage 1 has already validated UTF-8 and refused raw control characters.
-inline bool plain_string(simdjson::ondemand::value& v, std::string_view& out) noexcept {
-  std::string_view t = v.raw_json_token();  // up to the next structural character
+// A value's raw token (up to the next structural character) without the
+// JSON whitespace that follows it.
+inline std::string_view raw_token(simdjson::ondemand::value& v) noexcept {
+  std::string_view t = v.raw_json_token();
   while (!t.empty() && (t.back() == ' ' || t.back() == '\n' || t.back() == '\r' || t.back() == '\t')) t.remove_suffix(1);
+  return t;
+}
+
+inline bool plain_string(simdjson::ondemand::value& v, std::string_view& out) noexcept {
+  std::string_view t = raw_token(v);
   if (t.size() < 2 || t.front() != '"' || t.back() != '"') return false;
   t = t.substr(1, t.size() - 2);
   if (t.size() <= 32) {  // most strings: a short loop beats memchr's call

@@ -122,9 +122,7 @@ located read_scalar(od::value& v, od::json_type t, value& out) {
     }
     case od::json_type::number: {
       // The token's own text, so 38-digit numbers keep every digit.
-      std::string_view text = v.raw_json_token();
-      while (!text.empty() && (text.back() == ' ' || text.back() == '\n' || text.back() == '\r' || text.back() == '\t'))
-        text.remove_suffix(1);
+      const std::string_view text = detail::raw_token(v);
       auto n = number::parse(text);
       if (!n) return located::make(static_cast<errc>(n.error().code.value()), n.error().message);
       out = value(std::move(*n));

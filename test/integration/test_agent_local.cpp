@@ -22,19 +22,20 @@
 #include "ddb/agent/ledger.hpp"
 #include "ddb/model.hpp"
 #include "ddb/client.hpp"
+#include "support/local_helpers.hpp"
 #include "support/with_client.hpp"
 
 using namespace ddb;
 using namespace ddb::agent;
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+using ddb::test::items_in;
+using ddb::test::sleep_for;
+using ddb::test::thrown_by;
 
 namespace {
 
-std::string fresh_table(const char* what) {
-  static std::mt19937 rng(std::random_device{}());
-  return std::string("agent_") + what + "_" + std::to_string(rng() % 1000000);
-}
+std::string fresh_table(const char* what) { return ddb::test::fresh_table(std::string("agent_") + what); }
 
 template <class F>
 void with_local(F f) {
@@ -46,32 +47,6 @@ client_config clock_ahead(std::chrono::system_clock::duration ahead) {
   client_config cfg;
   cfg.clock = [ahead] { return std::chrono::system_clock::now() + ahead; };
   return cfg;
-}
-
-asio::awaitable<std::size_t> items_in(client& c, const std::string& table) {
-  scan_request s;
-  s.table_name = table;
-  s.consistent_read = true;
-  s.select = ddb::select::count;
-  auto r = co_await c.scan(s);
-  co_return static_cast<std::size_t>(r.count.value_or(0));
-}
-
-asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
-  asio::steady_timer t(co_await asio::this_coro::executor);
-  t.expires_after(d);
-  co_await t.async_wait(asio::use_awaitable);
-}
-
-// What an awaitable threw ("nothing thrown" if it did not).
-template <class T>
-asio::awaitable<std::string> thrown_by(asio::awaitable<T> a) {
-  try {
-    (void)co_await std::move(a);
-  } catch (const std::exception& e) {
-    co_return std::string(e.what());
-  }
-  co_return std::string("nothing thrown");
 }
 
 // A gate a coroutine waits at until another opens it.

@@ -52,35 +52,29 @@ void put_failure(T& out, diagnostics&& diag) {
     out.emplace().diag = std::move(diag);
 }
 
-// A body with no result: the error code alone.
-template <class Body>
-boost::asio::awaitable<std::tuple<boost::system::error_code>> capture_void(Body body, errc fallback) {
-  std::exception_ptr failure;
-  try {
-    co_await body();
-    co_return std::tuple<boost::system::error_code>(boost::system::error_code());
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  diagnostics diag;
-  const boost::system::error_code ec = failure_of(failure, diag, fallback);
-  co_return std::tuple<boost::system::error_code>(ec);
-}
-
 template <class T, class Body>
-boost::asio::awaitable<std::tuple<boost::system::error_code, T>> capture(Body body, errc fallback) {
+boost::asio::awaitable<completion_tuple<T>> capture(Body body, errc fallback) {
   std::exception_ptr failure;
   try {
-    T value = co_await body();
-    co_return std::tuple<boost::system::error_code, T>(boost::system::error_code(), std::move(value));
+    if constexpr (std::is_void_v<T>) {
+      co_await body();
+      co_return completion_tuple<T>(boost::system::error_code());
+    } else {
+      T value = co_await body();
+      co_return completion_tuple<T>(boost::system::error_code(), std::move(value));
+    }
   } catch (...) {
     failure = std::current_exception();
   }
   diagnostics diag;
   const boost::system::error_code ec = failure_of(failure, diag, fallback);
-  T out{};
-  put_failure(out, std::move(diag));
-  co_return std::tuple<boost::system::error_code, T>{ec, std::move(out)};
+  if constexpr (std::is_void_v<T>) {
+    co_return completion_tuple<T>(ec);
+  } else {
+    T out{};
+    put_failure(out, std::move(diag));
+    co_return completion_tuple<T>(ec, std::move(out));
+  }
 }
 
 // body() under a timer that cancels it after `timeout`; what it throws is
@@ -123,12 +117,8 @@ auto run_op(const boost::asio::any_io_executor& ex, Token&& token, Body&& body, 
         auto handler_ex = boost::asio::get_associated_executor(h, ex);
         boost::asio::post(handler_ex, [h = std::move(h), r = std::move(r)]() mutable { std::apply(std::move(h), std::move(r)); });
       };
-      if constexpr (std::is_void_v<T>)
-        boost::asio::co_spawn(ex, capture_void(std::move(body), fallback),
-                              boost::asio::bind_cancellation_slot(slot, std::move(deliver)));
-      else
-        boost::asio::co_spawn(ex, capture<T>(std::move(body), fallback),
-                              boost::asio::bind_cancellation_slot(slot, std::move(deliver)));
+      boost::asio::co_spawn(ex, capture<T>(std::move(body), fallback),
+                            boost::asio::bind_cancellation_slot(slot, std::move(deliver)));
     });
   }
 }
