@@ -5,11 +5,19 @@
 //   once, replay           the same key again
 //   once, 100 KB result    first run and replay with a larger result
 //   lease acquire / heartbeat (renew) / release
+//   ledger step, first run and replay
+//   rate limit take (admitted, denied, 2 limits in one transaction, prefetch)
+// then 64 coroutines on one thread taking from one busy bucket: takes per
+// second and the process's CPU per take.
 // bench/README.md has the table and the command (bench/agent/run).
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +27,7 @@
 
 #include "ddb/agent/idempotency.hpp"
 #include "ddb/agent/lease.hpp"
+#include "ddb/agent/rate_limit.hpp"
 #include "ddb/agent/ledger.hpp"
 #include "ddb/client.hpp"
 #include "ddb/model.hpp"
@@ -58,6 +67,73 @@ asio::awaitable<void> measure(ddb::client& c, row& r, int n, Call call) {
     r.usd += cap.estimated_usd;
     r.micros.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
   }
+}
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+struct spent {
+  double seconds = 0, cpu = 0;
+};
+
+// 64 coroutines on this thread run `one()` `total` times in all; the wall
+// time and this process's CPU time they took.
+template <class One>
+asio::awaitable<spent> with_64(int total, One one) {
+  int started = 0, finished = 0;
+  const double cpu0 = cpu_seconds();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto ex = co_await asio::this_coro::executor;
+  for (int w = 0; w < 64; ++w) {
+    asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
+      while (started < total) {
+        ++started;
+        co_await one();
+        ++finished;
+      }
+    }, [](std::exception_ptr e) {  // not asio::detached: that would drop a failure and leave the wait below hanging
+      if (e) std::rethrow_exception(e);
+    });
+  }
+  asio::steady_timer poll(ex);
+  while (finished < total) {
+    poll.expires_after(5ms);
+    co_await poll.async_wait(asio::use_awaitable);
+  }
+  co_return spent{std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), cpu_seconds() - cpu0};
+}
+
+// 64 coroutines take `total` times from one bucket: the rate DynamoDB Local
+// sustains, and this process's CPU per take against a floor measured just
+// before (the same coroutines sending plain `ADD n :one` UpdateItems to one item).
+asio::awaitable<void> concurrent_takes(ddb::client& c, const std::string& table, int total, const char* what,
+                                       ddb::agent::limit l) {
+  const spent floor = co_await with_64(total, [&]() -> asio::awaitable<void> {
+    ddb::update_item_request u;
+    u.table_name = table;
+    u.key = ddb::item{{"pk", "counter"}, {"sk", "#"}};
+    u.update_expression = "ADD n :one";
+    u.expression_attribute_values = ddb::item{{":one", 1}};
+    (void)co_await c.update_item(u);
+  });
+  const double floor_us = floor.cpu / total * 1e6;
+  std::printf("\n64 coroutines, one thread, plain UpdateItem on one item (the floor): %d in %.2f s = %.0f/s; "
+              "CPU %.1f us per request\n", total, floor.seconds, total / floor.seconds, floor_us);
+  ddb::agent::rate_limiter limits(c, {.table_name = table});
+  int admitted = 0, writes = 0;
+  const spent took = co_await with_64(total, [&]() -> asio::awaitable<void> {
+    ddb::agent::take_result r = co_await limits.take(l);
+    admitted += r.admitted;
+    writes += r.writes;
+  });
+  std::printf("64 coroutines, one thread, %s: %d takes (%d admitted, %.3f writes each) in %.2f s = %.0f takes/s; "
+              "CPU %.1f us per take = %.2fx the floor, %.2fx per write (%.0f%% of one core)\n",
+              what, total, admitted, static_cast<double>(writes) / total, took.seconds, total / took.seconds,
+              took.cpu / total * 1e6, took.cpu / total * 1e6 / floor_us, took.cpu / writes * 1e6 / floor_us,
+              took.cpu / took.seconds * 100);
 }
 
 asio::awaitable<void> run(ddb::client& c, int n) {
@@ -123,8 +199,35 @@ asio::awaitable<void> run(ddb::client& c, int n) {
   co_await measure(c, rows[8], n, [&](int i) -> asio::awaitable<void> {
     (void)co_await book.call(run_id, i, args, small_fn);
   });
+  ddb::agent::rate_limiter limits(c, {.table_name = table});
+  rows.push_back({"limit take, admitted"});
+  co_await measure(c, rows.back(), n, [&](int i) -> asio::awaitable<void> {
+    const auto l = ddb::agent::limit::per_second("user-" + std::to_string(i), 10, 10);
+    (void)co_await limits.take(l);
+  });
+  rows.push_back({"limit take, denied"});
+  const auto spent = ddb::agent::limit::per_day("spent", 1, 1);
+  (void)co_await limits.take(spent);
+  co_await measure(c, rows.back(), n, [&](int) -> asio::awaitable<void> { (void)co_await limits.take(spent); });
+  rows.push_back({"limit take_all, 2 limits"});
+  co_await measure(c, rows.back(), n, [&](int i) -> asio::awaitable<void> {
+    const std::vector<ddb::agent::limit_take> both{
+        {ddb::agent::limit::per_minute("rpm-" + std::to_string(i), 60, 10), ddb::agent::tokens(1)},
+        {ddb::agent::limit::per_minute("tpm-" + std::to_string(i), 40000, 40000), ddb::agent::tokens(2000)}};
+    (void)co_await limits.take_all(both);
+  });
+  rows.push_back({"limit take, prefetch 10"});
+  ddb::agent::rate_limiter_options pre;
+  pre.prefetch_milli = ddb::agent::tokens(10);
+  ddb::agent::rate_limiter prefetching(c, {.table_name = table}, pre);
+  const auto roomy = ddb::agent::limit::per_second("prefetched", 1000, 1000);
+  co_await measure(c, rows.back(), n, [&](int) -> asio::awaitable<void> { (void)co_await prefetching.take(roomy); });
   std::printf("| call | responses with capacity | read units | write units | $ per million calls | median us |\n|---|---|---|---|---|---|\n");
   for (row& r : rows) print(r);
+  const auto wide = ddb::agent::limit::per_second("wide", 1e6, 1e6);    // far above the demand: tat at the present
+  const auto busy = ddb::agent::limit::per_second("busy", 200, 1e6);     // below the demand, a deep burst: busy
+  co_await concurrent_takes(c, table, n * 40, "a bucket far above the demand", wide);
+  co_await concurrent_takes(c, table, n * 40, "a busy bucket", busy);
   ddb::delete_table_request d;
   d.table_name = table;
   (void)co_await c.delete_table(d);

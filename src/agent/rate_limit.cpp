@@ -96,17 +96,25 @@ asio::awaitable<take_result> rate_limiter::take_impl(limit l, std::int64_t milli
   const int first = s.pick(l.sub_buckets);
   const int tries = l.sub_buckets > 1 ? 2 : 1;
   std::int64_t retry_us = std::numeric_limits<std::int64_t>::max();
+  // One `now` for the whole take. A refused guess is followed by the other
+  // one with the same now: the item it returned is on the stated side of
+  // that now, and busy updates only add, so the second write succeeds unless
+  // the bucket is short or another taker moved tat meanwhile (which is
+  // progress). A fresh now would let a bucket whose tat hovers at the
+  // present (a rate far above the demand) flip sides between writes and
+  // refuse every guess. An older now is safe: the admission test compares
+  // with now + burst, so it can only deny earlier (README "Why it holds").
+  const std::int64_t now = s.now_us();
   for (int t = 0; t < tries; ++t) {
     const bucket b = bucket_of(l, (first + t) % l.sub_buckets);
     std::int64_t amount = want;
-    guess g = guess_for(s.hint(b.pk_value), s.now_us());
+    guess g = guess_for(s.hint(b.pk_value), now);
     bool decided = false;
     while (!decided) {
       if (out.writes >= max_writes * tries)
         fail_with(errc::write_conflict, "rate limit '" + l.key + "': " + std::to_string(out.writes) +
                                             " conditional writes in a row were refused while other takers changed the "
                                             "bucket; try again");
-      const std::int64_t now = s.now_us();
       const update_item_request u = take_update(s.t.table_name, b, g, now, amount);
       auto [ec, r] = co_await s.c.update_item(u, tuple_token);
       ++out.writes;
@@ -163,8 +171,8 @@ asio::awaitable<take_result> rate_limiter::take_all_impl(std::vector<limit_take>
   }
   take_result out;
   std::chrono::milliseconds backoff{5};
+  const std::int64_t now = start;  // one now for the whole call, as in take_impl
   while (out.writes < max_writes) {
-    const std::int64_t now = s.now_us();
     transact_write_items_request tx;
     for (std::size_t i = 0; i < takes.size(); ++i)
       tx.transact_items.push_back(take_action(s.t.table_name, buckets[i], guesses[i], now, takes[i].milli));

@@ -4,6 +4,7 @@
 // declared only (the examples are compiled, not linked or run).
 #include <boost/asio.hpp>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "ddb/agent/idempotency.hpp"
 #include "ddb/agent/lease.hpp"
 #include "ddb/agent/ledger.hpp"
+#include "ddb/agent/rate_limit.hpp"
 #include "ddb/batch.hpp"
 #include "ddb/cache.hpp"
 #include "ddb/client.hpp"
