@@ -74,6 +74,7 @@ enum class errc {
   function_failed,          // the function given to ddb::agent threw something other than a system_error
   version_conflict,         // an optimistic update lost: the item's version moved since it was read
   invalid_transition,       // a run status change the ledger does not allow (out of a final status)
+  checkpoint_conflict,      // the parent checkpoint has a child already: another writer saved first (a fork refused)
   // Pagination.
   invalid_cursor,           // a page cursor that is damaged, or belongs to another query
   unexpected_exception,     // an exception that is not a system_error left a ddb operation (e.g. std::bad_alloc)

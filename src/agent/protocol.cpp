@@ -92,11 +92,17 @@ std::string chunk_sk(std::string_view record_sk, std::size_t i) {
 
 result<std::string> run_pk(std::string_view run) { return key_with_prefix("run#", "the run id", run); }
 
+std::string padded(std::int64_t n) {
+  std::string d = std::to_string(n);
+  return std::string(d.size() < 19 ? 19 - d.size() : 0, '0') + d;
+}
+
 result<std::string> step_sk(std::int64_t step) {
   if (step < 0) return fail(errc::invalid_config, "a step number must not be negative; got " + std::to_string(step));
-  std::string n = std::to_string(step);
-  return "step#" + std::string(19 - n.size(), '0') + n;
+  return "step#" + padded(step);
 }
+
+result<std::string> checkpoint_pk(std::string_view thread) { return key_with_prefix("ckpt#", "the thread id", thread); }
 
 std::optional<std::int64_t> step_of(std::string_view s) {
   if (s.size() != 24 || s.substr(0, 5) != "step#") return std::nullopt;

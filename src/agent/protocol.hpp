@@ -101,6 +101,12 @@ std::optional<std::int64_t> step_of(std::string_view sk);
 bool known_run_state(std::string_view s);
 bool valid_transition(std::string_view from, std::string_view to);
 
+// ---- checkpoints ----------------------------------------------------------
+
+result<std::string> checkpoint_pk(std::string_view thread);
+// n in 19 digits, so that ids sort as strings.
+std::string padded(std::int64_t n);
+
 // ---- leases ---------------------------------------------------------------
 
 result<std::string> lease_pk(std::string_view name);

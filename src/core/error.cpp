@@ -59,6 +59,7 @@ class client_category_impl final : public std::error_category {
       case errc::function_failed: return "the function given to ddb::agent failed";
       case errc::version_conflict: return "the item's version changed since it was read";
       case errc::invalid_transition: return "a status change that is not allowed";
+      case errc::checkpoint_conflict: return "another writer saved a checkpoint on the same parent first";
       case errc::invalid_cursor: return "the page cursor is damaged or belongs to another query";
       case errc::unexpected_exception: return "an unexpected exception";
     }
