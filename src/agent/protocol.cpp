@@ -103,6 +103,7 @@ result<std::string> step_sk(std::int64_t step) {
 }
 
 result<std::string> checkpoint_pk(std::string_view thread) { return key_with_prefix("ckpt#", "the thread id", thread); }
+result<std::string> memory_pk(std::string_view user) { return key_with_prefix("mem#", "the user id", user); }
 
 std::optional<std::int64_t> step_of(std::string_view s) {
   if (s.size() != 24 || s.substr(0, 5) != "step#") return std::nullopt;

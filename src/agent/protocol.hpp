@@ -104,6 +104,7 @@ bool valid_transition(std::string_view from, std::string_view to);
 // ---- checkpoints ----------------------------------------------------------
 
 result<std::string> checkpoint_pk(std::string_view thread);
+result<std::string> memory_pk(std::string_view user);
 // n in 19 digits, so that ids sort as strings.
 std::string padded(std::int64_t n);
 

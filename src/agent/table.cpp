@@ -21,9 +21,20 @@ std::string expected_shape(const std::string& table) {
 asio::awaitable<void> create(client& c, const std::string& table) {
   create_table_request r;
   r.table_name = table;
-  r.attribute_definitions = {{pk, ddb::scalar_attribute_type::s}, {sk, ddb::scalar_attribute_type::s}};
+  r.attribute_definitions = {{pk, ddb::scalar_attribute_type::s},
+                             {sk, ddb::scalar_attribute_type::s},
+                             {"run_id", ddb::scalar_attribute_type::s}};
   r.key_schema = {{pk, ddb::key_type::hash}, {sk, ddb::key_type::range}};
   r.billing_mode = ddb::billing_mode::pay_per_request;
+  // ddb::agent::memory's index of a run's messages (sparse: only messages
+  // appended with a run id carry run_id; KEYS_ONLY). Made with the table:
+  // adding it later takes an index build (and DynamoDB Local never finishes
+  // one: an index added by UpdateTable stays CREATING there).
+  global_secondary_index runs;
+  runs.index_name = "ddb_run_id";
+  runs.key_schema = {{"run_id", ddb::key_type::hash}};
+  runs.projection.projection_type = ddb::projection_type::keys_only;
+  r.global_secondary_indexes.push_back(std::move(runs));
   auto [ec, created] = co_await c.create_table(r, asio::as_tuple(asio::use_awaitable));
   // Another process creating it at the same moment is fine: wait for it.
   if (ec && ec != service_errc::resource_in_use) ddb::detail::throw_operation_error(ec, std::move(created.diag));

@@ -12,22 +12,14 @@
 #include "ddb/client.hpp"
 #include "ddb/model.hpp"
 #include "support/local_helpers.hpp"
-#include "support/with_client.hpp"
 
 using namespace ddb;
 using namespace ddb::agent;
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-using ddb::test::items_in;
-using ddb::test::sleep_for;
-using ddb::test::thrown_by;
+using namespace ddb::test;
 
 namespace {
-
-template <class F>
-void with_local(F f) {
-  ddb::test::with_client(client_config{}, std::move(f), std::chrono::seconds(120));
-}
 
 }  // namespace
 

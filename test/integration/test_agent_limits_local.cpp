@@ -18,15 +18,12 @@
 #include "ddb/client.hpp"
 #include "ddb/model.hpp"
 #include "support/local_helpers.hpp"
-#include "support/with_client.hpp"
 
 using namespace ddb;
 using namespace ddb::agent;
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-using ddb::test::items_in;
-using ddb::test::sleep_for;
-using ddb::test::thrown_by;
+using namespace ddb::test;
 
 namespace {
 

@@ -23,24 +23,16 @@
 #include "ddb/model.hpp"
 #include "ddb/client.hpp"
 #include "support/local_helpers.hpp"
-#include "support/with_client.hpp"
 
 using namespace ddb;
 using namespace ddb::agent;
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-using ddb::test::items_in;
-using ddb::test::sleep_for;
-using ddb::test::thrown_by;
+using namespace ddb::test;
 
 namespace {
 
 std::string fresh_table(const char* what) { return ddb::test::fresh_table(std::string("agent_") + what); }
-
-template <class F>
-void with_local(F f) {
-  ddb::test::with_client(client_config{}, std::move(f), std::chrono::seconds(120));
-}
 
 // A client whose clock runs `ahead` of this machine's.
 client_config clock_ahead(std::chrono::system_clock::duration ahead) {

@@ -13,8 +13,15 @@
 
 #include "ddb/client.hpp"
 #include "ddb/model.hpp"
+#include "support/with_client.hpp"
 
 namespace ddb::test {
+
+// Runs f(client&) against DynamoDB Local (the environment's endpoint).
+template <class F>
+void with_local(F f, std::chrono::seconds limit = std::chrono::seconds(120)) {
+  with_client(client_config{}, std::move(f), limit);
+}
 
 inline std::string fresh_table(const std::string& prefix) {
   static std::mt19937 rng(std::random_device{}());
