@@ -7,8 +7,9 @@
 //   lease acquire / heartbeat (renew) / release
 //   ledger step, first run and replay
 //   rate limit take (admitted, denied, 2 limits in one transaction, prefetch)
-// then 64 coroutines on one thread taking from one busy bucket: takes per
-// second and the process's CPU per take.
+//   memory append (200 B), last 20 messages (eventually / strongly consistent)
+// then 64 coroutines on one thread taking from one bucket and appending to
+// conversations: calls per second and the process's CPU per call.
 // bench/README.md has the table and the command (bench/agent/run).
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -27,6 +28,7 @@
 
 #include "ddb/agent/idempotency.hpp"
 #include "ddb/agent/lease.hpp"
+#include "ddb/agent/memory.hpp"
 #include "ddb/agent/rate_limit.hpp"
 #include "ddb/agent/ledger.hpp"
 #include "ddb/client.hpp"
@@ -136,6 +138,20 @@ asio::awaitable<void> concurrent_takes(ddb::client& c, const std::string& table,
               took.cpu / took.seconds * 100);
 }
 
+// 64 coroutines append `total` 200-byte messages to 64 conversations.
+asio::awaitable<void> concurrent_appends(ddb::client& c, const std::string& table, int total) {
+  ddb::agent::memory mem(c, {.table_name = table});
+  const std::string role = "user", text(200, 'm'), no_run;
+  int next = 0;
+  const spent took = co_await with_64(total, [&]() -> asio::awaitable<void> {
+    const std::string user = "user-" + std::to_string(next++ % 64), conv = "load";
+    (void)co_await mem.append(user, conv, role, text, no_run);
+  });
+  std::printf("64 coroutines, one thread, memory appends (200 B) to 64 conversations: %d in %.2f s = %.0f/s; "
+              "CPU %.1f us per append (%.0f%% of one core)\n",
+              total, took.seconds, total / took.seconds, took.cpu / total * 1e6, took.cpu / took.seconds * 100);
+}
+
 asio::awaitable<void> run(ddb::client& c, int n) {
   const std::string table = "agent_bench_" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1000000);
   ddb::agent::idempotency idem(c, {.table_name = table, .create_table = true});
@@ -222,12 +238,27 @@ asio::awaitable<void> run(ddb::client& c, int n) {
   ddb::agent::rate_limiter prefetching(c, {.table_name = table}, pre);
   const auto roomy = ddb::agent::limit::per_second("prefetched", 1000, 1000);
   co_await measure(c, rows.back(), n, [&](int) -> asio::awaitable<void> { (void)co_await prefetching.take(roomy); });
+  ddb::agent::memory mem(c, {.table_name = table});
+  const std::string user = "user-1", conv = "bench", role = "user", no_run;
+  const std::string text(200, 'm');
+  rows.push_back({"memory append (200 B)"});
+  co_await measure(c, rows.back(), n, [&](int) -> asio::awaitable<void> {
+    (void)co_await mem.append(user, conv, role, text, no_run);
+  });
+  ddb::agent::read_options last20;
+  last20.limit = 20;
+  rows.push_back({"memory last 20"});
+  co_await measure(c, rows.back(), n, [&](int) -> asio::awaitable<void> { (void)co_await mem.last(user, conv, last20); });
+  last20.consistent = true;
+  rows.push_back({"memory last 20, consistent"});
+  co_await measure(c, rows.back(), n, [&](int) -> asio::awaitable<void> { (void)co_await mem.last(user, conv, last20); });
   std::printf("| call | responses with capacity | read units | write units | $ per million calls | median us |\n|---|---|---|---|---|---|\n");
   for (row& r : rows) print(r);
   const auto wide = ddb::agent::limit::per_second("wide", 1e6, 1e6);    // far above the demand: tat at the present
   const auto busy = ddb::agent::limit::per_second("busy", 200, 1e6);     // below the demand, a deep burst: busy
   co_await concurrent_takes(c, table, n * 40, "a bucket far above the demand", wide);
   co_await concurrent_takes(c, table, n * 40, "a busy bucket", busy);
+  co_await concurrent_appends(c, table, n * 40);
   ddb::delete_table_request d;
   d.table_name = table;
   (void)co_await c.delete_table(d);
