@@ -104,6 +104,23 @@ result<std::string> step_sk(std::int64_t step) {
 
 result<std::string> checkpoint_pk(std::string_view thread) { return key_with_prefix("ckpt#", "the thread id", thread); }
 result<std::string> memory_pk(std::string_view user) { return key_with_prefix("mem#", "the user id", user); }
+result<std::string> flags_pk(std::string_view set) { return key_with_prefix("flags#", "the flag set's name", set); }
+
+std::string generation_prefix(std::int64_t generation, std::string_view token) {
+  return "gen#" + padded(generation) + "#" + std::string(token) + "#";
+}
+
+result<void> check_flag(std::string_view name, std::string_view value) {
+  if (name.empty() || name.size() > 255)
+    return fail(errc::invalid_config, "a flag's name must be 1 to 255 bytes; got " + std::to_string(name.size()));
+  if (!json::valid_utf8(name) || !json::valid_utf8(value))
+    return fail(errc::invalid_config, "flag '" + std::string(name) + "': its name and value must be valid UTF-8");
+  if (name.size() + value.size() > 350'000)
+    return fail(errc::item_too_large, "flag '" + std::string(name) + "' has a value of " + std::to_string(value.size()) +
+                                          " bytes; a flag must fit one item (350,000 bytes): store large values "
+                                          "elsewhere and flag their address");
+  return {};
+}
 
 std::optional<std::int64_t> step_of(std::string_view s) {
   if (s.size() != 24 || s.substr(0, 5) != "step#") return std::nullopt;

@@ -108,6 +108,15 @@ result<std::string> memory_pk(std::string_view user);
 // n in 19 digits, so that ids sort as strings.
 std::string padded(std::int64_t n);
 
+// ---- feature flags --------------------------------------------------------
+
+result<std::string> flags_pk(std::string_view set);
+// A generation's items: "gen#" + generation (19 digits) + "#" + token + "#"
+// (+ the flag's name).
+std::string generation_prefix(std::int64_t generation, std::string_view token);
+// A flag's name (1 to 255 bytes of UTF-8) and its value fit one item.
+result<void> check_flag(std::string_view name, std::string_view value);
+
 // ---- leases ---------------------------------------------------------------
 
 result<std::string> lease_pk(std::string_view name);

@@ -1,4 +1,4 @@
-// ddb-agent: `ddb once`, `ddb lock` and `ddb limit` (run by `ddb`, or directly).
+// ddb-agent: `ddb once`, `ddb lock`, `ddb limit` and `ddb flags` (run by `ddb`, or directly).
 //
 //   ddb once --table-name T --key K [--expire-seconds S] [--in-progress-seconds S] [--wait S]
 //            [--create-table] [--record-failures] -- COMMAND [ARGS...]
@@ -54,6 +54,7 @@ using namespace ddb::cli;
 
 constexpr const char* usage_text = R"(usage: ddb once | lock [options] -- COMMAND [ARGS...]
        ddb limit take [options]
+       ddb flags get | set | list [options]
 
   ddb once --table-name T --key K [--expire-seconds 86400] [--in-progress-seconds 600] [--wait SECONDS]
            [--create-table] [--record-failures] -- COMMAND [ARGS...]
@@ -69,6 +70,10 @@ constexpr const char* usage_text = R"(usage: ddb once | lock [options] -- COMMAN
   ddb limit take --table-name T --key K --rate R/s --burst B [--tokens 1] [--sub-buckets 1] [--create-table]
       takes tokens from the token bucket K (rate R per second, or R/m, R/h, R/d; at most B tokens), shared by
       every process that uses the table: exits 0 when admitted, 1 when denied (printing when to retry)
+  ddb flags list --table-name T --set S             prints {"generation":N,"flags":{...}}
+  ddb flags get --table-name T --set S --name N     prints the value (exit 1: no such flag)
+  ddb flags set --table-name T --set S --name N (--value V | --remove) [--create-table]
+      publishes the set with that flag changed, atomically, never over a concurrent change
   --endpoint-url URL, --region REGION, --profile NAME: as for every ddb command
 )";
 
@@ -328,10 +333,11 @@ int main(int argc, char** argv) {
       std::cout << usage_text;
       return 0;
     }
-    if (a.positional.empty()) throw usage_error("say once, lock or limit");
+    if (a.positional.empty()) throw usage_error("say once, lock, limit or flags");
     if (a.positional[0] == "once") return once(a);
     if (a.positional[0] == "lock") return lock(a);
     if (a.positional[0] == "limit") return limit_command(a);
-    throw usage_error("unknown command '" + a.positional[0] + "' (once, lock or limit)");
+    if (a.positional[0] == "flags") return flags_command(a);
+    throw usage_error("unknown command '" + a.positional[0] + "' (once, lock, limit or flags)");
   });
 }

@@ -65,10 +65,8 @@ int limit_command(const args& a) {
   const auto milli = static_cast<std::int64_t>(std::floor(tokens * 1000.0));
   if (milli <= 0) throw usage_error("--tokens must be at least 0.001");
 
-  asio::io_context io;
-  ddb::client c(io.get_executor(), config_from(a));
-  int rc = exit_client;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+  return run_with_client(a, [&](ddb::client& c) -> asio::awaitable<int> {
+    int rc = exit_client;
     ddb::agent::rate_limiter limits(c, {.table_name = table, .create_table = a.options.count("create-table") != 0});
     auto [ec, r] = co_await limits.take(l, milli, asio::as_tuple(asio::use_awaitable));
     if (ec) {
@@ -84,8 +82,20 @@ int limit_command(const args& a) {
       std::cout << "denied: retry after " << tokens_text(r.retry_after.count()) << " s\n";
       rc = 1;
     }
+    co_return rc;
+  });
+}
+
+int run_with_client(const args& a, const std::function<asio::awaitable<int>(ddb::client&)>& body) {
+  asio::io_context io;
+  ddb::client c(io.get_executor(), config_from(a));
+  int rc = exit_client;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    const int code = co_await body(c);
+    rc = code;
     c.close();
-  }, [](std::exception_ptr e) {
+  }, [&](std::exception_ptr e) {
+    c.close();
     if (e) std::rethrow_exception(e);
   });
   io.run();

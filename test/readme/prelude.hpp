@@ -13,6 +13,7 @@
 #include "ddb/agent/lease.hpp"
 #include "ddb/agent/ledger.hpp"
 #include "ddb/agent/checkpoint.hpp"
+#include "ddb/agent/flags.hpp"
 #include "ddb/agent/memory.hpp"
 #include "ddb/agent/rate_limit.hpp"
 #include "ddb/batch.hpp"

@@ -163,3 +163,23 @@ TEST_CASE("the ledger's keys: steps sort by number, run states move forward only
   CHECK(known_run_state("cancelled"));
   CHECK_FALSE(known_run_state("done"));
 }
+
+TEST_CASE("flags: set keys, generation prefixes that sort and never mix, flags that fit one item", "[agent]") {
+  CHECK(*flags_pk("prod") == "flags#prod");
+  CHECK_FALSE(flags_pk(""));
+  const std::string g9 = generation_prefix(9, "abc"), g10 = generation_prefix(10, "abc");
+  CHECK(g9 == "gen#0000000000000000009#abc#");
+  CHECK(g9 < g10);
+  // Two publishers of one generation write under different tokens: one
+  // prefix is never a prefix of the other's items.
+  CHECK((g10 + "x").rfind(generation_prefix(10, "abd"), 0) == std::string::npos);
+  CHECK(check_flag("planner", "true"));
+  CHECK_THAT(check_flag("", "x").error().message, Catch::Contains("1 to 255 bytes"));
+  CHECK_THAT(check_flag(std::string(256, 'n'), "x").error().message, Catch::Contains("1 to 255 bytes"));
+  auto big = check_flag("prompt", std::string(350'000, 'p'));
+  REQUIRE_FALSE(big);
+  CHECK(big.error().code == errc::item_too_large);
+  CHECK_THAT(big.error().message, Catch::Contains("flag 'prompt'"));
+  CHECK(check_flag("prompt", std::string(349'994, 'p')));  // 6 + 349,994 = 350,000
+  CHECK_FALSE(check_flag("k", "\xc3\x28"));
+}

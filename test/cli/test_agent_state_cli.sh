@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# `ddb limit take` against DynamoDB Local (started by the CTest fixture), as
-# separate processes: admitted (exit 0) then denied with the retry-after
-# printed (exit 1); 8 processes taking from one bucket at once never admit
-# more than rate x time + burst, with time measured around all of them (a
-# slower machine only widens the bound, so the check cannot fail for being
-# slow); bad input: exit 2 with the problem named.
-#   test/cli/test_limit_cli.sh PATH_TO_DDB [TAKES_PER_PROCESS]
+# `ddb limit take` and `ddb flags` against DynamoDB Local (started by the
+# CTest fixture), as separate processes. limit: admitted (exit 0) then denied
+# with the retry-after printed (exit 1); 8 processes taking from one bucket at
+# once never admit more than rate x time + burst, with time measured around
+# all of them (a slower machine only widens the bound, so the check cannot
+# fail for being slow); bad input: exit 2 with the problem named. flags: set,
+# get, list, remove; 4 processes setting different flags of one set at once
+# (none of the changes lost); an unknown flag (exit 1).
+#   test/cli/test_agent_state_cli.sh PATH_TO_DDB [TAKES_PER_PROCESS]
 set -uo pipefail
 ddb="$1"
 takes="${2:-15}"
-table="ddb_limit_cli_$RANDOM$RANDOM"
+table="ddb_state_cli_$RANDOM$RANDOM"
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -91,5 +93,33 @@ out=$("$ddb" limit take --table-name "missing_$table" --key k --rate 5/s --burst
 check_rc missing-table 2 $?
 check missing-table-message "--create-table" "$out"
 
-echo "test_limit_cli: $passed passed, $failures failed"
+# --- flags ----------------------------------------------------------------------
+out=$("$ddb" flags set --table-name "$table" --set prod --name planner --value v1 --create-table)
+check_rc flags-set 0 $?
+check flags-set-out "published generation 1" "$out"
+out=$("$ddb" flags get --table-name "$table" --set prod --name planner)
+check flags-get v1 "$out"
+out=$("$ddb" flags get --table-name "$table" --set prod --name nothing 2>&1)
+check_rc flags-unknown 1 $?
+check flags-unknown-message "has no flag 'nothing'" "$out"
+# 4 processes change 4 different flags at once: each publish is conditioned
+# on the generation it read, a refused one reads again, so none is lost.
+for p in 1 2 3 4; do
+  "$ddb" flags set --table-name "$table" --set prod --name "f$p" --value "p$p" >/dev/null 2>>"$work/flag-errors" &
+done
+wait
+out=$("$ddb" flags list --table-name "$table" --set prod)
+for p in 1 2 3 4; do check "flags-kept-$p" "\"f$p\":\"p$p\"" "$out"; done
+check flags-generation '"generation":5' "$out"  # planner, then the 4
+[[ ! -s "$work/flag-errors" ]]
+check_rc flags-no-errors 0 $?
+"$ddb" flags set --table-name "$table" --set prod --name planner --remove >/dev/null
+out=$("$ddb" flags list --table-name "$table" --set prod)
+[[ "$out" != *planner* ]]
+check_rc flags-removed 0 $?
+out=$("$ddb" flags set --table-name "$table" --set prod --name "" --value x 2>&1)
+check_rc flags-empty-name 2 $?
+check flags-empty-name-message "name must be 1 to 255 bytes" "$out"
+
+echo "test_agent_state_cli: $passed passed, $failures failed"
 [[ $failures == 0 ]]
