@@ -8,6 +8,7 @@
 //   ledger step, first run and replay
 //   rate limit take (admitted, denied, 2 limits in one transaction, prefetch)
 //   memory append (200 B), last 20 messages (eventually / strongly consistent)
+//   flag read (consistent: pointer + generation), flag get from the cache
 // then 64 coroutines on one thread taking from one bucket and appending to
 // conversations: calls per second and the process's CPU per call.
 // bench/README.md has the table and the command (bench/agent/run).
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "ddb/agent/idempotency.hpp"
+#include "ddb/agent/flags.hpp"
 #include "ddb/agent/lease.hpp"
 #include "ddb/agent/memory.hpp"
 #include "ddb/agent/rate_limit.hpp"
@@ -252,6 +254,16 @@ asio::awaitable<void> run(ddb::client& c, int n) {
   last20.consistent = true;
   rows.push_back({"memory last 20, consistent"});
   co_await measure(c, rows.back(), n, [&](int) -> asio::awaitable<void> { (void)co_await mem.last(user, conv, last20); });
+  ddb::agent::flags fl(c, {.table_name = table});
+  const std::string flag_set = "prod";
+  std::map<std::string, std::string> twelve;
+  for (int i = 0; i < 12; ++i) twelve["flag-" + std::to_string(i)] = "true";
+  (void)co_await fl.publish(flag_set, twelve, 0);
+  rows.push_back({"flag read (12 flags)"});
+  co_await measure(c, rows.back(), n, [&](int) -> asio::awaitable<void> { (void)co_await fl.read(flag_set); });
+  rows.push_back({"flag get, cached"});
+  const std::string one_flag = "flag-3";
+  co_await measure(c, rows.back(), n, [&](int) -> asio::awaitable<void> { (void)co_await fl.get(flag_set, one_flag); });
   std::printf("| call | responses with capacity | read units | write units | $ per million calls | median us |\n|---|---|---|---|---|---|\n");
   for (row& r : rows) print(r);
   const auto wide = ddb::agent::limit::per_second("wide", 1e6, 1e6);    // far above the demand: tat at the present
