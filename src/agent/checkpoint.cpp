@@ -25,26 +25,9 @@ struct checkpoints::impl : detail::checked_table {
   // A large payload's parts, checked against the count and hash its
   // checkpoint item recorded.
   asio::awaitable<void> read_parts(const std::string& pk_value, stored_checkpoint& s) {
-    query_request q;
-    q.table_name = t.table_name;
-    q.key_condition_expression = "#pk = :pk AND begins_with(#sk, :p)";
-    q.expression_attribute_names = {{"#pk", pk}, {"#sk", sk}};
-    q.expression_attribute_values = item{{":pk", pk_value}, {":p", part_prefix(s.cp.id)}};
-    q.consistent_read = true;
-    std::int64_t found = 0;
     s.cp.payload.reserve(s.cp.payload_size);
-    for (;;) {
-      auto page = co_await c.query(q);
-      for (const item& it : page.items) {
-        const value* d = it.find("data");
-        const bytes* b = d ? d->get_if<bytes>() : nullptr;
-        if (!b) fail_with(errc::unexpected_json, "a part of checkpoint " + std::to_string(s.cp.id) + " has no data");
-        s.cp.payload.append(b->begin(), b->end());
-        ++found;
-      }
-      if (page.last_evaluated_key.empty()) break;
-      q.exclusive_start_key = std::move(page.last_evaluated_key);
-    }
+    const std::string prefix = part_prefix(s.cp.id), what = "checkpoint " + std::to_string(s.cp.id);
+    const std::int64_t found = co_await append_parts(c, t.table_name, pk_value, prefix, true, what, s.cp.payload);
     if (found != s.parts || s.cp.payload.size() != s.cp.payload_size || payload_hash(s.cp.payload) != s.hash)
       fail_with(errc::unexpected_json, "checkpoint " + std::to_string(s.cp.id) + " of thread '" + s.cp.thread +
                                            "' has " + std::to_string(found) + " of its " + std::to_string(s.parts) +

@@ -5,20 +5,10 @@
 
 namespace ddb::agent::detail {
 
-namespace {
-
-const std::string* string_at(const item& it, const char* name) {
-  const value* v = it.find(name);
-  return v ? v->get_if<std::string>() : nullptr;
-}
-
-}  // namespace
-
 std::string checkpoint_sk(std::int64_t id) { return "cp#" + padded(id); }
 std::string part_prefix(std::int64_t id) { return "cpdata#" + padded(id) + "#"; }
 std::string part_sk(std::int64_t id, std::size_t part) {
-  std::string n = std::to_string(part);
-  return part_prefix(id) + std::string(n.size() < 6 ? 6 - n.size() : 0, '0') + n;
+  return part_prefix(id) + padded(static_cast<std::int64_t>(part), 6);
 }
 
 result<void> check_save(std::string_view thread, std::int64_t parent, std::string_view payload,

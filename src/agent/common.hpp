@@ -16,6 +16,14 @@ inline constexpr auto tuple_token = boost::asio::as_tuple(boost::asio::use_await
 
 [[noreturn]] inline void fail_with(errc code, std::string message) { throw ddb::error(fail(code, std::move(message))); }
 
+// Appends the `data` (binary) of every item of pk_value whose sort key
+// begins with `prefix`, in key order, to `out`; returns how many there were.
+// The parts of a large checkpoint or message. An item without data is an
+// error naming `what`.
+boost::asio::awaitable<std::int64_t> append_parts(client& c, const std::string& table, const std::string& pk_value,
+                                                  const std::string& prefix, bool consistent, const std::string& what,
+                                                  std::string& out);
+
 // What a caught exception says (what() of a std::exception).
 std::string what_of(const std::exception_ptr& e);
 

@@ -153,25 +153,8 @@ struct memory::impl : detail::checked_table {
   asio::awaitable<void> fill(const std::string& pk_value, stored_message& s, bool consistent) {
     std::string body = std::move(s.body);
     if (s.parts > 0) {
-      query_request q;
-      q.table_name = t.table_name;
-      q.key_condition_expression = "#pk = :pk AND begins_with(#sk, :p)";
-      q.expression_attribute_names = {{"#pk", pk}, {"#sk", sk}};
-      q.expression_attribute_values = item{{":pk", pk_value}, {":p", part_prefix(s.m.id)}};
-      q.consistent_read = consistent;
-      std::int64_t found = 0;
-      for (;;) {
-        auto page = co_await c.query(q);
-        for (const item& it : page.items) {
-          const value* d = it.find("data");
-          const bytes* b = d ? d->get_if<bytes>() : nullptr;
-          if (!b) fail_with(errc::unexpected_json, "a part of message " + s.m.id + " has no data");
-          body.append(b->begin(), b->end());
-          ++found;
-        }
-        if (page.last_evaluated_key.empty()) break;
-        q.exclusive_start_key = std::move(page.last_evaluated_key);
-      }
+      const std::string prefix = part_prefix(s.m.id), what = "message " + s.m.id;
+      const std::int64_t found = co_await append_parts(c, t.table_name, pk_value, prefix, consistent, what, body);
       if (found != s.parts)
         fail_with(errc::unexpected_json, "message " + s.m.id + " has " + std::to_string(found) + " of its " +
                                              std::to_string(s.parts) + " parts");

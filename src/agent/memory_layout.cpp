@@ -8,20 +8,6 @@
 
 namespace ddb::agent::detail {
 
-namespace {
-
-const std::string* string_at(const item& it, const char* name) {
-  const value* v = it.find(name);
-  return v ? v->get_if<std::string>() : nullptr;
-}
-
-std::string digits(std::int64_t n, std::size_t width) {
-  std::string d = std::to_string(n);
-  return std::string(d.size() < width ? width - d.size() : 0, '0') + d;
-}
-
-}  // namespace
-
 result<void> check_conversation(std::string_view conversation) {
   if (conversation.empty()) return fail(errc::invalid_config, "the conversation id is empty; give it a non-empty string");
   if (conversation.size() > max_conversation_id)
@@ -58,12 +44,12 @@ result<void> check_range(std::string_view conversation, std::string_view first_i
 
 std::string message_prefix(std::string_view conversation) { return std::string(conversation) + "#"; }
 std::string message_sk(std::string_view conversation, std::int64_t at_ms, std::string_view suffix) {
-  return message_prefix(conversation) + digits(at_ms, 13) + "#" + std::string(suffix);
+  return message_prefix(conversation) + padded(at_ms, 13) + "#" + std::string(suffix);
 }
 std::string conversation_sk(std::string_view conversation) { return "#conv#" + std::string(conversation); }
 std::string part_prefix(std::string_view message_sk) { return "#part#" + std::string(message_sk) + "#"; }
 std::string part_sk(std::string_view message_sk, std::size_t i) {
-  return part_prefix(message_sk) + digits(static_cast<std::int64_t>(i), 4);
+  return part_prefix(message_sk) + padded(static_cast<std::int64_t>(i), 4);
 }
 std::string summary_sk(std::string_view last_id) { return std::string(last_id) + "/s"; }
 

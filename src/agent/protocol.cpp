@@ -32,10 +32,6 @@ result<std::string> key_with_prefix(std::string_view prefix, std::string_view wh
   return out;
 }
 
-const std::string* string_at(const item& it, const char* name) {
-  const value* v = it.find(name);
-  return v ? v->get_if<std::string>() : nullptr;
-}
 
 }  // namespace
 
@@ -92,9 +88,14 @@ std::string chunk_sk(std::string_view record_sk, std::size_t i) {
 
 result<std::string> run_pk(std::string_view run) { return key_with_prefix("run#", "the run id", run); }
 
-std::string padded(std::int64_t n) {
+const std::string* string_at(const item& it, const char* name) {
+  const value* v = it.find(name);
+  return v ? v->get_if<std::string>() : nullptr;
+}
+
+std::string padded(std::int64_t n, std::size_t width) {
   std::string d = std::to_string(n);
-  return std::string(d.size() < 19 ? 19 - d.size() : 0, '0') + d;
+  return std::string(d.size() < width ? width - d.size() : 0, '0') + d;
 }
 
 result<std::string> step_sk(std::int64_t step) {

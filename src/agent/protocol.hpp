@@ -31,6 +31,8 @@ inline constexpr std::size_t max_result_bytes = 4'000'000;
 std::string new_owner_token();
 // The SHA-256 of a payload, hex.
 std::string payload_hash(std::string_view payload);
+// A string attribute, or null when absent or of another type.
+const std::string* string_at(const item& it, const char* name);
 // An attribute that must be a whole number; the error names it.
 result<std::int64_t> integer_at(const item& it, const char* name);
 // Epoch milliseconds of a time point.
@@ -105,8 +107,8 @@ bool valid_transition(std::string_view from, std::string_view to);
 
 result<std::string> checkpoint_pk(std::string_view thread);
 result<std::string> memory_pk(std::string_view user);
-// n in 19 digits, so that ids sort as strings.
-std::string padded(std::int64_t n);
+// n in `width` digits (19: any int64), so that numbers sort as strings.
+std::string padded(std::int64_t n, std::size_t width = 19);
 
 // ---- feature flags --------------------------------------------------------
 

@@ -81,6 +81,31 @@ asio::awaitable<void> ensure_table(client& c, const table_options& t) {
     throw ddb::error(fail(errc::invalid_config, expected_shape(t.table_name)));
 }
 
+asio::awaitable<std::int64_t> append_parts(client& c, const std::string& table, const std::string& pk_value,
+                                           const std::string& prefix, bool consistent, const std::string& what,
+                                           std::string& out) {
+  query_request q;
+  q.table_name = table;
+  q.key_condition_expression = "#pk = :pk AND begins_with(#sk, :p)";
+  q.expression_attribute_names = {{"#pk", pk}, {"#sk", sk}};
+  q.expression_attribute_values = item{{":pk", pk_value}, {":p", prefix}};
+  q.consistent_read = consistent;
+  std::int64_t found = 0;
+  for (;;) {
+    auto page = co_await c.query(q);
+    for (const item& it : page.items) {
+      const value* d = it.find("data");
+      const bytes* b = d ? d->get_if<bytes>() : nullptr;
+      if (!b) fail_with(errc::unexpected_json, "a part of " + what + " has no data");
+      out.append(b->begin(), b->end());
+      ++found;
+    }
+    if (page.last_evaluated_key.empty()) break;
+    q.exclusive_start_key = std::move(page.last_evaluated_key);
+  }
+  co_return found;
+}
+
 std::string what_of(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
