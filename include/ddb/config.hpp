@@ -5,6 +5,8 @@
 //   region    config, else AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region
 //   endpoint  config, else AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL,
 //             else the profile's endpoint_url, else https://dynamodb.<region>.amazonaws.com
+//             (for service_api::streams: AWS_ENDPOINT_URL_DYNAMODB_STREAMS in place of
+//             AWS_ENDPOINT_URL_DYNAMODB, and https://streams.dynamodb.<region>.amazonaws.com)
 //   keys      config (credentials, else credentials_provider), else the
 //             default provider chain (see ddb/credentials.hpp)
 #include <chrono>
@@ -20,7 +22,13 @@
 
 namespace ddb {
 
+// The JSON API a client speaks: DynamoDB itself, or DynamoDB Streams (a
+// separate service with its own endpoint and X-Amz-Target prefix, signed as
+// "dynamodb"; ddb::streams::client makes such a client for you).
+enum class service_api { dynamodb, streams };
+
 struct client_config {
+  service_api service = service_api::dynamodb;
   std::string region;
   std::string endpoint;  // "https://host[:port]" or "http://127.0.0.1:8000"
   std::optional<ddb::credentials> credentials;

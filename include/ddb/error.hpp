@@ -131,6 +131,9 @@ enum class service_errc {
   unknown_operation,                           // UnknownOperationException
   unrecognized_client,                         // UnrecognizedClientException
   validation,                                  // ValidationException
+  // DynamoDB Streams (ddb::streams):
+  expired_iterator,                            // ExpiredIteratorException: a shard iterator older than 15 minutes
+  trimmed_data_access,                         // TrimmedDataAccessException: records past the 24-hour retention
 };
 
 const std::error_category& service_category() noexcept;

@@ -106,6 +106,12 @@ result<std::string> step_sk(std::int64_t step) {
 result<std::string> checkpoint_pk(std::string_view thread) { return key_with_prefix("ckpt#", "the thread id", thread); }
 result<std::string> memory_pk(std::string_view user) { return key_with_prefix("mem#", "the user id", user); }
 result<std::string> flags_pk(std::string_view set) { return key_with_prefix("flags#", "the flag set's name", set); }
+result<std::string> stream_position_pk(std::string_view consumer, std::string_view stream_arn) {
+  if (consumer.empty()) return fail(errc::invalid_config, "the consumer's name is empty; give it a non-empty string");
+  if (consumer.find('#') != std::string_view::npos)
+    return fail(errc::invalid_config, "the consumer's name may not hold '#' (it separates the name from the stream)");
+  return key_with_prefix("streampos#", "the consumer's name", std::string(consumer) + "#" + std::string(stream_arn));
+}
 
 std::string generation_prefix(std::int64_t generation, std::string_view token) {
   return "gen#" + padded(generation) + "#" + std::string(token) + "#";

@@ -113,6 +113,8 @@ std::string padded(std::int64_t n, std::size_t width = 19);
 // ---- feature flags --------------------------------------------------------
 
 result<std::string> flags_pk(std::string_view set);
+// A Streams consumer's positions: "streampos#" + name + "#" + stream ARN.
+result<std::string> stream_position_pk(std::string_view consumer, std::string_view stream_arn);
 // A generation's items: "gen#" + generation (19 digits) + "#" + token + "#"
 // (+ the flag's name).
 std::string generation_prefix(std::int64_t generation, std::string_view token);

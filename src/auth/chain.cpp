@@ -342,9 +342,13 @@ result<planned_settings> plan_settings(const client_config& cfg, const env_looku
                                           ") may hold only letters, digits and '-'");
 
   const std::string* profile_endpoint = prof ? prof->get("endpoint_url") : nullptr;
-  const auto endpoint = first_set({from_config(cfg.endpoint, "endpoint"), from_env(env, "AWS_ENDPOINT_URL_DYNAMODB"),
+  const bool streams = cfg.service == service_api::streams;
+  const auto endpoint = first_set({from_config(cfg.endpoint, "endpoint"),
+                                   from_env(env, streams ? "AWS_ENDPOINT_URL_DYNAMODB_STREAMS" : "AWS_ENDPOINT_URL_DYNAMODB"),
                                    from_env(env, "AWS_ENDPOINT_URL"), in_profile(prof, "endpoint_url")});
-  out.endpoint_url = endpoint ? endpoint->value : "https://dynamodb." + out.region + ".amazonaws.com";
+  out.endpoint_url = endpoint ? endpoint->value
+                              : std::string(streams ? "https://streams.dynamodb." : "https://dynamodb.") + out.region +
+                                    ".amazonaws.com";
   out.endpoint_source = endpoint ? endpoint->source : "default for region " + out.region;
 
   // Extra certificate authorities, as the AWS CLI and SDKs take them.

@@ -55,6 +55,7 @@ using namespace ddb::cli;
 constexpr const char* usage_text = R"(usage: ddb once | lock [options] -- COMMAND [ARGS...]
        ddb limit take [options]
        ddb flags get | set | list [options]
+       ddb streams tail [options]
 
   ddb once --table-name T --key K [--expire-seconds 86400] [--in-progress-seconds 600] [--wait SECONDS]
            [--create-table] [--record-failures] -- COMMAND [ARGS...]
@@ -74,6 +75,11 @@ constexpr const char* usage_text = R"(usage: ddb once | lock [options] -- COMMAN
   ddb flags get --table-name T --set S --name N     prints the value (exit 1: no such flag)
   ddb flags set --table-name T --set S --name N (--value V | --remove) [--create-table]
       publishes the set with that flag changed, atomically, never over a concurrent change
+  ddb streams tail --table-name T [--from trim-horizon|latest] [--max-records N] [--idle-exit SECONDS]
+                   [--consumer NAME --positions-table T2 [--create-table]] [--streams-endpoint-url URL]
+      prints the table's changes as JSON lines (event name, keys, images as DynamoDB JSON, sequence
+      number), parents before children; stops after N records or SECONDS without one; with a positions
+      table, the next tail of the same consumer resumes after what this one printed (at least once)
   --endpoint-url URL, --region REGION, --profile NAME: as for every ddb command
 )";
 
@@ -333,11 +339,12 @@ int main(int argc, char** argv) {
       std::cout << usage_text;
       return 0;
     }
-    if (a.positional.empty()) throw usage_error("say once, lock, limit or flags");
+    if (a.positional.empty()) throw usage_error("say once, lock, limit, flags or streams");
     if (a.positional[0] == "once") return once(a);
     if (a.positional[0] == "lock") return lock(a);
     if (a.positional[0] == "limit") return limit_command(a);
     if (a.positional[0] == "flags") return flags_command(a);
-    throw usage_error("unknown command '" + a.positional[0] + "' (once, lock, limit or flags)");
+    if (a.positional[0] == "streams") return streams_command(a);
+    throw usage_error("unknown command '" + a.positional[0] + "' (once, lock, limit, flags or streams)");
   });
 }

@@ -77,10 +77,7 @@ int flags_command(const args& a) {
       }
     } catch (const ddb::error& e) {
       std::cerr << "ddb flags: " << e.what() << "\n";
-      const std::error_code code = e.code();
-      rc = code.category() == ddb::service_category() ? exit_service
-           : code == ddb::errc::invalid_config || code == ddb::errc::item_too_large ? exit_usage
-                                                                                    : exit_client;
+      rc = exit_code_for(e.code());
     }
     co_return rc;
   });

@@ -71,10 +71,7 @@ int limit_command(const args& a) {
     auto [ec, r] = co_await limits.take(l, milli, asio::as_tuple(asio::use_awaitable));
     if (ec) {
       std::cerr << "ddb limit: " << r.diag.summary(ec) << "\n";
-      const std::error_code code(ec);
-      rc = code.category() == ddb::service_category() ? exit_service
-           : code == ddb::errc::invalid_config         ? exit_usage
-                                                        : exit_client;
+      rc = exit_code_for(ec);
     } else if (r.admitted) {
       std::cout << "admitted " << tokens_text(milli) << " token(s); " << tokens_text(r.remaining_milli) << " left\n";
       rc = 0;
@@ -84,6 +81,11 @@ int limit_command(const args& a) {
     }
     co_return rc;
   });
+}
+
+int exit_code_for(const std::error_code& code) {
+  if (code.category() == ddb::service_category()) return exit_service;
+  return code == ddb::errc::invalid_config || code == ddb::errc::item_too_large ? exit_usage : exit_client;
 }
 
 int run_with_client(const args& a, const std::function<asio::awaitable<int>(ddb::client&)>& body) {

@@ -80,6 +80,7 @@ constexpr named_code service_codes[] = {
     {"ConditionalCheckFailedException", service_errc::conditional_check_failed},
     {"ContinuousBackupsUnavailableException", service_errc::continuous_backups_unavailable},
     {"DuplicateItemException", service_errc::duplicate_item},
+    {"ExpiredIteratorException", service_errc::expired_iterator},
     {"ExpiredTokenException", service_errc::expired_token},
     {"ExportConflictException", service_errc::export_conflict},
     {"ExportNotFoundException", service_errc::export_not_found},
@@ -118,10 +119,14 @@ constexpr named_code service_codes[] = {
     {"TransactionCanceledException", service_errc::transaction_canceled},
     {"TransactionConflictException", service_errc::transaction_conflict},
     {"TransactionInProgressException", service_errc::transaction_in_progress},
+    {"TrimmedDataAccessException", service_errc::trimmed_data_access},
     {"UnknownOperationException", service_errc::unknown_operation},
     {"UnrecognizedClientException", service_errc::unrecognized_client},
     {"ValidationException", service_errc::validation},
 };
+static_assert(std::is_sorted(std::begin(service_codes), std::end(service_codes),
+                             [](const named_code& a, const named_code& b) { return a.type < b.type; }),
+              "service_codes must stay sorted by name (binary search)");
 
 class service_category_impl final : public std::error_category {
  public:

@@ -346,8 +346,20 @@ result<signed_parts> signer::sign(const request& req, time_point now, const opti
 
 namespace {
 constexpr std::string_view content_type = "application/x-amz-json-1.0";
-constexpr std::string_view target_prefix = "DynamoDB_20120810.";
 }  // namespace
+
+void signer::set_target_prefix(std::string prefix) {
+  bool ok = !prefix.empty() && prefix.back() == '.';
+  for (std::size_t i = 0; ok && i + 1 < prefix.size(); ++i) {
+    const char c = prefix[i];
+    ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  }
+  if (!ok)
+    throw ddb::error(fail(errc::invalid_header, "the target prefix must be letters, digits and '_' ending in '.'"));
+  if (prefix == target_prefix_) return;
+  target_prefix_ = std::move(prefix);
+  key_->templates.clear();  // they hold the old prefix
+}
 
 const signer::request_template& signer::template_for(std::string_view host, std::string_view target,
                                                      std::string_view amz_date, std::int64_t second) {
@@ -387,7 +399,7 @@ const signer::request_template& signer::template_for(std::string_view host, std:
     piece_writer w(s, 256 + host.size() + token.size());
     w << "POST\n/\n\ncontent-type:"sv << content_type << "\nhost:"sv << host << "\nx-amz-date:"sv << amz_date;
     if (has_token) w << "\nx-amz-security-token:"sv << token;
-    w << "\nx-amz-target:"sv << target_prefix << target << "\n\n"sv << signed_headers << "\n"sv;
+    w << "\nx-amz-target:"sv << target_prefix_ << target << "\n\n"sv << signed_headers << "\n"sv;
   }
   t->canonical = crypto::sha256_state();
   t->canonical.update(s);
@@ -408,7 +420,7 @@ const signer::request_template& signer::template_for(std::string_view host, std:
   {
     piece_writer w(t->head, 320 + host.size() + token.size() + creds_.access_key_id.size() + key.scope.size());
     w << "POST / HTTP/1.1\r\nHost: "sv << host << "\r\nContent-Type: "sv << content_type << "\r\nX-Amz-Target: "sv
-      << target_prefix << target << "\r\nX-Amz-Date: "sv << amz_date;
+      << target_prefix_ << target << "\r\nX-Amz-Date: "sv << amz_date;
     if (has_token) w << "\r\nX-Amz-Security-Token: "sv << token;
     w << "\r\nAuthorization: "sv << algorithm << " Credential="sv << creds_.access_key_id << "/"sv << key.scope
       << ", SignedHeaders="sv << signed_headers << ", Signature="sv;

@@ -72,9 +72,15 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     spare_exchanges_.reserve(max_spare_exchanges);
     // Keys that never change sign from the first request on (and bad ones fail here, not later).
     if (const credentials* fixed = fixed_credentials_of(settings_.provider.get())) {
-      signer_.emplace(*fixed, settings_.region, "dynamodb");
+      make_signer(*fixed);
       creds_.on_refreshed(*fixed, signing_time());
     }
+  }
+
+  // Both APIs sign as "dynamodb"; Streams has its own target prefix.
+  void make_signer(const credentials& c) {
+    signer_.emplace(c, settings_.region, "dynamodb");
+    if (cfg_.service == service_api::streams) signer_->set_target_prefix("DynamoDBStreams_20120810.");
   }
 
   void start(const std::shared_ptr<op_state>& op) {
@@ -222,7 +228,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     }
     if (!ec) {
       try {
-        signer_.emplace(c, settings_.region, "dynamodb");
+        make_signer(c);
       } catch (const ddb::error& e) {  // e.g. a token with a line break
         ec = e.code();
         msg = settings_.provider->name() + ": " + e.details().message;

@@ -79,6 +79,11 @@ class signer {
   void write_dynamodb_request(std::string& out, std::string_view host, std::string_view target,
                               std::string_view body, time_point now);
 
+  // The X-Amz-Target prefix, "DynamoDB_20120810." unless changed (DynamoDB
+  // Streams: "DynamoDBStreams_20120810."). Letters, digits, '_' and a final '.'.
+  void set_target_prefix(std::string prefix);
+  const std::string& target_prefix() const noexcept { return target_prefix_; }
+
   // Stage 3 on its own (exposed for tests): hex HMAC of string_to_sign with
   // the key for date (YYYYMMDD), region and service.
   std::string signature_for(std::string_view date, std::string_view string_to_sign);
@@ -96,6 +101,7 @@ class signer {
   credentials creds_;
   std::string region_;
   std::string service_;
+  std::string target_prefix_ = "DynamoDB_20120810.";
   std::unique_ptr<key_cache> key_;
   std::uint64_t key_derivations_ = 0;
   std::string scratch_;  // canonical request / string to sign, reused, wiped after use
