@@ -76,7 +76,8 @@ constexpr const char* usage_text = R"(usage: ddb once | lock [options] -- COMMAN
   ddb flags set --table-name T --set S --name N (--value V | --remove) [--create-table]
       publishes the set with that flag changed, atomically, never over a concurrent change
   ddb streams tail --table-name T [--from trim-horizon|latest] [--max-records N] [--idle-exit SECONDS]
-                   [--consumer NAME --positions-table T2 [--create-table]] [--streams-endpoint-url URL]
+                   [--consumer NAME --positions-table T2 [--create-table]] [--batch-size 1000]
+                   [--streams-endpoint-url URL]
       prints the table's changes as JSON lines (event name, keys, images as DynamoDB JSON, sequence
       number), parents before children; stops after N records or SECONDS without one; with a positions
       table, the next tail of the same consumer resumes after what this one printed (at least once)

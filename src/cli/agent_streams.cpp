@@ -2,7 +2,7 @@
 // (ddb::streams::consumer).
 //
 //   ddb streams tail --table-name T [--from trim-horizon|latest] [--max-records N] [--idle-exit SECONDS]
-//                    [--consumer NAME --positions-table T2 [--create-table]] [--streams-endpoint-url URL]
+//                    [--batch-size N (GetRecords limit, 1000)] [--consumer NAME --positions-table T2 [--create-table]] [--streams-endpoint-url URL]
 //
 // One line per change: {"eventName":"MODIFY","eventID":...,"shardId":...,"sequenceNumber":...,
 // "keys":{...},"newImage":{...},"oldImage":{...}}, images as DynamoDB JSON. Stops after N records or
@@ -57,6 +57,9 @@ int streams_command(const args& a) {
     throw usage_error("--from takes trim-horizon or latest, not '" + from + "'");
   const long max_records = a.number("max-records", 0);
   const long idle_exit = a.number("idle-exit", 0);
+  const long batch_size = a.number("batch-size", 1000);
+  if (batch_size > 1000) throw usage_error("--batch-size is at most 1000 (GetRecords' limit)");
+  o.batch_limit = static_cast<int>(batch_size);
   if (a.options.count("positions-table")) {
     o.positions = {.table_name = a.options.at("positions-table"), .create_table = a.options.count("create-table") != 0};
     o.name = a.require("consumer");
@@ -72,7 +75,7 @@ int streams_command(const args& a) {
     int rc = 0;
     {
       auto opts = o;
-      if (max_records > 0) opts.batch_limit = static_cast<int>(std::min<long>(1000, max_records));
+      if (max_records > 0) opts.batch_limit = static_cast<int>(std::min<long>(batch_size, max_records));
       ddb::streams::consumer feed(s, db, std::move(opts));
       for (;;) {
         if (max_records > 0 && printed >= max_records) break;

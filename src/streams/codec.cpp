@@ -289,7 +289,9 @@ std::optional<failure> decode(const std::string& body, get_records_response& out
     return each_member(v, "a JSON object", [&](std::string_view k, value& x) -> located {
       if (k == "Records") return each_element(x, [&](value& e) { return read_record(e, out.records.emplace_back()); });
       if (k == "NextShardIterator") {
-        if (x.is_null().value_unsafe()) return located{};
+        bool null = false;
+        if (auto ec = x.is_null().get(null)) return from_simdjson(ec, "a string or null");
+        if (null) return located{};
         return read_string(x, out.next_shard_iterator);
       }
       return {};
