@@ -110,6 +110,17 @@ flags& flags::operator=(flags&&) noexcept = default;
 asio::any_io_executor flags::executor() const { return impl_->c.get_executor(); }
 void flags::invalidate(const std::string& set) { impl_->cache.erase(set); }
 
+std::optional<std::string> flags::invalidate_changed(const ddb::item& keys) {
+  const std::string* pk_value = string_at(keys, pk);
+  const std::string* sk_value = string_at(keys, sk);
+  constexpr std::string_view prefix = "flags#";
+  if (!pk_value || !sk_value || *sk_value != pointer_sk || pk_value->compare(0, prefix.size(), prefix) != 0)
+    return std::nullopt;
+  std::string set = pk_value->substr(prefix.size());
+  invalidate(set);
+  return set;
+}
+
 asio::awaitable<flag_set_view> flags::read_impl(std::string set) {
   impl& s = *impl_;
   const std::string pk_value = s.pk_of(set);

@@ -18,7 +18,7 @@ std::string expected_shape(const std::string& table) {
                             "name another table, or let ddb create one (table_options::create_table, --create-table)";
 }
 
-asio::awaitable<void> create(client& c, const std::string& table) {
+asio::awaitable<void> create(client& c, const std::string& table, bool stream) {
   create_table_request r;
   r.table_name = table;
   r.attribute_definitions = {{pk, ddb::scalar_attribute_type::s},
@@ -26,6 +26,9 @@ asio::awaitable<void> create(client& c, const std::string& table) {
                              {"run_id", ddb::scalar_attribute_type::s}};
   r.key_schema = {{pk, ddb::key_type::hash}, {sk, ddb::key_type::range}};
   r.billing_mode = ddb::billing_mode::pay_per_request;
+  if (stream)
+    r.stream_specification = stream_specification{.stream_enabled = true,
+                                                  .stream_view_type = ddb::stream_view_type::new_and_old_images};
   // ddb::agent::memory's index of a run's messages (sparse: only messages
   // appended with a run id carry run_id; KEYS_ONLY). Made with the table:
   // adding it later takes an index build (and DynamoDB Local never finishes
@@ -64,7 +67,7 @@ asio::awaitable<void> ensure_table(client& c, const table_options& t) {
       throw ddb::error(fail(errc::invalid_config, "table " + t.table_name +
                                                       " does not exist: create it with table_options::create_table = "
                                                       "true (--create-table), or name an existing agent table"));
-    co_await create(c, t.table_name);
+    co_await create(c, t.table_name, t.stream);
     co_return;
   }
   if (ec) ddb::detail::throw_operation_error(ec, std::move(desc.diag));

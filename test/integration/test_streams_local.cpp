@@ -14,6 +14,7 @@
 
 #include "ddb/client.hpp"
 #include "ddb/model.hpp"
+#include "ddb/agent/flags.hpp"
 #include "ddb/streams/consumer.hpp"
 #include "support/local_helpers.hpp"
 
@@ -248,6 +249,42 @@ TEST_CASE("streams consumer: bad input refused with the fix", "[streams-local]")
     auto [ec, b] = co_await none.next(asio::as_tuple(asio::use_awaitable));
     CHECK(ec == errc::invalid_config);
     CHECK_THAT(b.diag.message, Catch::Contains("needs the table_name"));
+    s.close();
+  });
+}
+
+TEST_CASE("streams consumer on the agent table: flag caches follow a publish at once", "[streams-local]") {
+  const std::string table = fresh_table("streams_flags");
+  with_local([&](client& c) -> asio::awaitable<void> {
+    agent::flags reader(c, {.table_name = table, .create_table = true, .stream = true},
+                        agent::flags_options{.refresh = std::chrono::hours(1)});
+    agent::flags writer(c, {.table_name = table, .create_table = true, .stream = true});
+    const std::string set = "prod", name = "planner";
+    const std::map<std::string, std::string> off{{"planner", "off"}}, on{{"planner", "on"}};
+    (void)co_await writer.publish(set, off, 0);
+    agent::flag_value v1 = co_await reader.get(set, name);
+    CHECK(v1.value == "off");
+    streams::client s = streams_for(c);
+    streams::consumer feed(s, c, {.table_name = table, .name = "flags", .start = streams::start_position::latest,
+                                  .idle_wait = 20ms});
+    streams::batch quiet = co_await feed.next();  // started: past changes skipped
+    CHECK(quiet.records.empty());
+    (void)co_await writer.publish(set, on, 1);
+    agent::flag_value stale = co_await reader.get(set, name);
+    CHECK(stale.value == "off");  // cached for an hour...
+    CHECK(stale.cached);
+    std::vector<std::string> invalidated;
+    while (invalidated.empty()) {
+      streams::batch b = co_await feed.next();
+      for (const streams::record& r : b.records)
+        if (auto changed = reader.invalidate_changed(r.keys)) invalidated.push_back(*changed);
+    }
+    CHECK(invalidated == std::vector<std::string>{set});
+    agent::flag_value fresh = co_await reader.get(set, name);  // ...until the stream says it changed
+    CHECK(fresh.value == "on");
+    CHECK_FALSE(fresh.cached);
+    CHECK_FALSE(reader.invalidate_changed(item{{"pk", "mem#u"}, {"sk", "#current"}}));
+    CHECK_FALSE(reader.invalidate_changed(item{{"pk", "flags#x"}, {"sk", "gen#1"}}));
     s.close();
   });
 }

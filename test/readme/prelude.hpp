@@ -16,6 +16,7 @@
 #include "ddb/agent/flags.hpp"
 #include "ddb/agent/memory.hpp"
 #include "ddb/agent/rate_limit.hpp"
+#include "ddb/streams/consumer.hpp"
 #include "ddb/batch.hpp"
 #include "ddb/cache.hpp"
 #include "ddb/client.hpp"

@@ -90,9 +90,14 @@ class flags {
       return publish_impl(std::move(set), std::move(all), expected);
     });
   }
-  // Forgets the cached copy of a set (a Streams consumer calls this when the
-  // pointer item changes), so the next get() reads it.
+  // Forgets the cached copy of a set, so the next get() reads it.
   void invalidate(const std::string& set);
+  // For a Streams consumer of the agent table (ddb/streams/consumer.hpp):
+  // given a changed item's keys, forgets the set whose pointer changed and
+  // returns its name (none: not a flag set's pointer). Caches then follow a
+  // publish within the consumer's poll, not the refresh period:
+  //   for (const auto& r : batch.records) fl.invalidate_changed(r.keys);
+  std::optional<std::string> invalidate_changed(const ddb::item& keys);
 
  private:
   boost::asio::any_io_executor executor() const;

@@ -34,6 +34,9 @@ struct table_options {
   // wait until it is active. Without it a missing table is an error naming
   // this option.
   bool create_table = false;
+  // Created with a NEW_AND_OLD_IMAGES stream (for ddb::streams::consumer,
+  // e.g. flags::invalidate_changed); an existing table is left as it is.
+  bool stream = false;
 };
 
 namespace detail {
