@@ -124,6 +124,13 @@ struct get_records_response {
 // images as DynamoDB JSON. Throws ddb::error only for invalid UTF-8 in the record.
 std::string to_json_line(const record& r, std::string_view shard_id = {});
 
+// A configuration for the Streams client of the same account as `db`: its
+// region, and (unless base.endpoint or AWS_ENDPOINT_URL_DYNAMODB_STREAMS
+// says otherwise) its endpoint when that is not an AWS one: DynamoDB Local
+// and other emulators serve Streams on their one endpoint; AWS's own
+// DynamoDB endpoints do not, and Streams then resolves the usual way.
+client_config config_like(const ddb::client& db, client_config base = {});
+
 namespace detail {
 template <class Response>
 void start(ddb::client& db, const char* operation, result<std::string> body, ddb::detail::handler_t<Response> handler);

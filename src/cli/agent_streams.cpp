@@ -17,7 +17,6 @@
 #include <boost/asio/io_context.hpp>
 
 #include <algorithm>
-#include <cstdlib>
 #include <iostream>
 
 #include "cli/agent_commands.hpp"
@@ -32,16 +31,9 @@ namespace {
 
 client_config streams_config(const args& a, const ddb::client& db) {
   client_config cfg = config_from(a);
-  cfg.service = service_api::streams;
-  if (auto it = a.options.find("streams-endpoint-url"); it != a.options.end()) {
-    cfg.endpoint = it->second;
-  } else if (const char* env = std::getenv("AWS_ENDPOINT_URL_DYNAMODB_STREAMS"); !env || !*env) {
-    const std::string& host = db.endpoint().host;
-    const std::string aws = ".amazonaws.com";
-    const bool aws_host = host.size() >= aws.size() && host.compare(host.size() - aws.size(), aws.size(), aws) == 0;
-    if (!aws_host) cfg.endpoint = db.endpoint().url();
-  }
-  return cfg;
+  if (auto it = a.options.find("streams-endpoint-url"); it != a.options.end()) cfg.endpoint = it->second;
+  else cfg.endpoint.clear();  // --endpoint-url is DynamoDB's: config_like reuses it when it is not AWS's
+  return ddb::streams::config_like(db, std::move(cfg));
 }
 
 }  // namespace

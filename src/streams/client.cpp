@@ -5,6 +5,8 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
+#include <cstdlib>
+
 #include "ddb/streams.hpp"
 #include "streams/codec.hpp"
 
@@ -18,6 +20,18 @@ client_config for_streams(client_config cfg) {
   return cfg;
 }
 }  // namespace
+
+client_config config_like(const ddb::client& db, client_config base) {
+  base.service = service_api::streams;
+  if (base.region.empty()) base.region = db.region();
+  if (!base.endpoint.empty()) return base;
+  if (const char* env = std::getenv("AWS_ENDPOINT_URL_DYNAMODB_STREAMS"); env && *env) return base;
+  const std::string& host = db.endpoint().host;
+  constexpr std::string_view aws = ".amazonaws.com";
+  const bool aws_host = host.size() >= aws.size() && host.compare(host.size() - aws.size(), aws.size(), aws) == 0;
+  if (!aws_host) base.endpoint = db.endpoint().url();
+  return base;
+}
 
 client::client(executor_type ex) : client(std::move(ex), client_config{}) {}
 client::client(executor_type ex, client_config cfg)
