@@ -55,6 +55,8 @@ using namespace ddb::cli;
 constexpr const char* usage_text = R"(usage: ddb once | lock [options] -- COMMAND [ARGS...]
        ddb limit take [options]
        ddb flags get | set | list [options]
+       ddb memory append | last [options]
+       ddb checkpoint save | get | list [options]
        ddb streams tail [options]
 
   ddb once --table-name T --key K [--expire-seconds 86400] [--in-progress-seconds 600] [--wait SECONDS]
@@ -75,6 +77,16 @@ constexpr const char* usage_text = R"(usage: ddb once | lock [options] -- COMMAN
   ddb flags get --table-name T --set S --name N     prints the value (exit 1: no such flag)
   ddb flags set --table-name T --set S --name N (--value V | --remove) [--create-table]
       publishes the set with that flag changed, atomically, never over a concurrent change
+  ddb memory append --table-name T --user U --conversation C --role R (--content TEXT | --content-file F)
+                    [--run-id ID] [--create-table]          prints the message's id
+  ddb memory last --table-name T --user U --conversation C [--limit 20] [--consistent]
+      prints the newest messages as JSON lines, newest first
+  ddb checkpoint save --table-name T --thread TH (--parent N | --continue) (--payload TEXT | --payload-file F)
+                      [--metadata M] [--create-table]
+      saves the next checkpoint (prints its id); another writer's checkpoint on the same parent: exit 1;
+      --continue saves on the latest, reading it again when another writer saved first
+  ddb checkpoint get --table-name T --thread TH [--id N] [--payload-only]   the latest (or N) as JSON, or its payload
+  ddb checkpoint list --table-name T --thread TH [--limit 100]         JSON lines, newest first
   ddb streams tail --table-name T [--from trim-horizon|latest] [--max-records N] [--idle-exit SECONDS]
                    [--consumer NAME --positions-table T2 [--create-table]] [--batch-size 1000]
                    [--streams-endpoint-url URL]
@@ -340,12 +352,14 @@ int main(int argc, char** argv) {
       std::cout << usage_text;
       return 0;
     }
-    if (a.positional.empty()) throw usage_error("say once, lock, limit, flags or streams");
+    if (a.positional.empty()) throw usage_error("say once, lock, limit, flags, memory, checkpoint or streams");
     if (a.positional[0] == "once") return once(a);
     if (a.positional[0] == "lock") return lock(a);
     if (a.positional[0] == "limit") return limit_command(a);
     if (a.positional[0] == "flags") return flags_command(a);
     if (a.positional[0] == "streams") return streams_command(a);
-    throw usage_error("unknown command '" + a.positional[0] + "' (once, lock, limit, flags or streams)");
+    if (a.positional[0] == "memory") return memory_command(a);
+    if (a.positional[0] == "checkpoint") return checkpoint_command(a);
+    throw usage_error("unknown command '" + a.positional[0] + "' (once, lock, limit, flags, memory, checkpoint or streams)");
   });
 }

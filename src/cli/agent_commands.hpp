@@ -21,6 +21,9 @@ int exit_code_for(const std::error_code& code);
 int limit_command(const args& a);
 // ddb flags get|set|list ... (src/cli/agent_flags.cpp)
 int flags_command(const args& a);
+// ddb memory append|last, ddb checkpoint save|get|list (src/cli/agent_memory.cpp)
+int memory_command(const args& a);
+int checkpoint_command(const args& a);
 // ddb streams tail ... (src/cli/agent_streams.cpp)
 int streams_command(const args& a);
 

@@ -67,6 +67,10 @@ commands (request JSON as the AWS CLI takes it):
                                            takes from a shared token bucket: exit 0 admitted, 1 denied
   flags get|set|list --table-name T --set S [--name N] [--value V | --remove]
                                            feature flags, switched atomically (ddb::agent flags)
+  memory append|last --table-name T --user U --conversation C [--role R --content TEXT | --limit N]
+                                           session memory (ddb::agent memory)
+  checkpoint save|get|list --table-name T --thread TH [--parent N | --continue] [--payload TEXT]
+                                           run checkpoints, never forked (ddb::agent checkpoints)
   streams tail --table-name T [--from trim-horizon|latest] [--max-records N] [--idle-exit S]
                                            the table's changes as JSON lines (ddb::streams consumer)
   configure list                           the profile, keys (masked), region and endpoint in use, and
@@ -267,7 +271,8 @@ int dispatch(const args& a, char** argv) {
   if (cmd == "wait") return wait(a);
   if (cmd == "configure") return configure(a);
   if (cmd == "cache") return run_sibling("ddb-cache", argv);
-  if (cmd == "once" || cmd == "lock" || cmd == "limit" || cmd == "flags" || cmd == "streams") return run_sibling("ddb-agent", argv);
+  if (cmd == "once" || cmd == "lock" || cmd == "limit" || cmd == "flags" || cmd == "streams" ||
+      cmd == "memory" || cmd == "checkpoint") return run_sibling("ddb-agent", argv);
   if (a.options.count("page-all")) {
     if (cmd == "query") return run_pages<ddb::query_pages, ddb::query_request>(a);
     if (cmd == "scan") return run_pages<ddb::scan_pages, ddb::scan_request>(a);
