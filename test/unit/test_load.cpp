@@ -1,0 +1,274 @@
+// `ddb load`'s pure parts: the HdrHistogram-layout histogram (layout,
+// precision, exact merges, fixed memory), the rate schedule (steps, ramps,
+// fractional rates, bad input), and the open loop on a virtual clock: a
+// server that stalls is measured from the intended send times (the
+// analytically expected, omission-corrected latencies), while the service
+// time alone hides the stall.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <random>
+
+#include "load/histogram.hpp"
+#include "load/open_loop.hpp"
+#include "load/schedule.hpp"
+
+using namespace ddb;
+using namespace ddb::load;
+using namespace std::chrono_literals;
+
+TEST_CASE("histogram: HdrHistogram's layout, precision within the digits asked", "[load]") {
+  const histogram h(3'600'000'000, 3);  // an hour in microseconds, 3 digits: HdrHistogram's 23,552 counts
+  CHECK(h.counts_length() == 23552);
+  CHECK(histogram(3'600'000'000, 2).counts_length() == 3328);  // 256 sub-buckets, 25 buckets
+  CHECK(histogram(1000, 1).counts_length() == 112);             // 32 sub-buckets, 6 buckets
+  // Values below 2 x 10^digits are exact; above, a bucket spans at most 1/1000 of its values.
+  CHECK(h.lowest_equivalent(2047) == 2047);
+  CHECK(h.highest_equivalent(2047) == 2047);
+  CHECK(h.lowest_equivalent(5001) == 5000);
+  CHECK(h.highest_equivalent(5001) == 5003);
+  for (std::int64_t v : {1LL, 999LL, 2048LL, 123'456LL, 9'999'999LL, 3'599'999'999LL}) {
+    INFO(v);
+    CHECK(h.value_at_index(h.index_of(v)) == h.lowest_equivalent(v));
+    CHECK(h.highest_equivalent(v) - h.lowest_equivalent(v) <= std::max<std::int64_t>(0, v / 1000));
+  }
+
+  histogram u(3'600'000'000, 3);
+  for (std::int64_t v = 1; v <= 100'000; ++v) u.record(v);
+  for (double p : {50.0, 90.0, 99.0, 99.9, 99.99, 99.999}) {
+    const double exact = p / 100.0 * 100'000;
+    INFO(p);
+    CHECK(std::abs(static_cast<double>(u.value_at_percentile(p)) - exact) <= exact * 1e-3 + 1);
+  }
+  CHECK(u.value_at_percentile(100) == u.max());
+  CHECK(u.max() == u.highest_equivalent(100'000));
+  CHECK(u.min() == 1);
+  CHECK(u.mean() == Approx(50'000.5));
+  CHECK(u.count() == 100'000);
+}
+
+TEST_CASE("histogram: merges are exact; memory does not grow with the samples; bad ranges refused", "[load]") {
+  std::mt19937_64 rng(7);
+  std::lognormal_distribution<double> dist(7.0, 1.5);
+  histogram a(3'600'000'000, 3), b(3'600'000'000, 3), all(3'600'000'000, 3);
+  const std::size_t bytes = a.memory_bytes();
+  for (int i = 0; i < 200'000; ++i) {
+    const auto v = static_cast<std::int64_t>(dist(rng));
+    (i % 3 ? a : b).record(v);
+    all.record(v);
+  }
+  histogram merged = a;
+  merged.merge(b);
+  CHECK(merged.counts() == all.counts());
+  CHECK(merged.count() == all.count());
+  CHECK(merged.max() == all.max());
+  CHECK(merged.value_at_percentile(99.9) == all.value_at_percentile(99.9));
+  CHECK(a.memory_bytes() == bytes);  // 200,000 samples later
+  CHECK(bytes == 23552 * 8);
+
+  histogram small(1000, 3);
+  small.record(5000);
+  small.record(-3);
+  CHECK(small.clamped() == 2);
+  CHECK(small.count() == 2);
+  CHECK_THROWS_AS(a.merge(small), ddb::error);
+  CHECK_THROWS_AS(histogram(1000, 0), ddb::error);
+  CHECK_THROWS_AS(histogram(1000, 6), ddb::error);
+  CHECK_THROWS_AS(histogram(1, 3), ddb::error);
+}
+
+TEST_CASE("schedule: constant, fractional, stepped and ramped rates", "[load]") {
+  auto c = schedule::constant(1000, 1s);
+  REQUIRE(c);
+  CHECK(c->total() == 1000);
+  CHECK(c->at(0) == 0ns);
+  CHECK(c->at(999) == 999ms);
+  CHECK_FALSE(c->at(1000));
+
+  auto half = schedule::constant(0.5, 10s);  // one request every 2 s
+  REQUIRE(half);
+  CHECK(half->total() == 5);
+  CHECK(half->at(4) == 8s);
+
+  auto ramp = schedule::parse("0-100/10s");  // N(t) = 5 t^2: request n at sqrt(n / 5) s
+  REQUIRE(ramp);
+  CHECK(ramp->total() == 500);
+  CHECK(ramp->at(125) == 5s);
+  CHECK(ramp->rate_at(5s) == Approx(50));
+  for (std::int64_t n = 1; n < 500; ++n) REQUIRE(*ramp->at(n) > *ramp->at(n - 1));  // strictly in order
+
+  auto steps = schedule::parse("100/1s,0/1s,100/1s");
+  REQUIRE(steps);
+  CHECK(steps->total() == 200);
+  CHECK(steps->at(99) == 990ms);
+  CHECK(steps->at(100) == 2s);  // nothing while the rate is 0
+  CHECK(steps->length() == 3s);
+
+  auto down = schedule::parse("1000-0/2s");  // a ramp down: 1,000 requests, all within the 2 s
+  REQUIRE(down);
+  CHECK(down->total() == 1000);
+  CHECK(*down->at(999) <= 2s);
+}
+
+TEST_CASE("schedule: durations and bad schedules are clear errors", "[load]") {
+  CHECK(*parse_duration("10s") == 10s);
+  CHECK(*parse_duration("2m") == 120s);
+  CHECK(*parse_duration("250ms") == 250ms);
+  CHECK(*parse_duration("1.5") == 1500ms);
+  CHECK(*parse_duration("1h") == 3600s);
+  for (const char* bad : {"", "0", "-1s", "x", "10q", "s"}) {
+    INFO(bad);
+    auto d = parse_duration(bad);
+    REQUIRE_FALSE(d);
+    CHECK(d.error().code == errc::invalid_config);
+  }
+  CHECK_THAT(parse_duration("x").error().message, Catch::Contains("expected e.g. 10s"));
+  CHECK_THAT(schedule::constant(0, 1s).error().message, Catch::Contains("positive"));
+  CHECK_THAT(schedule::constant(-5, 1s).error().message, Catch::Contains("positive"));
+  CHECK_THAT(schedule::parse("100").error().message, Catch::Contains("RATE/LENGTH"));
+  CHECK_THAT(schedule::parse("0/10s").error().message, Catch::Contains("no requests"));
+  CHECK_THAT(schedule::parse("-5/1s").error().message, Catch::Contains("not be negative"));
+  CHECK_THAT(schedule::parse("abc/1s").error().message, Catch::Contains("not a number"));
+  CHECK_FALSE(schedule::parse("100/0s"));
+}
+
+namespace {
+
+// The rank of the p-th percentile among n sorted values, as HdrHistogram counts it.
+std::size_t rank(double p, std::size_t n) {
+  return static_cast<std::size_t>(std::max(1.0, std::floor(p / 100 * static_cast<double>(n) + 0.5)));
+}
+
+// A server on a virtual clock: each request takes `service`, one at a time
+// per request in flight, except that nothing is answered during the first
+// `stall` of every second: a request in the server then completes at the
+// stall's end plus its service time.
+struct stalling_server {
+  nanos service = 1ms, stall = 100ms;
+  nanos finish(nanos received) const {
+    const nanos into = received % 1s;
+    const nanos start = into < stall ? received - into + stall : received;
+    return start + service;
+  }
+};
+
+// Drives an open loop against the server: events in time order.
+struct simulation {
+  open_loop loop;
+  stalling_server server;
+  struct pending {
+    due_request r;
+    nanos sent, done;
+  };
+  std::vector<pending> flying;
+
+  void run() {
+    std::vector<due_request> out;
+    nanos now{0};
+    while (!loop.finished()) {
+      loop.due(now, out);
+      for (const due_request& r : out) flying.push_back({r, now, server.finish(now)});
+      // The next event: a completion or the next intended send.
+      nanos next = nanos::max();
+      for (const pending& p : flying) next = std::min(next, p.done);
+      if (auto w = loop.next_wake()) next = std::min(next, *w);
+      REQUIRE(next != nanos::max());
+      now = next;
+      for (auto it = flying.begin(); it != flying.end();) {
+        if (it->done <= now) {
+          loop.completed(it->r, it->sent, now, true);
+          it = flying.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("open loop: a stalling server measured from the intended times (omission corrected)", "[load]") {
+  // 1,000 requests a second for 10 s, none held back: requests meant to leave
+  // during a stall wait for its end. Expected latency of request n (intended
+  // at n ms): the server's own answer time, which the test computes
+  // independently; the stall shows in the top 10%.
+  auto plan = schedule::constant(1000, 10s);
+  REQUIRE(plan);
+  simulation sim{open_loop(*plan, {.max_in_flight = 100'000}), {}, {}};
+  sim.run();
+  const open_loop& l = sim.loop;
+  CHECK(l.counts().sent == 10'000);
+  CHECK(l.counts().completed == 10'000);
+  CHECK(l.counts().late == 0);
+  std::vector<std::int64_t> expected;
+  for (std::int64_t n = 0; n < 10'000; ++n) {
+    const nanos intended = std::chrono::milliseconds(n);
+    expected.push_back((sim.server.finish(intended) - intended).count() / 1000);
+  }
+  std::sort(expected.begin(), expected.end());
+  auto exact = [&](double p) { return expected[rank(p, expected.size()) - 1]; };
+  for (double p : {50.0, 90.0, 95.0, 99.0, 99.9}) {
+    INFO("p" << p << ": measured " << l.latency().value_at_percentile(p) << " us, expected " << exact(p) << " us");
+    CHECK(std::abs(l.latency().value_at_percentile(p) - exact(p)) <= exact(p) / 1000 + 1);
+  }
+  CHECK(l.latency().value_at_percentile(95) > 40'000);  // half the stalled tenth waited over 50 ms
+  CHECK(l.latency().value_at_percentile(50) <= 1'001);
+}
+
+TEST_CASE("open loop: a sender held back by its cap is charged the wait; service time hides it", "[load]") {
+  // One request in flight at most (a closed loop in disguise), 500 a second:
+  // during each 100 ms stall the sender cannot send, the naive measure (from
+  // the actual send) sees ~1 ms everywhere but one request per stall; the
+  // corrected one sees the queue that builds and drains.
+  auto plan = schedule::constant(500, 10s);
+  REQUIRE(plan);
+  simulation sim{open_loop(*plan, {.max_in_flight = 1}), {}, {}};
+  sim.run();
+  const open_loop& l = sim.loop;
+  CHECK(l.counts().completed == 5'000);
+  CHECK(l.counts().cap_reached > 0);
+  CHECK(l.counts().late_by_cap > 0);
+  CHECK(l.counts().late_by_loop == 0);
+  CHECK(l.counts().late == l.counts().late_by_cap);
+  // The reference: a single server fed in order (Lindley's recursion).
+  std::vector<std::int64_t> expected;
+  nanos free_at{0};
+  for (std::int64_t n = 0; n < 5'000; ++n) {
+    const nanos intended = std::chrono::milliseconds(2 * n);
+    const nanos sent = std::max(intended, free_at);
+    free_at = sim.server.finish(sent);
+    expected.push_back((free_at - intended).count() / 1000);
+  }
+  std::sort(expected.begin(), expected.end());
+  for (double p : {50.0, 90.0, 99.0}) {
+    const auto want = expected[rank(p, expected.size()) - 1];
+    INFO("p" << p << ": measured " << l.latency().value_at_percentile(p) << " us, expected " << want << " us");
+    CHECK(std::abs(l.latency().value_at_percentile(p) - want) <= want / 1000 + 1);
+  }
+  CHECK(l.latency().value_at_percentile(90) > 10 * l.service().value_at_percentile(90));
+  CHECK(l.service().value_at_percentile(90) <= 1'001);  // the naive view: nothing happened
+}
+
+TEST_CASE("open loop: warm-up excluded, a late loop counted, the cap must be positive", "[load]") {
+  auto plan = schedule::constant(100, 1s);
+  REQUIRE(plan);
+  open_loop l(*plan, {.max_in_flight = 1000, .warmup = 500ms});
+  std::vector<due_request> out;
+  l.due(300ms, out);  // the loop woke 300 ms late: 31 requests due at once
+  CHECK(out.size() == 31);
+  CHECK(l.counts().late == 30);  // all but the one meant for 300 ms itself
+  CHECK(l.counts().late_by_loop == 30);
+  for (const due_request& r : out) l.completed(r, 300ms, 301ms, true);
+  CHECK(l.latency().count() == 0);  // all meant before the warm-up's end
+  l.due(2s, out);
+  for (const due_request& r : out) l.completed(r, 2s, 2s + 1ms, r.n % 2 == 0);
+  CHECK(l.finished());
+  CHECK(l.latency().count() == 50);
+  CHECK(l.counts().errors == 35);  // the odd ones of 31..99
+  CHECK(l.take_interval_latency().count() == 50);
+  CHECK(l.take_interval_latency().count() == 0);
+  CHECK_THROWS_AS(open_loop(*plan, {.max_in_flight = 0}), ddb::error);
+}
