@@ -7,8 +7,6 @@
 // Runs N requests with C in flight on one thread and prints requests/s,
 // p50/p99 latency, peak RSS and, last, the process's CPU time per request
 // (user+sys from getrusage).
-#include <sys/resource.h>
-
 #include <boost/asio/io_context.hpp>
 
 #include <array>
@@ -17,6 +15,11 @@
 #include <iostream>
 
 #include "cli/common.hpp"
+#include "cli/rusage.hpp"
+
+namespace ddb::cli {
+int load_command(const args& a);  // src/cli/load.cpp
+}
 #include "ddb/client.hpp"
 #include "ddb/core/json.hpp"
 #include "model/codec.hpp"
@@ -38,20 +41,6 @@ constexpr const char* usage_text = R"(usage: ddb bench <operation> [options]
        default D/2, D = only into an empty pipeline)
   --endpoint-url URL, --region REGION, --profile NAME: as for every ddb command
 )";
-
-struct cpu_clock {
-  static double seconds() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-  }
-  static long peak_rss_kb() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return u.ru_maxrss;
-  }
-};
 
 // Latencies in log-linear buckets (32 per power of two: under 3.2% wide) of
 // nanoseconds: constant memory whatever the number of requests (a vector of
@@ -193,6 +182,24 @@ int bench(const args& a) {
   throw usage_error("bench supports get-item, query and transact-write-items, not '" + what + "'");
 }
 
+constexpr const char* load_usage_text = R"(usage: ddb load run [options]
+
+  load run --table-name T --op get-item|put-item|delete-item (--rate R --duration D | --rate-schedule SPEC)
+      [--key JSON | --item JSON]  the key (get/delete) or item (put); string values holding {key} get the
+                                  request's key number, e.g. '{"pk":{"S":"user#{key}"}}'
+      [--keys 1000] [--distribution uniform|sequential|zipf[:THETA]] [--hot-share F] [--item-bytes N]
+      [--warmup D] [--max-in-flight 1000] [--pipeline D] [--pool N] [--json] [--seed N]
+  An open loop: request n leaves at its planned time whether or not earlier ones answered; latency is
+  measured from that planned time (coordinated omission corrected), service time from the send.
+  --rate takes fractions (0.5 = one every 2 s); --duration and lengths take 10s, 2m, 250ms or seconds;
+  --rate-schedule: RATE/LENGTH or FROM-TO/LENGTH segments, e.g. 100/10s,100-1000/30s,1000/1m.
+  Exit 0: every planned request completed on time without error; 1: not (the report says why).
+  --endpoint-url URL, --region REGION, --profile NAME: as for every ddb command
+)";
+
 }  // namespace
 
-int main(int argc, char** argv) { return run_tool(argc, argv, "bench", usage_text, bench); }
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "load") return run_tool(argc, argv, "load", load_usage_text, load_command);
+  return run_tool(argc, argv, "bench", usage_text, bench);
+}

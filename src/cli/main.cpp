@@ -51,6 +51,9 @@ commands (request JSON as the AWS CLI takes it):
   bench query --table T --key-condition EXPR --values JSON
   bench transact-write-items --cli-input-json JSON|file://PATH   (a fresh ClientRequestToken each time)
       --requests N (1000) --concurrency C (64) [--pipeline D] [--pool N]
+  load run --table-name T --op get-item|put-item|delete-item --rate R --duration D [--key JSON | --item JSON]
+                                           an open-loop load run, latency from the planned send times
+                                           (ddb load --help)
 
   cache put QUERY RESPONSE | get QUERY | delete QUERY | stats     the semantic cache (ddb::cache)
       [--table-name T] [--create-table [--layout lean|mneme]] [--namespace N] [--embedder hash:384 | openai:MODEL:DIM
@@ -267,7 +270,7 @@ int dispatch(const args& a, char** argv) {
     return a.positional.empty() && !a.options.count("help") ? exit_usage : 0;
   }
   const std::string& cmd = a.positional[0];
-  if (cmd == "bench") return run_sibling("ddb-bench", argv);
+  if (cmd == "bench" || cmd == "load") return run_sibling("ddb-bench", argv);
   if (cmd == "wait") return wait(a);
   if (cmd == "configure") return configure(a);
   if (cmd == "cache") return run_sibling("ddb-cache", argv);

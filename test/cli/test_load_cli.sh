@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# `ddb load run` against DynamoDB Local (the CTest fixture's). Only counts are
+# checked, never times: an open loop sends exactly the planned requests
+# (rate x duration, fractional rates too) and each completes once; the JSON
+# report carries them, the capacity consumed and the latency spectrum; bad
+# specs are refused (exit 2, the problem named) before any request is sent.
+#   test/cli/test_load_cli.sh PATH_TO_DDB
+set -uo pipefail
+ddb="$1"
+table="ddb_load_cli_$RANDOM$RANDOM"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" <<<"$2"; }
+
+"$ddb" create-table --cli-input-json '{"TableName":"'"$table"'","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
+  "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"}' >/dev/null
+check_rc create 0 $?
+
+# --- puts, then reads of what they wrote --------------------------------------------
+out=$("$ddb" load run --table-name "$table" --op put-item --item '{"pk":{"S":"user#{key}"},"v":{"N":"1"}}' \
+  --keys 50 --distribution sequential --rate 200 --duration 2s --item-bytes 100 --json)
+check put-planned '"planned":400' "$out"
+check put-sent '"sent":400' "$out"
+check put-completed '"completed":400' "$out"
+check put-no-errors '"errors":0' "$out"
+wu=$(field write_units "$out")
+awk -v w="$wu" 'BEGIN { exit !(w >= 400) }'
+check_rc put-write-units 0 $?
+check put-latency-spectrum '"latency_us":{"p50":' "$out"
+check put-service-spectrum '"service_us":{"p50":' "$out"
+items=$("$ddb" scan --cli-input-json '{"TableName":"'"$table"'","Select":"COUNT"}')
+check put-wrote-each-key '"Count":50' "$items"
+
+out=$("$ddb" load run --table-name "$table" --op get-item --key '{"pk":{"S":"user#{key}"}}' --keys 50 \
+  --distribution zipf:0.9 --rate 150 --duration 2 --warmup 500ms --json)
+check get-sent '"sent":300' "$out"
+check get-completed '"completed":300' "$out"
+check get-no-errors '"errors":0' "$out"
+# The warm-up's requests (the first 75) are not measured.
+check get-measured '"count":225}' "$out"
+ru=$(field read_units "$out")
+awk -v r="$ru" 'BEGIN { exit !(r >= 150) }'  # eventually consistent reads of small items: half a unit each
+check_rc get-read-units 0 $?
+
+# Fractional rates and schedules: exactly what was planned.
+out=$("$ddb" load run --table-name "$table" --op get-item --key '{"pk":{"S":"user#1"}}' --rate 2.5 --duration 2s --json)
+check fractional-planned '"planned":5' "$out"
+check fractional-sent '"sent":5' "$out"
+out=$("$ddb" load run --table-name "$table" --op delete-item --key '{"pk":{"S":"user#{key}"}}' --keys 50 \
+  --distribution sequential --rate-schedule '0-100/1s,100/0.5s' --json)
+check schedule-planned '"planned":100' "$out"
+check schedule-completed '"completed":100' "$out"
+items=$("$ddb" scan --cli-input-json '{"TableName":"'"$table"'","Select":"COUNT"}')
+check schedule-deleted-all '"Count":0' "$items"
+
+# The text report.
+out=$("$ddb" load run --table-name "$table" --op get-item --key '{"pk":{"S":"user#1"}}' --rate 20 --duration 1s)
+check text-head "ddb load: get-item on $table, 20/s for 1s (open loop" "$out"
+check text-latency "latency (from intended):" "$out"
+check text-service "service time (from sent):" "$out"
+check text-cost "per hour at on-demand prices" "$out"
+
+# --- bad specs: refused before any request ---------------------------------------------
+bad() {  # name, expected message, args...
+  local name="$1" msg="$2"
+  shift 2
+  out=$("$ddb" load run "$@" 2>&1)
+  check_rc "$name" 2 $?
+  check "$name-message" "$msg" "$out"
+}
+bad unknown-op "unknown --op 'scan-all'" --table-name "$table" --op scan-all --rate 1 --duration 1s
+bad zero-rate "rate must be a positive number" --table-name "$table" --op get-item --key '{"pk":{"S":"a"}}' --rate 0 --duration 1s
+bad negative-rate "rate must be a positive number" --table-name "$table" --op get-item --key '{"pk":{"S":"a"}}' --rate -3 --duration 1s
+bad empty-schedule "asks for no requests" --table-name "$table" --op get-item --key '{"pk":{"S":"a"}}' --rate-schedule 0/5s
+bad both-rates "one of them" --table-name "$table" --op get-item --key '{"pk":{"S":"a"}}' --rate 5 --rate-schedule 5/1s
+bad bad-duration "expected e.g. 10s" --table-name "$table" --op get-item --key '{"pk":{"S":"a"}}' --rate 5 --duration soon
+bad bad-key "--key:" --table-name "$table" --op get-item --key '{"pk":' --rate 5 --duration 1s
+bad bad-distribution "unknown key distribution" --table-name "$table" --op get-item --key '{"pk":{"S":"a"}}' --rate 5 --duration 1s --distribution normal
+bad missing-table "does not exist: create it" --table-name "${table}_missing" --op get-item --key '{"pk":{"S":"a"}}' --rate 5 --duration 1s
+
+echo "test_load_cli: $passed passed, $failures failed"
+[[ $failures == 0 ]]
