@@ -61,8 +61,8 @@ std::optional<std::string> run_result::shortfall() const {
                     static_cast<long long>(counts.late_by_cap), max_in_flight);
     if (counts.late_by_cap && counts.late_by_loop) why += "; ";
     if (counts.late_by_loop)
-      why += format("%lld because the sending loop woke late (CPU saturated: use fewer requests per second per "
-                    "thread, or pipelining)",
+      why += format("%lld because the sending loop woke late (the CPU was busy: another process on this machine, "
+                    "or more requests per second than one thread sends)",
                     static_cast<long long>(counts.late_by_loop));
   }
   if (why.empty()) return std::nullopt;
