@@ -17,9 +17,7 @@
 #include "cli/common.hpp"
 #include "cli/rusage.hpp"
 
-namespace ddb::cli {
-int load_command(const args& a);  // src/cli/load.cpp
-}
+#include "cli/load.hpp"
 #include "ddb/client.hpp"
 #include "ddb/core/json.hpp"
 #include "model/codec.hpp"
@@ -188,11 +186,17 @@ constexpr const char* load_usage_text = R"(usage: ddb load run [options]
       [--key JSON | --item JSON]  the key (get/delete) or item (put); string values holding {key} get the
                                   request's key number, e.g. '{"pk":{"S":"user#{key}"}}'
       [--keys 1000] [--distribution uniform|sequential|zipf[:THETA]] [--hot-share F] [--item-bytes N]
-      [--warmup D] [--max-in-flight 1000] [--pipeline D] [--pool N] [--json] [--seed N]
+      [--warmup D] [--max-in-flight 1000] [--pipeline D] [--pool N] [--json] [--hdr-log FILE] [--seed N]
+      [--coordinate-table T --run-id R --workers N [--create-table] [--wait 60s]]
+  load report --coordinate-table T --run-id R [--json]
   An open loop: request n leaves at its planned time whether or not earlier ones answered; latency is
   measured from that planned time (coordinated omission corrected), service time from the send.
   --rate takes fractions (0.5 = one every 2 s); --duration and lengths take 10s, 2m, 250ms or seconds;
   --rate-schedule: RATE/LENGTH or FROM-TO/LENGTH segments, e.g. 100/10s,100-1000/30s,1000/1m.
+  --hdr-log FILE: one HdrHistogram V2 histogram per second (latency from the planned time, us), in
+  HdrHistogram's interval log format. --coordinate-table: a distributed run coordinated through table T
+  (pk, sk strings): each worker registers under run R, waits for N, all start at one agreed time, each
+  sends every N-th request of the plan and writes its histograms to T; `load report` merges them.
   Exit 0: every planned request completed on time without error; 1: not (the report says why).
   --endpoint-url URL, --region REGION, --profile NAME: as for every ddb command
 )";

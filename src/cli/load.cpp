@@ -5,7 +5,7 @@
 //   ddb load run --table-name T --op get-item|put-item|delete-item (--rate R --duration D | --rate-schedule S)
 //                [--key JSON | --item JSON] [--keys N] [--distribution uniform|sequential|zipf[:THETA]]
 //                [--hot-share F] [--item-bytes N] [--warmup D] [--max-in-flight N] [--pipeline D] [--pool N]
-//                [--json] [--seed N]
+//                [--json] [--hdr-log FILE] [--seed N]
 //
 // String attributes of the key (or item) holding "{key}" get the request's
 // key number in its place, e.g. --key '{"pk":{"S":"user#{key}"}}'.
@@ -14,15 +14,23 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <charconv>
+#include <functional>
+#include <optional>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 
-#include "cli/common.hpp"
+#include "cli/load.hpp"
 #include "cli/rusage.hpp"
 #include "ddb/client.hpp"
 #include "ddb/core/json.hpp"
 #include "ddb/model.hpp"
+#include "load/hdr_log.hpp"
 #include "load/keys.hpp"
 #include "load/open_loop.hpp"
 #include "load/report.hpp"
@@ -143,32 +151,62 @@ struct runner {
   }
 
   void finish() {
+    if (finished) return;
+    finished = true;
     timer.cancel();
     status_timer.cancel();
+    if (hdr_log || co) write_interval(last_tick);  // the last, partial interval
     if (status) std::fputs("\n", stderr);
-    c.close();
+    on_finished();
   }
+  bool finished = false;
+  std::function<void()> on_finished;
+  const load_cli::coordination* co = nullptr;
+  std::int64_t intervals_written = 0, write_errors = 0;
+  clock_type::time_point last_tick{};
 
-  void show_status() {
+  // Once a second: the interval's latencies to the status line (on a
+  // terminal) and to the --hdr-log file.
+  void tick() {
     status_timer.expires_after(std::chrono::seconds(1));
     status_timer.async_wait([this, last = loop.counts().completed, at = clock_type::now()](error_code ec) {
       if (ec || loop.finished()) return;
       const double dt = std::chrono::duration<double>(clock_type::now() - at).count();
-      const double elapsed = std::chrono::duration<double>(since_start()).count();
-      const load::histogram interval = loop.take_interval_latency();
-      const double rate = dt > 0 ? static_cast<double>(loop.counts().completed - last) / dt : 0;
-      std::fprintf(stderr, "\r%s", load::status_line(elapsed, rate, loop.plan().rate_at(since_start()), interval,
-                                                     loop.counts()).c_str());
-      std::fflush(stderr);
-      show_status();
+      write_interval(at);
+      last_tick = clock_type::now();
+      if (status) {
+        const double rate = dt > 0 ? static_cast<double>(loop.counts().completed - last) / dt : 0;
+        std::fprintf(stderr, "\r%s", load::status_line(std::chrono::duration<double>(since_start()).count(), rate,
+                                                       loop.plan().rate_at(since_start()), last_interval,
+                                                       loop.counts()).c_str());
+        std::fflush(stderr);
+      }
+      tick();
     });
   }
+
+  // The interval since `from` (its latencies from the planned send times).
+  void write_interval(clock_type::time_point from) {
+    last_interval = loop.take_interval_latency();
+    const double begin = std::chrono::duration<double>(from - start).count();
+    const double length = std::chrono::duration<double>(clock_type::now() - from).count();
+    if (co) load_cli::put_interval(c, *co, intervals_written++, begin, length, last_interval, write_errors);
+    if (!hdr_log) return;
+    *hdr_log << load::log_line(begin, length, last_interval);
+    hdr_log->flush();
+  }
+
+  std::ofstream* hdr_log = nullptr;
+  load::histogram last_interval{2, 1};
 };
 
 }  // namespace
 
+int load_report_command(const args& a);
+
 int load_command(const args& a) {
-  if (a.positional.size() < 2 || a.positional[1] != "run") throw usage_error("say `ddb load run` (see --help)");
+  if (a.positional.size() > 1 && a.positional[1] == "report") return load_report_command(a);
+  if (a.positional.size() < 2 || a.positional[1] != "run") throw usage_error("say `ddb load run` or `ddb load report` (see --help)");
   const std::string table = a.require("table-name"), op = a.require("op");
   if (op != "get-item" && op != "put-item" && op != "delete-item")
     throw usage_error("unknown --op '" + op + "': get-item, put-item or delete-item");
@@ -199,62 +237,134 @@ int load_command(const args& a) {
   cfg.pool_size = static_cast<std::size_t>(a.number("pool", std::min<long>(64, (max_in_flight + pipeline - 1) / pipeline)));
   cfg.pool_wait_timeout = std::chrono::milliseconds(60000);
 
+  const std::string coordinate = a.get("coordinate-table");
+  const long workers = a.number("workers", 1);
+  const nanos wait = a.options.count("wait") ? unwrap(load::parse_duration(a.get("wait"))) : nanos(std::chrono::seconds(60));
+  if (coordinate.empty() && (a.options.count("workers") || a.options.count("run-id")))
+    throw usage_error("--workers and --run-id go with --coordinate-table T");
+  std::ofstream hdr_file;
+  if (const std::string path = a.get("hdr-log"); !path.empty()) {
+    hdr_file.open(path, std::ios::trunc);
+    if (!hdr_file) throw usage_error("cannot write the histogram log " + path + " (--hdr-log)");
+  }
+
   asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
   ddb::client c(io.get_executor(), cfg);
-  load::open_loop loop(plan, {.max_in_flight = static_cast<std::size_t>(max_in_flight), .warmup = warmup});
-  runner r{c, loop, load::key_generator(key_spec, static_cast<std::uint64_t>(a.number("seed", 1))), op, {}, {}, {},
-           slots, asio::steady_timer(io), asio::steady_timer(io)};
-  r.get.table_name = r.put.table_name = r.del.table_name = table;
-  r.get.key = r.del.key = r.put.item = tmpl;
-  r.status = !a.options.count("json") && isatty(2);
-
-  // Nothing is sent before the table is known to exist.
-  int rc = 0;
+  std::optional<load::open_loop> loop;
+  std::optional<runner> r;
+  std::optional<load_cli::coordination> co;
+  std::optional<load::run_result> out;
+  std::exception_ptr failure;
   double cpu0 = 0;
-  ddb::describe_table_request dt;
-  dt.table_name = table;
-  c.describe_table(dt, [&](error_code ec, ddb::describe_table_response res) {
-    if (ec) {
-      std::cerr << "ddb load: " << (ec == ddb::service_errc::resource_not_found
-                                        ? "table " + table + " does not exist: create it (and fill it) first"
-                                        : res.diag.summary(ec))
-                << "\n";
-      rc = ec == ddb::service_errc::resource_not_found ? exit_usage : exit_service;
-      c.close();
-      return;
+
+  auto collect = [&] {
+    load::run_result res;
+    res.operation = op;
+    res.table = table;
+    res.plan = plan_text;
+    res.planned = loop->planned();
+    res.target_rate = static_cast<double>(plan.total()) / std::chrono::duration<double>(plan.length()).count();
+    res.seconds = loop->counts().completed ? std::chrono::duration<double>(r->last_done - r->start).count() : 0.0;
+    res.max_in_flight = static_cast<std::size_t>(max_in_flight);
+    res.counts = loop->counts();
+    res.latency = loop->latency();
+    res.service = loop->service();
+    res.send_lag = loop->send_lag();
+    res.errors_by_type = r->errors_by_type;
+    res.throttled = r->throttled;
+    res.retries = r->retries;
+    const ddb::capacity_report cap = c.capacity();
+    res.read_units = cap.total.read;
+    res.write_units = cap.total.write;
+    res.cost_usd = cap.estimated_usd;
+    res.cpu_seconds = cpu_clock::seconds() - cpu0;
+    res.peak_rss_kb = cpu_clock::peak_rss_kb();
+    return res;
+  };
+
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    // Nothing is sent before the table is known to exist.
+    ddb::describe_table_request dt;
+    dt.table_name = table;
+    auto [ec, res] = co_await c.describe_table(dt, asio::as_tuple(asio::use_awaitable));
+    if (ec == ddb::service_errc::resource_not_found)
+      throw usage_error("table " + table + " does not exist: create it (and fill it) first");
+    if (ec) throw ddb::make_error(ec, std::move(res.diag));
+    if (!coordinate.empty()) {
+      const std::string run_id = a.get("run-id");
+      const bool create = a.options.count("create-table") != 0;
+      const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait);
+      co = co_await load_cli::join(c, coordinate, run_id, workers, create, wait_ms);
     }
+    loop.emplace(plan, load::loop_options{.max_in_flight = static_cast<std::size_t>(max_in_flight), .warmup = warmup,
+                                          .share_of = co ? co->workers : 1, .share_index = co ? co->index : 0});
+    r.emplace(runner{c, *loop, load::key_generator(key_spec, static_cast<std::uint64_t>(a.number("seed", 1)) + (co ? co->index : 0)),
+                     op, {}, {}, {}, slots, asio::steady_timer(io), asio::steady_timer(io)});
+    r->get.table_name = r->put.table_name = r->del.table_name = table;
+    r->get.key = r->del.key = r->put.item = tmpl;
+    r->status = !a.options.count("json") && isatty(2);
+    r->co = co ? &*co : nullptr;
+    r->on_finished = [&] {
+      out = collect();
+      if (!co) return c.close();
+      asio::co_spawn(io, load_cli::put_result(c, *co, *out), [&](std::exception_ptr e) {
+        if (e) failure = e;
+        c.close();
+      });
+    };
     c.reset_capacity();
     cpu0 = cpu_clock::seconds();
-    r.start = clock_type::now();
-    if (r.status) r.show_status();
-    r.pump();
+    r->start = clock_type::now();
+    if (co) {  // the agreed start, by the server's clock
+      const auto server_ms = std::chrono::duration_cast<std::chrono::milliseconds>(c.server_time().time_since_epoch()).count();
+      r->start += std::chrono::milliseconds(std::max<std::int64_t>(0, co->start_ms - server_ms));
+    }
+    r->last_tick = r->start;
+    if (hdr_file.is_open()) {
+      const double epoch = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+      hdr_file << load::log_header(epoch);
+      r->hdr_log = &hdr_file;
+    }
+    if (r->status || r->hdr_log || r->co) r->tick();
+    r->pump();
+  }, [&](std::exception_ptr e) {
+    if (!e) return;
+    failure = e;
+    c.close();
   });
   io.run();
-  if (rc) return rc;
+  if (failure) std::rethrow_exception(failure);
+  if (!out) throw ddb::error(fail(errc::unexpected_exception, "the run ended without a result"));
+  if (r->write_errors)
+    std::cerr << "ddb load: " << r->write_errors << " interval histogram(s) could not be written to " << coordinate << "\n";
+  std::cout << (a.options.count("json") ? load::json_report(*out) + "\n" : load::text_report(*out));
+  return out->shortfall() || out->counts.errors ? 1 : 0;
+}
 
-  load::run_result out;
-  out.operation = op;
-  out.table = table;
-  out.plan = plan_text;
-  out.planned = plan.total();
-  out.target_rate = static_cast<double>(plan.total()) / std::chrono::duration<double>(plan.length()).count();
-  out.seconds = loop.counts().completed ? std::chrono::duration<double>(r.last_done - r.start).count() : 0.0;
-  out.max_in_flight = static_cast<std::size_t>(max_in_flight);
-  out.counts = loop.counts();
-  out.latency = loop.latency();
-  out.service = loop.service();
-  out.send_lag = loop.send_lag();
-  out.errors_by_type = r.errors_by_type;
-  out.throttled = r.throttled;
-  out.retries = r.retries;
-  const ddb::capacity_report cap = c.capacity();
-  out.read_units = cap.total.read;
-  out.write_units = cap.total.write;
-  out.cost_usd = cap.estimated_usd;
-  out.cpu_seconds = cpu_clock::seconds() - cpu0;
-  out.peak_rss_kb = cpu_clock::peak_rss_kb();
-  std::cout << (a.options.count("json") ? load::json_report(out) + "\n" : load::text_report(out));
-  return out.shortfall() || out.counts.errors ? 1 : 0;
+// `ddb load report --coordinate-table T --run-id R [--json]`: every worker's
+// results merged.
+int load_report_command(const args& a) {
+  const std::string table = a.require("coordinate-table"), run = a.require("run-id");
+  asio::io_context io;
+  ddb::client c(io.get_executor(), config_from(a));
+  std::optional<load::run_result> out;
+  std::int64_t workers = 0, intervals = 0;
+  std::exception_ptr failure;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    out = co_await load_cli::merged_result(c, table, run, workers, intervals);
+  }, [&](std::exception_ptr e) {
+    failure = e;
+    c.close();
+  });
+  io.run();
+  if (failure) std::rethrow_exception(failure);
+  if (a.options.count("json")) {
+    std::cout << load::json_report(*out) << "\n";
+  } else {
+    std::cout << load::text_report(*out) << workers << " workers, " << intervals << " interval histograms in " << table
+              << "\n";
+  }
+  return out->shortfall() || out->counts.errors ? 1 : 0;
 }
 
 }  // namespace ddb::cli

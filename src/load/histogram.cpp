@@ -81,6 +81,16 @@ void histogram::record(std::int64_t v, std::int64_t count) noexcept {
   sum_ += static_cast<double>(v) * static_cast<double>(count);
 }
 
+void histogram::add_at_index(std::size_t i, std::int64_t count) noexcept {
+  if (i >= counts_.size() || count <= 0) return;
+  const std::int64_t v = value_at_index(i);
+  counts_[i] += count;
+  total_ += count;
+  min_ = std::min(min_, v);
+  max_ = std::max(max_, v);
+  sum_ += static_cast<double>(lowest_equivalent(v) + size_of_equivalent_range(v) / 2) * static_cast<double>(count);
+}
+
 void histogram::merge(const histogram& other) {
   if (other.highest_ != highest_ || other.digits_ != digits_)
     throw ddb::error(fail(errc::invalid_config, "histograms of different range or precision do not merge exactly"));

@@ -21,6 +21,9 @@ class histogram {
 
   // Records v (clamped to 1..highest; clamped values are counted apart).
   void record(std::int64_t v, std::int64_t count = 1) noexcept;
+  // Adds `count` at counts index i (a decoded histogram's counts); the mean
+  // then takes each count at its bucket's middle.
+  void add_at_index(std::size_t i, std::int64_t count) noexcept;
   // Adds every count of `other`, which must have the same range and
   // precision (else invalid_config): exact, as if every value had been
   // recorded here.

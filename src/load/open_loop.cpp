@@ -17,7 +17,15 @@ open_loop::open_loop(schedule s, loop_options o)
       interval_(o.highest_us, o.digits) {
   if (opt_.max_in_flight == 0)
     throw ddb::error(fail(errc::invalid_config, "the in-flight cap must be at least 1"));
-  next_at_ = schedule_.at(0);
+  if (opt_.share_of < 1 || opt_.share_index < 0 || opt_.share_index >= opt_.share_of)
+    throw ddb::error(fail(errc::invalid_config, "a worker's share must be 0 <= index < workers"));
+  next_ = opt_.share_index;
+  next_at_ = schedule_.at(next_);
+}
+
+std::int64_t open_loop::planned() const noexcept {
+  const std::int64_t total = schedule_.total();
+  return total > opt_.share_index ? (total - opt_.share_index + opt_.share_of - 1) / opt_.share_of : 0;
 }
 
 void open_loop::due(nanos now, std::vector<due_request>& out) {
@@ -38,7 +46,8 @@ void open_loop::due(nanos now, std::vector<due_request>& out) {
     ++in_flight_;
     counts_.peak_in_flight = std::max(counts_.peak_in_flight, in_flight_);
     out.push_back(r);
-    next_at_ = schedule_.at(++next_);
+    next_ += opt_.share_of;
+    next_at_ = schedule_.at(next_);
   }
   if (!blocked) held_ = false;  // everything due has left
 }

@@ -32,6 +32,11 @@ struct loop_options {
   nanos late_after{1'000'000};        // a send later than this after its intended time counts as late
   std::int64_t highest_us = 3'600'000'000;  // histogram range: one hour in microseconds
   int digits = 3;
+  // A distributed run: this loop sends requests share_index, share_index +
+  // share_of, ... of the schedule, so that the workers together send it
+  // exactly, interleaved.
+  std::int64_t share_of = 1;
+  std::int64_t share_index = 0;
 };
 
 struct loop_counts {
@@ -59,6 +64,8 @@ class open_loop {
   void completed(const due_request& r, nanos sent, nanos now, bool ok);
 
   bool finished() const noexcept { return next_ >= schedule_.total() && in_flight_ == 0; }
+  // Requests this loop sends (its share of the schedule).
+  std::int64_t planned() const noexcept;
   std::size_t in_flight() const noexcept { return in_flight_; }
   const loop_counts& counts() const noexcept { return counts_; }
   const schedule& plan() const noexcept { return schedule_; }

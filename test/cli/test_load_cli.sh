@@ -59,6 +59,29 @@ check text-latency "latency (from intended):" "$out"
 check text-service "service time (from sent):" "$out"
 check text-cost "per hour at on-demand prices" "$out"
 
+# --- the interval log, read by HdrHistogram's own reader ---------------------------------
+log="$(mktemp)"
+trap 'rm -f "$log" "$log.out" "$log.out.hgrm"' EXIT
+out=$("$ddb" load run --table-name "$table" --op get-item --key '{"pk":{"S":"user#1"}}' --rate 100 --duration 2500ms \
+  --hdr-log "$log" --json)
+check_rc hdr-log-run-written 0 $(( $(grep -c '^[0-9.]*,[0-9.]*,[0-9.]*,HISTF' "$log") >= 3 ? 0 : 1 ))
+check hdr-log-header "#[Histogram log format version 1.3]" "$(head -1 "$log")"
+jar=/usr/share/java/hdrhistogram.jar
+if [[ -r "$jar" ]] && command -v java >/dev/null; then
+  # The reference reader (Debian's libhdrhistogram-java) totals the intervals:
+  # the same number of requests, and the same maximum, as the JSON report.
+  java -cp "$jar" org.HdrHistogram.HistogramLogProcessor -i "$log" -o "$log.out" -outputValueUnitRatio 1 >/dev/null 2>&1
+  check_rc hdr-reference-reader 0 $?
+  total=$(sed -n 's/.*Total count *= *\([0-9]*\).*/\1/p' "$log.out.hgrm")
+  check hdr-reference-count "250" "$total"
+  max=$(sed -n 's/.*Max *= *\([0-9.]*\).*/\1/p' "$log.out.hgrm")
+  ours=$(sed -n 's/.*"latency_us":{[^}]*"max":\([0-9]*\).*/\1/p' <<<"$out")
+  awk -v a="$max" -v b="$ours" 'BEGIN { exit !(a + 0 == b + 0) }'
+  check_rc hdr-reference-max 0 $?
+else
+  echo "SKIPPED: HdrHistogram's reader (libhdrhistogram-java) is not installed"
+fi
+
 # --- bad specs: refused before any request ---------------------------------------------
 bad() {  # name, expected message, args...
   local name="$1" msg="$2"

@@ -11,6 +11,7 @@
 #include <deque>
 #include <random>
 
+#include "load/hdr_log.hpp"
 #include "load/histogram.hpp"
 #include "load/open_loop.hpp"
 #include "load/schedule.hpp"
@@ -271,4 +272,86 @@ TEST_CASE("open loop: warm-up excluded, a late loop counted, the cap must be pos
   CHECK(l.take_interval_latency().count() == 50);
   CHECK(l.take_interval_latency().count() == 0);
   CHECK_THROWS_AS(open_loop(*plan, {.max_in_flight = 0}), ddb::error);
+}
+
+TEST_CASE("histogram log: V2 encoding round trips exactly; logs read back; damage is an error", "[load]") {
+  histogram h(3'600'000'000, 3);
+  std::mt19937_64 rng(11);
+  std::lognormal_distribution<double> dist(8.0, 2.0);
+  for (int i = 0; i < 50'000; ++i) h.record(static_cast<std::int64_t>(dist(rng)));
+  h.record(0);
+  const std::string text = encode_histogram(h);
+  CHECK(text.rfind("HISTF", 0) == 0);  // the compressed V2 cookie, as HdrHistogram's logs begin
+  auto back = decode_histogram(text);
+  REQUIRE(back);
+  CHECK(back->counts() == h.counts());
+  CHECK(back->count() == h.count());
+  CHECK(back->max() == h.max());
+  CHECK(back->value_at_percentile(99.99) == h.value_at_percentile(99.99));
+
+  const histogram empty(3'600'000'000, 3);
+  auto none = decode_histogram(encode_histogram(empty));
+  REQUIRE(none);
+  CHECK(none->count() == 0);
+  histogram two_digits(60'000'000, 2);
+  two_digits.record(5);
+  two_digits.record(59'000'000);
+  auto small = decode_histogram(encode_histogram(two_digits));
+  REQUIRE(small);
+  CHECK(small->digits() == 2);
+  CHECK(small->highest() == 60'000'000);
+  CHECK(small->counts() == two_digits.counts());
+
+  // A log of two intervals (as two workers might write), merged exactly.
+  histogram a(3'600'000'000, 3), b(3'600'000'000, 3);
+  for (int i = 1; i <= 1000; ++i) (i % 2 ? a : b).record(i * 37);
+  const std::string log = log_header(1796590000.0) + log_line(0, 1, a) + log_line(1, 1.5, b);
+  CHECK(log.rfind("#[Histogram log format version 1.3]\n#[StartTime: 1796590000.000", 0) == 0);
+  auto read = read_log(log);
+  REQUIRE(read);
+  REQUIRE(read->size() == 2);
+  CHECK((*read)[1].start_s == 1.0);
+  CHECK((*read)[1].length_s == 1.5);
+  histogram merged = (*read)[0].h;
+  merged.merge((*read)[1].h);
+  histogram all = a;
+  all.merge(b);
+  CHECK(merged.counts() == all.counts());
+
+  for (const char* bad : {"not base64!", "AAAA", "HISTFAAAAAA="}) {
+    INFO(bad);
+    auto d = decode_histogram(bad);
+    REQUIRE_FALSE(d);
+    CHECK_THAT(d.error().message, Catch::Contains("not an HdrHistogram V2"));
+  }
+  std::string damaged = text;
+  damaged[20] = damaged[20] == 'A' ? 'B' : 'A';
+  CHECK_FALSE(decode_histogram(damaged));
+  auto bad_line = read_log(log_header(0) + "0.000,1.000,0.5\n");
+  REQUIRE_FALSE(bad_line);
+  CHECK_THAT(bad_line.error().message, Catch::Contains("line 4: expected 4 fields"));
+}
+
+TEST_CASE("open loop: workers' shares interleave into the whole schedule exactly", "[load]") {
+  auto plan = schedule::constant(1000, 1s);
+  REQUIRE(plan);
+  std::vector<std::int64_t> all;
+  std::int64_t planned = 0;
+  for (std::int64_t w = 0; w < 3; ++w) {
+    open_loop l(*plan, {.share_of = 3, .share_index = w});
+    planned += l.planned();
+    std::vector<due_request> out;
+    l.due(2s, out);
+    for (const due_request& r : out) {
+      CHECK(r.intended == *plan->at(r.n));
+      all.push_back(r.n);
+      l.completed(r, 2s, 2s, true);
+    }
+    CHECK(l.finished());
+    CHECK(static_cast<std::int64_t>(out.size()) == l.planned());
+  }
+  CHECK(planned == 1000);
+  std::sort(all.begin(), all.end());
+  for (std::int64_t n = 0; n < 1000; ++n) REQUIRE(all[static_cast<std::size_t>(n)] == n);
+  CHECK_THROWS_AS(open_loop(*plan, {.share_of = 2, .share_index = 2}), ddb::error);
 }
