@@ -18,6 +18,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <optional>
@@ -31,6 +32,7 @@
 #include "ddb/core/json.hpp"
 #include "ddb/model.hpp"
 #include "load/hdr_log.hpp"
+#include "load/hot_keys.hpp"
 #include "load/keys.hpp"
 #include "load/open_loop.hpp"
 #include "load/report.hpp"
@@ -100,6 +102,8 @@ struct runner {
   std::map<std::string, std::int64_t> errors_by_type;
   std::int64_t throttled = 0, retries = 0;
   bool status = false;
+  load::hot_keys* hot = nullptr;
+  bool per_key = true;  // the key number is in the partition key (else every request hits one)
 
   nanos since_start() const { return clock_type::now() - start; }
 
@@ -128,25 +132,32 @@ struct runner {
 
   void send(const load::due_request& r, nanos sent) {
     const std::int64_t key = keys.next();
-    auto done = [this, r, sent](error_code ec, const ddb::diagnostics& diag) {
+    auto done = [this, r, sent, key](error_code ec, const ddb::diagnostics& diag,
+                                     const std::optional<ddb::consumed_capacity>& cc) {
       last_done = clock_type::now();
-      loop.completed(r, sent, last_done - start, !ec);
+      const nanos at = last_done - start;
+      loop.completed(r, sent, at, !ec);
       retries += std::max(0, diag.attempts - 1);
       if (ec) {
         ++errors_by_type[diag.service_type.empty() ? ec.message() : diag.service_type];
         if (ddb::is_throttling(ec)) ++throttled;
       }
+      if (hot && r.intended >= nanos(0)) {
+        const double units = cc && cc->capacity_units ? *cc->capacity_units : 0.0;
+        const bool reads = op == "get-item";
+        hot->record(per_key ? key : 0, reads ? units : 0.0, reads ? 0.0 : units, at);
+      }
       if (loop.cap_holding() || loop.finished()) pump();
     };
     if (op == "get-item") {
       fill(get.key, slots, key);
-      c.get_item(get, [done](error_code ec, ddb::get_item_response res) { done(ec, res.diag); });
+      c.get_item(get, [done](error_code ec, ddb::get_item_response res) { done(ec, res.diag, res.consumed_capacity); });
     } else if (op == "put-item") {
       fill(put.item, slots, key);
-      c.put_item(put, [done](error_code ec, ddb::put_item_response res) { done(ec, res.diag); });
+      c.put_item(put, [done](error_code ec, ddb::put_item_response res) { done(ec, res.diag, res.consumed_capacity); });
     } else {
       fill(del.key, slots, key);
-      c.delete_item(del, [done](error_code ec, ddb::delete_item_response res) { done(ec, res.diag); });
+      c.delete_item(del, [done](error_code ec, ddb::delete_item_response res) { done(ec, res.diag, res.consumed_capacity); });
     }
   }
 
@@ -256,6 +267,8 @@ int load_command(const args& a) {
   std::optional<load::run_result> out;
   std::exception_ptr failure;
   double cpu0 = 0;
+  std::string partition_key;
+  load::hot_keys hot(key_spec.count);
 
   auto collect = [&] {
     load::run_result res;
@@ -279,6 +292,8 @@ int load_command(const args& a) {
     res.cost_usd = cap.estimated_usd;
     res.cpu_seconds = cpu_clock::seconds() - cpu0;
     res.peak_rss_kb = cpu_clock::peak_rss_kb();
+    res.hot = hot.top(10);
+    res.hot_key_name = r->per_key ? partition_key : "";
     return res;
   };
 
@@ -290,6 +305,9 @@ int load_command(const args& a) {
     if (ec == ddb::service_errc::resource_not_found)
       throw usage_error("table " + table + " does not exist: create it (and fill it) first");
     if (ec) throw ddb::make_error(ec, std::move(res.diag));
+    if (res.table)
+      for (const ddb::key_schema_element& k : res.table->key_schema)
+        if (k.key_type == ddb::key_type::hash) partition_key = k.attribute_name;
     if (!coordinate.empty()) {
       const std::string run_id = a.get("run-id");
       const bool create = a.options.count("create-table") != 0;
@@ -304,6 +322,8 @@ int load_command(const args& a) {
     r->get.key = r->del.key = r->put.item = tmpl;
     r->status = !a.options.count("json") && isatty(2);
     r->co = co ? &*co : nullptr;
+    r->hot = &hot;
+    r->per_key = std::any_of(slots.begin(), slots.end(), [&](const key_slot& k) { return k.name == partition_key; });
     r->on_finished = [&] {
       out = collect();
       if (!co) return c.close();

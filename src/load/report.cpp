@@ -94,6 +94,10 @@ std::string text_report(const run_result& r) {
                 r.cost_usd, hours > 0 ? r.cost_usd / hours : 0.0);
   out += format("client CPU: %.2f us per request; peak RSS %ld KB\n",
                 r.counts.completed ? r.cpu_seconds / static_cast<double>(r.counts.completed) * 1e6 : 0.0, r.peak_rss_kb);
+  if (!r.hot.empty()) {
+    if (r.hot_key_name.empty()) out += "every request went to one partition key (no {key} in it):\n";
+    out += hot_keys_text(r.hot, r.hot_key_name.empty() ? "partition" : r.hot_key_name);
+  }
   if (auto why = r.shortfall()) out += "WARNING: the run did not keep to its schedule: " + *why + "\n";
   return out;
 }
@@ -122,7 +126,8 @@ std::string json_report(const run_result& r) {
          ",\"send_lag_us\":" + json_spectrum(r.send_lag) +
          format(",\"read_units\":%.1f,\"write_units\":%.1f,\"cost_usd\":%.6f,\"cpu_seconds\":%.3f,\"peak_rss_kb\":%ld,",
                 r.read_units, r.write_units, r.cost_usd, r.cpu_seconds, r.peak_rss_kb) +
-         "\"shortfall\":" + (why ? json_text(*why) : std::string("null")) + "}";
+         "\"hot_keys\":" + hot_keys_json(r.hot) + ",\"hot_key_attribute\":" + json_text(r.hot_key_name) +
+         ",\"shortfall\":" + (why ? json_text(*why) : std::string("null")) + "}";
 }
 
 std::string status_line(double elapsed_s, double rate, double target, const histogram& interval, const loop_counts& c) {

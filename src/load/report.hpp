@@ -6,6 +6,7 @@
 #include <string>
 
 #include "load/histogram.hpp"
+#include "load/hot_keys.hpp"
 #include "load/open_loop.hpp"
 
 namespace ddb::load {
@@ -24,6 +25,8 @@ struct run_result {
   double read_units = 0, write_units = 0, cost_usd = 0;  // consumed, at on-demand prices
   double cpu_seconds = 0;
   long peak_rss_kb = 0;
+  std::vector<hot_keys::row> hot;  // the hottest partition keys (key numbers)
+  std::string hot_key_name;        // the partition key attribute; empty: one partition key for every request
 
   double achieved_rate() const noexcept { return seconds > 0 ? static_cast<double>(counts.completed) / seconds : 0; }
   // Why the run did not keep to its schedule, or none: late sends over

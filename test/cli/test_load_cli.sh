@@ -9,7 +9,7 @@ set -uo pipefail
 ddb="$1"
 table="ddb_load_cli_$RANDOM$RANDOM"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" <<<"$2"; }
+field() { grep -o "\"$1\":[^,}]*" <<<"$2" | head -1 | cut -d: -f2; }  # the first one (hot keys repeat names)
 
 "$ddb" create-table --cli-input-json '{"TableName":"'"$table"'","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
   "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"}' >/dev/null
@@ -58,6 +58,17 @@ check text-head "ddb load: get-item on $table, 20/s for 1s (open loop" "$out"
 check text-latency "latency (from intended):" "$out"
 check text-service "service time (from sent):" "$out"
 check text-cost "per hour at on-demand prices" "$out"
+
+# --- the hot-partition report ---------------------------------------------------------------
+# 300 puts a second of 8 KB items on one key: 2,400 write units a second on one
+# partition, over DynamoDB's 1,000 (DynamoDB Local does not throttle: the report says it would).
+out=$("$ddb" load run --table-name "$table" --op put-item --item '{"pk":{"S":"hot{key}"}}' --keys 1 --item-bytes 8000 \
+  --rate 300 --duration 2s --json)
+check hot-key-listed '"hot_keys":[{"key":0,"requests":600,' "$out"
+check hot-key-over-limit '"over_partition_limit":true' "$out"
+check hot-key-attribute '"hot_key_attribute":"pk"' "$out"
+out=$("$ddb" load run --table-name "$table" --op get-item --key '{"pk":{"S":"fixed"}}' --rate 20 --duration 1s)
+check one-partition "every request went to one partition key" "$out"
 
 # --- the interval log, read by HdrHistogram's own reader ---------------------------------
 log="$(mktemp)"

@@ -13,6 +13,7 @@
 
 #include "load/hdr_log.hpp"
 #include "load/histogram.hpp"
+#include "load/hot_keys.hpp"
 #include "load/open_loop.hpp"
 #include "load/schedule.hpp"
 
@@ -354,4 +355,32 @@ TEST_CASE("open loop: workers' shares interleave into the whole schedule exactly
   std::sort(all.begin(), all.end());
   for (std::int64_t n = 0; n < 1000; ++n) REQUIRE(all[static_cast<std::size_t>(n)] == n);
   CHECK_THROWS_AS(open_loop(*plan, {.share_of = 2, .share_index = 2}), ddb::error);
+}
+
+TEST_CASE("hot keys: per-key busiest seconds against the partition limits; memory fixed by the keys", "[load]") {
+  hot_keys h(100);
+  // Key 7: 1,200 writes of 1 unit in second 0 (over the 1,000 WCU limit), 10 in second 1.
+  for (int i = 0; i < 1200; ++i) h.record(7, 0, 1, std::chrono::microseconds(i * 800));
+  for (int i = 0; i < 10; ++i) h.record(7, 0, 1, 1s + std::chrono::milliseconds(i));
+  // Key 3: 2,000 half-unit reads in each of two seconds (1,000 RCU/s: under 3,000).
+  for (int s = 0; s < 2; ++s)
+    for (int i = 0; i < 2000; ++i) h.record(3, 0.5, 0, std::chrono::seconds(s) + std::chrono::microseconds(i * 400));
+  h.record(42, 0.5, 0, 3s);
+  h.record(500, 1, 0, 0s);  // beyond the tracked keys
+  const auto rows = h.top(2);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].key == 7);
+  CHECK(rows[0].requests == 1210);
+  CHECK(rows[0].peak_write_per_s == 1200);
+  CHECK(rows[0].peak_requests_per_s == 1200);
+  CHECK(rows[0].over_limit());
+  CHECK(rows[1].key == 3);
+  CHECK(rows[1].peak_read_per_s == 1000);
+  CHECK_FALSE(rows[1].over_limit());
+  CHECK(h.untracked() == 1);
+  CHECK(h.top(10).size() == 3);
+  const std::string text = hot_keys_text(rows, "pk");
+  CHECK_THAT(text, Catch::Contains("pk 7"));
+  CHECK_THAT(text, Catch::Contains("would be throttled on DynamoDB"));
+  CHECK_THAT(hot_keys_json(rows), Catch::StartsWith(R"([{"key":7,"requests":1210,)"));
 }
