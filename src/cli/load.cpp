@@ -2,7 +2,8 @@
 // decisions (what is due, what measured) are src/load/open_loop.cpp's; this
 // file sends the requests from one Asio timer and reports.
 //
-//   ddb load run --table-name T --op get-item|put-item|delete-item (--rate R --duration D | --rate-schedule S)
+//   ddb load run --table-name T (--op get-item|put-item|delete-item | --mix OP=WEIGHT,...)
+//                (--rate R --duration D | --rate-schedule S) [--spec FILE]
 //                [--key JSON | --item JSON] [--keys N] [--distribution uniform|sequential|zipf[:THETA]]
 //                [--hot-share F] [--item-bytes N] [--warmup D] [--max-in-flight N] [--pipeline D] [--pool N]
 //                [--json] [--hdr-log FILE] [--seed N]
@@ -25,6 +26,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 
 #include "cli/load.hpp"
 #include "cli/rusage.hpp"
@@ -34,6 +36,7 @@
 #include "load/hdr_log.hpp"
 #include "load/hot_keys.hpp"
 #include "load/keys.hpp"
+#include "load/mix.hpp"
 #include "load/open_loop.hpp"
 #include "load/report.hpp"
 
@@ -89,11 +92,12 @@ struct runner {
   ddb::client& c;
   load::open_loop& loop;
   load::key_generator keys;
-  std::string op;
+  std::vector<load::weighted_op> mix;
+  load::mix_picker picker;
   ddb::get_item_request get;
   ddb::put_item_request put;
   ddb::delete_item_request del;
-  std::vector<key_slot> slots;
+  std::vector<key_slot> key_slots_, item_slots_;
   asio::steady_timer timer, status_timer;
   clock_type::time_point start{}, last_done{};
   bool armed = false;
@@ -103,7 +107,9 @@ struct runner {
   std::int64_t throttled = 0, retries = 0;
   bool status = false;
   load::hot_keys* hot = nullptr;
-  bool per_key = true;  // the key number is in the partition key (else every request hits one)
+  // Whether the key number is in the partition key of --key / --item (else
+  // every such request goes to one partition).
+  bool per_key_reads = true, per_key_writes = true;
 
   nanos since_start() const { return clock_type::now() - start; }
 
@@ -132,7 +138,10 @@ struct runner {
 
   void send(const load::due_request& r, nanos sent) {
     const std::int64_t key = keys.next();
-    auto done = [this, r, sent, key](error_code ec, const ddb::diagnostics& diag,
+    const std::string& op = mix[picker.next()].op;
+    const bool reads = op == "get-item";
+    const bool partitioned = reads || op == "delete-item" ? per_key_reads : per_key_writes;
+    auto done = [this, r, sent, key, reads, partitioned](error_code ec, const ddb::diagnostics& diag,
                                      const std::optional<ddb::consumed_capacity>& cc) {
       last_done = clock_type::now();
       const nanos at = last_done - start;
@@ -144,19 +153,18 @@ struct runner {
       }
       if (hot && r.intended >= nanos(0)) {
         const double units = cc && cc->capacity_units ? *cc->capacity_units : 0.0;
-        const bool reads = op == "get-item";
-        hot->record(per_key ? key : 0, reads ? units : 0.0, reads ? 0.0 : units, at);
+        hot->record(partitioned ? key : 0, reads ? units : 0.0, reads ? 0.0 : units, at);
       }
       if (loop.cap_holding() || loop.finished()) pump();
     };
     if (op == "get-item") {
-      fill(get.key, slots, key);
+      fill(get.key, key_slots_, key);
       c.get_item(get, [done](error_code ec, ddb::get_item_response res) { done(ec, res.diag, res.consumed_capacity); });
     } else if (op == "put-item") {
-      fill(put.item, slots, key);
+      fill(put.item, item_slots_, key);
       c.put_item(put, [done](error_code ec, ddb::put_item_response res) { done(ec, res.diag, res.consumed_capacity); });
     } else {
-      fill(del.key, slots, key);
+      fill(del.key, key_slots_, key);
       c.delete_item(del, [done](error_code ec, ddb::delete_item_response res) { done(ec, res.diag, res.consumed_capacity); });
     }
   }
@@ -215,12 +223,57 @@ struct runner {
 
 int load_report_command(const args& a);
 
-int load_command(const args& a) {
-  if (a.positional.size() > 1 && a.positional[1] == "report") return load_report_command(a);
-  if (a.positional.size() < 2 || a.positional[1] != "run") throw usage_error("say `ddb load run` or `ddb load report` (see --help)");
-  const std::string table = a.require("table-name"), op = a.require("op");
-  if (op != "get-item" && op != "put-item" && op != "delete-item")
-    throw usage_error("unknown --op '" + op + "': get-item, put-item or delete-item");
+// --spec FILE: a JSON object of the run's options by their flag names
+// ({"table-name":"T","mix":"get-item=80,put-item=20","rate":500,...});
+// options given on the command line win.
+args with_spec(const args& given) {
+  args a = given;
+  const std::string path = given.get("spec");
+  if (path.empty()) return a;
+  std::ifstream f(path);
+  if (!f) throw usage_error("cannot read the spec " + path + " (--spec)");
+  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto spec = ddb::json::parse_plain_item(text);
+  if (!spec) throw usage_error("the spec " + path + " is not a JSON object of options: " + spec.error().message);
+  for (const auto& [name, v] : *spec) {
+    std::string value;
+    if (const std::string* s = v.get_if<std::string>()) value = *s;
+    else if (const ddb::number* n = v.get_if<ddb::number>()) value = std::string(n->text());
+    else if (const bool* b = v.get_if<bool>()) { if (!*b) continue; value = "1"; }
+    else if (const ddb::item* m = v.get_if<ddb::item>()) value = ddb::json::to_plain_json(*m);  // a template, as written
+    else throw usage_error("the spec's \"" + name + "\" must be a string, number, true or a template object");
+    a.options.try_emplace(name, std::move(value));
+  }
+  return a;
+}
+
+// A template (--key or --item) and where its {key} goes.
+struct request_template {
+  ddb::item item;
+  std::vector<key_slot> slots;
+};
+
+request_template template_of(const args& a, const std::string& option) {
+  auto parsed = ddb::json::parse_item(a.require(option));
+  if (!parsed) throw usage_error("--" + option + ": " + parsed.error().message);
+  request_template t{std::move(*parsed), {}};
+  t.slots = key_slots(t.item);
+  return t;
+}
+
+int load_command(const args& given) {
+  if (given.positional.size() > 1 && given.positional[1] == "report") return load_report_command(given);
+  if (given.positional.size() < 2 || given.positional[1] != "run")
+    throw usage_error("say `ddb load run` or `ddb load report` (see --help)");
+  const args a = with_spec(given);
+  const std::string table = a.require("table-name");
+  const std::vector<std::string> known{"get-item", "put-item", "delete-item"};
+  if (a.options.count("op") == a.options.count("mix")) throw usage_error("give --op OPERATION or --mix OP=WEIGHT,... (one of them)");
+  const std::vector<load::weighted_op> mix =
+      a.options.count("mix") ? unwrap(load::parse_mix(a.get("mix"), known)) : unwrap(load::parse_mix(a.get("op") + "=1", known));
+  const std::string op = a.options.count("mix") ? "mix " + a.get("mix") : a.get("op");
+  bool keys_used = false, items_used = false;
+  for (const load::weighted_op& w : mix) (w.op == "put-item" ? items_used : keys_used) = true;
   const bool has_rate = a.options.count("rate") != 0, has_schedule = a.options.count("rate-schedule") != 0;
   if (has_rate == has_schedule) throw usage_error("give --rate R with --duration D, or --rate-schedule SPEC (one of them)");
   load::schedule plan = has_rate ? unwrap(load::schedule::constant(parse_fraction(a, "rate", 0),
@@ -231,14 +284,11 @@ int load_command(const args& a) {
   const load::key_spec key_spec =
       unwrap(load::parse_key_spec(a.get("distribution", "uniform"), a.number("keys", 1000), parse_fraction(a, "hot-share", 0)));
 
-  const std::string template_json = op == "put-item" ? a.require("item") : a.require("key");
-  auto parsed = ddb::json::parse_item(template_json);
-  if (!parsed) throw usage_error("--" + std::string(op == "put-item" ? "item" : "key") + ": " + parsed.error().message);
-  ddb::item tmpl = std::move(*parsed);
-  const std::vector<key_slot> slots = key_slots(tmpl);
+  const request_template key_tmpl = keys_used ? template_of(a, "key") : request_template{};
+  request_template item_tmpl = items_used ? template_of(a, "item") : request_template{};
   if (const long pad = a.number("item-bytes", 0); pad > 0) {
-    if (op != "put-item") throw usage_error("--item-bytes goes with --op put-item");
-    tmpl.insert_or_assign("pad", ddb::value(std::string(static_cast<std::size_t>(pad), 'x')));
+    if (!items_used) throw usage_error("--item-bytes goes with put-item");
+    item_tmpl.item.insert_or_assign("pad", ddb::value(std::string(static_cast<std::size_t>(pad), 'x')));
   }
 
   ddb::client_config cfg = config_from(a);
@@ -293,7 +343,7 @@ int load_command(const args& a) {
     res.cpu_seconds = cpu_clock::seconds() - cpu0;
     res.peak_rss_kb = cpu_clock::peak_rss_kb();
     res.hot = hot.top(10);
-    res.hot_key_name = r->per_key ? partition_key : "";
+    res.hot_key_name = (keys_used ? r->per_key_reads : true) && (items_used ? r->per_key_writes : true) ? partition_key : "";
     return res;
   };
 
@@ -317,13 +367,19 @@ int load_command(const args& a) {
     loop.emplace(plan, load::loop_options{.max_in_flight = static_cast<std::size_t>(max_in_flight), .warmup = warmup,
                                           .share_of = co ? co->workers : 1, .share_index = co ? co->index : 0});
     r.emplace(runner{c, *loop, load::key_generator(key_spec, static_cast<std::uint64_t>(a.number("seed", 1)) + (co ? co->index : 0)),
-                     op, {}, {}, {}, slots, asio::steady_timer(io), asio::steady_timer(io)});
+                     mix, load::mix_picker(mix, static_cast<std::uint64_t>(a.number("seed", 1)) * 7919 + (co ? co->index : 0)),
+                     {}, {}, {}, key_tmpl.slots, item_tmpl.slots, asio::steady_timer(io), asio::steady_timer(io)});
     r->get.table_name = r->put.table_name = r->del.table_name = table;
-    r->get.key = r->del.key = r->put.item = tmpl;
+    r->get.key = r->del.key = key_tmpl.item;
+    r->put.item = item_tmpl.item;
     r->status = !a.options.count("json") && isatty(2);
     r->co = co ? &*co : nullptr;
     r->hot = &hot;
-    r->per_key = std::any_of(slots.begin(), slots.end(), [&](const key_slot& k) { return k.name == partition_key; });
+    auto in_partition_key = [&](const std::vector<key_slot>& slots) {
+      return std::any_of(slots.begin(), slots.end(), [&](const key_slot& k) { return k.name == partition_key; });
+    };
+    r->per_key_reads = in_partition_key(key_tmpl.slots);
+    r->per_key_writes = in_partition_key(item_tmpl.slots);
     r->on_finished = [&] {
       out = collect();
       if (!co) return c.close();

@@ -52,6 +52,22 @@ check schedule-completed '"completed":100' "$out"
 items=$("$ddb" scan --cli-input-json '{"TableName":"'"$table"'","Select":"COUNT"}')
 check schedule-deleted-all '"Count":0' "$items"
 
+# A mix of operations by weight, from a spec file (command-line options win).
+spec="$(mktemp)"
+cat >"$spec" <<JSON
+{"table-name":"$table","mix":"get-item=60,put-item=30,delete-item=10","rate":150,"duration":"2s",
+ "key":{"pk":{"S":"m{key}"}},"item":{"pk":{"S":"m{key}"},"v":{"N":"7"}},"keys":20,"json":true}
+JSON
+out=$("$ddb" load run --spec "$spec" --rate 100)
+check mix-planned '"planned":200' "$out"
+check mix-completed '"completed":200' "$out"
+check mix-no-errors '"errors":0' "$out"
+check mix-operation '"operation":"mix get-item=60,put-item=30,delete-item=10"' "$out"
+ru=$(field read_units "$out") wu=$(field write_units "$out")
+awk -v r="$ru" -v w="$wu" 'BEGIN { exit !(r > 0 && w > 0) }'  # both kinds of units were consumed
+check_rc mix-reads-and-writes 0 $?
+rm -f "$spec"
+
 # The text report.
 out=$("$ddb" load run --table-name "$table" --op get-item --key '{"pk":{"S":"user#1"}}' --rate 20 --duration 1s)
 check text-head "ddb load: get-item on $table, 20/s for 1s (open loop" "$out"
@@ -101,7 +117,11 @@ bad() {  # name, expected message, args...
   check_rc "$name" 2 $?
   check "$name-message" "$msg" "$out"
 }
-bad unknown-op "unknown --op 'scan-all'" --table-name "$table" --op scan-all --rate 1 --duration 1s
+bad unknown-op "unknown operation 'scan-all'" --table-name "$table" --op scan-all --rate 1 --duration 1s
+bad zero-weights "weights sum to zero" --table-name "$table" --mix get-item=0,put-item=0 --key '{"pk":{"S":"a"}}' --item '{"pk":{"S":"a"}}' --rate 1 --duration 1s
+bad op-and-mix "one of them" --table-name "$table" --op get-item --mix get-item=1 --key '{"pk":{"S":"a"}}' --rate 1 --duration 1s
+bad mix-needs-item "missing --item" --table-name "$table" --mix get-item=1,put-item=1 --key '{"pk":{"S":"a"}}' --rate 1 --duration 1s
+bad missing-spec "cannot read the spec" --spec /nonexistent/spec.json
 bad zero-rate "rate must be a positive number" --table-name "$table" --op get-item --key '{"pk":{"S":"a"}}' --rate 0 --duration 1s
 bad negative-rate "rate must be a positive number" --table-name "$table" --op get-item --key '{"pk":{"S":"a"}}' --rate -3 --duration 1s
 bad empty-schedule "asks for no requests" --table-name "$table" --op get-item --key '{"pk":{"S":"a"}}' --rate-schedule 0/5s

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <deque>
 #include <random>
@@ -14,6 +15,7 @@
 #include "load/hdr_log.hpp"
 #include "load/histogram.hpp"
 #include "load/hot_keys.hpp"
+#include "load/mix.hpp"
 #include "load/open_loop.hpp"
 #include "load/schedule.hpp"
 
@@ -383,4 +385,28 @@ TEST_CASE("hot keys: per-key busiest seconds against the partition limits; memor
   CHECK_THAT(text, Catch::Contains("pk 7"));
   CHECK_THAT(text, Catch::Contains("would be throttled on DynamoDB"));
   CHECK_THAT(hot_keys_json(rows), Catch::StartsWith(R"([{"key":7,"requests":1210,)"));
+}
+
+TEST_CASE("mix: weights parsed, checked and drawn in proportion", "[load]") {
+  const std::vector<std::string> known{"get-item", "put-item", "delete-item"};
+  auto m = parse_mix("get-item=80,put-item=15,delete-item=5", known);
+  REQUIRE(m);
+  REQUIRE(m->size() == 3);
+  mix_picker pick(*m, 3);
+  std::array<int, 3> counts{};
+  for (int i = 0; i < 100'000; ++i) ++counts.at(pick.next());
+  CHECK(counts[0] == Approx(80'000).margin(1'000));
+  CHECK(counts[1] == Approx(15'000).margin(1'000));
+  CHECK(counts[2] == Approx(5'000).margin(500));
+  auto zero_weight = parse_mix("get-item=1,put-item=0", known);
+  REQUIRE(zero_weight);
+  mix_picker only_gets(*zero_weight, 1);
+  for (int i = 0; i < 1000; ++i) REQUIRE(only_gets.next() == 0);
+
+  CHECK_THAT(parse_mix("scan=1", known).error().message, Catch::Contains("unknown operation 'scan'"));
+  CHECK_THAT(parse_mix("get-item=0,put-item=0", known).error().message, Catch::Contains("sum to zero"));
+  CHECK_THAT(parse_mix("get-item=-1", known).error().message, Catch::Contains("a number >= 0"));
+  CHECK_THAT(parse_mix("get-item", known).error().message, Catch::Contains("OPERATION=WEIGHT"));
+  CHECK_THAT(parse_mix("get-item=1,get-item=2", known).error().message, Catch::Contains("twice"));
+  CHECK_FALSE(parse_mix("", known));
 }
