@@ -190,6 +190,9 @@ constexpr const char* load_usage_text = R"(usage: ddb load run [options]
       [--warmup D] [--max-in-flight 1000] [--pipeline D] [--pool N] [--json] [--hdr-log FILE] [--seed N]
       [--coordinate-table T --run-id R --workers N [--create-table] [--wait 60s]]
   load report --coordinate-table T --run-id R [--json]
+  load prepare --table-name T --item JSON --keys N [--item-bytes B] [--create-table]
+      writes items 0..N-1 from the template (batch writes), creating T when asked
+  load cleanup --table-name T --yes            deletes T
   An open loop: request n leaves at its planned time whether or not earlier ones answered; latency is
   measured from that planned time (coordinated omission corrected), service time from the send.
   --rate takes fractions (0.5 = one every 2 s); --duration and lengths take 10s, 2m, 250ms or seconds;

@@ -29,6 +29,7 @@
 #include <iterator>
 
 #include "cli/load.hpp"
+#include "cli/load_templates.hpp"
 #include "cli/rusage.hpp"
 #include "ddb/client.hpp"
 #include "ddb/core/json.hpp"
@@ -48,30 +49,6 @@ using clock_type = std::chrono::steady_clock;
 using load::nanos;
 
 namespace {
-
-// The attributes of a template whose string value holds "{key}".
-struct key_slot {
-  std::string name, before, after;
-};
-
-std::vector<key_slot> key_slots(const ddb::item& it) {
-  std::vector<key_slot> out;
-  for (const auto& [name, v] : it)
-    if (const std::string* s = v.get_if<std::string>())
-      if (auto at = s->find("{key}"); at != std::string::npos) out.push_back({name, s->substr(0, at), s->substr(at + 5)});
-  return out;
-}
-
-void fill(ddb::item& it, const std::vector<key_slot>& slots, std::int64_t key) {
-  char digits[24];
-  const std::string_view k(digits, static_cast<std::size_t>(std::to_chars(digits, digits + sizeof digits, key).ptr - digits));
-  for (const key_slot& s : slots) {
-    std::string v;
-    v.reserve(s.before.size() + k.size() + s.after.size());
-    v.append(s.before).append(k).append(s.after);
-    it.insert_or_assign(s.name, ddb::value(std::move(v)));
-  }
-}
 
 double parse_fraction(const args& a, const std::string& name, double fallback) {
   const std::string v = a.get(name);
@@ -247,24 +224,12 @@ args with_spec(const args& given) {
   return a;
 }
 
-// A template (--key or --item) and where its {key} goes.
-struct request_template {
-  ddb::item item;
-  std::vector<key_slot> slots;
-};
-
-request_template template_of(const args& a, const std::string& option) {
-  auto parsed = ddb::json::parse_item(a.require(option));
-  if (!parsed) throw usage_error("--" + option + ": " + parsed.error().message);
-  request_template t{std::move(*parsed), {}};
-  t.slots = key_slots(t.item);
-  return t;
-}
-
 int load_command(const args& given) {
-  if (given.positional.size() > 1 && given.positional[1] == "report") return load_report_command(given);
-  if (given.positional.size() < 2 || given.positional[1] != "run")
-    throw usage_error("say `ddb load run` or `ddb load report` (see --help)");
+  const std::string what = given.positional.size() > 1 ? given.positional[1] : "";
+  if (what == "report") return load_report_command(given);
+  if (what == "prepare") return load_prepare_command(with_spec(given));
+  if (what == "cleanup") return load_cleanup_command(with_spec(given));
+  if (what != "run") throw usage_error("say `ddb load run`, `prepare`, `cleanup` or `report` (see --help)");
   const args a = with_spec(given);
   const std::string table = a.require("table-name");
   const std::vector<std::string> known{"get-item", "put-item", "delete-item"};
@@ -353,7 +318,8 @@ int load_command(const args& given) {
     dt.table_name = table;
     auto [ec, res] = co_await c.describe_table(dt, asio::as_tuple(asio::use_awaitable));
     if (ec == ddb::service_errc::resource_not_found)
-      throw usage_error("table " + table + " does not exist: create it (and fill it) first");
+      throw usage_error("table " + table + " does not exist: create and fill it first, e.g. `ddb load prepare --table-name " +
+                        table + " --item JSON --keys N --create-table`");
     if (ec) throw ddb::make_error(ec, std::move(res.diag));
     if (res.table)
       for (const ddb::key_schema_element& k : res.table->key_schema)

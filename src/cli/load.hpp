@@ -13,6 +13,8 @@
 
 namespace ddb::cli {
 int load_command(const args& a);
+int load_prepare_command(const args& a);  // src/cli/load_prepare.cpp
+int load_cleanup_command(const args& a);
 }
 
 namespace ddb::cli::load_cli {

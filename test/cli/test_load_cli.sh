@@ -129,7 +129,32 @@ bad both-rates "one of them" --table-name "$table" --op get-item --key '{"pk":{"
 bad bad-duration "expected e.g. 10s" --table-name "$table" --op get-item --key '{"pk":{"S":"a"}}' --rate 5 --duration soon
 bad bad-key "--key:" --table-name "$table" --op get-item --key '{"pk":' --rate 5 --duration 1s
 bad bad-distribution "unknown key distribution" --table-name "$table" --op get-item --key '{"pk":{"S":"a"}}' --rate 5 --duration 1s --distribution normal
-bad missing-table "does not exist: create it" --table-name "${table}_missing" --op get-item --key '{"pk":{"S":"a"}}' --rate 5 --duration 1s
+bad missing-table "does not exist: create and fill it first, e.g. \`ddb load prepare" --table-name "${table}_missing" --op get-item --key '{"pk":{"S":"a"}}' --rate 5 --duration 1s
+
+# --- prepare and cleanup ------------------------------------------------------------------
+prepared="${table}_prepared"
+out=$("$ddb" load prepare --table-name "$prepared" --item '{"id":{"S":"p{key}"},"v":{"N":"1"}}' --keys 1234 \
+  --item-bytes 100 --create-table 2>&1)
+check_rc prepare 0 $?
+check prepare-message "prepared 1234 items in $prepared" "$out"
+items=$("$ddb" scan --cli-input-json '{"TableName":"'"$prepared"'","Select":"COUNT"}')
+check prepare-count '"Count":1234' "$items"
+out=$("$ddb" load run --table-name "$prepared" --op get-item --key '{"id":{"S":"p{key}"}}' --keys 1234 --rate 50 \
+  --duration 1s --json)
+check prepared-reads '"errors":0' "$out"
+check prepared-hot-key-attribute '"hot_key_attribute":"id"' "$out"
+out=$("$ddb" load cleanup --table-name "$prepared" 2>&1)
+check_rc cleanup-needs-yes 2 $?
+check cleanup-needs-yes-message "add --yes" "$out"
+out=$("$ddb" load cleanup --table-name "$prepared" --yes)
+check_rc cleanup 0 $?
+check cleanup-message "deleted table $prepared" "$out"
+out=$("$ddb" load prepare --table-name "$prepared" --item '{"id":{"S":"p{key}"}}' --keys 5 2>&1)
+check_rc prepare-without-create 2 $?
+check prepare-without-create-message "add --create-table" "$out"
+out=$("$ddb" load prepare --table-name "$prepared" --item '{"id":{"S":"fixed"}}' --keys 5 --create-table 2>&1)
+check_rc prepare-without-key 2 $?
+check prepare-without-key-message "must hold {key}" "$out"
 
 echo "test_load_cli: $passed passed, $failures failed"
 [[ $failures == 0 ]]
