@@ -182,10 +182,11 @@ int bench(const args& a) {
 
 constexpr const char* load_usage_text = R"(usage: ddb load run [options]
 
-  load run --table-name T (--op get-item|put-item|delete-item | --mix get-item=80,put-item=20,...)
+  load run --table-name T (--op get-item|put-item|delete-item|query | --mix get-item=80,put-item=20,...)
       (--rate R --duration D | --rate-schedule SPEC) [--spec FILE: these options as a JSON object]
       [--key JSON | --item JSON]  the key (get/delete) or item (put); string values holding {key} get the
                                   request's key number, e.g. '{"pk":{"S":"user#{key}"}}'
+      [--key-condition EXPR --values JSON]   query: e.g. 'pk = :pk' and '{":pk":{"S":"user#{key}"}}'
       [--keys 1000] [--distribution uniform|sequential|zipf[:THETA]] [--hot-share F] [--item-bytes N]
       [--warmup D] [--max-in-flight 1000] [--pipeline D] [--pool N] [--json] [--hdr-log FILE] [--seed N]
       [--coordinate-table T --run-id R --workers N [--create-table] [--wait 60s]]

@@ -2,7 +2,7 @@
 // decisions (what is due, what measured) are src/load/open_loop.cpp's; this
 // file sends the requests from one Asio timer and reports.
 //
-//   ddb load run --table-name T (--op get-item|put-item|delete-item | --mix OP=WEIGHT,...)
+//   ddb load run --table-name T (--op get-item|put-item|delete-item|query | --mix OP=WEIGHT,...)
 //                (--rate R --duration D | --rate-schedule S) [--spec FILE]
 //                [--key JSON | --item JSON] [--keys N] [--distribution uniform|sequential|zipf[:THETA]]
 //                [--hot-share F] [--item-bytes N] [--warmup D] [--max-in-flight N] [--pipeline D] [--pool N]
@@ -74,7 +74,8 @@ struct runner {
   ddb::get_item_request get;
   ddb::put_item_request put;
   ddb::delete_item_request del;
-  std::vector<key_slot> key_slots_, item_slots_;
+  ddb::query_request query;
+  std::vector<key_slot> key_slots_, item_slots_, values_slots_;
   asio::steady_timer timer, status_timer;
   clock_type::time_point start{}, last_done{};
   bool armed = false;
@@ -87,6 +88,7 @@ struct runner {
   // Whether the key number is in the partition key of --key / --item (else
   // every such request goes to one partition).
   bool per_key_reads = true, per_key_writes = true;
+  bool per_key_queries = true;  // the key number is in the query's values (taken as its partition key)
 
   nanos since_start() const { return clock_type::now() - start; }
 
@@ -116,8 +118,8 @@ struct runner {
   void send(const load::due_request& r, nanos sent) {
     const std::int64_t key = keys.next();
     const std::string& op = mix[picker.next()].op;
-    const bool reads = op == "get-item";
-    const bool partitioned = reads || op == "delete-item" ? per_key_reads : per_key_writes;
+    const bool reads = op == "get-item" || op == "query";
+    const bool partitioned = op == "query" ? per_key_queries : reads || op == "delete-item" ? per_key_reads : per_key_writes;
     auto done = [this, r, sent, key, reads, partitioned](error_code ec, const ddb::diagnostics& diag,
                                      const std::optional<ddb::consumed_capacity>& cc) {
       last_done = clock_type::now();
@@ -140,6 +142,9 @@ struct runner {
     } else if (op == "put-item") {
       fill(put.item, item_slots_, key);
       c.put_item(put, [done](error_code ec, ddb::put_item_response res) { done(ec, res.diag, res.consumed_capacity); });
+    } else if (op == "query") {
+      fill(query.expression_attribute_values, values_slots_, key);
+      c.query(query, [done](error_code ec, ddb::query_response res) { done(ec, res.diag, res.consumed_capacity); });
     } else {
       fill(del.key, key_slots_, key);
       c.delete_item(del, [done](error_code ec, ddb::delete_item_response res) { done(ec, res.diag, res.consumed_capacity); });
@@ -232,13 +237,14 @@ int load_command(const args& given) {
   if (what != "run") throw usage_error("say `ddb load run`, `prepare`, `cleanup` or `report` (see --help)");
   const args a = with_spec(given);
   const std::string table = a.require("table-name");
-  const std::vector<std::string> known{"get-item", "put-item", "delete-item"};
+  const std::vector<std::string> known{"get-item", "put-item", "delete-item", "query"};
   if (a.options.count("op") == a.options.count("mix")) throw usage_error("give --op OPERATION or --mix OP=WEIGHT,... (one of them)");
   const std::vector<load::weighted_op> mix =
       a.options.count("mix") ? unwrap(load::parse_mix(a.get("mix"), known)) : unwrap(load::parse_mix(a.get("op") + "=1", known));
   const std::string op = a.options.count("mix") ? "mix " + a.get("mix") : a.get("op");
-  bool keys_used = false, items_used = false;
-  for (const load::weighted_op& w : mix) (w.op == "put-item" ? items_used : keys_used) = true;
+  bool keys_used = false, items_used = false, queries_used = false;
+  for (const load::weighted_op& w : mix)
+    (w.op == "put-item" ? items_used : w.op == "query" ? queries_used : keys_used) = true;
   const bool has_rate = a.options.count("rate") != 0, has_schedule = a.options.count("rate-schedule") != 0;
   if (has_rate == has_schedule) throw usage_error("give --rate R with --duration D, or --rate-schedule SPEC (one of them)");
   load::schedule plan = has_rate ? unwrap(load::schedule::constant(parse_fraction(a, "rate", 0),
@@ -251,6 +257,9 @@ int load_command(const args& given) {
 
   const request_template key_tmpl = keys_used ? template_of(a, "key") : request_template{};
   request_template item_tmpl = items_used ? template_of(a, "item") : request_template{};
+  // Query: --key-condition EXPR with --values JSON (its expression values, {key} allowed).
+  const request_template values_tmpl = queries_used ? template_of(a, "values") : request_template{};
+  const std::string key_condition = queries_used ? a.require("key-condition") : "";
   if (const long pad = a.number("item-bytes", 0); pad > 0) {
     if (!items_used) throw usage_error("--item-bytes goes with put-item");
     item_tmpl.item.insert_or_assign("pad", ddb::value(std::string(static_cast<std::size_t>(pad), 'x')));
@@ -308,7 +317,10 @@ int load_command(const args& given) {
     res.cpu_seconds = cpu_clock::seconds() - cpu0;
     res.peak_rss_kb = cpu_clock::peak_rss_kb();
     res.hot = hot.top(10);
-    res.hot_key_name = (keys_used ? r->per_key_reads : true) && (items_used ? r->per_key_writes : true) ? partition_key : "";
+    res.hot_key_name = (keys_used ? r->per_key_reads : true) && (items_used ? r->per_key_writes : true) &&
+                               (queries_used ? r->per_key_queries : true)
+                           ? partition_key
+                           : "";
     return res;
   };
 
@@ -334,10 +346,14 @@ int load_command(const args& given) {
                                           .share_of = co ? co->workers : 1, .share_index = co ? co->index : 0});
     r.emplace(runner{c, *loop, load::key_generator(key_spec, static_cast<std::uint64_t>(a.number("seed", 1)) + (co ? co->index : 0)),
                      mix, load::mix_picker(mix, static_cast<std::uint64_t>(a.number("seed", 1)) * 7919 + (co ? co->index : 0)),
-                     {}, {}, {}, key_tmpl.slots, item_tmpl.slots, asio::steady_timer(io), asio::steady_timer(io)});
+                     {}, {}, {}, {}, key_tmpl.slots, item_tmpl.slots, {}, asio::steady_timer(io), asio::steady_timer(io)});
     r->get.table_name = r->put.table_name = r->del.table_name = table;
     r->get.key = r->del.key = key_tmpl.item;
     r->put.item = item_tmpl.item;
+    r->query.table_name = table;
+    r->query.key_condition_expression = key_condition;
+    r->query.expression_attribute_values = values_tmpl.item;
+    r->values_slots_ = values_tmpl.slots;
     r->status = !a.options.count("json") && isatty(2);
     r->co = co ? &*co : nullptr;
     r->hot = &hot;
@@ -346,6 +362,7 @@ int load_command(const args& given) {
     };
     r->per_key_reads = in_partition_key(key_tmpl.slots);
     r->per_key_writes = in_partition_key(item_tmpl.slots);
+    r->per_key_queries = !values_tmpl.slots.empty();
     r->on_finished = [&] {
       out = collect();
       if (!co) return c.close();

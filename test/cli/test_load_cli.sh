@@ -153,6 +153,12 @@ out=$("$ddb" load run --table-name "$prepared" --op get-item --key '{"id":{"S":"
   --duration 1s --json)
 check prepared-reads '"errors":0' "$out"
 check prepared-hot-key-attribute '"hot_key_attribute":"id"' "$out"
+out=$("$ddb" load run --table-name "$prepared" --mix get-item=1,query=1 --key '{"id":{"S":"p{key}"}}' \
+  --key-condition 'id = :id' --values '{":id":{"S":"p{key}"}}' --keys 1234 --rate 50 --duration 1s --json)
+check query-mix-completed '"completed":50,"errors":0' "$out"
+out=$("$ddb" load run --table-name "$prepared" --op query --values '{":id":{"S":"p{key}"}}' --rate 1 --duration 1s 2>&1)
+check_rc query-needs-condition 2 $?
+check query-needs-condition-message "missing --key-condition" "$out"
 out=$("$ddb" load cleanup --table-name "$prepared" 2>&1)
 check_rc cleanup-needs-yes 2 $?
 check cleanup-needs-yes-message "add --yes" "$out"
