@@ -163,7 +163,7 @@ struct runner {
   bool finished = false;
   std::function<void()> on_finished;
   const load_cli::coordination* co = nullptr;
-  std::int64_t intervals_written = 0, write_errors = 0;
+  std::int64_t intervals_written = 0, intervals_pending = 0, write_errors = 0;
   clock_type::time_point last_tick{};
 
   // Once a second: the interval's latencies to the status line (on a
@@ -191,7 +191,8 @@ struct runner {
     last_interval = loop.take_interval_latency();
     const double begin = std::chrono::duration<double>(from - start).count();
     const double length = std::chrono::duration<double>(clock_type::now() - from).count();
-    if (co) load_cli::put_interval(c, *co, intervals_written++, begin, length, last_interval, write_errors);
+    if (co)
+      load_cli::put_interval(c, *co, intervals_written++, begin, length, last_interval, intervals_pending, write_errors);
     if (!hdr_log) return;
     *hdr_log << load::log_line(begin, length, last_interval);
     hdr_log->flush();
@@ -366,7 +367,14 @@ int load_command(const args& given) {
     r->on_finished = [&] {
       out = collect();
       if (!co) return c.close();
-      asio::co_spawn(io, load_cli::put_result(c, *co, *out), [&](std::exception_ptr e) {
+      asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        // The last interval's write first (closing the client would cut it off), then the totals.
+        for (int i = 0; i < 3000 && r->intervals_pending > 0; ++i) {
+          asio::steady_timer t(io, std::chrono::milliseconds(10));
+          co_await t.async_wait(asio::use_awaitable);
+        }
+        co_await load_cli::put_result(c, *co, *out);
+      }, [&](std::exception_ptr e) {
         if (e) failure = e;
         c.close();
       });

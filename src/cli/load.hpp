@@ -31,9 +31,10 @@ struct coordination {
 // asked. Throws usage_error / ddb::error naming the problem.
 boost::asio::awaitable<coordination> join(ddb::client& c, std::string table, std::string run, std::int64_t workers,
                                           bool create, std::chrono::milliseconds wait);
-// Writes one interval's latency histogram (fire and forget; failures counted).
+// Writes one interval's latency histogram (in the background: `pending`
+// counts the writes not finished yet, `write_errors` those that failed).
 void put_interval(ddb::client& c, const coordination& co, std::int64_t i, double start_s, double length_s,
-                  const load::histogram& h, std::int64_t& write_errors);
+                  const load::histogram& h, std::int64_t& pending, std::int64_t& write_errors);
 // Writes the worker's totals and whole-run histograms.
 boost::asio::awaitable<void> put_result(ddb::client& c, const coordination& co, const load::run_result& r);
 // Every finished worker's totals merged (histograms exactly).

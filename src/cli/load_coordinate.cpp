@@ -163,13 +163,15 @@ asio::awaitable<coordination> join(ddb::client& c, std::string table, std::strin
 }
 
 void put_interval(ddb::client& c, const coordination& co, std::int64_t i, double start_s, double length_s,
-                  const load::histogram& h, std::int64_t& write_errors) {
+                  const load::histogram& h, std::int64_t& pending, std::int64_t& write_errors) {
   put_item_request p;
   p.table_name = co.table;
   p.item = ddb::item{{"pk", co.pk},          {"sk", "hist#" + co.worker + "#" + padded(i)},
                      {"start_s", number_of(start_s)}, {"length_s", number_of(length_s)},
                      {"h", load::encode_histogram(h)}, {"expires_at", co.expires_at}};
-  c.put_item(p, [&write_errors](error_code ec, put_item_response) {
+  ++pending;
+  c.put_item(p, [&pending, &write_errors](error_code ec, put_item_response) {
+    --pending;
     if (ec) ++write_errors;
   });
 }

@@ -35,6 +35,8 @@ for w in 1 2 3; do
   maxes+=("$(sed -n 's/.*"latency_us":{[^}]*"max":\([0-9]*\),.*/\1/p' <<<"$out")")
 done
 check workers-measured-all 300 "$sum"
+! grep -q "could not be written" "$work/e1" "$work/e2" "$work/e3"
+check_rc intervals-all-written 0 $?
 # (exit 1 would only say that some request left late on this busy machine: the counts are what is checked)
 report=$("$ddb" load report --coordinate-table "$coord" --run-id "$run" --json)
 check report '"operation":"put-item"' "$report"
