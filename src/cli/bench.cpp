@@ -188,7 +188,7 @@ constexpr const char* load_usage_text = R"(usage: ddb load run [options]
                                   request's key number, e.g. '{"pk":{"S":"user#{key}"}}'
       [--key-condition EXPR --values JSON]   query: e.g. 'pk = :pk' and '{":pk":{"S":"user#{key}"}}'
       [--keys 1000] [--distribution uniform|sequential|zipf[:THETA]] [--hot-share F] [--item-bytes N]
-      [--warmup D] [--max-in-flight 1000] [--pipeline D] [--pool N] [--json] [--hdr-log FILE] [--seed N]
+      [--warmup D] [--max-in-flight 1000] [--pipeline D] [--pool N] [--json] [--hdr-log FILE] [--html FILE] [--seed N]
       [--coordinate-table T --run-id R --workers N [--create-table] [--wait 60s]]
   load report --coordinate-table T --run-id R [--json]
   load prepare --table-name T --item JSON --keys N [--item-bytes B] [--create-table]
@@ -199,7 +199,8 @@ constexpr const char* load_usage_text = R"(usage: ddb load run [options]
   --rate takes fractions (0.5 = one every 2 s); --duration and lengths take 10s, 2m, 250ms or seconds;
   --rate-schedule: RATE/LENGTH or FROM-TO/LENGTH segments, e.g. 100/10s,100-1000/30s,1000/1m.
   --hdr-log FILE: one HdrHistogram V2 histogram per second (latency from the planned time, us), in
-  HdrHistogram's interval log format. --coordinate-table: a distributed run coordinated through table T
+  HdrHistogram's interval log format. --html FILE: one self-contained page (inline SVG plots: latency per
+  second per percentile, the percentile spectrum, achieved vs planned rate, errors and throttles). --coordinate-table: a distributed run coordinated through table T
   (pk, sk strings): each worker registers under run R, waits for N, all start at one agreed time, each
   sends every N-th request of the plan and writes its histograms to T; `load report` merges them.
   Exit 0: every planned request completed on time without error; 1: not (the report says why).

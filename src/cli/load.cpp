@@ -6,7 +6,7 @@
 //                (--rate R --duration D | --rate-schedule S) [--spec FILE]
 //                [--key JSON | --item JSON] [--keys N] [--distribution uniform|sequential|zipf[:THETA]]
 //                [--hot-share F] [--item-bytes N] [--warmup D] [--max-in-flight N] [--pipeline D] [--pool N]
-//                [--json] [--hdr-log FILE] [--seed N]
+//                [--json] [--hdr-log FILE] [--html FILE] [--seed N]
 //
 // String attributes of the key (or item) holding "{key}" get the request's
 // key number in its place, e.g. --key '{"pk":{"S":"user#{key}"}}'.
@@ -35,6 +35,7 @@
 #include "ddb/core/json.hpp"
 #include "ddb/model.hpp"
 #include "load/hdr_log.hpp"
+#include "load/html.hpp"
 #include "load/hot_keys.hpp"
 #include "load/keys.hpp"
 #include "load/mix.hpp"
@@ -156,7 +157,7 @@ struct runner {
     finished = true;
     timer.cancel();
     status_timer.cancel();
-    if (hdr_log || co) write_interval(last_tick);  // the last, partial interval
+    if (hdr_log || co || keep_summaries) write_interval(last_tick);  // the last, partial interval
     if (status) std::fputs("\n", stderr);
     on_finished();
   }
@@ -193,12 +194,32 @@ struct runner {
     const double length = std::chrono::duration<double>(clock_type::now() - from).count();
     if (co)
       load_cli::put_interval(c, *co, intervals_written++, begin, length, last_interval, intervals_pending, write_errors);
+    if (keep_summaries && length > 0) {
+      load::interval_summary sum;
+      sum.at_s = begin + length;
+      sum.rate = static_cast<double>(loop.counts().completed - completed_before) / length;
+      sum.planned_rate = loop.plan().rate_at(std::chrono::duration_cast<nanos>(std::chrono::duration<double>(begin)));
+      sum.p50 = last_interval.value_at_percentile(50);
+      sum.p99 = last_interval.value_at_percentile(99);
+      sum.p999 = last_interval.value_at_percentile(99.9);
+      sum.max = last_interval.max();
+      sum.errors = loop.counts().errors - errors_before;
+      sum.throttled = throttled - throttled_before;
+      summaries.push_back(sum);
+    }
+    completed_before = loop.counts().completed;
+    errors_before = loop.counts().errors;
+    throttled_before = throttled;
     if (!hdr_log) return;
     *hdr_log << load::log_line(begin, length, last_interval);
     hdr_log->flush();
   }
 
   std::ofstream* hdr_log = nullptr;
+  // One line a second for the HTML report (--html): 80 bytes a second of run.
+  bool keep_summaries = false;
+  std::vector<load::interval_summary> summaries;
+  std::int64_t completed_before = 0, errors_before = 0, throttled_before = 0;
   load::histogram last_interval{2, 1};
 };
 
@@ -278,6 +299,12 @@ int load_command(const args& given) {
   const nanos wait = a.options.count("wait") ? unwrap(load::parse_duration(a.get("wait"))) : nanos(std::chrono::seconds(60));
   if (coordinate.empty() && (a.options.count("workers") || a.options.count("run-id")))
     throw usage_error("--workers and --run-id go with --coordinate-table T");
+  const std::string html_path = a.get("html");
+  std::ofstream html_file;
+  if (!html_path.empty()) {
+    html_file.open(html_path, std::ios::trunc);
+    if (!html_file) throw usage_error("cannot write the HTML report " + html_path + " (--html)");
+  }
   std::ofstream hdr_file;
   if (const std::string path = a.get("hdr-log"); !path.empty()) {
     hdr_file.open(path, std::ios::trunc);
@@ -392,7 +419,8 @@ int load_command(const args& given) {
       hdr_file << load::log_header(epoch);
       r->hdr_log = &hdr_file;
     }
-    if (r->status || r->hdr_log || r->co) r->tick();
+    r->keep_summaries = !html_path.empty();
+    if (r->status || r->hdr_log || r->co || r->keep_summaries) r->tick();
     r->pump();
   }, [&](std::exception_ptr e) {
     if (!e) return;
@@ -404,6 +432,7 @@ int load_command(const args& given) {
   if (!out) throw ddb::error(fail(errc::unexpected_exception, "the run ended without a result"));
   if (r->write_errors)
     std::cerr << "ddb load: " << r->write_errors << " interval histogram(s) could not be written to " << coordinate << "\n";
+  if (html_file.is_open()) html_file << load::html_report(*out, r->summaries);
   std::cout << (a.options.count("json") ? load::json_report(*out) + "\n" : load::text_report(*out));
   return out->shortfall() || out->counts.errors ? 1 : 0;
 }

@@ -109,6 +109,26 @@ else
   echo "SKIPPED: HdrHistogram's reader (libhdrhistogram-java) is not installed"
 fi
 
+# --- the HTML report: four inline SVG plots carrying the run's numbers ---------------------
+html="$(mktemp --suffix=.html)"
+out=$("$ddb" load run --table-name "$table" --op get-item --key '{"pk":{"S":"user#1"}}' --rate 100 --duration 2500ms \
+  --html "$html" --json)
+page=$(cat "$html")
+for id in latency spectrum rate trouble; do check "html-plot-$id" "<svg id=\"$id\"" "$page"; done
+check html-series 10 "$(grep -o 'class="series"' "$html" | wc -l)"
+check html-summary "250 of 250 requests completed, p99 $(sed -n 's/.*"latency_us":{[^}]*"p99":\([0-9]*\),.*/\1/p' <<<"$out") us" "$page"
+check html-text-report '<pre id="report">ddb load: get-item on' "$page"
+if command -v rsvg-convert >/dev/null; then  # each plot renders (librsvg, Debian's librsvg2-bin)
+  for id in latency spectrum rate trouble; do
+    sed -n "s/.*\(<svg id=\"$id\".*<\/svg>\).*/\1/p" "$html" >"$html.$id.svg"
+    rsvg-convert "$html.$id.svg" -o "$html.$id.png" && [[ $(stat -c %s "$html.$id.png") -gt 2000 ]]
+    check_rc "html-renders-$id" 0 $?
+  done
+else
+  echo "SKIPPED: rendering the plots (librsvg2-bin is not installed)"
+fi
+rm -f "$html" "$html".*
+
 # --- bad specs: refused before any request ---------------------------------------------
 bad() {  # name, expected message, args...
   local name="$1" msg="$2"

@@ -15,6 +15,7 @@
 #include "load/hdr_log.hpp"
 #include "load/histogram.hpp"
 #include "load/hot_keys.hpp"
+#include "load/html.hpp"
 #include "load/mix.hpp"
 #include "load/open_loop.hpp"
 #include "load/schedule.hpp"
@@ -409,4 +410,24 @@ TEST_CASE("mix: weights parsed, checked and drawn in proportion", "[load]") {
   CHECK_THAT(parse_mix("get-item", known).error().message, Catch::Contains("OPERATION=WEIGHT"));
   CHECK_THAT(parse_mix("get-item=1,get-item=2", known).error().message, Catch::Contains("twice"));
   CHECK_FALSE(parse_mix("", known));
+}
+
+TEST_CASE("html report: four plots from the intervals, the text report, names escaped", "[load]") {
+  run_result r;
+  r.operation = "get-item";
+  r.table = "t<script>";
+  r.plan = "10/s for 2s";
+  r.planned = 20;
+  r.counts.completed = 20;
+  r.latency = histogram(3'600'000'000, 3);
+  r.service = histogram(3'600'000'000, 3);
+  r.send_lag = histogram(3'600'000'000, 3);
+  for (int i = 1; i <= 20; ++i) r.latency.record(i * 100), r.service.record(i * 90);
+  const std::vector<interval_summary> intervals{{1, 10, 10, 500, 1900, 2000, 2000, 0, 0}, {2, 10, 10, 400, 900, 1000, 1000, 1, 0}};
+  const std::string page = html_report(r, intervals);
+  for (const char* id : {"latency", "spectrum", "rate", "trouble"}) CHECK_THAT(page, Catch::Contains(std::string("<svg id=\"") + id));
+  CHECK_THAT(page, Catch::Contains("t&lt;script&gt;"));
+  CHECK_THAT(page, !Catch::Contains("<script>"));
+  CHECK_THAT(page, Catch::Contains("20 of 20 requests completed, p99 2000 us"));
+  CHECK_THAT(page, Catch::Contains("<pre id=\"report\">ddb load: get-item"));
 }
