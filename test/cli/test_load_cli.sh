@@ -127,6 +127,20 @@ if command -v rsvg-convert >/dev/null; then  # each plot renders (librsvg, Debia
 else
   echo "SKIPPED: rendering the plots (librsvg2-bin is not installed)"
 fi
+if command -v chromium >/dev/null; then  # the page in headless Chromium (Debian's chromium): no network, a fresh profile
+  profile="$(mktemp -d)"
+  flags=(--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking --disable-component-update
+         --disable-sync --user-data-dir="$profile")
+  dom=$(timeout 120 chromium "${flags[@]}" --dump-dom "file://$html" 2>/dev/null)
+  for id in latency spectrum rate trouble; do check "chromium-plot-$id" "<svg id=\"$id\"" "$dom"; done
+  check chromium-numbers "250 of 250 requests completed" "$dom"
+  timeout 120 chromium "${flags[@]}" --window-size=800,1300 --screenshot="$html.png" "file://$html" >/dev/null 2>&1
+  [[ -s "$html.png" && $(stat -c %s "$html.png") -gt 20000 ]]
+  check_rc chromium-screenshot 0 $?
+  rm -rf "$profile"
+else
+  echo "SKIPPED: headless Chromium (chromium is not installed)"
+fi
 rm -f "$html" "$html".*
 
 # --- bad specs: refused before any request ---------------------------------------------
