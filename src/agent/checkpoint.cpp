@@ -82,17 +82,7 @@ asio::awaitable<saved> checkpoints::save_impl(std::string thread, std::int64_t p
                                                      .expression_attribute_names = {{"#pk", pk}}};
     tx.transact_items.push_back(std::move(check));
   }
-  transact_write_item put;
-  put.put = transact_put{.item = std::move(meta),
-                         .table_name = s.t.table_name,
-                         .condition_expression = "attribute_not_exists(#pk)",
-                         .expression_attribute_names = {{"#pk", pk}}};
-  tx.transact_items.push_back(std::move(put));
-  for (item& part : parts) {
-    transact_write_item w;
-    w.put = transact_put{.item = std::move(part), .table_name = s.t.table_name};
-    tx.transact_items.push_back(std::move(w));
-  }
+  put_with_parts(tx, s.t.table_name, std::move(meta), std::move(parts));
   auto [ec, r] = co_await s.c.transact_write_items(tx, tuple_token);
   if (ec == service_errc::transaction_canceled && r.diag.condition_failed()) {
     const auto& reasons = r.diag.cancellation_reasons;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "ddb/agent/table.hpp"
+#include "ddb/model/data.hpp"
 
 namespace ddb::agent::detail {
 
@@ -23,6 +24,11 @@ inline constexpr auto tuple_token = boost::asio::as_tuple(boost::asio::use_await
 boost::asio::awaitable<std::int64_t> append_parts(client& c, const std::string& table, const std::string& pk_value,
                                                   const std::string& prefix, bool consistent, const std::string& what,
                                                   std::string& out);
+
+// Appends to tx a put of `head` on condition that its item does not exist
+// yet, and an unconditional put of each of `parts`: the head item and its
+// parts (a large message or checkpoint) written all or nothing.
+void put_with_parts(transact_write_items_request& tx, const std::string& table, item head, std::vector<item> parts);
 
 // What a caught exception says (what() of a std::exception).
 std::string what_of(const std::exception_ptr& e);

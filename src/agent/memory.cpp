@@ -229,17 +229,7 @@ asio::awaitable<appended> memory::append_impl(std::string user, std::string conv
     }
   }
   transact_write_items_request tx;
-  transact_write_item head;
-  head.put = transact_put{.item = std::move(it),
-                          .table_name = s.t.table_name,
-                          .condition_expression = "attribute_not_exists(#pk)",
-                          .expression_attribute_names = {{"#pk", pk}}};
-  tx.transact_items.push_back(std::move(head));
-  for (item& p : parts) {
-    transact_write_item w;
-    w.put = transact_put{.item = std::move(p), .table_name = s.t.table_name};
-    tx.transact_items.push_back(std::move(w));
-  }
+  put_with_parts(tx, s.t.table_name, std::move(it), std::move(parts));
   auto [ec, r] = co_await s.c.transact_write_items(tx, tuple_token);
   if (ec) ddb::detail::throw_operation_error(ec, std::move(r.diag));
   co_return out;

@@ -109,6 +109,20 @@ asio::awaitable<std::int64_t> append_parts(client& c, const std::string& table, 
   co_return found;
 }
 
+void put_with_parts(transact_write_items_request& tx, const std::string& table, item head, std::vector<item> parts) {
+  transact_write_item first;
+  first.put = transact_put{.item = std::move(head),
+                           .table_name = table,
+                           .condition_expression = "attribute_not_exists(#pk)",
+                           .expression_attribute_names = {{"#pk", pk}}};
+  tx.transact_items.push_back(std::move(first));
+  for (item& p : parts) {
+    transact_write_item w;
+    w.put = transact_put{.item = std::move(p), .table_name = table};
+    tx.transact_items.push_back(std::move(w));
+  }
+}
+
 std::string what_of(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);

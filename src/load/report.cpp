@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "ddb/core/json.hpp"
+
 namespace ddb::load {
 
 namespace {
@@ -34,17 +36,12 @@ std::string json_spectrum(const histogram& h) {
                       static_cast<long long>(h.count()));
 }
 
+// A JSON string, escaped by ddb's JSON writer.
 std::string json_text(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      out += format("\\u%04x", c);
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
+  std::string out;
+  json::writer w(out);
+  w.string(s);
+  return out;
 }
 
 }  // namespace
