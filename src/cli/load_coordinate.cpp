@@ -176,7 +176,8 @@ void put_interval(ddb::client& c, const coordination& co, std::int64_t i, double
   });
 }
 
-asio::awaitable<void> put_result(ddb::client& c, const coordination& co, const load::run_result& r) {
+asio::awaitable<void> put_result(ddb::client& c, const coordination& co, const load::run_result& r,
+                                 std::vector<load::hot_keys::row> hot) {
   put_item_request p;
   p.table_name = co.table;
   p.item = ddb::item{{"pk", co.pk}, {"sk", "result#" + co.worker}, {"expires_at", co.expires_at}};
@@ -198,6 +199,20 @@ asio::awaitable<void> put_result(ddb::client& c, const coordination& co, const l
   n("write_units", r.write_units);
   n("cost_usd", r.cost_usd);
   n("cpu_seconds", r.cpu_seconds);
+  n("unprocessed", static_cast<double>(r.unprocessed));
+  n("closed_concurrency", static_cast<double>(r.closed_concurrency));
+  n("threads", r.threads);
+  ddb::list rows;
+  for (const load::hot_keys::row& h : hot)
+    rows.push_back(ddb::value(ddb::item{{"k", number_of(static_cast<double>(h.key))},
+                                        {"n", number_of(static_cast<double>(h.requests))},
+                                        {"r", number_of(h.read_units)},
+                                        {"w", number_of(h.write_units)},
+                                        {"pn", number_of(static_cast<double>(h.peak_requests_per_s))},
+                                        {"pr", number_of(h.peak_read_per_s)},
+                                        {"pw", number_of(h.peak_write_per_s)}}));
+  p.item.insert_or_assign("hot", ddb::value(std::move(rows)));
+  p.item.insert_or_assign("hot_key", r.hot_key_name);
   p.item.insert_or_assign("latency", load::encode_histogram(r.latency));
   p.item.insert_or_assign("service", load::encode_histogram(r.service));
   p.item.insert_or_assign("send_lag", load::encode_histogram(r.send_lag));
@@ -216,6 +231,7 @@ asio::awaitable<load::run_result> merged_result(ddb::client& c, std::string tabl
   if (results.empty())
     throw usage_error("run " + run + " has no finished worker in " + table + " (a wrong --run-id, or still running)");
   load::run_result out;
+  std::vector<std::vector<load::hot_keys::row>> hot_rows;
   bool first = true;
   auto histogram_at = [&](const ddb::item& it, const char* name) {
     const std::string* text = text_at(it, name);
@@ -233,6 +249,9 @@ asio::awaitable<load::run_result> merged_result(ddb::client& c, std::string tabl
       out.table = text_at(it, "table") ? *text_at(it, "table") : "";
       out.plan = text_at(it, "plan") ? *text_at(it, "plan") : "";
       out.target_rate = number_at(it, "target_rate");
+      out.closed_concurrency = static_cast<std::size_t>(number_at(it, "closed_concurrency"));
+      out.threads = static_cast<int>(number_at(it, "threads"));
+      out.hot_key_name = text_at(it, "hot_key") ? *text_at(it, "hot_key") : "";
       first = false;
     } else {
       out.latency.merge(lat);
@@ -250,6 +269,19 @@ asio::awaitable<load::run_result> merged_result(ddb::client& c, std::string tabl
     add(out.counts.cap_reached, "cap_reached");
     add(out.throttled, "throttled");
     add(out.retries, "retries");
+    add(out.unprocessed, "unprocessed");
+    std::vector<load::hot_keys::row> rows;
+    if (const ddb::value* hot = it.find("hot"); hot && hot->get_if<ddb::list>())
+      for (const ddb::value& v : *hot->get_if<ddb::list>())
+        if (const ddb::item* m = v.get_if<ddb::item>())
+          rows.push_back({.key = static_cast<std::int64_t>(number_at(*m, "k")),
+                          .requests = static_cast<std::int64_t>(number_at(*m, "n")),
+                          .read_units = number_at(*m, "r"),
+                          .write_units = number_at(*m, "w"),
+                          .peak_requests_per_s = static_cast<std::int64_t>(number_at(*m, "pn")),
+                          .peak_read_per_s = number_at(*m, "pr"),
+                          .peak_write_per_s = number_at(*m, "pw")});
+    hot_rows.push_back(std::move(rows));
     out.counts.peak_in_flight += static_cast<std::size_t>(number_at(it, "peak_in_flight"));
     out.seconds = std::max(out.seconds, number_at(it, "seconds"));
     out.read_units += number_at(it, "read_units");
@@ -258,6 +290,7 @@ asio::awaitable<load::run_result> merged_result(ddb::client& c, std::string tabl
     out.cpu_seconds += number_at(it, "cpu_seconds");
   }
   workers = static_cast<std::int64_t>(results.size());
+  out.hot = load::merge_hot_rows(hot_rows, 10);
   const std::vector<ddb::item> hists = co_await items_of(c, table, pk, hist_prefix);
   intervals = static_cast<std::int64_t>(hists.size());
   out.plan += " (" + std::to_string(workers) + " workers)";

@@ -51,9 +51,9 @@ commands (request JSON as the AWS CLI takes it):
   bench query --table T --key-condition EXPR --values JSON
   bench transact-write-items --cli-input-json JSON|file://PATH   (a fresh ClientRequestToken each time)
       --requests N (1000) --concurrency C (64) [--pipeline D] [--pool N]
-  load run --table-name T --op get-item|put-item|delete-item --rate R --duration D [--key JSON | --item JSON]
-                                           an open-loop load run, latency from the planned send times
-                                           (ddb load --help)
+  load run --table-name T --op OP|--mix OP=W,... --rate R --duration D [--key JSON | --item JSON]
+                                           an open-loop load run, latency from the planned send times;
+                                           --concurrency C --requests N: a closed loop (ddb load --help)
 
   cache put QUERY RESPONSE | get QUERY | delete QUERY | stats     the semantic cache (ddb::cache)
       [--table-name T] [--create-table [--layout lean|mneme]] [--namespace N] [--embedder hash:384 | openai:MODEL:DIM

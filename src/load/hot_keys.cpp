@@ -1,5 +1,7 @@
 #include "load/hot_keys.hpp"
 
+#include <map>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -34,6 +36,25 @@ void hot_keys::record(std::int64_t key, double read_units, double write_units, s
   s.second_write += write_units;
 }
 
+namespace {
+
+std::vector<hot_keys::row> hottest(std::vector<hot_keys::row> rows, std::size_t n) {
+  auto heat = [](const hot_keys::row& r) {
+    return std::max(r.peak_read_per_s / partition_read_units_per_s, r.peak_write_per_s / partition_write_units_per_s);
+  };
+  const std::size_t keep = std::min(n, rows.size());
+  std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(keep), rows.end(),
+                    [&](const hot_keys::row& a, const hot_keys::row& b) {
+                      if (heat(a) != heat(b)) return heat(a) > heat(b);
+                      if (a.requests != b.requests) return a.requests > b.requests;
+                      return a.key < b.key;
+                    });
+  rows.resize(keep);
+  return rows;
+}
+
+}  // namespace
+
 std::vector<hot_keys::row> hot_keys::top(std::size_t n) const {
   std::vector<row> rows;
   for (std::size_t k = 0; k < slots_.size(); ++k) {
@@ -42,16 +63,24 @@ std::vector<hot_keys::row> hot_keys::top(std::size_t n) const {
     close_second(s);
     rows.push_back({static_cast<std::int64_t>(k), s.requests, s.read, s.write, s.peak_requests, s.peak_read, s.peak_write});
   }
-  auto heat = [](const row& r) {
-    return std::max(r.peak_read_per_s / partition_read_units_per_s, r.peak_write_per_s / partition_write_units_per_s);
-  };
-  const std::size_t keep = std::min(n, rows.size());
-  std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(keep), rows.end(), [&](const row& a, const row& b) {
-    if (heat(a) != heat(b)) return heat(a) > heat(b);
-    return a.requests > b.requests;
-  });
-  rows.resize(keep);
-  return rows;
+  return hottest(std::move(rows), n);
+}
+
+std::vector<hot_keys::row> merge_hot_rows(const std::vector<std::vector<hot_keys::row>>& workers, std::size_t n) {
+  std::map<std::int64_t, hot_keys::row> by_key;
+  for (const auto& rows : workers)
+    for (const hot_keys::row& r : rows) {
+      hot_keys::row& into = by_key.try_emplace(r.key, hot_keys::row{.key = r.key}).first->second;
+      into.requests += r.requests;
+      into.read_units += r.read_units;
+      into.write_units += r.write_units;
+      into.peak_requests_per_s += r.peak_requests_per_s;
+      into.peak_read_per_s += r.peak_read_per_s;
+      into.peak_write_per_s += r.peak_write_per_s;
+    }
+  std::vector<hot_keys::row> rows;
+  for (auto& [k, r] : by_key) rows.push_back(r);
+  return hottest(std::move(rows), n);
 }
 
 std::string hot_keys_text(const std::vector<hot_keys::row>& rows, const std::string& key_name) {

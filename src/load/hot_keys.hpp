@@ -53,6 +53,13 @@ class hot_keys {
 };
 
 // The report's lines (text), and the JSON array.
+// Rows of several workers (each its own top list) merged by key: requests
+// and units added; a key's busiest second taken as the sum of the workers'
+// busiest seconds (an upper bound: exact when the workers' busiest seconds
+// coincide, as they do for workers sending one plan interleaved). The n
+// hottest, ordered as top() orders them.
+std::vector<hot_keys::row> merge_hot_rows(const std::vector<std::vector<hot_keys::row>>& workers, std::size_t n);
+
 std::string hot_keys_text(const std::vector<hot_keys::row>& rows, const std::string& key_name);
 std::string hot_keys_json(const std::vector<hot_keys::row>& rows);
 

@@ -88,6 +88,8 @@ std::string html_report(const run_result& r, const std::vector<interval_summary>
   std::vector<series> latency{{"p50", "#1f77b4", {}}, {"p99", "#ff7f0e", {}}, {"p99.9", "#d62728", {}}, {"max", "#555", {}}};
   std::vector<series> rate{{"achieved", "#2ca02c", {}}, {"planned", "#888", {}}};
   std::vector<series> trouble{{"errors", "#d62728", {}}, {"throttled", "#9467bd", {}}};
+  std::vector<series> units{{"read units/s", "#1f77b4", {}}, {"write units/s", "#ff7f0e", {}}};
+  std::vector<series> cost{{"$ per hour", "#8c564b", {}}};
   for (const interval_summary& i : intervals) {
     latency[0].points.emplace_back(i.at_s, static_cast<double>(i.p50));
     latency[1].points.emplace_back(i.at_s, static_cast<double>(i.p99));
@@ -97,6 +99,9 @@ std::string html_report(const run_result& r, const std::vector<interval_summary>
     rate[1].points.emplace_back(i.at_s, i.planned_rate);
     trouble[0].points.emplace_back(i.at_s, static_cast<double>(i.errors));
     trouble[1].points.emplace_back(i.at_s, static_cast<double>(i.throttled));
+    units[0].points.emplace_back(i.at_s, i.read_units_per_s);
+    units[1].points.emplace_back(i.at_s, i.write_units_per_s);
+    cost[0].points.emplace_back(i.at_s, i.usd_per_hour);
   }
   // The percentile spectrum: x = -log10(1 - p), so p90, p99, p99.9... are evenly spaced.
   std::vector<series> spectrum{{"latency from the planned time", "#1f77b4", {}}, {"service time", "#2ca02c", {}}};
@@ -118,6 +123,8 @@ std::string html_report(const run_result& r, const std::vector<interval_summary>
   page += chart("spectrum", "Percentile spectrum (x: nines, 1 = p90, 2 = p99, 3 = p99.9...)", "nines", "us", spectrum, true);
   page += chart("rate", "Requests per second: achieved and planned", "seconds", "requests/s", rate, false);
   page += chart("trouble", "Errors and throttles per second", "seconds", "count", trouble, false);
+  page += chart("units", "Consumed capacity units per second", "seconds", "units/s", units, false);
+  page += chart("cost", "Cost at on-demand prices, as $ per hour, per second", "seconds", "$/h", cost, false);
   page += "<pre id=\"report\">" + escape(text_report(r)) + "</pre>\n</body></html>\n";
   return page;
 }

@@ -19,6 +19,8 @@ struct interval_summary {
   std::int64_t p50 = 0, p99 = 0, p999 = 0, max = 0;  // latency from the planned time, us
   std::int64_t errors = 0;    // in the interval
   std::int64_t throttled = 0;
+  double read_units_per_s = 0, write_units_per_s = 0;  // consumed capacity
+  double usd_per_hour = 0;    // the interval's consumption at on-demand prices, per hour
 };
 
 std::string html_report(const run_result& r, const std::vector<interval_summary>& intervals);

@@ -1,5 +1,7 @@
 #include "load/keys.hpp"
 
+#include <algorithm>
+
 #include <cmath>
 #include <charconv>
 
@@ -62,6 +64,20 @@ std::int64_t key_generator::next() {
     }
   }
   return 0;
+}
+
+void key_generator::next_distinct(std::size_t n, std::vector<std::int64_t>& out) {
+  out.clear();
+  if (static_cast<std::int64_t>(n) > spec_.count)
+    throw ddb::error(fail(errc::invalid_config, "cannot draw " + std::to_string(n) + " distinct keys from " +
+                                                    std::to_string(spec_.count) + " (raise --keys or lower --batch-size)"));
+  const auto taken = [&](std::int64_t k) { return std::find(out.begin(), out.end(), k) != out.end(); };
+  while (out.size() < n) {
+    std::int64_t k = next();
+    for (int again = 0; again < 4 && taken(k); ++again) k = next();
+    while (taken(k)) k = (k + 1) % spec_.count;
+    out.push_back(k);
+  }
 }
 
 }  // namespace ddb::load

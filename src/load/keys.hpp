@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ddb/error.hpp"
 
@@ -26,6 +27,11 @@ class key_generator {
  public:
   key_generator(const key_spec& s, std::uint64_t seed);
   std::int64_t next();
+  // n distinct keys (a batch or a transaction refuses a key twice): drawn as
+  // usual, a repeat drawn again a few times, then the next unused key after
+  // it. n must not exceed the key count. `out` is replaced.
+  void next_distinct(std::size_t n, std::vector<std::int64_t>& out);
+  std::int64_t count() const noexcept { return spec_.count; }
 
  private:
   key_spec spec_;

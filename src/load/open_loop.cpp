@@ -23,13 +23,37 @@ open_loop::open_loop(schedule s, loop_options o)
   next_at_ = schedule_.at(next_);
 }
 
+open_loop::open_loop(closed_options c, loop_options o) : open_loop(schedule::none(), o) {
+  if (c.concurrency == 0) throw ddb::error(fail(errc::invalid_config, "a closed loop needs at least 1 request in flight"));
+  if (c.requests < 0 && c.duration <= nanos(0))
+    throw ddb::error(fail(errc::invalid_config, "a closed loop needs a request count or a duration to stop at"));
+  closed_ = c;
+  opt_.max_in_flight = c.concurrency;
+  next_ = opt_.share_index;
+  next_at_.reset();
+  stopped_ = c.requests >= 0 && next_ >= c.requests;
+}
+
 std::int64_t open_loop::planned() const noexcept {
-  const std::int64_t total = schedule_.total();
+  if (closed_ && closed_->requests < 0) return counts_.sent;  // bounded by time: what was sent
+  const std::int64_t total = closed_ ? closed_->requests : schedule_.total();
   return total > opt_.share_index ? (total - opt_.share_index + opt_.share_of - 1) / opt_.share_of : 0;
 }
 
 void open_loop::due(nanos now, std::vector<due_request>& out) {
   out.clear();
+  if (closed_) {
+    if (closed_->duration > nanos(0) && now >= closed_->duration) stopped_ = true;
+    while (!stopped_ && in_flight_ < closed_->concurrency) {
+      out.push_back({next_, now, false});
+      ++counts_.sent;
+      ++in_flight_;
+      counts_.peak_in_flight = std::max(counts_.peak_in_flight, in_flight_);
+      next_ += opt_.share_of;
+      if (closed_->requests >= 0 && next_ >= closed_->requests) stopped_ = true;
+    }
+    return;
+  }
   bool blocked = false;
   while (next_at_ && *next_at_ <= now) {
     if (in_flight_ >= opt_.max_in_flight) {
@@ -53,6 +77,7 @@ void open_loop::due(nanos now, std::vector<due_request>& out) {
 }
 
 std::optional<nanos> open_loop::next_wake() const {
+  if (closed_) return std::nullopt;  // completions start the next requests
   if (held_) return std::nullopt;  // the next completion frees a slot
   return next_at_;
 }

@@ -48,9 +48,23 @@ struct loop_counts {
   std::size_t peak_in_flight = 0;
 };
 
+// A closed loop instead (`ddb load run --concurrency C`): `concurrency`
+// requests in flight, each completion starting the next, until `requests`
+// have been sent (negative: no bound) or `duration` has passed (zero: no
+// bound). Nothing is planned, so latency equals service time and a stalled
+// server slows the sender: the stall hides (coordinated omission); the
+// report says so.
+struct closed_options {
+  std::size_t concurrency = 64;
+  std::int64_t requests = -1;
+  nanos duration{0};
+};
+
 class open_loop {
  public:
   open_loop(schedule s, loop_options o);
+  open_loop(closed_options c, loop_options o);
+  bool closed() const noexcept { return closed_.has_value(); }
 
   // The requests to send at `now` (time since the start): every one due and
   // not sent yet, while the cap allows; appended to `out` (cleared first).
@@ -59,11 +73,11 @@ class open_loop {
   // (none: all sent). While the cap holds requests back, the next
   // completion is the moment to look: this returns nothing then either.
   std::optional<nanos> next_wake() const;
-  bool cap_holding() const noexcept { return held_; }
+  bool cap_holding() const noexcept { return held_ || closed(); }
   // A request finished at `now`: sent at `sent`, meant for `intended`.
   void completed(const due_request& r, nanos sent, nanos now, bool ok);
 
-  bool finished() const noexcept { return next_ >= schedule_.total() && in_flight_ == 0; }
+  bool finished() const noexcept { return (closed() ? stopped_ : next_ >= schedule_.total()) && in_flight_ == 0; }
   // Requests this loop sends (its share of the schedule).
   std::int64_t planned() const noexcept;
   std::size_t in_flight() const noexcept { return in_flight_; }
@@ -84,6 +98,8 @@ class open_loop {
   std::optional<nanos> next_at_;
   std::size_t in_flight_ = 0;
   bool held_ = false;
+  std::optional<closed_options> closed_;
+  bool stopped_ = false;  // a closed loop sends no more
   loop_counts counts_;
   histogram latency_, service_, send_lag_, interval_;
 };

@@ -68,15 +68,26 @@ std::optional<std::string> run_result::shortfall() const {
 }
 
 std::string text_report(const run_result& r) {
-  std::string out = format("ddb load: %s on %s, %s (open loop, at most %zu in flight)\n", r.operation.c_str(),
-                           r.table.c_str(), r.plan.c_str(), r.max_in_flight);
-  out += format("requests: %lld sent, %lld completed, %lld errors, %lld throttled, %lld retries\n",
+  const std::string threads = r.threads > 1 ? format(", %d threads", r.threads) : std::string();
+  std::string out =
+      r.closed_concurrency
+          ? format("ddb load: %s on %s, %s (closed loop, %zu in flight%s: latency is service time; a stalled server "
+                   "slows the sender, so stalls hide from it)\n",
+                   r.operation.c_str(), r.table.c_str(), r.plan.c_str(), r.closed_concurrency, threads.c_str())
+          : format("ddb load: %s on %s, %s (open loop, at most %zu in flight%s)\n", r.operation.c_str(),
+                   r.table.c_str(), r.plan.c_str(), r.max_in_flight, threads.c_str());
+  out += format("requests: %lld sent, %lld completed, %lld errors, %lld throttled, %lld retries",
                 static_cast<long long>(r.counts.sent), static_cast<long long>(r.counts.completed),
                 static_cast<long long>(r.counts.errors), static_cast<long long>(r.throttled),
                 static_cast<long long>(r.retries));
+  if (r.unprocessed) out += format(", %lld batch items unprocessed", static_cast<long long>(r.unprocessed));
+  out += "\n";
   for (const auto& [type, n] : r.errors_by_type) out += format("  %s: %lld\n", type.c_str(), static_cast<long long>(n));
-  out += format("rate: %.1f/s achieved of %.1f/s planned (%.2f%%), over %.2f s\n", r.achieved_rate(), r.target_rate,
-                r.target_rate > 0 ? 100.0 * r.achieved_rate() / r.target_rate : 0.0, r.seconds);
+  if (r.closed_concurrency)
+    out += format("rate: %.1f/s achieved, over %.2f s\n", r.achieved_rate(), r.seconds);
+  else
+    out += format("rate: %.1f/s achieved of %.1f/s planned (%.2f%%), over %.2f s\n", r.achieved_rate(), r.target_rate,
+                  r.target_rate > 0 ? 100.0 * r.achieved_rate() / r.target_rate : 0.0, r.seconds);
   out += spectrum_line("latency (from intended):", r.latency) + "\n";
   out += spectrum_line("service time (from sent):", r.service) + "\n";
   out += format("send lag: p50 %s  p99 %s  max %s; late sends %lld (in-flight cap %lld, loop %lld); cap reached %lld "
@@ -109,10 +120,11 @@ std::string json_report(const run_result& r) {
                 json_text(r.operation).c_str(), json_text(r.table).c_str(), json_text(r.plan).c_str(),
                 static_cast<long long>(r.planned), r.target_rate, r.seconds) +
          format("\"achieved_rate\":%.3f,\"sent\":%lld,\"completed\":%lld,\"errors\":%lld,\"throttled\":%lld,"
-                "\"retries\":%lld,",
+                "\"retries\":%lld,\"unprocessed\":%lld,\"closed_concurrency\":%zu,\"threads\":%d,",
                 r.achieved_rate(), static_cast<long long>(r.counts.sent), static_cast<long long>(r.counts.completed),
                 static_cast<long long>(r.counts.errors), static_cast<long long>(r.throttled),
-                static_cast<long long>(r.retries)) +
+                static_cast<long long>(r.retries), static_cast<long long>(r.unprocessed), r.closed_concurrency,
+                r.threads) +
          "\"errors_by_type\":" + errors +
          format(",\"late\":%lld,\"late_by_cap\":%lld,\"late_by_loop\":%lld,\"cap_reached\":%lld,\"peak_in_flight\":%zu,"
                 "\"max_in_flight\":%zu,",
@@ -127,11 +139,15 @@ std::string json_report(const run_result& r) {
          ",\"shortfall\":" + (why ? json_text(*why) : std::string("null")) + "}";
 }
 
-std::string status_line(double elapsed_s, double rate, double target, const histogram& interval, const loop_counts& c) {
-  return format("%6.1f s  %8.1f/s of %.1f/s  p50 %s  p99 %s  p99.9 %s  errors %lld  late %lld  in flight %zu",
-                elapsed_s, rate, target, human(interval.value_at_percentile(50)).c_str(),
+std::string status_line(double elapsed_s, double rate, double target, const histogram& interval, const loop_counts& c,
+                        std::int64_t throttled, double units_per_s, double usd_per_hour) {
+  const std::string of = target > 0 ? format(" of %.1f/s", target) : std::string();
+  return format("%6.1f s  %8.1f/s%s  p50 %s  p99 %s  p99.9 %s  errors %lld  throttled %lld  late %lld  %.1f units/s  "
+                "$%.2f/h",
+                elapsed_s, rate, of.c_str(), human(interval.value_at_percentile(50)).c_str(),
                 human(interval.value_at_percentile(99)).c_str(), human(interval.value_at_percentile(99.9)).c_str(),
-                static_cast<long long>(c.errors), static_cast<long long>(c.late), c.peak_in_flight);
+                static_cast<long long>(c.errors), static_cast<long long>(throttled), static_cast<long long>(c.late),
+                units_per_s, usd_per_hour);
 }
 
 }  // namespace ddb::load

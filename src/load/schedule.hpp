@@ -32,6 +32,8 @@ class schedule {
   // (a linear ramp): "100/10s,100-1000/30s,1000/1m". Rates >= 0, at least
   // one positive; lengths positive.
   static result<schedule> parse(std::string_view text);
+  // No planned times at all (a closed loop's): total 0, rate 0.
+  static schedule none() { return schedule({}); }
 
   // The intended send time of request n (0, 1, ...) from the start, or none
   // when the schedule ends first. Request n leaves when the cumulative

@@ -109,17 +109,17 @@ else
   echo "SKIPPED: HdrHistogram's reader (libhdrhistogram-java) is not installed"
 fi
 
-# --- the HTML report: four inline SVG plots carrying the run's numbers ---------------------
+# --- the HTML report: six inline SVG plots carrying the run's numbers ---------------------
 html="$(mktemp --suffix=.html)"
 out=$("$ddb" load run --table-name "$table" --op get-item --key '{"pk":{"S":"user#1"}}' --rate 100 --duration 2500ms \
   --html "$html" --json)
 page=$(cat "$html")
-for id in latency spectrum rate trouble; do check "html-plot-$id" "<svg id=\"$id\"" "$page"; done
-check html-series 10 "$(grep -o 'class="series"' "$html" | wc -l)"
+for id in latency spectrum rate trouble units cost; do check "html-plot-$id" "<svg id=\"$id\"" "$page"; done
+check html-series 13 "$(grep -o 'class="series"' "$html" | wc -l)"
 check html-summary "250 of 250 requests completed, p99 $(sed -n 's/.*"latency_us":{[^}]*"p99":\([0-9]*\),.*/\1/p' <<<"$out") us" "$page"
 check html-text-report '<pre id="report">ddb load: get-item on' "$page"
 if command -v rsvg-convert >/dev/null; then  # each plot renders (librsvg, Debian's librsvg2-bin)
-  for id in latency spectrum rate trouble; do
+  for id in latency spectrum rate trouble units cost; do
     sed -n "s/.*\(<svg id=\"$id\".*<\/svg>\).*/\1/p" "$html" >"$html.$id.svg"
     rsvg-convert "$html.$id.svg" -o "$html.$id.png" && [[ $(stat -c %s "$html.$id.png") -gt 2000 ]]
     check_rc "html-renders-$id" 0 $?
@@ -132,7 +132,7 @@ if command -v chromium >/dev/null; then  # the page in headless Chromium (Debian
   flags=(--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking --disable-component-update
          --disable-sync --user-data-dir="$profile")
   dom=$(timeout 120 chromium "${flags[@]}" --dump-dom "file://$html" 2>/dev/null)
-  for id in latency spectrum rate trouble; do check "chromium-plot-$id" "<svg id=\"$id\"" "$dom"; done
+  for id in latency spectrum rate trouble units cost; do check "chromium-plot-$id" "<svg id=\"$id\"" "$dom"; done
   check chromium-numbers "250 of 250 requests completed" "$dom"
   timeout 120 chromium "${flags[@]}" --window-size=800,1300 --screenshot="$html.png" "file://$html" >/dev/null 2>&1
   [[ -s "$html.png" && $(stat -c %s "$html.png") -gt 20000 ]]
@@ -142,6 +142,51 @@ else
   echo "SKIPPED: headless Chromium (chromium is not installed)"
 fi
 rm -f "$html" "$html".*
+
+# --- every operation: updates, batches, transactions; item sizes from a distribution ------
+out=$("$ddb" load run --table-name "$table" --op batch-write-item --item '{"pk":{"S":"b{key}"},"v":{"N":"0"}}' \
+  --keys 200 --batch-size 25 --item-bytes 100-300 --rate 40 --duration 1s --json)
+check batch-write-completed '"completed":40,"errors":0' "$out"
+check batch-write-all-processed '"unprocessed":0' "$out"
+sizes=$("$ddb" scan --cli-input-json '{"TableName":"'"$table"'","FilterExpression":"begins_with(pk, :b)",
+  "ExpressionAttributeValues":{":b":{"S":"b"}}}' --page-all | grep -o '"pad":{"S":"x*"' | awk '{ print length($0) - 13 }' | sort -n | uniq)
+check_rc batch-write-sizes-in-range 0 $(( $(head -1 <<<"$sizes") >= 100 && $(tail -1 <<<"$sizes") <= 300 ? 0 : 1 ))
+check_rc batch-write-sizes-vary 0 $(( $(wc -l <<<"$sizes") > 20 ? 0 : 1 ))
+out=$("$ddb" load run --table-name "$table" --mix batch-get-item=1,transact-get-items=1 --key '{"pk":{"S":"b{key}"}}' \
+  --keys 200 --batch-size 20 --distribution zipf --rate 40 --duration 1s --json)
+check batch-get-completed '"completed":40,"errors":0' "$out"
+ru=$(field read_units "$out")
+awk -v r="$ru" 'BEGIN { exit !(r >= 400) }'  # 40 requests of 20 keys: at least half a unit each
+check_rc batch-get-read-units 0 $?
+# Sequential keys, 5 distinct a transaction: 20 transactions write keys 0..99 once each.
+out=$("$ddb" load run --table-name "$table" --op transact-write-items --item '{"pk":{"S":"t{key}"}}' --keys 100 \
+  --batch-size 5 --distribution sequential --rate 20 --duration 1s --json)
+check transact-write-completed '"completed":20,"errors":0' "$out"
+items=$("$ddb" scan --cli-input-json '{"TableName":"'"$table"'","Select":"COUNT","FilterExpression":"begins_with(pk, :t)",
+  "ExpressionAttributeValues":{":t":{"S":"t"}}}')
+check transact-write-each-key '"Count":100' "$items"
+# A closed loop of updates: 100 increments with 4 in flight, each exactly once.
+out=$("$ddb" load run --table-name "$table" --op update-item --key '{"pk":{"S":"counter"}}' \
+  --update-expression 'ADD n :one' --update-values '{":one":{"N":"1"}}' --concurrency 4 --requests 100 --json)
+check update-closed-completed '"completed":100,"errors":0' "$out"
+check update-closed-loop '"closed_concurrency":4' "$out"
+items=$("$ddb" get-item --cli-input-json '{"TableName":"'"$table"'","Key":{"pk":{"S":"counter"}},"ConsistentRead":true}')
+check update-counted-once-each '"n":{"N":"100"}' "$items"
+out=$("$ddb" load run --table-name "$table" --op get-item --key '{"pk":{"S":"counter"}}' --concurrency 2 --duration 1s)
+check_rc closed-by-time 0 $?
+check closed-text "(closed loop, 2 in flight: latency is service time" "$out"
+
+# --- two sending threads: the plan split exactly, their intervals merged into one log ------
+out=$("$ddb" load run --table-name "$table" --op get-item --key '{"pk":{"S":"b{key}"}}' --keys 200 --rate 150 \
+  --duration 2s --threads 2 --hdr-log "$log" --json)
+check threads-sent '"planned":300' "$out"
+check threads-completed '"sent":300,"completed":300,"errors":0' "$out"
+check threads-reported '"threads":2' "$out"
+if [[ -r "$jar" ]] && command -v java >/dev/null; then
+  java -cp "$jar" org.HdrHistogram.HistogramLogProcessor -i "$log" -o "$log.out" -outputValueUnitRatio 1 >/dev/null 2>&1
+  check threads-log-count "300" "$(sed -n 's/.*Total count *= *\([0-9]*\).*/\1/p' "$log.out.hgrm")"
+fi
+check_rc threads-log-intervals 0 $(( $(grep -c '^[0-9.]*,[0-9.]*,[0-9.]*,HISTF' "$log") >= 2 ? 0 : 1 ))
 
 # --- bad specs: refused before any request ---------------------------------------------
 bad() {  # name, expected message, args...
@@ -163,6 +208,13 @@ bad both-rates "one of them" --table-name "$table" --op get-item --key '{"pk":{"
 bad bad-duration "expected e.g. 10s" --table-name "$table" --op get-item --key '{"pk":{"S":"a"}}' --rate 5 --duration soon
 bad bad-key "--key:" --table-name "$table" --op get-item --key '{"pk":' --rate 5 --duration 1s
 bad bad-distribution "unknown key distribution" --table-name "$table" --op get-item --key '{"pk":{"S":"a"}}' --rate 5 --duration 1s --distribution normal
+bad batch-too-big "batch-write-item takes 1 to 25 items" --table-name "$table" --op batch-write-item --item '{"pk":{"S":"{key}"}}' --batch-size 26 --rate 1 --duration 1s
+bad batch-over-keys "needs at least as many --keys" --table-name "$table" --op batch-get-item --key '{"pk":{"S":"{key}"}}' --keys 10 --batch-size 20 --rate 1 --duration 1s
+bad closed-and-open "is a closed loop" --table-name "$table" --op get-item --key '{"pk":{"S":"a"}}' --concurrency 2 --rate 5 --duration 1s
+bad closed-unbounded "stops after --requests N or --duration D" --table-name "$table" --op get-item --key '{"pk":{"S":"a"}}' --concurrency 2
+bad requests-open "--requests goes with --concurrency" --table-name "$table" --op get-item --key '{"pk":{"S":"a"}}' --rate 5 --duration 1s --requests 5
+bad bad-sizes "--item-bytes 'huge'" --table-name "$table" --op put-item --item '{"pk":{"S":"a"}}' --item-bytes huge --rate 5 --duration 1s
+bad update-needs-expression "missing --update-expression" --table-name "$table" --op update-item --key '{"pk":{"S":"a"}}' --rate 5 --duration 1s
 bad missing-table "does not exist: create and fill it first, e.g. \`ddb load prepare" --table-name "${table}_missing" --op get-item --key '{"pk":{"S":"a"}}' --rate 5 --duration 1s
 
 # --- a rate the server cannot carry with one request in flight: reported, with the cause --

@@ -21,7 +21,8 @@ field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" <<<"$2"; }
 check_rc create 0 $?
 
 for w in 1 2 3; do
-  "$ddb" load run --table-name "$table" --op put-item --item '{"pk":{"S":"k{key}"}}' --keys 30 --rate 150 --duration 2s \
+  "$ddb" load run --table-name "$table" --op put-item --item '{"pk":{"S":"k{key}"}}' --keys 30 --distribution sequential \
+    --rate 150 --duration 2s \
     --coordinate-table "$coord" --run-id "$run" --workers 3 --create-table --wait 60s --json >"$work/w$w" 2>"$work/e$w" &
 done
 wait
@@ -48,6 +49,11 @@ largest=$(printf '%s\n' "${maxes[@]}" | sort -n | tail -1)
 check report-max "\"max\":$largest," "$(sed -n 's/.*\("latency_us":{[^}]*}\).*/\1/p' <<<"$report")"
 text=$("$ddb" load report --coordinate-table "$coord" --run-id "$run")
 check report-text "3 workers," "$text"
+# Hot keys merged across the workers: each wrote keys 0..29 in turn, 100 puts, so keys 0..9 four times
+# each; merged, 12 (no worker alone has more than 4).
+check report-hot-keys-merged '"requests":12,' "$(sed -n 's/.*"hot_keys":\(\[[^]]*\]\).*/\1/p' <<<"$report")"
+check report-hot-key-attribute '"hot_key_attribute":"pk"' "$report"
+check report-hot-text "hot partitions" "$text"
 
 out=$("$ddb" load run --table-name "$table" --op put-item --item '{"pk":{"S":"k{key}"}}' --rate 10 --duration 1s \
   --coordinate-table "$coord" --run-id "$run" --workers 3 --wait 5s 2>&1)

@@ -15,6 +15,10 @@
 #include "load/hdr_log.hpp"
 #include "load/histogram.hpp"
 #include "load/hot_keys.hpp"
+#include "load/intervals.hpp"
+#include "load/keys.hpp"
+#include "load/report.hpp"
+#include "load/sizes.hpp"
 #include "load/html.hpp"
 #include "load/mix.hpp"
 #include "load/open_loop.hpp"
@@ -412,7 +416,7 @@ TEST_CASE("mix: weights parsed, checked and drawn in proportion", "[load]") {
   CHECK_FALSE(parse_mix("", known));
 }
 
-TEST_CASE("html report: four plots from the intervals, the text report, names escaped", "[load]") {
+TEST_CASE("html report: six plots from the intervals, the text report, names escaped", "[load]") {
   run_result r;
   r.operation = "get-item";
   r.table = "t<script>";
@@ -423,11 +427,235 @@ TEST_CASE("html report: four plots from the intervals, the text report, names es
   r.service = histogram(3'600'000'000, 3);
   r.send_lag = histogram(3'600'000'000, 3);
   for (int i = 1; i <= 20; ++i) r.latency.record(i * 100), r.service.record(i * 90);
-  const std::vector<interval_summary> intervals{{1, 10, 10, 500, 1900, 2000, 2000, 0, 0}, {2, 10, 10, 400, 900, 1000, 1000, 1, 0}};
+  const std::vector<interval_summary> intervals{{1, 10, 10, 500, 1900, 2000, 2000, 0, 0, 5, 1, 2.5},
+                                                {2, 10, 10, 400, 900, 1000, 1000, 1, 0, 5, 1, 2.5}};
   const std::string page = html_report(r, intervals);
-  for (const char* id : {"latency", "spectrum", "rate", "trouble"}) CHECK_THAT(page, Catch::Contains(std::string("<svg id=\"") + id));
+  for (const char* id : {"latency", "spectrum", "rate", "trouble", "units", "cost"}) CHECK_THAT(page, Catch::Contains(std::string("<svg id=\"") + id));
   CHECK_THAT(page, Catch::Contains("t&lt;script&gt;"));
   CHECK_THAT(page, !Catch::Contains("<script>"));
   CHECK_THAT(page, Catch::Contains("20 of 20 requests completed, p99 2000 us"));
   CHECK_THAT(page, Catch::Contains("<pre id=\"report\">ddb load: get-item"));
+}
+
+TEST_CASE("closed loop: C in flight, each completion the next; bounded by count or time; shares exact", "[load]") {
+  open_loop l(closed_options{.concurrency = 4, .requests = 10}, {});
+  CHECK(l.closed());
+  CHECK(l.planned() == 10);
+  std::vector<due_request> out;
+  l.due(0s, out);
+  REQUIRE(out.size() == 4);
+  CHECK_FALSE(l.next_wake());  // nothing planned: completions drive it
+  CHECK(l.cap_holding());
+  std::deque<due_request> flying(out.begin(), out.end());
+  std::vector<std::int64_t> seen;
+  nanos now = 0s;
+  while (!flying.empty()) {
+    const due_request r = flying.front();
+    flying.pop_front();
+    seen.push_back(r.n);
+    now += 1ms;
+    l.completed(r, r.intended, now, true);
+    l.due(now, out);
+    CHECK(out.size() <= 1);
+    for (const due_request& n : out) {
+      CHECK(n.intended == now);  // sent at once: latency is service time
+      flying.push_back(n);
+    }
+    CHECK(l.in_flight() <= 4);
+  }
+  CHECK(l.finished());
+  std::sort(seen.begin(), seen.end());
+  for (std::int64_t n = 0; n < 10; ++n) CHECK(seen[static_cast<std::size_t>(n)] == n);
+  CHECK(l.latency().count() == 10);
+  CHECK(l.latency().max() == l.service().max());
+  CHECK(l.send_lag().max() == 0);
+
+  // By time: sends until the duration has passed, then drains.
+  open_loop t(closed_options{.concurrency = 2, .requests = -1, .duration = 5ms}, {});
+  t.due(0s, out);
+  REQUIRE(out.size() == 2);
+  t.completed(out[0], 0s, 6ms, true);
+  t.due(6ms, out);
+  CHECK(out.empty());
+  CHECK_FALSE(t.finished());  // one still in flight
+  t.completed({1, 0s, false}, 0s, 7ms, false);
+  t.due(7ms, out);
+  CHECK(t.finished());
+  CHECK(t.planned() == 2);
+  CHECK(t.counts().errors == 1);
+
+  // Two threads' shares of 7 requests: 4 and 3, interleaved.
+  open_loop a(closed_options{.concurrency = 8, .requests = 7}, {.share_of = 2, .share_index = 0});
+  open_loop b(closed_options{.concurrency = 8, .requests = 7}, {.share_of = 2, .share_index = 1});
+  CHECK(a.planned() + b.planned() == 7);
+  a.due(0s, out);
+  CHECK(out.size() == 4);
+  CHECK(out.back().n == 6);
+  b.due(0s, out);
+  CHECK(out.size() == 3);
+  CHECK(out.back().n == 5);
+
+  CHECK_THROWS_AS(open_loop(closed_options{.concurrency = 0, .requests = 1}, {}), ddb::error);
+  CHECK_THROWS_WITH(open_loop(closed_options{.concurrency = 1, .requests = -1}, {}), Catch::Contains("a request count or a duration"));
+}
+
+TEST_CASE("item sizes: fixed, uniform, normal, exponential; clamped to the item limit; bad specs named", "[load]") {
+  auto fixed = parse_size_spec("512");
+  REQUIRE(fixed);
+  size_generator f(*fixed, 1);
+  for (int i = 0; i < 10; ++i) CHECK(f.next() == 512);
+  auto uni = parse_size_spec("100-200");
+  REQUIRE(uni);
+  size_generator u(*uni, 2);
+  double sum = 0;
+  std::int64_t lo = 1'000'000, hi = 0;
+  for (int i = 0; i < 20'000; ++i) {
+    const std::int64_t v = u.next();
+    lo = std::min(lo, v), hi = std::max(hi, v), sum += static_cast<double>(v);
+  }
+  CHECK(lo == 100);
+  CHECK(hi == 200);
+  CHECK(sum / 20'000 == Approx(150).margin(2));
+  auto normal = parse_size_spec("normal:1000,200");
+  REQUIRE(normal);
+  CHECK(normal->mean() == 1000);
+  size_generator n(*normal, 3);
+  sum = 0;
+  for (int i = 0; i < 20'000; ++i) sum += static_cast<double>(n.next());
+  CHECK(sum / 20'000 == Approx(1000).margin(10));
+  auto expo = parse_size_spec("exp:800");
+  REQUIRE(expo);
+  size_generator e(*expo, 4);
+  sum = 0;
+  std::int64_t over = 0;
+  for (int i = 0; i < 20'000; ++i) {
+    const std::int64_t v = e.next();
+    sum += static_cast<double>(v);
+    over += v > 2400;  // P(X > 3 mean) = e^-3, about 5%
+  }
+  CHECK(sum / 20'000 == Approx(800).margin(25));
+  CHECK(over == Approx(20'000 * std::exp(-3.0)).margin(200));
+  auto wide = parse_size_spec("normal:399000,100000");  // draws past the limit are clamped
+  REQUIRE(wide);
+  size_generator w(*wide, 5);
+  for (int i = 0; i < 1000; ++i) REQUIRE(w.next() <= max_item_pad);
+
+  for (const char* bad : {"", "x", "-5", "500000", "10-5", "normal:5", "normal:5,-1", "exp:0", "exp:x", "1-2-3"})
+    CHECK_THAT(parse_size_spec(bad).error().message, Catch::Contains("--item-bytes"));
+}
+
+TEST_CASE("interval board: threads' intervals merge exactly, in order, once every thread has handed in", "[load]") {
+  interval_board board(2);
+  auto part = [](std::int64_t k, std::initializer_list<std::int64_t> values, std::int64_t errors = 0) {
+    interval iv;
+    iv.index = k;
+    iv.latency = histogram(3'600'000'000, 3);
+    for (std::int64_t v : values) iv.latency.record(v);
+    iv.completed = static_cast<std::int64_t>(values.size());
+    iv.errors = errors;
+    iv.read_units = 1.5;
+    iv.begin_s = static_cast<double>(k);
+    iv.end_s = static_cast<double>(k + 1);
+    return iv;
+  };
+  board.add(0, part(0, {100, 200}));
+  CHECK(board.take_ready().empty());  // thread 1 has not handed in interval 0
+  board.add(0, part(1, {300}));
+  board.add(1, part(0, {150}, 1));
+  auto ready = board.take_ready();
+  REQUIRE(ready.size() == 1);
+  CHECK(ready[0].index == 0);
+  CHECK(ready[0].completed == 3);
+  CHECK(ready[0].errors == 1);
+  CHECK(ready[0].read_units == 3.0);
+  histogram all(3'600'000'000, 3);
+  for (std::int64_t v : {100, 200, 150}) all.record(v);
+  CHECK(ready[0].latency.counts() == all.counts());  // exactly the histogram of every sample
+  CHECK(board.take_ready().empty());                   // each interval once
+  // Thread 1 ends inside interval 1 (its last, partial one); thread 0 goes on to 2.
+  interval last = part(1, {400});
+  last.end_s = 1.4;
+  board.add(1, last);
+  board.finish(1);
+  board.add(0, part(2, {500}));
+  board.finish(0);
+  ready = board.take_ready();
+  REQUIRE(ready.size() == 2);
+  CHECK(ready[0].index == 1);
+  CHECK(ready[0].completed == 2);
+  CHECK(ready[0].end_s == 2.0);
+  CHECK(ready[1].index == 2);
+  CHECK(board.all_finished());
+  CHECK_THROWS_WITH(board.add(0, part(3, {1})), Catch::Contains("finished party 0"));
+  interval_board other(2);
+  CHECK_THROWS_WITH(other.add(0, part(1, {1})), Catch::Contains("expected 0"));
+  CHECK_THROWS_AS(other.add(2, part(0, {1})), ddb::error);
+  CHECK_THROWS_AS(interval_board(0), ddb::error);
+}
+
+TEST_CASE("keys: a batch's keys are distinct even from a skewed generator", "[load]") {
+  auto spec = parse_key_spec("zipf:0.99", 150, 0.5);  // half of the draws go to key 0
+  REQUIRE(spec);
+  key_generator g(*spec, 9);
+  std::vector<std::int64_t> keys;
+  for (int round = 0; round < 200; ++round) {
+    g.next_distinct(100, keys);
+    REQUIRE(keys.size() == 100);
+    std::vector<std::int64_t> sorted = keys;
+    std::sort(sorted.begin(), sorted.end());
+    REQUIRE(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end());
+    REQUIRE(sorted.front() >= 0);
+    REQUIRE(sorted.back() < 150);
+  }
+  g.next_distinct(150, keys);  // every key
+  CHECK(keys.size() == 150);
+  CHECK_THROWS_WITH(g.next_distinct(151, keys), Catch::Contains("raise --keys"));
+}
+
+TEST_CASE("hot keys: workers' rows merged by key, busiest seconds added (an upper bound)", "[load]") {
+  using row = hot_keys::row;
+  const std::vector<std::vector<row>> workers{
+      {{.key = 7, .requests = 600, .read_units = 0, .write_units = 600, .peak_requests_per_s = 600, .peak_read_per_s = 0,
+        .peak_write_per_s = 600},
+       {.key = 3, .requests = 10, .read_units = 5, .write_units = 0, .peak_requests_per_s = 10, .peak_read_per_s = 5,
+        .peak_write_per_s = 0}},
+      {{.key = 7, .requests = 550, .read_units = 0, .write_units = 550, .peak_requests_per_s = 550, .peak_read_per_s = 0,
+        .peak_write_per_s = 550},
+       {.key = 9, .requests = 40, .read_units = 20, .write_units = 0, .peak_requests_per_s = 40, .peak_read_per_s = 20,
+        .peak_write_per_s = 0}}};
+  const auto merged = merge_hot_rows(workers, 2);
+  REQUIRE(merged.size() == 2);
+  CHECK(merged[0].key == 7);
+  CHECK(merged[0].requests == 1150);
+  CHECK(merged[0].peak_write_per_s == 1150);
+  CHECK(merged[0].over_limit());  // neither worker alone is over 1,000 write units a second
+  CHECK(merged[1].key == 9);
+  CHECK(merge_hot_rows({}, 10).empty());
+}
+
+TEST_CASE("report: closed loops say so; unprocessed batch items and threads reported", "[load]") {
+  run_result r;
+  r.operation = "batch-write-item";
+  r.table = "t";
+  r.plan = "1000 requests";
+  r.planned = 1000;
+  r.counts.sent = r.counts.completed = 1000;
+  r.seconds = 2;
+  r.closed_concurrency = 8;
+  r.threads = 2;
+  r.unprocessed = 12;
+  const std::string text = text_report(r);
+  CHECK_THAT(text, Catch::Contains("closed loop, 8 in flight, 2 threads: latency is service time"));
+  CHECK_THAT(text, Catch::Contains("12 batch items unprocessed"));
+  CHECK_THAT(text, Catch::Contains("rate: 500.0/s achieved, over 2.00 s"));
+  CHECK_FALSE(r.shortfall());
+  const std::string json = json_report(r);
+  CHECK_THAT(json, Catch::Contains(R"("unprocessed":12,"closed_concurrency":8,"threads":2,)"));
+  histogram h(3'600'000'000, 3);
+  h.record(800);
+  const std::string line = status_line(3.0, 990, 1000, h, r.counts, 4, 12.5, 0.02);
+  CHECK_THAT(line, Catch::Contains("990.0/s of 1000.0/s"));
+  CHECK_THAT(line, Catch::Contains("throttled 4"));
+  CHECK_THAT(line, Catch::Contains("12.5 units/s  $0.02/h"));
+  CHECK_THAT(status_line(3.0, 990, 0, h, r.counts, 0, 0, 0), !Catch::Contains(" of "));
 }
