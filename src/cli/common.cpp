@@ -41,7 +41,7 @@ args parse_args(int argc, char** argv) {
     if (s.rfind("--", 0) == 0) {
       if (s == "--help" || s == "--page-all" || s == "--cost" || s == "--create-table" ||
           s == "--record-failures" || s == "--remove" || s == "--consistent" || s == "--continue" ||
-          s == "--payload-only" || s == "--json" || s == "--yes") {  // flags without a value
+          s == "--payload-only" || s == "--json" || s == "--yes" || s == "--dry-run" || s == "--module") {  // flags without a value
         a.options[s.substr(2)] = "1";
         continue;
       }

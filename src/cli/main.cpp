@@ -21,6 +21,7 @@
 
 #include "auth/parse.hpp"
 #include "cli/common.hpp"
+#include "cli/table.hpp"
 #include "ddb/client.hpp"
 #include "ddb/core/json.hpp"
 #include "ddb/paginate.hpp"
@@ -47,6 +48,9 @@ commands (request JSON as the AWS CLI takes it):
   query | scan ... --page-all              every page, one JSON line each, following LastEvaluatedKey
   ... --cost                               ask for ConsumedCapacity; print it and its on-demand price on stderr
   wait table-exists | table-not-exists --table-name T [--delay-ms 20000] [--timeout-ms 500000]
+  table apply --spec FILE [--table-name T] [--dry-run]    creates the table or brings it to the spec
+  table check --spec FILE [--table-name T]                exit 1 when the table differs from the spec (drift)
+  table terraform --spec FILE [--resource NAME] [--module] the spec as an aws_dynamodb_table resource
   bench get-item --table T --key JSON
   bench query --table T --key-condition EXPR --values JSON
   bench transact-write-items --cli-input-json JSON|file://PATH   (a fresh ClientRequestToken each time)
@@ -272,6 +276,7 @@ int dispatch(const args& a, char** argv) {
   const std::string& cmd = a.positional[0];
   if (cmd == "bench" || cmd == "load") return run_sibling("ddb-bench", argv);
   if (cmd == "wait") return wait(a);
+  if (cmd == "table") return ddb::cli::table_command(a);
   if (cmd == "configure") return configure(a);
   if (cmd == "cache") return run_sibling("ddb-cache", argv);
   if (cmd == "once" || cmd == "lock" || cmd == "limit" || cmd == "flags" || cmd == "streams" ||
