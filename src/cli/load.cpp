@@ -235,12 +235,13 @@ struct sender {
   }
 
   void send(const load::due_request& r, nanos sent) {
-    const load_cli::op_kind kind = ops.mix()[picker.next()];
+    // One operation or one key: nothing to draw (`ddb bench` sends one request over and over).
+    const load_cli::op_kind kind = ops.mix().size() == 1 ? ops.mix()[0] : ops.mix()[picker.next()];
     const std::size_t n = ops.keys_per_request(kind);
     std::int64_t one = 0;
     const std::int64_t* drawn = &one;
     if (n == 1) {
-      one = keys.next();
+      one = keys.count() == 1 ? 0 : keys.next();
     } else {
       keys.next_distinct(n, batch);
       drawn = batch.data();
