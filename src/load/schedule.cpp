@@ -54,12 +54,14 @@ schedule::schedule(std::vector<rate_segment> s) : segments_(std::move(s)) {
 result<schedule> schedule::constant(double rate, nanos duration) {
   if (!(rate > 0) || !std::isfinite(rate))
     return fail(errc::invalid_config, "the rate must be a positive number of requests per second (fractions allowed)");
+  if (rate > max_rate) return fail(errc::invalid_config, "the rate must be at most 10,000,000 requests per second");
   if (duration.count() <= 0) return fail(errc::invalid_config, "the duration must be positive");
   return schedule({{rate, rate, duration}});
 }
 
 result<schedule> schedule::parse(std::string_view text) {
   std::vector<rate_segment> out;
+  nanos total{0};
   bool any_positive = false;
   while (!text.empty()) {
     const std::size_t comma = text.find(',');
@@ -77,10 +79,15 @@ result<schedule> schedule::parse(std::string_view text) {
     if (!to) return std::move(to).error();
     if (*from < 0 || *to < 0)
       return fail(errc::invalid_config, "rate schedule segment '" + std::string(part) + "': rates must not be negative");
+    if (*from > max_rate || *to > max_rate)
+      return fail(errc::invalid_config, "rate schedule segment '" + std::string(part) +
+                                            "': rates must be at most 10,000,000 requests per second");
     auto length = parse_duration(part.substr(slash + 1));
     if (!length) return std::move(length).error();
     any_positive = any_positive || *from > 0 || *to > 0;
     out.push_back({*from, *to, *length});
+    total += *length;
+    if (total > max_plan_length) return fail(errc::invalid_config, "the rate schedule is longer than 31 days");
   }
   if (out.empty() || !any_positive)
     return fail(errc::invalid_config, "the rate schedule asks for no requests: give at least one positive rate");

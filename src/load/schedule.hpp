@@ -15,6 +15,11 @@ namespace ddb::load {
 
 using nanos = std::chrono::nanoseconds;
 
+// Bounds that keep every count and time exact: ten million requests a
+// second (far past any one client), and a plan of at most 31 days.
+inline constexpr double max_rate = 10'000'000;
+inline constexpr nanos max_plan_length{std::int64_t{31} * 24 * 3600 * 1'000'000'000};
+
 // "10s", "2m", "1.5" (seconds), "250ms", "1h": a positive duration.
 result<nanos> parse_duration(std::string_view text);
 

@@ -121,6 +121,20 @@ TEST_CASE("schedule: constant, fractional, stepped and ramped rates", "[load]") 
   CHECK(*down->at(999) <= 2s);
 }
 
+TEST_CASE("schedule: rates and plans beyond exact counting are refused (found by fuzz_specs)", "[load]") {
+  // A rate of 1e123 made the planned count overflow a 64-bit integer (UB).
+  CHECK_THAT(schedule::parse("917/10s,1055555555555555555555555555555555555555555555500/31m").error().message,
+             Catch::Contains("at most 10,000,000 requests per second"));
+  CHECK_THAT(schedule::constant(2e7, std::chrono::seconds(1)).error().message, Catch::Contains("at most 10,000,000"));
+  CHECK_THAT(schedule::parse("1/20d").error().message, Catch::Contains("duration"));
+  CHECK_THAT(schedule::parse("1/30d").error().message, Catch::Contains("duration"));
+  CHECK_THAT(schedule::parse("1/700h,1/100h").error().message, Catch::Contains("longer than 31 days"));
+  auto biggest = schedule::parse("10000000/744h");
+  REQUIRE(biggest);
+  CHECK(biggest->total() == 10'000'000LL * 744 * 3600);
+  CHECK(biggest->at(biggest->total() - 1));
+}
+
 TEST_CASE("schedule: durations and bad schedules are clear errors", "[load]") {
   CHECK(*parse_duration("10s") == 10s);
   CHECK(*parse_duration("2m") == 120s);
