@@ -18,6 +18,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <set>
 #include <unordered_map>
@@ -525,7 +526,11 @@ asio::awaitable<void> semantic_cache::put_impl(std::string query, std::string re
   e.embedding = std::move(v);
   e.metadata = std::move(opt.metadata);
   e.created_at = e.last_accessed_at = t;
-  if (auto ttl = opt.ttl ? opt.ttl : o.default_ttl) e.expires_at = t + ttl->count();
+  if (auto ttl = opt.ttl ? opt.ttl : o.default_ttl) {
+    std::int64_t at = 0;  // a TTL past the 64-bit range saturates: never expires
+    if (__builtin_add_overflow(t, static_cast<std::int64_t>(ttl->count()), &at)) at = std::numeric_limits<std::int64_t>::max();
+    e.expires_at = at;
+  }
   co_await self->sync();
   // The mirror needs the id, namespace, vector and expiry: keep those and
   // hand the whole entry (response, metadata, query) to the store.

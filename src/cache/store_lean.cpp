@@ -129,10 +129,10 @@ struct lean_store::impl {
       std::vector<std::uint16_t> h(e.embedding.size());
       vec::to_f16(e.embedding, h);
       emb.resize(h.size() * 2);
-      std::memcpy(emb.data(), h.data(), emb.size());
+      if (!emb.empty()) std::memcpy(emb.data(), h.data(), emb.size());  // (memcpy of nothing from null is undefined)
     } else {
       emb.resize(e.embedding.size() * sizeof(float));
-      std::memcpy(emb.data(), e.embedding.data(), emb.size());
+      if (!emb.empty()) std::memcpy(emb.data(), e.embedding.data(), emb.size());
     }
     item it{{"k", value(static_cast<std::int64_t>(e.id))},
             {"n", value(e.ns)},
@@ -165,12 +165,12 @@ struct lean_store::impl {
       const bytes& raw = b->as_binary();
       if (num(it, "f") == 1) {
         std::vector<std::uint16_t> h(raw.size() / 2);
-        std::memcpy(h.data(), raw.data(), h.size() * 2);
+        if (!h.empty()) std::memcpy(h.data(), raw.data(), h.size() * 2);
         e.embedding.resize(h.size());
         vec::from_f16(h, e.embedding);
       } else {
         e.embedding.resize(raw.size() / sizeof(float));
-        std::memcpy(e.embedding.data(), raw.data(), e.embedding.size() * sizeof(float));
+        if (!e.embedding.empty()) std::memcpy(e.embedding.data(), raw.data(), e.embedding.size() * sizeof(float));
       }
     }
     return e;

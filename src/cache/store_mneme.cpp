@@ -43,6 +43,7 @@
 
 #include <bit>
 #include <cstring>
+#include <limits>
 #include <deque>
 #include <set>
 
@@ -64,7 +65,7 @@ item key_of(std::int64_t id) { return item{{"id", value(id)}}; }
 
 item to_item(const entry& e) {
   bytes raw(e.embedding.size() * sizeof(float));
-  std::memcpy(raw.data(), e.embedding.data(), raw.size());
+  if (!raw.empty()) std::memcpy(raw.data(), e.embedding.data(), raw.size());  // (memcpy of nothing from null is undefined)
   item it{{"id", value(static_cast<std::int64_t>(e.id))},
           {"namespace", value(e.ns)},
           {"query_hash", value(e.query_hash)},
@@ -75,7 +76,11 @@ item to_item(const entry& e) {
           {"created_at", value(e.created_at)},
           {"last_accessed_at", value(e.last_accessed_at)},
           {"access_count", value(e.access_count)}};
-  if (e.expires_at) it.insert_or_assign("ttl", value(std::max<std::int64_t>(*e.expires_at - e.created_at, 0)));
+  if (e.expires_at) {
+    std::int64_t ttl = 0;  // a duration; past the 64-bit range (a saturated expiry): the longest
+    if (__builtin_sub_overflow(*e.expires_at, e.created_at, &ttl)) ttl = std::numeric_limits<std::int64_t>::max();
+    it.insert_or_assign("ttl", value(std::max<std::int64_t>(ttl, 0)));
+  }
   return it;
 }
 
@@ -96,11 +101,20 @@ entry mneme_entry_from_item(const item& it, bool legacy) {
   // The version that proves "unchanged": mneme writes none, and a re-put
   // resets created_at; remove_if_unchanged also compares the response.
   e.version = static_cast<std::uint64_t>(e.created_at);
-  if (it.find("ttl")) e.expires_at = legacy ? num(it, "ttl") : e.created_at + num(it, "ttl");
+  if (it.find("ttl")) {
+    // A duration from created_at (absolute when legacy); a sum past the
+    // 64-bit range (another writer's nonsense) saturates: never, or long ago.
+    std::int64_t at = 0;
+    if (legacy) at = num(it, "ttl");
+    else if (__builtin_add_overflow(e.created_at, num(it, "ttl"), &at))
+      at = num(it, "ttl") > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+    e.expires_at = at;
+  }
   if (const value* b = it.find("embedding"); b && b->kind() == ddb::type::binary) {
     const bytes& raw = b->as_binary();
     e.embedding.resize(raw.size() / sizeof(float));
-    std::memcpy(e.embedding.data(), raw.data(), e.embedding.size() * sizeof(float));
+    if (!e.embedding.empty())  // (memcpy of nothing from a null pointer is still undefined)
+      std::memcpy(e.embedding.data(), raw.data(), e.embedding.size() * sizeof(float));
   }
   return e;
 }

@@ -16,8 +16,10 @@
 #include <cmath>
 #include <cstdio>
 #include <future>
+#include <limits>
 #include <random>
 
+#include "cache/dynamodb_common.hpp"
 #include "ddb/cache.hpp"
 #include "support/vectors.hpp"
 #include "ddb/error.hpp"
@@ -627,4 +629,22 @@ TEST_CASE("cache: a get's scan waits on the pool while the loop runs on (no cloc
     CHECK(c.stats().scan_passes == scans_before + 1);  // it did scan, on the pool
   });
   pool.join();
+}
+
+TEST_CASE("mneme entries: a TTL past the 64-bit range saturates instead of overflowing (found by fuzz_items)", "[cache]") {
+  using ddb::cache::detail::mneme_entry_from_item;
+  const ddb::item huge{{"id", ddb::value(42)},
+                       {"created_at", ddb::value(std::int64_t{1796602765})},
+                       {"ttl", ddb::value(std::numeric_limits<std::int64_t>::max())}};
+  CHECK(mneme_entry_from_item(huge, false).expires_at == std::numeric_limits<std::int64_t>::max());
+  CHECK(mneme_entry_from_item(huge, true).expires_at == std::numeric_limits<std::int64_t>::max());  // legacy: absolute
+  const ddb::item below{{"id", ddb::value(42)},
+                        {"created_at", ddb::value(std::int64_t{-5})},
+                        {"ttl", ddb::value(std::numeric_limits<std::int64_t>::min())}};
+  CHECK(mneme_entry_from_item(below, false).expires_at == std::numeric_limits<std::int64_t>::min());
+  const ddb::item usual{{"id", ddb::value(42)}, {"created_at", ddb::value(std::int64_t{1000})}, {"ttl", ddb::value(60)}};
+  CHECK(mneme_entry_from_item(usual, false).expires_at == 1060);
+  // An embedding shorter than one float (the second finding: memcpy from a null pointer) reads as none.
+  const ddb::item short_embedding{{"id", ddb::value(42)}, {"embedding", ddb::value(ddb::bytes{1, 2})}};
+  CHECK(mneme_entry_from_item(short_embedding, false).embedding.empty());
 }
