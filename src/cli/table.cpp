@@ -114,22 +114,29 @@ std::optional<tables::table_spec> known_part(const reading& r, const tables::tab
   return have;
 }
 
-// Until the table and every index are ACTIVE (DynamoDB takes one change at a time).
+// Until the table and every index are ACTIVE (DynamoDB takes one change at
+// a time); every 30 polls it says what it is waiting for, and at --timeout-ms
+// it stops with that.
 asio::awaitable<void> settle(ddb::client& c, std::string name, std::chrono::milliseconds delay,
                              std::chrono::milliseconds timeout) {
   const auto until = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
+  for (int poll = 1;; ++poll) {
     describe_table_request d;
     d.table_name = name;
     auto [ec, r] = co_await c.describe_table(d, tuple_token);
     if (ec) failed(ec, std::move(r.diag));
-    bool active = r.table && r.table->table_status && *r.table->table_status == table_status::active;
-    if (active)
+    std::string waiting;
+    if (!r.table || !r.table->table_status || !(*r.table->table_status == table_status::active))
+      waiting = "table " + name + " is " + (r.table && r.table->table_status ? std::string(r.table->table_status->str()) : "?");
+    if (r.table)
       for (const global_secondary_index_description& g : r.table->global_secondary_indexes)
-        if (g.index_status && !(*g.index_status == index_status::active)) active = false;
-    if (active) co_return;
+        if (g.index_status && !(*g.index_status == index_status::active))
+          waiting += (waiting.empty() ? "" : ", ") + ("index " + g.index_name.value_or("?") + " is " +
+                                                      std::string(g.index_status->str()));
+    if (waiting.empty()) co_return;
     if (std::chrono::steady_clock::now() > until)
-      throw ddb::error(fail(errc::operation_timeout, "table " + name + " did not become ACTIVE within --timeout-ms"));
+      throw ddb::error(fail(errc::operation_timeout, "gave up waiting after --timeout-ms: " + waiting));
+    if (poll % 30 == 0) std::cerr << "ddb: waiting: " << waiting << "\n";
     const auto ex = co_await asio::this_coro::executor;
     asio::steady_timer t(ex, delay);
     co_await t.async_wait(asio::use_awaitable);
