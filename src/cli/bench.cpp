@@ -7,21 +7,13 @@
 // Runs N requests with C in flight on one thread and prints requests/s,
 // p50/p99 latency, peak RSS and, last, the process's CPU time per request
 // (user+sys from getrusage).
-#include <boost/asio/io_context.hpp>
-
 #include <cstdio>
-#include <iostream>
+#include <string>
 
 #include "cli/common.hpp"
-#include "cli/rusage.hpp"
-
 #include "cli/load.hpp"
-#include "ddb/client.hpp"
-#include "ddb/core/json.hpp"
+#include "ddb/model.hpp"
 #include "model/codec.hpp"
-
-namespace asio = boost::asio;
-using boost::system::error_code;
 
 namespace {
 
