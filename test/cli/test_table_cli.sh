@@ -107,6 +107,7 @@ check agent-apply-create "create table $agent" "$out"
 desc=$("$ddb" describe-table --cli-input-json '{"TableName":"'"$agent"'"}')
 check agent-stream '"StreamViewType":"NEW_AND_OLD_IMAGES"' "$desc"
 check agent-keys '{"AttributeName":"sk","KeyType":"RANGE"}' "$desc"
+check agent-run-index '"IndexName":"ddb_run_id"' "$desc"
 ttl=$("$ddb" describe-time-to-live --cli-input-json '{"TableName":"'"$agent"'"}')
 check agent-ttl '"AttributeName":"expires_at"' "$ttl"
 check_rc agent-apply-local 1 $rc  # Local ignores KMS encryption and has no backups: said, exit 1

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "agent/memory_layout.hpp"
 #include "ddb/detail/operations.hpp"
 #include "model/codec.hpp"
 #include "tables/spec.hpp"
@@ -47,6 +48,12 @@ TEST_CASE("table spec: the shipped specs parse; bad specs name the field and the
   CHECK(agent.point_in_time_recovery);
   CHECK(agent.sse_kms);
   CHECK(agent.stream_view_type == "NEW_AND_OLD_IMAGES");
+  // The index ddb::agent::memory needs (else it adds it, which takes UpdateTable rights).
+  REQUIRE(agent.indexes.size() == 1);
+  CHECK(agent.indexes[0].name == ddb::agent::detail::run_index);
+  CHECK(agent.indexes[0].partition == key_attribute{"run_id", "S"});
+  CHECK_FALSE(agent.indexes[0].sort);
+  CHECK(agent.indexes[0].projection == "KEYS_ONLY");
   const table_spec lean = parsed(file(DDB_EXAMPLES "/tables/cache-lean.json"));
   REQUIRE(lean.indexes.size() == 1);
   CHECK(lean.indexes[0].projection == "INCLUDE");

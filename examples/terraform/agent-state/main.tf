@@ -18,6 +18,17 @@ resource "aws_dynamodb_table" "this" {
     type = "S"
   }
 
+  attribute {
+    name = "run_id"
+    type = "S"
+  }
+
+  global_secondary_index {
+    name            = "ddb_run_id"
+    hash_key        = "run_id"
+    projection_type = "KEYS_ONLY"
+  }
+
   ttl {
     attribute_name = "expires_at"
     enabled        = true
