@@ -17,23 +17,15 @@
 #include "ddb/detail/operations.hpp"
 #include "core/http_response.hpp"
 #include "model/codec.hpp"
+#include "bench_items.hpp"
 
 namespace {
 
+using bench::query_page;
+using bench::typical_item;
+
 const std::string get_item_body = R"({"TableName":"users","Key":{"pk":{"S":"user#12345"}},"ConsistentRead":true})";
 
-ddb::item typical_item() {
-  return ddb::item{{"pk", "user#12345"},
-                   {"sk", "profile"},
-                   {"name", "Ada Lovelace"},
-                   {"email", "ada@example.com"},
-                   {"created", 1732190000},
-                   {"score", ddb::number("4721.25")},
-                   {"active", true},
-                   {"tags", ddb::string_set{"admin", "beta", "eu"}},
-                   {"prefs", ddb::item{{"theme", "dark"}, {"lang", "en"}, {"tz", "Europe/London"}}},
-                   {"recent", ddb::list{"a1", "b2", "c3", 17, 42}}};
-}
 
 void sign_get_item(benchmark::State& state) {
   ddb::sigv4::signer signer({"AKIDEXAMPLE", ddb::secret_string("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"), {}},
@@ -132,23 +124,6 @@ void walk_floor(benchmark::State& state, const std::string& text) {
 void simdjson_walk_floor(benchmark::State& state) { walk_floor(state, ddb::json::to_json(typical_item())); }
 BENCHMARK(simdjson_walk_floor);
 
-// A Query page of 1,000 items of mixed types, about 1 MB (DynamoDB's page
-// limit), decoded into the typed response: every value lands in ddb::value.
-std::string query_page() {
-  std::string out = R"({"Items":[)";
-  for (int i = 0; i < 1000; ++i) {
-    ddb::item it = typical_item();
-    it.insert_or_assign("sk", "event#" + std::to_string(i));
-    it.insert_or_assign("body", std::string(560, static_cast<char>('a' + i % 26)));
-    it.insert_or_assign("raw", ddb::bytes(96, static_cast<std::uint8_t>(i)));
-    it.insert_or_assign("nums", ddb::number_set{ddb::number(std::to_string(i)), ddb::number("3.25"), ddb::number("-7")});
-    it.insert_or_assign("gone", ddb::null);
-    if (i) out += ',';
-    out += ddb::json::to_json(it);
-  }
-  out += R"(],"Count":1000,"ScannedCount":1000,"LastEvaluatedKey":{"pk":{"S":"user#12345"},"sk":{"S":"event#999"}}})";
-  return out;
-}
 
 // The page with simdjson's padding as spare capacity, as the client's
 // response bodies have it: parsed in place.
