@@ -16,6 +16,7 @@ string -> std::string; enum -> ddb::open_enum<E> with E an enum class
 generated beside its to_string/parse_enum (src/model/enums.cpp); integer/long -> std::int64_t; double and
 timestamp (epoch seconds) -> double; blob -> ddb::bytes.
 """
+import html
 import json
 import os
 import re
@@ -195,6 +196,21 @@ def cpp_type(shape):
     raise SystemExit("unmapped shape type " + t)
 
 
+def doc_line(text, fallback, limit=300):
+    """The first sentence of a model documentation string, as one line of a
+    Doxygen comment: tags stripped, entities decoded, Doxygen's special
+    characters escaped."""
+    t = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", text or "")).split())
+    t = re.sub(r" ([.,;:)])", r"\1", t)
+    m = re.match(r"(.+?[.!?])(\s|$)", t)
+    t = m.group(1) if m else t
+    if len(t) > limit:
+        t = t[:limit].rsplit(" ", 1)[0] + "..."
+    if not t:
+        t = fallback
+    return re.sub(r"([\\@<>&#%$`])", r"\\\1", t)
+
+
 def member_decl(shape, required):
     t, wrap = cpp_type(shape)
     if wrap and not required:
@@ -217,14 +233,21 @@ def structs_of(names):
     for name in names:
         s = shapes[name]
         sname = struct_name(name)
-        out.append(f"// {name}\nstruct {sname} {{\n")
+        out.append(f"/// {doc_line(s.get('documentation'), 'DynamoDB ' + name + '.')} (DynamoDB: {name})\n"
+                   f"struct {sname} {{\n")
         req = set(s.get("required", []))
         for mname, m in s["members"].items():
-            out.append(f"  {member_decl(m['shape'], mname in req)} {member_name(mname)}{{}};  // {mname}\n")
+            fallback = "DynamoDB's " + mname + "."
+            out.append(f"  /// {doc_line(m.get('documentation') or shapes[m['shape']].get('documentation'), fallback)}\n"
+                       f"  {member_decl(m['shape'], mname in req)} {member_name(mname)}{{}};  // {mname}\n")
         if sname.endswith("_response"):
-            out.append("  ::ddb::diagnostics diag;\n  static constexpr const char* kind = \"response\";\n")
+            out.append("  /// How the response came: HTTP status, request id, attempts, consumed capacity.\n"
+                       "  ::ddb::diagnostics diag;\n"
+                       "  /// Marks the type as a response for ddb's templates.\n"
+                       "  static constexpr const char* kind = \"response\";\n")
         elif sname.endswith("_request"):
-            out.append("  static constexpr const char* kind = \"request\";\n")
+            out.append("  /// Marks the type as a request for ddb's templates.\n"
+                       "  static constexpr const char* kind = \"request\";\n")
         out.append("};\n\n")
     return out
 
@@ -254,8 +277,11 @@ eh = [HEADER, "#pragma once\n",
 for name in enums:
     vals = ", ".join(enumerator(v) for v in shapes[name]["enum"])
     e = enum_name(name)
-    eh.append(f"// {name}\nenum class {e} : std::uint8_t {{ {vals} }};\n"
-              f"std::string_view to_string({e} v) noexcept;\nbool parse_enum(std::string_view s, {e}& out) noexcept;\n")
+    eh.append(f"/// {doc_line(shapes[name].get('documentation'), 'DynamoDB ' + name + '.')} (DynamoDB: {name})\n"
+              f"enum class {e} : std::uint8_t {{ {vals} }};\n"
+              f"/// The value as DynamoDB spells it.\nstd::string_view to_string({e} v) noexcept;\n"
+              f"/// Reads DynamoDB's spelling into out; false for a value the model does not list.\n"
+              f"bool parse_enum(std::string_view s, {e}& out) noexcept;\n")
 eh.append("\n}  // namespace ddb\n")
 
 # ---------------------------------------------------------------- operations.hpp

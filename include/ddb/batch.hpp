@@ -26,26 +26,26 @@
 namespace ddb {
 
 struct batch_options {
-  std::size_t concurrency = 4;  // requests in flight
-  int max_attempts = 8;         // calls per chunk (the first one and the retries of what is unprocessed)
+  std::size_t concurrency = 4;  ///< requests in flight
+  int max_attempts = 8;         ///< calls per chunk (the first one and the retries of what is unprocessed)
   std::chrono::milliseconds base_delay{50};
   std::chrono::milliseconds max_delay{5000};
-  // Key attribute names per table (hash key first); tables not listed are described.
+  /// Key attribute names per table (hash key first); tables not listed are described.
   std::map<std::string, std::vector<std::string>> key_attributes;
 };
 
 struct batch_write_failure {
   std::string table;
   write_request request;
-  std::error_code code;  // errc::unprocessed, or the error of the call that carried it
+  std::error_code code;  ///< errc::unprocessed, or the error of the call that carried it
   std::string message;
 };
 
 struct batch_write_outcome {
   std::size_t written = 0;
-  std::size_t calls = 0;  // BatchWriteItem calls made
+  std::size_t calls = 0;  ///< BatchWriteItem calls made
   std::vector<batch_write_failure> failed;
-  diagnostics diag;  // with a completion token: why the whole call failed (the code is the handler's)
+  diagnostics diag;  ///< with a completion token: why the whole call failed (the code is the handler's)
   bool ok() const noexcept { return failed.empty(); }
 };
 
@@ -57,15 +57,15 @@ struct batch_get_failure {
 };
 
 struct batch_get_outcome {
-  std::map<std::string, std::vector<item>> items;  // per table, in no particular order
-  std::size_t calls = 0;                            // BatchGetItem calls made
+  std::map<std::string, std::vector<item>> items;  ///< per table, in no particular order
+  std::size_t calls = 0;                            ///< BatchGetItem calls made
   std::vector<batch_get_failure> failed;
-  diagnostics diag;  // with a completion token: why the whole call failed (the code is the handler's)
+  diagnostics diag;  ///< with a completion token: why the whole call failed (the code is the handler's)
   bool ok() const noexcept { return failed.empty(); }
 };
 
-// (No default arguments on coroutines: GCC 12 destroys a defaulted
-// coroutine argument twice. The shorter forms are plain functions.)
+/// (No default arguments on coroutines: GCC 12 destroys a defaulted
+/// coroutine argument twice. The shorter forms are plain functions.)
 boost::asio::awaitable<batch_write_outcome> batch_write(client& c,
                                                         std::map<std::string, std::vector<write_request>> writes,
                                                         batch_options opt);
@@ -74,16 +74,16 @@ inline boost::asio::awaitable<batch_write_outcome> batch_write(client& c,
   return batch_write(c, std::move(writes), batch_options());
 }
 
-// Per table: the keys and how to read them (projection, consistency).
+/// Per table: the keys and how to read them (projection, consistency).
 boost::asio::awaitable<batch_get_outcome> batch_get(client& c, std::map<std::string, keys_and_attributes> reads,
                                                     batch_options opt);
 inline boost::asio::awaitable<batch_get_outcome> batch_get(client& c, std::map<std::string, keys_and_attributes> reads) {
   return batch_get(c, std::move(reads), batch_options());
 }
 
-// The same for any completion token (ddb/detail/run_op.hpp): signature
-// void(error_code, outcome); the outcome's diag says why a call failed as a
-// whole (chunks that stayed unprocessed are in `failed`, as always).
+/// The same for any completion token (ddb/detail/run_op.hpp): signature
+/// void(error_code, outcome); the outcome's diag says why a call failed as a
+/// whole (chunks that stayed unprocessed are in `failed`, as always).
 template <class Token>
 auto batch_write(client& c, std::map<std::string, std::vector<write_request>> writes, batch_options opt, Token&& token) {
   return detail::run_op<batch_write_outcome>(

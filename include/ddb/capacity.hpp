@@ -15,7 +15,7 @@ namespace ddb {
 struct capacity_pricing {
   double usd_per_million_write_units = 0.625;
   double usd_per_million_read_units = 0.125;
-  double usd_per_gb_month = 0.25;  // storage, for storage_cost_usd()
+  double usd_per_gb_month = 0.25;  ///< storage, for storage_cost_usd()
 };
 
 struct capacity_units {
@@ -24,12 +24,12 @@ struct capacity_units {
 };
 
 struct capacity_report {
-  std::map<std::string, capacity_units> tables;   // by table name
-  std::map<std::string, capacity_units> indexes;  // "table/index"
-  capacity_units total;                            // tables only (index units are part of their table's)
-  std::uint64_t responses = 0;                     // responses that reported capacity
-  double estimated_usd = 0;                        // total at the configured on-demand prices
-  // "12.5 read units, 4 write units, est. $0.0000041 (3 responses)"
+  std::map<std::string, capacity_units> tables;   ///< by table name
+  std::map<std::string, capacity_units> indexes;  ///< "table/index"
+  capacity_units total;                            ///< tables only (index units are part of their table's)
+  std::uint64_t responses = 0;                     ///< responses that reported capacity
+  double estimated_usd = 0;                        ///< total at the configured on-demand prices
+  /// "12.5 read units, 4 write units, est. $0.0000041 (3 responses)"
   std::string summary() const;
 };
 

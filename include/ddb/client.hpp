@@ -45,15 +45,15 @@
 
 namespace ddb {
 
-// A successful response, undecoded: the JSON body and the diagnostics.
+/// A successful response, undecoded: the JSON body and the diagnostics.
 struct raw_response {
   std::string body;
   diagnostics diag;
 };
 
-// A completion token that cancels the operation when it has not completed
-// within `timeout` (what asio::cancel_after does from Boost 1.86 on; Boost
-// 1.81 has none): co_await c.get_item(req, ddb::cancel_after(200ms)).
+/// A completion token that cancels the operation when it has not completed
+/// within `timeout` (what asio::cancel_after does from Boost 1.86 on; Boost
+/// 1.81 has none): co_await c.get_item(req, ddb::cancel_after(200ms)).
 template <class Token = boost::asio::use_awaitable_t<>>
 struct cancel_after_t {
   std::chrono::steady_clock::duration timeout;
@@ -72,9 +72,9 @@ struct is_cancel_after : std::false_type {};
 template <class T>
 struct is_cancel_after<cancel_after_t<T>> : std::true_type {};
 
-// A timer that emits terminal cancellation on its slot when `timeout`
-// passes, unless stopped first: the machinery of cancel_after, compiled in
-// the library (src/io/cancel_timer.cpp) so that this header needs no timer.
+/// A timer that emits terminal cancellation on its slot when `timeout`
+/// passes, unless stopped first: the machinery of cancel_after, compiled in
+/// the library (src/io/cancel_timer.cpp) so that this header needs no timer.
 class cancel_timer;
 std::shared_ptr<cancel_timer> start_cancel_timer(const boost::asio::any_io_executor& ex,
                                                  std::chrono::steady_clock::duration timeout);
@@ -84,10 +84,10 @@ void stop_cancel_timer(cancel_timer& t) noexcept;
 template <class Response>
 using handler_t = boost::asio::any_completion_handler<void(boost::system::error_code, Response)>;
 
-// Whether the handler's associated executor is the client's own: then the
-// client may call it inline when it completes on that executor. Found here,
-// from the handler's own type, because asking the type-erased handler
-// allocates.
+/// Whether the handler's associated executor is the client's own: then the
+/// client may call it inline when it completes on that executor. Found here,
+/// from the handler's own type, because asking the type-erased handler
+/// allocates.
 template <class Handler>
 bool on_executor(const Handler& handler, const boost::asio::any_io_executor& ex) {
   const auto handler_ex = boost::asio::get_associated_executor(handler, ex);
@@ -99,18 +99,18 @@ bool on_executor(const Handler& handler, const boost::asio::any_io_executor& ex)
 
 void start_raw(const std::shared_ptr<client_impl>& impl, std::string operation, std::string body, request_safety safety,
                bool on_client_executor, handler_t<raw_response> handler);
-// Compiled for each typed response (src/model/operations.cpp).
+/// Compiled for each typed response (src/model/operations.cpp).
 template <class Response>
 void start_typed(const std::shared_ptr<client_impl>& impl, const char* operation, result<std::string> body,
                  request_safety safety, capacity_hint capacity, bool on_client_executor, handler_t<Response> handler);
 class capacity_tracker;
-// Null unless client_config::track_capacity.
+/// Null unless client_config::track_capacity.
 capacity_tracker* capacity_tracker_of(client_impl& impl) noexcept;
 
 [[noreturn]] void throw_operation_error(const boost::system::error_code& ec, diagnostics&& diag);
 
-// What an operation answering Response completes with as a tuple: the code,
-// then the response unless Response is void.
+/// What an operation answering Response completes with as a tuple: the code,
+/// then the response unless Response is void.
 template <class Response>
 using completion_tuple = std::conditional_t<std::is_void_v<Response>, std::tuple<boost::system::error_code>,
                                             std::tuple<boost::system::error_code, Response>>;
@@ -127,7 +127,7 @@ boost::asio::awaitable<Response> throw_on_error(boost::asio::awaitable<completio
   }
 }
 
-// The completion signature of an operation answering Response (void: none).
+/// The completion signature of an operation answering Response (void: none).
 template <class Response>
 struct signature_for {
   using type = void(boost::system::error_code, Response);
@@ -139,8 +139,8 @@ struct signature_for<void> {
 template <class Response>
 using signature_of = typename signature_for<Response>::type;
 
-// Starts `init(handler)` for any token; the plain use_awaitable token gets an
-// awaitable that throws ddb::error instead of boost::system::system_error.
+/// Starts `init(handler)` for any token; the plain use_awaitable token gets an
+/// awaitable that throws ddb::error instead of boost::system::system_error.
 template <class Response, class Token, class Init>
 auto async_op(const boost::asio::any_io_executor& ex, Token&& token, Init&& init) {
   using signature = signature_of<Response>;
@@ -170,9 +170,9 @@ auto async_op(const boost::asio::any_io_executor& ex, Token&& token, Init&& init
 }
 }  // namespace detail
 
-// The ddb::error the default token throws for (ec, diag) from any other
-// token (as_tuple, callbacks): its what() is diag.summary(ec), diag() the
-// diagnostics. For code that takes results by tuple and throws later.
+/// The ddb::error the default token throws for (ec, diag) from any other
+/// token (as_tuple, callbacks): its what() is diag.summary(ec), diag() the
+/// diagnostics. For code that takes results by tuple and throws later.
 ddb::error make_error(const boost::system::error_code& ec, diagnostics diag);
 
 class client : public detail::operations<client, boost::asio::use_awaitable_t<>> {
@@ -180,11 +180,11 @@ class client : public detail::operations<client, boost::asio::use_awaitable_t<>>
   using executor_type = boost::asio::any_io_executor;
   using default_token = boost::asio::use_awaitable_t<>;
 
-  // Resolves region, endpoint and credentials (see config.hpp); throws
-  // ddb::error naming the setting to fix when they cannot be resolved.
-  // Two constructors, no default argument: GCC 12 destroyed the temporary a
-  // default argument makes inside `ddb::client db(co_await this_coro::executor)`
-  // twice; with these that form is safe (fault.client runs it, under ASan too).
+  /// Resolves region, endpoint and credentials (see config.hpp); throws
+  /// ddb::error naming the setting to fix when they cannot be resolved.
+  /// Two constructors, no default argument: GCC 12 destroyed the temporary a
+  /// default argument makes inside `ddb::client db(co_await this_coro::executor)`
+  /// twice; with these that form is safe (fault.client runs it, under ASan too).
   client(executor_type ex);
   client(executor_type ex, client_config cfg);
   ~client();
@@ -194,25 +194,25 @@ class client : public detail::operations<client, boost::asio::use_awaitable_t<>>
   executor_type get_executor() const noexcept;
   const ddb::endpoint& endpoint() const noexcept;
   const std::string& region() const noexcept;
-  // Profile, region, endpoint and credentials provider, with where each came from.
+  /// Profile, region, endpoint and credentials provider, with where each came from.
   const resolved_settings& settings() const noexcept;
-  // Connections open now / opened since the client started.
+  /// Connections open now / opened since the client started.
   std::size_t open_connections() const noexcept;
   std::size_t connections_opened() const noexcept;
-  // Tokens left in the retry quota.
+  /// Tokens left in the retry quota.
   int retry_quota_available() const noexcept;
-  // Consumed capacity totalled since the start or the last reset (with
-  // client_config::track_capacity; see ddb/capacity.hpp).
+  /// Consumed capacity totalled since the start or the last reset (with
+  /// client_config::track_capacity; see ddb/capacity.hpp).
   capacity_report capacity() const;
   void reset_capacity();
-  // The time by DynamoDB's clock as far as this client knows: the local clock
-  // (client_config::clock when set) plus the offset learned from the Date
-  // header of a clock-skew error. Expiry times of ddb::agent use it.
+  /// The time by DynamoDB's clock as far as this client knows: the local clock
+  /// (client_config::clock when set) plus the offset learned from the Date
+  /// header of a clock-skew error. Expiry times of ddb::agent use it.
   std::chrono::system_clock::time_point server_time() const;
   void close();
 
-  // Any DynamoDB operation by name ("GetItem"), JSON in, JSON out. `safety`
-  // says whether repeating the request after an ambiguous failure is harmless.
+  /// Any DynamoDB operation by name ("GetItem"), JSON in, JSON out. `safety`
+  /// says whether repeating the request after an ambiguous failure is harmless.
   template <class Token = default_token>
   auto call(std::string operation, std::string body, request_safety safety = request_safety::idempotent,
             Token&& token = {}) {

@@ -22,68 +22,68 @@
 
 namespace ddb {
 
-// The JSON API a client speaks: DynamoDB itself, or DynamoDB Streams (a
-// separate service with its own endpoint and X-Amz-Target prefix, signed as
-// "dynamodb"; ddb::streams::client makes such a client for you).
+/// The JSON API a client speaks: DynamoDB itself, or DynamoDB Streams (a
+/// separate service with its own endpoint and X-Amz-Target prefix, signed as
+/// "dynamodb"; ddb::streams::client makes such a client for you).
 enum class service_api { dynamodb, streams };
 
 struct client_config {
   service_api service = service_api::dynamodb;
   std::string region;
-  std::string endpoint;  // "https://host[:port]" or "http://127.0.0.1:8000"
+  std::string endpoint;  ///< "https://host[:port]" or "http://127.0.0.1:8000"
   std::optional<ddb::credentials> credentials;
-  // A provider of your own (used when credentials is empty); else the chain.
+  /// A provider of your own (used when credentials is empty); else the chain.
   std::shared_ptr<ddb::credentials_provider> credentials_provider;
-  std::string profile;  // the shared-files profile; empty: AWS_PROFILE, else "default"
+  std::string profile;  ///< the shared-files profile; empty: AWS_PROFILE, else "default"
   credentials_options credential_settings;
 
-  // Connections kept open to the endpoint, opened lazily and in parallel as
-  // load needs them. No hidden cap: this is the cap.
+  /// Connections kept open to the endpoint, opened lazily and in parallel as
+  /// load needs them. No hidden cap: this is the cap.
   std::size_t pool_size = 64;
-  // Requests written back to back on one connection before its first reply
-  // (HTTP/1.1 pipelining). 1 = no pipelining, the default.
+  /// Requests written back to back on one connection before its first reply
+  /// (HTTP/1.1 pipelining). 1 = no pipelining, the default.
   std::size_t pipeline_depth = 1;
-  // A pipelined connection with replies outstanding writes again only once
-  // this many of its pipeline_depth slots are free, so requests leave in
-  // batches: fewer writes (system calls, segments) for both ends, more
-  // waiting for the requests held back. 0 = half the depth, the default;
-  // pipeline_depth (or more) = only into an empty pipeline, as wrk's
-  // pipelining does: least CPU per request, most waiting (README: Transport).
+  /// A pipelined connection with replies outstanding writes again only once
+  /// this many of its pipeline_depth slots are free, so requests leave in
+  /// batches: fewer writes (system calls, segments) for both ends, more
+  /// waiting for the requests held back. 0 = half the depth, the default;
+  /// pipeline_depth (or more) = only into an empty pipeline, as wrk's
+  /// pipelining does: least CPU per request, most waiting (README: Transport).
   std::size_t pipeline_refill = 0;
 
-  std::chrono::milliseconds connect_timeout{3000};    // TCP connect + TLS handshake
-  std::chrono::milliseconds attempt_timeout{10000};   // one attempt, from submit to the full response
-  std::chrono::milliseconds operation_timeout{0};     // all attempts and backoff together; 0 = no limit
-  std::chrono::milliseconds pool_wait_timeout{5000};  // waiting for a connection to take the request
-  std::chrono::milliseconds idle_timeout{50000};      // idle connections older than this are not reused
+  std::chrono::milliseconds connect_timeout{3000};    ///< TCP connect + TLS handshake
+  std::chrono::milliseconds attempt_timeout{10000};   ///< one attempt, from submit to the full response
+  std::chrono::milliseconds operation_timeout{0};     ///< all attempts and backoff together; 0 = no limit
+  std::chrono::milliseconds pool_wait_timeout{5000};  ///< waiting for a connection to take the request
+  std::chrono::milliseconds idle_timeout{50000};      ///< idle connections older than this are not reused
 
   std::size_t max_response_bytes = 32 * 1024 * 1024;
-  bool verify_crc32 = true;  // check x-amz-crc32 when the response has it
+  bool verify_crc32 = true;  ///< check x-amz-crc32 when the response has it
 
   retry_policy retry;
 
-  // Ask every operation for ReturnConsumedCapacity=INDEXES (requests that set
-  // it keep theirs) and keep running totals: client::capacity().
+  /// Ask every operation for ReturnConsumedCapacity=INDEXES (requests that set
+  /// it keep theirs) and keep running totals: client::capacity().
   bool track_capacity = false;
   capacity_pricing pricing;
 
-  // TLS: peer and host-name verification are always on unless this is false.
+  /// TLS: peer and host-name verification are always on unless this is false.
   bool verify_tls = true;
-  // Extra trusted CAs (PEM file; the system store is always loaded). Empty:
-  // AWS_CA_BUNDLE, else the profile's ca_bundle, as the AWS CLI and SDKs do.
+  /// Extra trusted CAs (PEM file; the system store is always loaded). Empty:
+  /// AWS_CA_BUNDLE, else the profile's ca_bundle, as the AWS CLI and SDKs do.
   std::string ca_file;
-  std::string ca_pem;   // extra trusted CAs (PEM text)
+  std::string ca_pem;   ///< extra trusted CAs (PEM text)
 
-  // The clock used to sign requests (inject for tests). Default: system_clock::now.
+  /// The clock used to sign requests (inject for tests). Default: system_clock::now.
   std::function<std::chrono::system_clock::time_point()> clock;
 };
 
-// An endpoint URL taken apart.
+/// An endpoint URL taken apart.
 struct endpoint {
   bool tls = true;
-  std::string host;         // without brackets for IPv6
-  std::string port;         // always set ("443" / "80" by default)
-  std::string host_header;  // Host header value: host, plus ":port" when not the scheme's default
+  std::string host;         ///< without brackets for IPv6
+  std::string port;         ///< always set ("443" / "80" by default)
+  std::string host_header;  ///< Host header value: host, plus ":port" when not the scheme's default
 
   std::string url() const { return (tls ? "https://" : "http://") + host_header; }
 };

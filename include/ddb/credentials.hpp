@@ -36,62 +36,62 @@ namespace ddb {
 struct client_config;
 
 struct credentials_options {
-  // Refresh when less than this remains before the credentials expire.
+  /// Refresh when less than this remains before the credentials expire.
   std::chrono::seconds refresh_before{300};
-  // After a failed refresh while the old credentials still work: wait this
-  // long, doubling up to refresh_retry_max, before trying again.
+  /// After a failed refresh while the old credentials still work: wait this
+  /// long, doubling up to refresh_retry_max, before trying again.
   std::chrono::milliseconds refresh_retry_min{1000};
   std::chrono::milliseconds refresh_retry_max{60000};
 
-  // Per HTTP request to the instance metadata service (AWS_METADATA_SERVICE_TIMEOUT
-  // in seconds and AWS_METADATA_SERVICE_NUM_ATTEMPTS override these, as in the SDKs).
+  /// Per HTTP request to the instance metadata service (AWS_METADATA_SERVICE_TIMEOUT
+  /// in seconds and AWS_METADATA_SERVICE_NUM_ATTEMPTS override these, as in the SDKs).
   std::chrono::milliseconds imds_timeout{1000};
   int imds_attempts = 1;
   std::chrono::milliseconds container_timeout{2000};
   std::chrono::milliseconds sts_timeout{5000};
-  // A credential_process that has not finished by then is killed.
+  /// A credential_process that has not finished by then is killed.
   std::chrono::milliseconds process_timeout{30000};
 };
 
-// What a provider completes with: credentials, or an error code with a
-// message that names the provider and the fix (never a secret).
+/// What a provider completes with: credentials, or an error code with a
+/// message that names the provider and the fix (never a secret).
 using credentials_handler =
     boost::asio::any_completion_handler<void(boost::system::error_code, credentials, std::string)>;
 
 class credentials_provider {
  public:
   virtual ~credentials_provider() = default;
-  // The AWS CLI's name for the source: "env", "shared-credentials-file",
-  // "custom-process", "assume-role", "container-role", "iam-role", ...
+  /// The AWS CLI's name for the source: "env", "shared-credentials-file",
+  /// "custom-process", "assume-role", "container-role", "iam-role", ...
   virtual std::string name() const = 0;
-  // Where it came from, for messages: e.g. "profile dev in /home/u/.aws/config".
+  /// Where it came from, for messages: e.g. "profile dev in /home/u/.aws/config".
   virtual std::string location() const { return {}; }
-  // Fetches credentials. Never blocks; completes through the handler's
-  // associated executor; honours terminal cancellation.
+  /// Fetches credentials. Never blocks; completes through the handler's
+  /// associated executor; honours terminal cancellation.
   virtual void async_fetch(boost::asio::any_io_executor ex, credentials_handler handler) = 0;
 };
 
-// A provider that always returns the same credentials.
+/// A provider that always returns the same credentials.
 std::shared_ptr<credentials_provider> static_credentials(credentials c, std::string name = "static");
 
-// Settings resolved the AWS way (see config.hpp), each with where it came from.
+/// Settings resolved the AWS way (see config.hpp), each with where it came from.
 struct resolved_settings {
-  std::string profile;         // the profile in use (also when no file has it)
-  std::string profile_source;  // "client_config::profile", "AWS_PROFILE" or "default"
+  std::string profile;         ///< the profile in use (also when no file has it)
+  std::string profile_source;  ///< "client_config::profile", "AWS_PROFILE" or "default"
   std::string region;
-  std::string region_source;   // e.g. "AWS_REGION" or "profile dev in /home/u/.aws/config"
+  std::string region_source;   ///< e.g. "AWS_REGION" or "profile dev in /home/u/.aws/config"
   std::string endpoint_url;
   std::string endpoint_source;
-  std::string ca_file;    // extra trusted CAs (PEM): client_config::ca_file, else AWS_CA_BUNDLE, else the profile's ca_bundle
+  std::string ca_file;    ///< extra trusted CAs (PEM): client_config::ca_file, else AWS_CA_BUNDLE, else the profile's ca_bundle
   std::string ca_source;
   std::shared_ptr<credentials_provider> provider;
 };
 
-// Reads the environment and the shared files. Throws ddb::error (naming the
-// setting, file and line to fix) when they are malformed or incomplete.
+/// Reads the environment and the shared files. Throws ddb::error (naming the
+/// setting, file and line to fix) when they are malformed or incomplete.
 resolved_settings resolve_settings(const client_config& cfg);
 
-// co_await ddb::fetch_credentials(provider, ex): one fetch, uncached.
+/// co_await ddb::fetch_credentials(provider, ex): one fetch, uncached.
 template <class Token>
 auto fetch_credentials(credentials_provider& p, boost::asio::any_io_executor ex, Token&& token) {
   return boost::asio::async_initiate<Token, void(boost::system::error_code, credentials, std::string)>(

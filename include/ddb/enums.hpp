@@ -10,117 +10,173 @@
 
 namespace ddb {
 
-// ReturnConsumedCapacity
+/// Determines the level of detail about either provisioned or on-demand throughput consumption that is returned in the response: INDEXES - The response includes the aggregate ConsumedCapacity for the operation, together with ConsumedCapacity for each table and secondary index that was accessed. (DynamoDB: ReturnConsumedCapacity)
 enum class return_consumed_capacity : std::uint8_t { indexes, total, none };
+/// The value as DynamoDB spells it.
 std::string_view to_string(return_consumed_capacity v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, return_consumed_capacity& out) noexcept;
-// ComparisonOperator
+/// DynamoDB ComparisonOperator. (DynamoDB: ComparisonOperator)
 enum class comparison_operator : std::uint8_t { eq, ne, in, le, lt, ge, gt, between, not_null, null, contains, not_contains, begins_with };
+/// The value as DynamoDB spells it.
 std::string_view to_string(comparison_operator v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, comparison_operator& out) noexcept;
-// ReturnValue
+/// DynamoDB ReturnValue. (DynamoDB: ReturnValue)
 enum class return_value : std::uint8_t { none, all_old, updated_old, all_new, updated_new };
+/// The value as DynamoDB spells it.
 std::string_view to_string(return_value v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, return_value& out) noexcept;
-// ReturnItemCollectionMetrics
+/// DynamoDB ReturnItemCollectionMetrics. (DynamoDB: ReturnItemCollectionMetrics)
 enum class return_item_collection_metrics : std::uint8_t { size, none };
+/// The value as DynamoDB spells it.
 std::string_view to_string(return_item_collection_metrics v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, return_item_collection_metrics& out) noexcept;
-// ConditionalOperator
+/// DynamoDB ConditionalOperator. (DynamoDB: ConditionalOperator)
 enum class conditional_operator : std::uint8_t { and_, or_ };
+/// The value as DynamoDB spells it.
 std::string_view to_string(conditional_operator v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, conditional_operator& out) noexcept;
-// ReturnValuesOnConditionCheckFailure
+/// DynamoDB ReturnValuesOnConditionCheckFailure. (DynamoDB: ReturnValuesOnConditionCheckFailure)
 enum class return_values_on_condition_check_failure : std::uint8_t { all_old, none };
+/// The value as DynamoDB spells it.
 std::string_view to_string(return_values_on_condition_check_failure v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, return_values_on_condition_check_failure& out) noexcept;
-// AttributeAction
+/// DynamoDB AttributeAction. (DynamoDB: AttributeAction)
 enum class attribute_action : std::uint8_t { add, put, delete_ };
+/// The value as DynamoDB spells it.
 std::string_view to_string(attribute_action v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, attribute_action& out) noexcept;
-// Select
+/// DynamoDB Select. (DynamoDB: Select)
 enum class select : std::uint8_t { all_attributes, all_projected_attributes, specific_attributes, count };
+/// The value as DynamoDB spells it.
 std::string_view to_string(select v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, select& out) noexcept;
-// BatchStatementErrorCodeEnum
+/// DynamoDB BatchStatementErrorCodeEnum. (DynamoDB: BatchStatementErrorCodeEnum)
 enum class batch_statement_error_code : std::uint8_t { conditional_check_failed, item_collection_size_limit_exceeded, request_limit_exceeded, validation_error, provisioned_throughput_exceeded, transaction_conflict, throttling_error, internal_server_error, resource_not_found, access_denied, duplicate_item };
+/// The value as DynamoDB spells it.
 std::string_view to_string(batch_statement_error_code v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, batch_statement_error_code& out) noexcept;
-// ScalarAttributeType
+/// DynamoDB ScalarAttributeType. (DynamoDB: ScalarAttributeType)
 enum class scalar_attribute_type : std::uint8_t { s, n, b };
+/// The value as DynamoDB spells it.
 std::string_view to_string(scalar_attribute_type v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, scalar_attribute_type& out) noexcept;
-// KeyType
+/// DynamoDB KeyType. (DynamoDB: KeyType)
 enum class key_type : std::uint8_t { hash, range };
+/// The value as DynamoDB spells it.
 std::string_view to_string(key_type v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, key_type& out) noexcept;
-// ProjectionType
+/// DynamoDB ProjectionType. (DynamoDB: ProjectionType)
 enum class projection_type : std::uint8_t { all, keys_only, include };
+/// The value as DynamoDB spells it.
 std::string_view to_string(projection_type v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, projection_type& out) noexcept;
-// BillingMode
+/// DynamoDB BillingMode. (DynamoDB: BillingMode)
 enum class billing_mode : std::uint8_t { provisioned, pay_per_request };
+/// The value as DynamoDB spells it.
 std::string_view to_string(billing_mode v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, billing_mode& out) noexcept;
-// StreamViewType
+/// DynamoDB StreamViewType. (DynamoDB: StreamViewType)
 enum class stream_view_type : std::uint8_t { new_image, old_image, new_and_old_images, keys_only };
+/// The value as DynamoDB spells it.
 std::string_view to_string(stream_view_type v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, stream_view_type& out) noexcept;
-// SSEType
+/// DynamoDB SSEType. (DynamoDB: SSEType)
 enum class sse_type : std::uint8_t { aes256, kms };
+/// The value as DynamoDB spells it.
 std::string_view to_string(sse_type v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, sse_type& out) noexcept;
-// TableClass
+/// DynamoDB TableClass. (DynamoDB: TableClass)
 enum class table_class : std::uint8_t { standard, standard_infrequent_access };
+/// The value as DynamoDB spells it.
 std::string_view to_string(table_class v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, table_class& out) noexcept;
-// GlobalTableSettingsReplicationMode
+/// DynamoDB GlobalTableSettingsReplicationMode. (DynamoDB: GlobalTableSettingsReplicationMode)
 enum class global_table_settings_replication_mode : std::uint8_t { enabled, disabled, enabled_with_overrides };
+/// The value as DynamoDB spells it.
 std::string_view to_string(global_table_settings_replication_mode v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, global_table_settings_replication_mode& out) noexcept;
-// SearchSchemaElementType
+/// DynamoDB SearchSchemaElementType. (DynamoDB: SearchSchemaElementType)
 enum class search_schema_element_type : std::uint8_t { hash, inline_filter };
+/// The value as DynamoDB spells it.
 std::string_view to_string(search_schema_element_type v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, search_schema_element_type& out) noexcept;
-// VectorDistanceFunction
+/// DynamoDB VectorDistanceFunction. (DynamoDB: VectorDistanceFunction)
 enum class vector_distance_function : std::uint8_t { cosine, dot_product, euclidean };
+/// The value as DynamoDB spells it.
 std::string_view to_string(vector_distance_function v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, vector_distance_function& out) noexcept;
-// TableStatus
+/// DynamoDB TableStatus. (DynamoDB: TableStatus)
 enum class table_status : std::uint8_t { creating, updating, deleting, active, inaccessible_encryption_credentials, archiving, archived, replication_not_authorized };
+/// The value as DynamoDB spells it.
 std::string_view to_string(table_status v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, table_status& out) noexcept;
-// IndexStatus
+/// DynamoDB IndexStatus. (DynamoDB: IndexStatus)
 enum class index_status : std::uint8_t { creating, updating, deleting, active };
+/// The value as DynamoDB spells it.
 std::string_view to_string(index_status v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, index_status& out) noexcept;
-// ReplicaStatus
+/// DynamoDB ReplicaStatus. (DynamoDB: ReplicaStatus)
 enum class replica_status : std::uint8_t { creating, creation_failed, updating, deleting, active, region_disabled, inaccessible_encryption_credentials, archiving, archived, replication_not_authorized };
+/// The value as DynamoDB spells it.
 std::string_view to_string(replica_status v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, replica_status& out) noexcept;
-// WitnessStatus
+/// DynamoDB WitnessStatus. (DynamoDB: WitnessStatus)
 enum class witness_status : std::uint8_t { creating, deleting, active };
+/// The value as DynamoDB spells it.
 std::string_view to_string(witness_status v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, witness_status& out) noexcept;
-// SSEStatus
+/// DynamoDB SSEStatus. (DynamoDB: SSEStatus)
 enum class sse_status : std::uint8_t { enabling, enabled, disabling, disabled, updating };
+/// The value as DynamoDB spells it.
 std::string_view to_string(sse_status v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, sse_status& out) noexcept;
-// MultiRegionConsistency
+/// DynamoDB MultiRegionConsistency. (DynamoDB: MultiRegionConsistency)
 enum class multi_region_consistency : std::uint8_t { eventual, strong };
+/// The value as DynamoDB spells it.
 std::string_view to_string(multi_region_consistency v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, multi_region_consistency& out) noexcept;
-// TimeToLiveStatus
+/// DynamoDB TimeToLiveStatus. (DynamoDB: TimeToLiveStatus)
 enum class time_to_live_status : std::uint8_t { enabling, disabling, enabled, disabled };
+/// The value as DynamoDB spells it.
 std::string_view to_string(time_to_live_status v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, time_to_live_status& out) noexcept;
-// ContinuousBackupsStatus
+/// DynamoDB ContinuousBackupsStatus. (DynamoDB: ContinuousBackupsStatus)
 enum class continuous_backups_status : std::uint8_t { enabled, disabled };
+/// The value as DynamoDB spells it.
 std::string_view to_string(continuous_backups_status v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, continuous_backups_status& out) noexcept;
-// PointInTimeRecoveryStatus
+/// DynamoDB PointInTimeRecoveryStatus. (DynamoDB: PointInTimeRecoveryStatus)
 enum class point_in_time_recovery_status : std::uint8_t { enabled, disabled };
+/// The value as DynamoDB spells it.
 std::string_view to_string(point_in_time_recovery_status v) noexcept;
+/// Reads DynamoDB's spelling into out; false for a value the model does not list.
 bool parse_enum(std::string_view s, point_in_time_recovery_status& out) noexcept;
 
 }  // namespace ddb

@@ -18,152 +18,152 @@
 namespace ddb {
 
 enum class errc {
-  // Values and the JSON codec.
-  invalid_json = 1,      // malformed or truncated JSON
-  unexpected_json,       // well-formed JSON of the wrong shape or type
-  invalid_attribute,     // an attribute value with no type, two types or an unknown type
-  wrong_value_type,      // value::as_xxx() on a value of another type
-  invalid_number,        // not a decimal number
-  number_out_of_range,   // outside DynamoDB's range or the target type's
-  number_too_precise,    // more than 38 significant digits
+  /// Values and the JSON codec.
+  invalid_json = 1,      ///< malformed or truncated JSON
+  unexpected_json,       ///< well-formed JSON of the wrong shape or type
+  invalid_attribute,     ///< an attribute value with no type, two types or an unknown type
+  wrong_value_type,      ///< value::as_xxx() on a value of another type
+  invalid_number,        ///< not a decimal number
+  number_out_of_range,   ///< outside DynamoDB's range or the target type's
+  number_too_precise,    ///< more than 38 significant digits
   invalid_base64,
   invalid_utf8,
-  empty_set,             // SS/NS/BS with no element (DynamoDB rejects them)
+  empty_set,             ///< SS/NS/BS with no element (DynamoDB rejects them)
   duplicate_in_set,
-  nesting_too_deep,      // more than max_nesting_depth levels
-  // Signing and request building.
+  nesting_too_deep,      ///< more than max_nesting_depth levels
+  /// Signing and request building.
   invalid_credentials,
-  invalid_header,        // a header name or value that would break the request
-  // Configuration.
-  invalid_endpoint,      // an endpoint URL that cannot be used
+  invalid_header,        ///< a header name or value that would break the request
+  /// Configuration.
+  invalid_endpoint,      ///< an endpoint URL that cannot be used
   invalid_config,
-  // Transport: a retryable failure unless said otherwise.
-  connect_failed,        // DNS, TCP or TLS set-up failed
-  connection_closed,     // the server closed or reset the connection before answering
-  invalid_response,      // not a valid HTTP/1.1 response
-  crc32_mismatch,        // x-amz-crc32 does not match the body
-  body_too_large,        // response body over client_config::max_response_bytes (not retried)
-  http_error,            // an HTTP error status without a DynamoDB error body
-  // Time and capacity (not retried).
-  pool_timeout,          // no connection became free within pool_wait_timeout
-  attempt_timeout,       // one attempt took longer than attempt_timeout (retried)
-  operation_timeout,     // the whole operation took longer than operation_timeout
-  retry_quota_exhausted, // the client's retry token bucket is empty
-  client_closed,         // the client was closed or destroyed with the operation pending
-  item_too_large,        // an item over DynamoDB's 400 KB, or a key attribute over its limit
-  duplicate_key,         // the same key twice where DynamoDB refuses it (a batch, a transaction)
-  unprocessed,           // a batch item still unprocessed when the retry budget ran out
-  too_many_actions,      // over 25 batch writes / 100 batch keys / 100 transaction actions, or 4 MB
-  invalid_name,          // a table or index name outside DynamoDB's rules
-  expression_too_long,   // an expression over 4 KB, or too many placeholders
-  // Credentials (the message names the provider and the fix).
-  credentials_unavailable,  // a configured provider could not supply credentials
-  credentials_expired,      // the credentials expired and could not be refreshed
-  // The semantic cache.
-  embedder_failed,          // the embedder could not embed the text
-  dimension_mismatch,       // a vector whose length is not the embedder's / store's
-  write_conflict,           // a conditional write kept losing to other writers
-  // Agent state (ddb::agent).
-  already_in_progress,      // another caller holds the idempotency key and has not finished
-  payload_mismatch,         // the idempotency key was first used with another request payload
-  ownership_lost,           // our record or lease was taken over (its window passed): our write was refused
-  recorded_failure,         // the key's first run failed and the failure was recorded: it is not run again
-  result_too_large,         // a result over what one transaction can write (4 MB)
-  lease_busy,               // the lease is held by another holder and did not come free in time
-  lease_lost,               // a held lease could not be renewed before its deadline, or was taken over
-  function_failed,          // the function given to ddb::agent threw something other than a system_error
-  version_conflict,         // an optimistic update lost: the item's version moved since it was read
-  invalid_transition,       // a run status change the ledger does not allow (out of a final status)
-  checkpoint_conflict,      // the parent checkpoint has a child already: another writer saved first (a fork refused)
-  // Pagination.
-  invalid_cursor,           // a page cursor that is damaged, or belongs to another query
-  unexpected_exception,     // an exception that is not a system_error left a ddb operation (e.g. std::bad_alloc)
+  /// Transport: a retryable failure unless said otherwise.
+  connect_failed,        ///< DNS, TCP or TLS set-up failed
+  connection_closed,     ///< the server closed or reset the connection before answering
+  invalid_response,      ///< not a valid HTTP/1.1 response
+  crc32_mismatch,        ///< x-amz-crc32 does not match the body
+  body_too_large,        ///< response body over client_config::max_response_bytes (not retried)
+  http_error,            ///< an HTTP error status without a DynamoDB error body
+  /// Time and capacity (not retried).
+  pool_timeout,          ///< no connection became free within pool_wait_timeout
+  attempt_timeout,       ///< one attempt took longer than attempt_timeout (retried)
+  operation_timeout,     ///< the whole operation took longer than operation_timeout
+  retry_quota_exhausted, ///< the client's retry token bucket is empty
+  client_closed,         ///< the client was closed or destroyed with the operation pending
+  item_too_large,        ///< an item over DynamoDB's 400 KB, or a key attribute over its limit
+  duplicate_key,         ///< the same key twice where DynamoDB refuses it (a batch, a transaction)
+  unprocessed,           ///< a batch item still unprocessed when the retry budget ran out
+  too_many_actions,      ///< over 25 batch writes / 100 batch keys / 100 transaction actions, or 4 MB
+  invalid_name,          ///< a table or index name outside DynamoDB's rules
+  expression_too_long,   ///< an expression over 4 KB, or too many placeholders
+  /// Credentials (the message names the provider and the fix).
+  credentials_unavailable,  ///< a configured provider could not supply credentials
+  credentials_expired,      ///< the credentials expired and could not be refreshed
+  /// The semantic cache.
+  embedder_failed,          ///< the embedder could not embed the text
+  dimension_mismatch,       ///< a vector whose length is not the embedder's / store's
+  write_conflict,           ///< a conditional write kept losing to other writers
+  /// Agent state (ddb::agent).
+  already_in_progress,      ///< another caller holds the idempotency key and has not finished
+  payload_mismatch,         ///< the idempotency key was first used with another request payload
+  ownership_lost,           ///< our record or lease was taken over (its window passed): our write was refused
+  recorded_failure,         ///< the key's first run failed and the failure was recorded: it is not run again
+  result_too_large,         ///< a result over what one transaction can write (4 MB)
+  lease_busy,               ///< the lease is held by another holder and did not come free in time
+  lease_lost,               ///< a held lease could not be renewed before its deadline, or was taken over
+  function_failed,          ///< the function given to ddb::agent threw something other than a system_error
+  version_conflict,         ///< an optimistic update lost: the item's version moved since it was read
+  invalid_transition,       ///< a run status change the ledger does not allow (out of a final status)
+  checkpoint_conflict,      ///< the parent checkpoint has a child already: another writer saved first (a fork refused)
+  /// Pagination.
+  invalid_cursor,           ///< a page cursor that is damaged, or belongs to another query
+  unexpected_exception,     ///< an exception that is not a system_error left a ddb operation (e.g. std::bad_alloc)
 };
 
-// DynamoDB's errors: every error shape of the service model plus the errors
-// of the AWS JSON protocol that any service returns.
+/// DynamoDB's errors: every error shape of the service model plus the errors
+/// of the AWS JSON protocol that any service returns.
 enum class service_errc {
-  unknown = 1,  // a __type this version of ddb does not know; the diagnostics hold its name
-  access_denied,                               // AccessDeniedException
-  backup_in_use,                               // BackupInUseException
-  backup_not_found,                            // BackupNotFoundException
-  conditional_check_failed,                    // ConditionalCheckFailedException
-  continuous_backups_unavailable,              // ContinuousBackupsUnavailableException
-  duplicate_item,                              // DuplicateItemException
-  expired_token,                               // ExpiredTokenException
-  export_conflict,                             // ExportConflictException
-  export_not_found,                            // ExportNotFoundException
-  global_table_already_exists,                 // GlobalTableAlreadyExistsException
-  global_table_not_found,                      // GlobalTableNotFoundException
-  idempotent_parameter_mismatch,               // IdempotentParameterMismatchException
-  import_conflict,                             // ImportConflictException
-  import_not_found,                            // ImportNotFoundException
-  incomplete_signature,                        // IncompleteSignatureException
-  index_not_found,                             // IndexNotFoundException
-  internal_server_error,                       // InternalServerError
-  invalid_client_token_id,                     // InvalidClientTokenId
-  invalid_export_time,                         // InvalidExportTimeException
-  invalid_restore_time,                        // InvalidRestoreTimeException
-  invalid_signature,                           // InvalidSignatureException
-  item_collection_size_limit_exceeded,         // ItemCollectionSizeLimitExceededException
-  limit_exceeded,                              // LimitExceededException
-  missing_authentication_token,                // MissingAuthenticationTokenException
-  point_in_time_recovery_unavailable,          // PointInTimeRecoveryUnavailableException
-  policy_not_found,                            // PolicyNotFoundException
-  provisioned_throughput_exceeded,             // ProvisionedThroughputExceededException
-  replica_already_exists,                      // ReplicaAlreadyExistsException
-  replica_not_found,                           // ReplicaNotFoundException
-  replicated_write_conflict,                   // ReplicatedWriteConflictException
-  request_expired,                             // RequestExpired
-  request_limit_exceeded,                      // RequestLimitExceeded
-  resource_in_use,                             // ResourceInUseException
-  resource_not_found,                          // ResourceNotFoundException
-  serialization,                               // SerializationException
-  service_unavailable,                         // ServiceUnavailable
-  signature_does_not_match,                    // SignatureDoesNotMatch
-  table_already_exists,                        // TableAlreadyExistsException
-  table_in_use,                                // TableInUseException
-  table_not_found,                             // TableNotFoundException
-  throttling,                                  // ThrottlingException
-  transaction_canceled,                        // TransactionCanceledException
-  transaction_conflict,                        // TransactionConflictException
-  transaction_in_progress,                     // TransactionInProgressException
-  unknown_operation,                           // UnknownOperationException
-  unrecognized_client,                         // UnrecognizedClientException
-  validation,                                  // ValidationException
-  // DynamoDB Streams (ddb::streams):
-  expired_iterator,                            // ExpiredIteratorException: a shard iterator older than 15 minutes
-  trimmed_data_access,                         // TrimmedDataAccessException: records past the 24-hour retention
+  unknown = 1,  ///< a __type this version of ddb does not know; the diagnostics hold its name
+  access_denied,                               ///< AccessDeniedException
+  backup_in_use,                               ///< BackupInUseException
+  backup_not_found,                            ///< BackupNotFoundException
+  conditional_check_failed,                    ///< ConditionalCheckFailedException
+  continuous_backups_unavailable,              ///< ContinuousBackupsUnavailableException
+  duplicate_item,                              ///< DuplicateItemException
+  expired_token,                               ///< ExpiredTokenException
+  export_conflict,                             ///< ExportConflictException
+  export_not_found,                            ///< ExportNotFoundException
+  global_table_already_exists,                 ///< GlobalTableAlreadyExistsException
+  global_table_not_found,                      ///< GlobalTableNotFoundException
+  idempotent_parameter_mismatch,               ///< IdempotentParameterMismatchException
+  import_conflict,                             ///< ImportConflictException
+  import_not_found,                            ///< ImportNotFoundException
+  incomplete_signature,                        ///< IncompleteSignatureException
+  index_not_found,                             ///< IndexNotFoundException
+  internal_server_error,                       ///< InternalServerError
+  invalid_client_token_id,                     ///< InvalidClientTokenId
+  invalid_export_time,                         ///< InvalidExportTimeException
+  invalid_restore_time,                        ///< InvalidRestoreTimeException
+  invalid_signature,                           ///< InvalidSignatureException
+  item_collection_size_limit_exceeded,         ///< ItemCollectionSizeLimitExceededException
+  limit_exceeded,                              ///< LimitExceededException
+  missing_authentication_token,                ///< MissingAuthenticationTokenException
+  point_in_time_recovery_unavailable,          ///< PointInTimeRecoveryUnavailableException
+  policy_not_found,                            ///< PolicyNotFoundException
+  provisioned_throughput_exceeded,             ///< ProvisionedThroughputExceededException
+  replica_already_exists,                      ///< ReplicaAlreadyExistsException
+  replica_not_found,                           ///< ReplicaNotFoundException
+  replicated_write_conflict,                   ///< ReplicatedWriteConflictException
+  request_expired,                             ///< RequestExpired
+  request_limit_exceeded,                      ///< RequestLimitExceeded
+  resource_in_use,                             ///< ResourceInUseException
+  resource_not_found,                          ///< ResourceNotFoundException
+  serialization,                               ///< SerializationException
+  service_unavailable,                         ///< ServiceUnavailable
+  signature_does_not_match,                    ///< SignatureDoesNotMatch
+  table_already_exists,                        ///< TableAlreadyExistsException
+  table_in_use,                                ///< TableInUseException
+  table_not_found,                             ///< TableNotFoundException
+  throttling,                                  ///< ThrottlingException
+  transaction_canceled,                        ///< TransactionCanceledException
+  transaction_conflict,                        ///< TransactionConflictException
+  transaction_in_progress,                     ///< TransactionInProgressException
+  unknown_operation,                           ///< UnknownOperationException
+  unrecognized_client,                         ///< UnrecognizedClientException
+  validation,                                  ///< ValidationException
+  /// DynamoDB Streams (ddb::streams):
+  expired_iterator,                            ///< ExpiredIteratorException: a shard iterator older than 15 minutes
+  trimmed_data_access,                         ///< TrimmedDataAccessException: records past the 24-hour retention
 };
 
 const std::error_category& service_category() noexcept;
 std::error_code make_error_code(service_errc e) noexcept;
-// "ConditionalCheckFailedException" -> service_errc::conditional_check_failed; unknown names -> unknown.
+/// "ConditionalCheckFailedException" -> service_errc::conditional_check_failed; unknown names -> unknown.
 service_errc service_errc_from_type(std::string_view type) noexcept;
 
-// Throttling: ThrottlingException, ProvisionedThroughputExceededException,
-// RequestLimitExceeded, TransactionInProgressException, LimitExceededException.
+/// Throttling: ThrottlingException, ProvisionedThroughputExceededException,
+/// RequestLimitExceeded, TransactionInProgressException, LimitExceededException.
 bool is_throttling(const std::error_code& ec) noexcept;
-// What the default retry rules retry: throttling, server-side transient errors
-// (InternalServerError, ServiceUnavailable, HTTP 5xx), transport failures,
-// CRC32 mismatches and attempt timeouts. (An http_error is retried by status:
-// 500, 502, 503 and 504.)
+/// What the default retry rules retry: throttling, server-side transient errors
+/// (InternalServerError, ServiceUnavailable, HTTP 5xx), transport failures,
+/// CRC32 mismatches and attempt timeouts. (An http_error is retried by status:
+/// 500, 502, 503 and 504.)
 bool is_retryable(const std::error_code& ec) noexcept;
 
 const std::error_category& client_category() noexcept;
 std::error_code make_error_code(errc e) noexcept;
 
-// What went wrong, for humans: the code for programs, the message for people.
+/// What went wrong, for humans: the code for programs, the message for people.
 struct failure {
   std::error_code code;
   std::string message;
 };
 
-struct diagnostics;  // ddb/diagnostics.hpp
+struct diagnostics;  ///< ddb/diagnostics.hpp
 
-// Thrown by the throwing conveniences (value::as_string(), result::value())
-// and by operations awaited with the default token; for those, diag() holds
-// the operation's diagnostics (HTTP status, service message, request id...).
+/// Thrown by the throwing conveniences (value::as_string(), result::value())
+/// and by operations awaited with the default token; for those, diag() holds
+/// the operation's diagnostics (HTTP status, service message, request id...).
 class error : public std::system_error {
  public:
   explicit error(failure f) : std::system_error(f.code, f.message), failure_(std::move(f)) {}
@@ -171,7 +171,7 @@ class error : public std::system_error {
       : std::system_error(f.code, f.message), failure_(std::move(f)), diag_(std::move(d)) {}
   const failure& details() const noexcept { return failure_; }
   const diagnostics* diag() const noexcept { return diag_.get(); }
-  // The message alone (std::system_error would append the code's message again).
+  /// The message alone (std::system_error would append the code's message again).
   const char* what() const noexcept override { return failure_.message.c_str(); }
 
  private:
@@ -181,7 +181,7 @@ class error : public std::system_error {
 
 inline failure fail(errc code, std::string message) { return failure{make_error_code(code), std::move(message)}; }
 
-// Either a T or a failure. Deliberately small: C++20 has no std::expected.
+/// Either a T or a failure. Deliberately small: C++20 has no std::expected.
 template <class T>
 class [[nodiscard]] result {
  public:
@@ -199,7 +199,7 @@ class [[nodiscard]] result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  // Precondition: !has_value().
+  /// Precondition: !has_value().
   const failure& error() const& { return std::get<1>(v_); }
   failure&& error() && { return std::get<1>(std::move(v_)); }
 
@@ -210,7 +210,7 @@ class [[nodiscard]] result {
   std::variant<T, failure> v_;
 };
 
-// result<void>: success or a failure.
+/// result<void>: success or a failure.
 template <>
 class [[nodiscard]] result<void> {
  public:

@@ -33,12 +33,12 @@
 
 namespace ddb::expr {
 
-// Gives out #n0, #n1... for names (one per distinct name) and :v0, :v1...
-// for values, and collects them for the request's maps.
+/// Gives out #n0, #n1... for names (one per distinct name) and :v0, :v1...
+/// for values, and collects them for the request's maps.
 class placeholders {
  public:
   placeholders() = default;
-  // Placeholders already used by a request are skipped.
+  /// Placeholders already used by a request are skipped.
   placeholders(const std::map<std::string, std::string>& taken_names, const ddb::item* taken_values);
 
   std::string name(std::string_view attribute);
@@ -47,36 +47,36 @@ class placeholders {
   ddb::item& values() noexcept { return values_; }
 
  private:
-  std::map<std::string, std::string> names_;       // "#n0" -> "name"
-  std::map<std::string, std::string, std::less<>> by_name_;  // "name" -> "#n0"
+  std::map<std::string, std::string> names_;       ///< "#n0" -> "name"
+  std::map<std::string, std::string, std::less<>> by_name_;  ///< "name" -> "#n0"
   ddb::item values_;
   std::size_t next_name_ = 0, next_value_ = 0;
   const std::map<std::string, std::string>* taken_names_ = nullptr;
   const ddb::item* taken_values_ = nullptr;
 };
 
-// Renders into `out`, taking placeholders from `p`.
+/// Renders into `out`, taking placeholders from `p`.
 using renderer = std::function<void(std::string& out, placeholders& p)>;
 
 class condition;
 class operand;
 
-// A document path: attr("a")["b"][2] is a.b[2] (each name a placeholder).
+/// A document path: attr("a")["b"][2] is a.b[2] (each name a placeholder).
 class path {
  public:
   explicit path(std::string name);
-  path operator[](std::string key) const;  // a nested map member
-  path operator[](std::size_t index) const;  // a list element
+  path operator[](std::string key) const;  ///< a nested map member
+  path operator[](std::size_t index) const;  ///< a list element
   path operator[](int index) const { return (*this)[static_cast<std::size_t>(index)]; }
 
-  condition exists() const;      // attribute_exists
-  condition not_exists() const;  // attribute_not_exists
-  condition type_is(std::string dynamodb_type) const;  // attribute_type: "S", "N", "M", ...
+  condition exists() const;      ///< attribute_exists
+  condition not_exists() const;  ///< attribute_not_exists
+  condition type_is(std::string dynamodb_type) const;  ///< attribute_type: "S", "N", "M", ...
   condition begins_with(ddb::value prefix) const;
-  condition contains(ddb::value element) const;  // a substring, or an element of a set or list
+  condition contains(ddb::value element) const;  ///< a substring, or an element of a set or list
   condition between(const operand& low, const operand& high) const;
-  condition in(std::vector<operand> candidates) const;  // 1 to 100 operands
-  operand size() const;  // size(path), an operand
+  condition in(std::vector<operand> candidates) const;  ///< 1 to 100 operands
+  operand size() const;  ///< size(path), an operand
 
   void render(std::string& out, placeholders& p) const;
 
@@ -90,8 +90,8 @@ class path {
 
 inline path attr(std::string name) { return path(std::move(name)); }
 
-// Something with a value: a path, a literal value, size(path), or (in
-// updates) if_not_exists / list_append / a sum or difference.
+/// Something with a value: a path, a literal value, size(path), or (in
+/// updates) if_not_exists / list_append / a sum or difference.
 class operand {
  public:
   operand(const path& p);
@@ -132,16 +132,16 @@ condition operator&&(const condition& a, const condition& b);
 condition operator||(const condition& a, const condition& b);
 condition operator!(const condition& c);
 
-// SET / REMOVE / ADD / DELETE actions, in the order given within each clause.
+/// SET / REMOVE / ADD / DELETE actions, in the order given within each clause.
 class update {
  public:
   update& set(const path& p, const operand& v);
   update& set(std::string name, const operand& v) { return set(attr(std::move(name)), v); }
   update& remove(const path& p);
   update& remove(std::string name) { return remove(attr(std::move(name))); }
-  update& add(const path& p, const operand& v);  // a number to add, or a set's elements
+  update& add(const path& p, const operand& v);  ///< a number to add, or a set's elements
   update& add(std::string name, const operand& v) { return add(attr(std::move(name)), v); }
-  update& delete_(const path& p, const operand& elements);  // elements leave a set
+  update& delete_(const path& p, const operand& elements);  ///< elements leave a set
   update& delete_(std::string name, const operand& elements) { return delete_(attr(std::move(name)), elements); }
 
   bool empty() const noexcept;
@@ -159,9 +159,9 @@ inline update remove(std::string name) { return update().remove(std::move(name))
 inline update add(const path& p, const operand& v) { return update().add(p, v); }
 inline update add(std::string name, const operand& v) { return update().add(std::move(name), v); }
 
-using paths = std::vector<path>;  // a projection
+using paths = std::vector<path>;  ///< a projection
 
-// The expressions of one request; apply() renders those the request type has.
+/// The expressions of one request; apply() renders those the request type has.
 struct expressions {  // members initialised: designated initialisers may name only some (-Wextra stays quiet)
   std::optional<expr::condition> key_condition{};
   std::optional<expr::condition> filter{};
@@ -170,16 +170,16 @@ struct expressions {  // members initialised: designated initialisers may name o
   std::optional<expr::paths> projection{};
 };
 
-// Rendering, with the limits checked (throws ddb::error).
+/// Rendering, with the limits checked (throws ddb::error).
 std::string render(const condition& c, placeholders& p);
 std::string render(const update& u, placeholders& p);
 std::string render(const paths& projection, placeholders& p);
 
 [[noreturn]] void no_such_expression(const char* member);
 
-// Fills the request's expressions and its ExpressionAttributeNames/Values
-// (merged with any already there). An expression the request type has no
-// member for throws ddb::error (errc::invalid_config).
+/// Fills the request's expressions and its ExpressionAttributeNames/Values
+/// (merged with any already there). An expression the request type has no
+/// member for throws ddb::error (errc::invalid_config).
 template <class Request>
 void apply(Request& r, const expressions& e) {
   const ddb::item* taken_values = nullptr;

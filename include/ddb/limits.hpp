@@ -22,21 +22,21 @@ inline constexpr std::size_t max_transaction_bytes = 4 * 1024 * 1024;
 inline constexpr std::size_t max_expression_bytes = 4096;
 inline constexpr std::size_t max_attribute_name_bytes = 65535;
 
-// The size DynamoDB charges for a value / an item: names and values in
-// UTF-8 bytes, numbers about one byte per two digits plus one, one byte per
-// boolean or null, three bytes per map or list plus one per element.
+/// The size DynamoDB charges for a value / an item: names and values in
+/// UTF-8 bytes, numbers about one byte per two digits plus one, one byte per
+/// boolean or null, three bytes per map or list plus one per element.
 std::size_t value_size(const value& v) noexcept;
 std::size_t item_size(const item& it) noexcept;
 
-// A key as canonical text: the attributes named (all of them when `names`
-// is empty) in name order, values as DynamoDB JSON, absent ones as null.
-// Equal keys give equal text whatever the attribute order.
+/// A key as canonical text: the attributes named (all of them when `names`
+/// is empty) in name order, values as DynamoDB JSON, absent ones as null.
+/// Equal keys give equal text whatever the attribute order.
 std::string key_text(const item& it, std::vector<std::string> names = {});
 
-// 3 to 255 characters of a-z A-Z 0-9 _ - .
+/// 3 to 255 characters of a-z A-Z 0-9 _ - .
 result<void> check_table_name(std::string_view name);
 result<void> check_index_name(std::string_view name);
-// The item is at most 400 KB. `what` names it in the message ("item 3 of table T").
+/// The item is at most 400 KB. `what` names it in the message ("item 3 of table T").
 result<void> check_item(const item& it, std::string_view what);
 
 }  // namespace ddb::limits

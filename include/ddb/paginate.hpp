@@ -43,15 +43,15 @@
 namespace ddb {
 
 struct page_options {
-  std::optional<std::size_t> max_items;  // over all pages; none: every item
+  std::optional<std::size_t> max_items;  ///< over all pages; none: every item
 };
-// Options stay trivially destructible: GCC 12 destroys a braced temporary
-// inside a co_await expression twice (`co_await query_all(db, q, {.max_items
-// = 5})`), which is harmless only for such types.
+/// Options stay trivially destructible: GCC 12 destroys a braced temporary
+/// inside a co_await expression twice (`co_await query_all(db, q, {.max_items
+/// = 5})`), which is harmless only for such types.
 static_assert(std::is_trivially_destructible_v<page_options>);
 
-// The cursor of a request about to start at `exclusive_start_key` ("" for an
-// empty key), and the key back from a cursor (throws errc::invalid_cursor).
+/// The cursor of a request about to start at `exclusive_start_key` ("" for an
+/// empty key), and the key back from a cursor (throws errc::invalid_cursor).
 std::string page_cursor(const query_request& r, const item& exclusive_start_key);
 std::string page_cursor(const scan_request& r, const item& exclusive_start_key);
 item parse_page_cursor(const query_request& r, std::string_view cursor);
@@ -62,32 +62,32 @@ template <class Request, class Response>
 class pager {
  public:
   pager(client& c, Request first, page_options opt = {}) : c_(&c), req_(std::move(first)), opt_(opt) {}
-  // Starts at a cursor() of the same query instead ("" = from the start);
-  // throws ddb::error(errc::invalid_cursor) for a damaged cursor or one of
-  // another query. Call it before next().
+  /// Starts at a cursor() of the same query instead ("" = from the start);
+  /// throws ddb::error(errc::invalid_cursor) for a damaged cursor or one of
+  /// another query. Call it before next().
   void resume(std::string_view cursor) {
     req_.exclusive_start_key = parse_page_cursor(req_, cursor);
     done_ = exhausted_ = false;
   }
   boost::asio::awaitable<std::optional<Response>> next();
-  // The same for any completion token: void(error_code, std::optional<Response>),
-  // on failure a Response holding the diagnostics (the pager must outlive the call).
+  /// The same for any completion token: void(error_code, std::optional<Response>),
+  /// on failure a Response holding the diagnostics (the pager must outlive the call).
   template <class Token>
   auto next(Token&& token) {
     return ddb::detail::run_op<std::optional<Response>>(c_->get_executor(), std::forward<Token>(token),
                                                          [this] { return next(); });
   }
-  // No more pages from this pager: the query is exhausted, or max_items reached.
+  /// No more pages from this pager: the query is exhausted, or max_items reached.
   bool done() const noexcept { return done_; }
-  // The query has no more items (DynamoDB sent no LastEvaluatedKey).
+  /// The query has no more items (DynamoDB sent no LastEvaluatedKey).
   bool exhausted() const noexcept { return exhausted_; }
-  // Where the next page starts, as an opaque string; "" when exhausted().
+  /// Where the next page starts, as an opaque string; "" when exhausted().
   std::string cursor() const { return exhausted_ ? std::string() : page_cursor(req_, req_.exclusive_start_key); }
   std::size_t items_so_far() const noexcept { return seen_; }
   std::size_t pages_so_far() const noexcept { return pages_; }
-  // The request the next page will send (its ExclusiveStartKey is the
-  // previous page's LastEvaluatedKey, also when max_items stopped the
-  // stream): keep it, or cursor(), to resume later.
+  /// The request the next page will send (its ExclusiveStartKey is the
+  /// previous page's LastEvaluatedKey, also when max_items stopped the
+  /// stream): keep it, or cursor(), to resume later.
   const Request& next_request() const noexcept { return req_; }
 
  private:
@@ -102,21 +102,21 @@ class pager {
 using query_pages = detail::pager<query_request, query_response>;
 using scan_pages = detail::pager<scan_request, scan_response>;
 
-// (No default arguments on coroutines: GCC 12 destroys a defaulted
-// coroutine argument twice. The shorter forms are plain functions.)
+/// (No default arguments on coroutines: GCC 12 destroys a defaulted
+/// coroutine argument twice. The shorter forms are plain functions.)
 boost::asio::awaitable<std::vector<item>> query_all(client& c, query_request request, page_options opt);
 inline boost::asio::awaitable<std::vector<item>> query_all(client& c, query_request request) {
   return query_all(c, std::move(request), page_options());
 }
-// segments: 1 to 1,000,000 (DynamoDB's TotalSegments range).
+/// segments: 1 to 1,000,000 (DynamoDB's TotalSegments range).
 boost::asio::awaitable<std::vector<item>> scan_all(client& c, scan_request request, std::size_t segments,
                                                    page_options opt);
 inline boost::asio::awaitable<std::vector<item>> scan_all(client& c, scan_request request, std::size_t segments = 1) {
   return scan_all(c, std::move(request), segments, page_options());
 }
-// The same for any completion token: void(error_code, std::vector<item>).
-// (The failure's message and request id come with the default token's
-// ddb::error, or page by page from a pager.)
+/// The same for any completion token: void(error_code, std::vector<item>).
+/// (The failure's message and request id come with the default token's
+/// ddb::error, or page by page from a pager.)
 template <class Token>
 auto query_all(client& c, query_request request, page_options opt, Token&& token) {
   return detail::run_op<std::vector<item>>(c.get_executor(), std::forward<Token>(token),

@@ -22,18 +22,18 @@ namespace ddb {
 
 enum class retry_class { none, transient, throttling };
 
-// What one attempt came to.
+/// What one attempt came to.
 struct attempt_outcome {
-  std::error_code ec;              // empty on success
-  unsigned http_status = 0;        // 0 when no response arrived
-  bool maybe_applied = false;      // the request was written and no definitive rejection came back
-  std::optional<std::chrono::milliseconds> retry_after;  // x-amz-retry-after
+  std::error_code ec;              ///< empty on success
+  unsigned http_status = 0;        ///< 0 when no response arrived
+  bool maybe_applied = false;      ///< the request was written and no definitive rejection came back
+  std::optional<std::chrono::milliseconds> retry_after;  ///< x-amz-retry-after
 };
 
-// Whether repeating a request can change its outcome.
+/// Whether repeating a request can change its outcome.
 enum class request_safety {
-  idempotent,      // reads; puts/deletes without conditions; TransactWriteItems with a ClientRequestToken
-  not_idempotent,  // UpdateItem; conditional writes: retried only when the attempt cannot have been applied
+  idempotent,      ///< reads; puts/deletes without conditions; TransactWriteItems with a ClientRequestToken
+  not_idempotent,  ///< UpdateItem; conditional writes: retried only when the attempt cannot have been applied
 };
 
 struct retry_policy {
@@ -47,9 +47,9 @@ struct retry_policy {
   int throttling_retry_cost = 5;
   int retry_cost = 14;
   int success_refund = 1;
-  // Overrides the default classification when it returns a value.
+  /// Overrides the default classification when it returns a value.
   std::function<std::optional<retry_class>(const attempt_outcome&)> classifier;
-  // Uniform in [0, 1); the default draws from a per-thread generator. Inject for tests.
+  /// Uniform in [0, 1); the default draws from a per-thread generator. Inject for tests.
   std::function<double()> random;
 
   static retry_policy no_retries() {
@@ -59,10 +59,10 @@ struct retry_policy {
   }
 };
 
-// The default classification (also what retry_policy::classifier overrides).
+/// The default classification (also what retry_policy::classifier overrides).
 retry_class classify(const attempt_outcome& o) noexcept;
 
-// The client's token bucket (one per client, shared by its operations).
+/// The client's token bucket (one per client, shared by its operations).
 class retry_quota {
  public:
   explicit retry_quota(int capacity = 500) : capacity_(capacity), tokens_(capacity) {}
@@ -82,10 +82,10 @@ class retry_quota {
 struct retry_decision {
   bool retry = false;
   std::chrono::milliseconds delay{0};
-  std::error_code stop_reason;  // set when retrying was wanted but the quota said no
+  std::error_code stop_reason;  ///< set when retrying was wanted but the quota said no
 };
 
-// Decides after attempt number `attempt` (1-based). On success, refunds the quota.
+/// Decides after attempt number `attempt` (1-based). On success, refunds the quota.
 retry_decision decide_retry(const retry_policy& policy, retry_quota& quota, const attempt_outcome& outcome, int attempt,
                             request_safety safety);
 

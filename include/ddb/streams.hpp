@@ -34,44 +34,44 @@ namespace ddb::streams {
 struct stream {
   std::string stream_arn;
   std::string table_name;
-  std::string stream_label;  // the stream's creation time, e.g. "2026-12-06T20:31:07.123"
+  std::string stream_label;  ///< the stream's creation time, e.g. "2026-12-06T20:31:07.123"
 };
 struct list_streams_request {
-  std::string table_name;  // empty: every stream of the account and region
-  int limit = 0;           // 0: the service's default (100)
+  std::string table_name;  ///< empty: every stream of the account and region
+  int limit = 0;           ///< 0: the service's default (100)
   std::string exclusive_start_stream_arn;
 };
 struct list_streams_response {
   std::vector<stream> streams;
-  std::string last_evaluated_stream_arn;  // empty: no more pages
+  std::string last_evaluated_stream_arn;  ///< empty: no more pages
   diagnostics diag;
 };
 
 struct shard {
   std::string shard_id;
-  std::string parent_shard_id;            // empty for a shard without a parent in the stream
+  std::string parent_shard_id;            ///< empty for a shard without a parent in the stream
   std::string starting_sequence_number;
-  std::string ending_sequence_number;     // empty while the shard is open
+  std::string ending_sequence_number;     ///< empty while the shard is open
   bool closed() const noexcept { return !ending_sequence_number.empty(); }
 };
 struct key_element {
   std::string attribute_name;
-  std::string key_type;  // "HASH" or "RANGE"
+  std::string key_type;  ///< "HASH" or "RANGE"
 };
 struct description {
   std::string stream_arn;
   std::string stream_label;
-  std::string stream_status;     // ENABLING, ENABLED, DISABLING, DISABLED
-  std::string stream_view_type;  // KEYS_ONLY, NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES
+  std::string stream_status;     ///< ENABLING, ENABLED, DISABLING, DISABLED
+  std::string stream_view_type;  ///< KEYS_ONLY, NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES
   std::string table_name;
-  double creation_request_date_time = 0;  // epoch seconds
+  double creation_request_date_time = 0;  ///< epoch seconds
   std::vector<key_element> key_schema;
   std::vector<shard> shards;
-  std::string last_evaluated_shard_id;  // empty: every shard was listed
+  std::string last_evaluated_shard_id;  ///< empty: every shard was listed
 };
 struct describe_stream_request {
   std::string stream_arn;
-  int limit = 0;  // shards per page; 0: the service's default (100)
+  int limit = 0;  ///< shards per page; 0: the service's default (100)
   std::string exclusive_start_shard_id;
 };
 struct describe_stream_response {
@@ -84,51 +84,51 @@ struct get_shard_iterator_request {
   std::string stream_arn;
   std::string shard_id;
   iterator_type type = iterator_type::trim_horizon;
-  std::string sequence_number;  // for at_ / after_sequence_number
+  std::string sequence_number;  ///< for at_ / after_sequence_number
 };
 struct get_shard_iterator_response {
   std::string shard_iterator;
   diagnostics diag;
 };
 
-// One change to one item.
+/// One change to one item.
 struct record {
   std::string event_id;
-  std::string event_name;  // INSERT, MODIFY or REMOVE
+  std::string event_name;  ///< INSERT, MODIFY or REMOVE
   std::string event_version;
-  std::string event_source;  // "aws:dynamodb"
+  std::string event_source;  ///< "aws:dynamodb"
   std::string aws_region;
-  std::string sequence_number;  // orders records within a shard
+  std::string sequence_number;  ///< orders records within a shard
   std::uint64_t size_bytes = 0;
   std::string stream_view_type;
-  double approximate_creation_date_time = 0;  // epoch seconds
+  double approximate_creation_date_time = 0;  ///< epoch seconds
   ddb::item keys;
-  std::optional<ddb::item> new_image;  // with NEW_IMAGE / NEW_AND_OLD_IMAGES, absent for REMOVE
-  std::optional<ddb::item> old_image;  // with OLD_IMAGE / NEW_AND_OLD_IMAGES, absent for INSERT
-  // Set for deletions by TTL: principal "dynamodb.amazonaws.com", type "Service".
+  std::optional<ddb::item> new_image;  ///< with NEW_IMAGE / NEW_AND_OLD_IMAGES, absent for REMOVE
+  std::optional<ddb::item> old_image;  ///< with OLD_IMAGE / NEW_AND_OLD_IMAGES, absent for INSERT
+  /// Set for deletions by TTL: principal "dynamodb.amazonaws.com", type "Service".
   std::string user_identity_principal_id;
   std::string user_identity_type;
 };
 struct get_records_request {
   std::string shard_iterator;
-  int limit = 0;  // up to 1000; 0: the service's default (1000)
+  int limit = 0;  ///< up to 1000; 0: the service's default (1000)
 };
 struct get_records_response {
   std::vector<record> records;
-  std::string next_shard_iterator;  // empty: the shard is closed and read to its end
+  std::string next_shard_iterator;  ///< empty: the shard is closed and read to its end
   diagnostics diag;
 };
 
-// One record as one line of JSON (what `ddb streams tail` prints):
-// {"eventName":"MODIFY","sequenceNumber":"...","keys":{...},"newImage":{...},"oldImage":{...},...},
-// images as DynamoDB JSON. Throws ddb::error only for invalid UTF-8 in the record.
+/// One record as one line of JSON (what `ddb streams tail` prints):
+/// {"eventName":"MODIFY","sequenceNumber":"...","keys":{...},"newImage":{...},"oldImage":{...},...},
+/// images as DynamoDB JSON. Throws ddb::error only for invalid UTF-8 in the record.
 std::string to_json_line(const record& r, std::string_view shard_id = {});
 
-// A configuration for the Streams client of the same account as `db`: its
-// region, and (unless base.endpoint or AWS_ENDPOINT_URL_DYNAMODB_STREAMS
-// says otherwise) its endpoint when that is not an AWS one: DynamoDB Local
-// and other emulators serve Streams on their one endpoint; AWS's own
-// DynamoDB endpoints do not, and Streams then resolves the usual way.
+/// A configuration for the Streams client of the same account as `db`: its
+/// region, and (unless base.endpoint or AWS_ENDPOINT_URL_DYNAMODB_STREAMS
+/// says otherwise) its endpoint when that is not an AWS one: DynamoDB Local
+/// and other emulators serve Streams on their one endpoint; AWS's own
+/// DynamoDB endpoints do not, and Streams then resolves the usual way.
 client_config config_like(const ddb::client& db, client_config base = {});
 
 namespace detail {
@@ -145,8 +145,8 @@ class client {
   using executor_type = boost::asio::any_io_executor;
   using default_token = boost::asio::use_awaitable_t<>;
 
-  // cfg.service is set to service_api::streams. Throws ddb::error as
-  // ddb::client's constructor does.
+  /// cfg.service is set to service_api::streams. Throws ddb::error as
+  /// ddb::client's constructor does.
   explicit client(executor_type ex);
   client(executor_type ex, client_config cfg);
 
@@ -182,7 +182,7 @@ class client {
         });
   }
 
-  std::shared_ptr<ddb::client> db_;  // shared with operations in flight
+  std::shared_ptr<ddb::client> db_;  ///< shared with operations in flight
 };
 
 }  // namespace ddb::streams

@@ -66,12 +66,12 @@
 
 namespace ddb {
 
-// One member's attribute name and key role (see the top of this header).
+/// One member's attribute name and key role (see the top of this header).
 enum class key_role : unsigned char { none, partition, sort };
 template <class C, class M>
 struct attribute_spec {
   M C::*member;
-  std::string_view name;  // empty: the member's own name
+  std::string_view name;  ///< empty: the member's own name
   key_role role;
 };
 template <class C, class M>
@@ -123,7 +123,7 @@ inline failure wrong_type(const std::string& path, const char* want, const value
                                           names[static_cast<int>(got.kind())] + "; the item does not match the type");
 }
 
-// The struct's schema, when ddb_item_schema(const T*) is declared beside it.
+/// The struct's schema, when ddb_item_schema(const T*) is declared beside it.
 template <class T>
 concept has_schema = requires { ddb_item_schema(static_cast<const T*>(nullptr)); };
 
@@ -135,8 +135,8 @@ constexpr bool same_member(A a, B b) {
     return false;
 }
 
-// The attribute name of described member d of T and its key role, from one
-// walk of the schema (the member's own name and no role without one).
+/// The attribute name of described member d of T and its key role, from one
+/// walk of the schema (the member's own name and no role without one).
 struct member_spec {
   std::string_view name;
   key_role role = key_role::none;
@@ -163,7 +163,7 @@ constexpr key_role role_of(D d) {
   return spec_of<T>(d).role;
 }
 
-// Compile-time checks of a schema.
+/// Compile-time checks of a schema.
 template <class T>
 constexpr bool schema_members_described() {
   if constexpr (!has_schema<T>) {
@@ -228,7 +228,7 @@ constexpr bool check_schema() {
   return true;
 }
 
-// Members that may be absent in the item (no attribute written, none needed).
+/// Members that may be absent in the item (no attribute written, none needed).
 template <class T>
 constexpr bool may_be_absent = is_optional<T>::value || is_vector<T>::value || is_string_map<T>::value ||
                                is_set<T>::value;
@@ -402,16 +402,16 @@ result<void> decode(const value& v, T& out, const std::string& path) {
 
 }  // namespace detail::typed
 
-// The item for a described struct (its public members, optional ones
-// absent when empty). Throws ddb::error for a NaN or infinite number.
+/// The item for a described struct (its public members, optional ones
+/// absent when empty). Throws ddb::error for a NaN or infinite number.
 template <class T>
   requires detail::typed::described<T>
 item to_item(const T& v) {
   return std::move(detail::typed::encode(v)->template get<item>());
 }
 
-// The key attributes of a described struct whose ddb_item_schema names its
-// key: the item for GetItem, DeleteItem and UpdateItem.
+/// The key attributes of a described struct whose ddb_item_schema names its
+/// key: the item for GetItem, DeleteItem and UpdateItem.
 template <class T>
   requires detail::typed::described<T>
 item key_of(const T& v) {

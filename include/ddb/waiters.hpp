@@ -16,13 +16,13 @@
 namespace ddb {
 
 struct waiter_options {
-  std::chrono::milliseconds delay{20000};       // between polls (the model's 20 s)
-  std::chrono::milliseconds timeout{25 * 20000};  // overall (the model's 25 attempts)
+  std::chrono::milliseconds delay{20000};       ///< between polls (the model's 20 s)
+  std::chrono::milliseconds timeout{25 * 20000};  ///< overall (the model's 25 attempts)
 };
 
-// The description of the table once ACTIVE.
-// (No default arguments on coroutines: GCC 12 destroys a defaulted
-// coroutine argument twice. The shorter forms are plain functions.)
+/// The description of the table once ACTIVE.
+/// (No default arguments on coroutines: GCC 12 destroys a defaulted
+/// coroutine argument twice. The shorter forms are plain functions.)
 boost::asio::awaitable<table_description> wait_table_exists(client& c, std::string table, waiter_options opt);
 boost::asio::awaitable<void> wait_table_not_exists(client& c, std::string table, waiter_options opt);
 inline boost::asio::awaitable<table_description> wait_table_exists(client& c, std::string table) {
@@ -31,7 +31,7 @@ inline boost::asio::awaitable<table_description> wait_table_exists(client& c, st
 inline boost::asio::awaitable<void> wait_table_not_exists(client& c, std::string table) {
   return wait_table_not_exists(c, std::move(table), waiter_options());
 }
-// wait_table_exists for any completion token: void(error_code, table_description).
+/// wait_table_exists for any completion token: void(error_code, table_description).
 template <class Token>
 auto wait_table_exists(client& c, std::string table, waiter_options opt, Token&& token) {
   return detail::run_op<table_description>(c.get_executor(), std::forward<Token>(token),
@@ -39,7 +39,7 @@ auto wait_table_exists(client& c, std::string table, waiter_options opt, Token&&
                                              return wait_table_exists(c, std::move(table), opt);
                                            });
 }
-// wait_table_not_exists for any completion token: void(error_code).
+/// wait_table_not_exists for any completion token: void(error_code).
 template <class Token>
 auto wait_table_not_exists(client& c, std::string table, waiter_options opt, Token&& token) {
   return detail::run_op<void>(c.get_executor(), std::forward<Token>(token), [&c, table = std::move(table), opt]() mutable {

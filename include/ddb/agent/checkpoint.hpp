@@ -46,12 +46,12 @@ namespace ddb::agent {
 
 struct checkpoint {
   std::string thread;
-  std::int64_t id = 0;      // 1, 2, ...: the n-th checkpoint of the thread
-  std::int64_t parent = 0;  // id - 1; 0 for the first
-  std::string payload;      // empty in list()'s pages
-  std::string metadata;     // the caller's (e.g. JSON: step, model, token counts)
+  std::int64_t id = 0;      ///< 1, 2, ...: the n-th checkpoint of the thread
+  std::int64_t parent = 0;  ///< id - 1; 0 for the first
+  std::string payload;      ///< empty in list()'s pages
+  std::string metadata;     ///< the caller's (e.g. JSON: step, model, token counts)
   std::size_t payload_size = 0;
-  std::int64_t created_ms = 0;  // server time (client::server_time())
+  std::int64_t created_ms = 0;  ///< server time (client::server_time())
   diagnostics diag;
 };
 
@@ -61,14 +61,14 @@ struct saved {
 };
 
 struct checkpoint_page {
-  std::vector<checkpoint> checkpoints;  // newest first, payloads not read
-  std::optional<std::int64_t> next;     // list(thread, *next, ...) continues (older ones); empty at the end
+  std::vector<checkpoint> checkpoints;  ///< newest first, payloads not read
+  std::optional<std::int64_t> next;     ///< list(thread, *next, ...) continues (older ones); empty at the end
   diagnostics diag;
 };
 
 struct checkpoint_options {
-  // Checkpoints (and their parts) expire this long after they are saved
-  // (TTL on expires_at); none: kept until deleted.
+  /// Checkpoints (and their parts) expire this long after they are saved
+  /// (TTL on expires_at); none: kept until deleted.
   std::optional<std::chrono::seconds> expire;
 };
 
@@ -80,9 +80,9 @@ class checkpoints {
   checkpoints(checkpoints&&) noexcept;
   checkpoints& operator=(checkpoints&&) noexcept;
 
-  // Saves the checkpoint after `parent` (0: the thread's first) and returns
-  // its id (parent + 1). Arguments are copied before the call returns; with
-  // GCC 12 name them rather than building them inside co_await.
+  /// Saves the checkpoint after `parent` (0: the thread's first) and returns
+  /// its id (parent + 1). Arguments are copied before the call returns; with
+  /// GCC 12 name them rather than building them inside co_await.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto save(const std::string& thread, std::int64_t parent, const std::string& payload, const std::string& metadata,
             Token&& token = {}) {
@@ -91,20 +91,20 @@ class checkpoints {
                                    return save_impl(std::move(thread), parent, std::move(payload), std::move(metadata));
                                  });
   }
-  // The newest checkpoint of the thread (consistent reads), or none.
+  /// The newest checkpoint of the thread (consistent reads), or none.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto latest(const std::string& thread, Token&& token = {}) {
     return detail::run_op<std::optional<checkpoint>>(executor(), std::forward<Token>(token),
                                                      [this, thread]() mutable { return load_impl(std::move(thread), 0); });
   }
-  // Checkpoint `id` of the thread (consistent reads), or none.
+  /// Checkpoint `id` of the thread (consistent reads), or none.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto load(const std::string& thread, std::int64_t id, Token&& token = {}) {
     return detail::run_op<std::optional<checkpoint>>(executor(), std::forward<Token>(token),
                                                      [this, thread, id]() mutable { return load_impl(std::move(thread), id); });
   }
-  // Up to `limit` (1 to 1,000) checkpoints older than `before` (0: from the
-  // newest), newest first, without payloads.
+  /// Up to `limit` (1 to 1,000) checkpoints older than `before` (0: from the
+  /// newest), newest first, without payloads.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto list(const std::string& thread, std::int64_t before, std::size_t limit, Token&& token = {}) {
     return detail::run_op<checkpoint_page>(executor(), std::forward<Token>(token),
@@ -117,7 +117,7 @@ class checkpoints {
   boost::asio::any_io_executor executor() const;
   boost::asio::awaitable<saved> save_impl(std::string thread, std::int64_t parent, std::string payload,
                                           std::string metadata);
-  // id 0: the newest.
+  /// id 0: the newest.
   boost::asio::awaitable<std::optional<checkpoint>> load_impl(std::string thread, std::int64_t id);
   boost::asio::awaitable<checkpoint_page> list_impl(std::string thread, std::int64_t before, std::size_t limit);
   struct impl;

@@ -35,16 +35,16 @@
 namespace ddb::agent {
 
 struct flag_set_view {
-  std::int64_t generation = 0;               // 0: nothing published yet
-  std::map<std::string, std::string> flags;  // name -> value
+  std::int64_t generation = 0;               ///< 0: nothing published yet
+  std::map<std::string, std::string> flags;  ///< name -> value
   std::int64_t published_ms = 0;
   diagnostics diag;
 };
 
 struct flag_value {
-  std::optional<std::string> value;  // none: the set has no such flag
+  std::optional<std::string> value;  ///< none: the set has no such flag
   std::int64_t generation = 0;
-  bool cached = false;  // from this process's copy (at most flags_options::refresh old)
+  bool cached = false;  ///< from this process's copy (at most flags_options::refresh old)
   diagnostics diag;
 };
 
@@ -54,7 +54,7 @@ struct published {
 };
 
 struct flags_options {
-  // How old a cached set may be before get() reads it again.
+  /// How old a cached set may be before get() reads it again.
   std::chrono::milliseconds refresh{30'000};
 };
 
@@ -66,23 +66,23 @@ class flags {
   flags(flags&&) noexcept;
   flags& operator=(flags&&) noexcept;
 
-  // The set as stored now (consistent reads); refreshes the cache.
+  /// The set as stored now (consistent reads); refreshes the cache.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto read(const std::string& set, Token&& token = {}) {
     return detail::run_op<flag_set_view>(executor(), std::forward<Token>(token),
                                          [this, set]() mutable { return read_impl(std::move(set)); });
   }
-  // One flag, from the cache when it is fresh enough, else read().
+  /// One flag, from the cache when it is fresh enough, else read().
   template <class Token = boost::asio::use_awaitable_t<>>
   auto get(const std::string& set, const std::string& name, Token&& token = {}) {
     return detail::run_op<flag_value>(executor(), std::forward<Token>(token), [this, set, name]() mutable {
       return get_impl(std::move(set), std::move(name));
     });
   }
-  // Replaces the whole set by `all` as generation expected + 1, on condition
-  // that the stored generation is still `expected` (0: nothing published).
-  // A flag whose name and value exceed one item (350,000 bytes) is refused
-  // with errc::item_too_large, never dropped.
+  /// Replaces the whole set by `all` as generation expected + 1, on condition
+  /// that the stored generation is still `expected` (0: nothing published).
+  /// A flag whose name and value exceed one item (350,000 bytes) is refused
+  /// with errc::item_too_large, never dropped.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto publish(const std::string& set, const std::map<std::string, std::string>& all, std::int64_t expected,
                Token&& token = {}) {
@@ -90,13 +90,13 @@ class flags {
       return publish_impl(std::move(set), std::move(all), expected);
     });
   }
-  // Forgets the cached copy of a set, so the next get() reads it.
+  /// Forgets the cached copy of a set, so the next get() reads it.
   void invalidate(const std::string& set);
-  // For a Streams consumer of the agent table (ddb/streams/consumer.hpp):
-  // given a changed item's keys, forgets the set whose pointer changed and
-  // returns its name (none: not a flag set's pointer). Caches then follow a
-  // publish within the consumer's poll, not the refresh period:
-  //   for (const auto& r : batch.records) fl.invalidate_changed(r.keys);
+  /// For a Streams consumer of the agent table (ddb/streams/consumer.hpp):
+  /// given a changed item's keys, forgets the set whose pointer changed and
+  /// returns its name (none: not a flag set's pointer). Caches then follow a
+  /// publish within the consumer's poll, not the refresh period:
+  ///   for (const auto& r : batch.records) fl.invalidate_changed(r.keys);
   std::optional<std::string> invalidate_changed(const ddb::item& keys);
 
  private:

@@ -54,31 +54,31 @@
 namespace ddb::agent {
 
 struct run_options {
-  // How long a completed result is replayed (and the record kept).
+  /// How long a completed result is replayed (and the record kept).
   std::chrono::seconds expire{3600};
-  // How long the claimer may run fn before another caller may claim the key
-  // (fn must finish within it). Must be positive: there is no endless claim.
+  /// How long the claimer may run fn before another caller may claim the key
+  /// (fn must finish within it). Must be positive: there is no endless claim.
   std::chrono::milliseconds in_progress{60000};
-  // A duplicate arriving while the key runs elsewhere waits up to this long
-  // for the result; 0 fails at once with errc::already_in_progress.
+  /// A duplicate arriving while the key runs elsewhere waits up to this long
+  /// for the result; 0 fails at once with errc::already_in_progress.
   std::chrono::milliseconds wait{0};
-  // fn failing: record the failure (later calls get errc::recorded_failure
-  // with its message) instead of deleting the record.
+  /// fn failing: record the failure (later calls get errc::recorded_failure
+  /// with its message) instead of deleting the record.
   bool record_failures = false;
-  // The request the key stands for: its SHA-256 is stored, and a later call
-  // with the same key and another payload fails with errc::payload_mismatch.
+  /// The request the key stands for: its SHA-256 is stored, and a later call
+  /// with the same key and another payload fails with errc::payload_mismatch.
   std::optional<std::string> payload;
-  // Look for a completed record with one eventually consistent read before
-  // claiming: a replay then costs one read (0.5 read units up to 4 KB)
-  // instead of a refused write (charged like a write of the stored record's
-  // size); a first run pays that read extra. Off: first runs are 2 requests.
+  /// Look for a completed record with one eventually consistent read before
+  /// claiming: a replay then costs one read (0.5 read units up to 4 KB)
+  /// instead of a refused write (charged like a write of the stored record's
+  /// size); a first run pays that read extra. Off: first runs are 2 requests.
   bool read_first = true;
 };
 
 struct once_result {
-  std::string value;      // fn's result, or the one recorded by the first run
-  bool replayed = false;  // true when fn did not run here
-  diagnostics diag;       // the failure's message (as_tuple and callbacks)
+  std::string value;      ///< fn's result, or the one recorded by the first run
+  bool replayed = false;  ///< true when fn did not run here
+  diagnostics diag;       ///< the failure's message (as_tuple and callbacks)
 };
 
 class idempotency {
@@ -90,11 +90,11 @@ class idempotency {
   idempotency(idempotency&&) noexcept;
   idempotency& operator=(idempotency&&) noexcept;
 
-  // Runs fn at most once per key (see above). Errors: errc::invalid_config
-  // for an empty key, a key over 2,043 bytes or options out of range
-  // (nothing written); already_in_progress, recorded_failure,
-  // payload_mismatch, ownership_lost, result_too_large; DynamoDB's errors;
-  // and fn's own exception (after the record was released).
+  /// Runs fn at most once per key (see above). Errors: errc::invalid_config
+  /// for an empty key, a key over 2,043 bytes or options out of range
+  /// (nothing written); already_in_progress, recorded_failure,
+  /// payload_mismatch, ownership_lost, result_too_large; DynamoDB's errors;
+  /// and fn's own exception (after the record was released).
   template <class Token = boost::asio::use_awaitable_t<>>
   auto run(std::string key, function fn, run_options opt, Token&& token = {}) {
     return detail::run_op<once_result>(
@@ -103,8 +103,8 @@ class idempotency {
           return run_impl(std::move(key), std::move(fn), std::move(opt));
         });
   }
-  // With the default options. (Not a default argument: see the README's
-  // GCC 12 note on coroutine arguments.)
+  /// With the default options. (Not a default argument: see the README's
+  /// GCC 12 note on coroutine arguments.)
   template <class Token = boost::asio::use_awaitable_t<>>
   auto run(std::string key, function fn, Token&& token = {}) {
     return run(std::move(key), std::move(fn), run_options(), std::forward<Token>(token));

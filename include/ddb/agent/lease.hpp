@@ -38,10 +38,10 @@
 namespace ddb::agent {
 
 struct acquire_options {
-  // How long acquire waits for a held lease to come free (polling with
-  // backoff); 0 fails at once with errc::lease_busy.
+  /// How long acquire waits for a held lease to come free (polling with
+  /// backoff); 0 fails at once with errc::lease_busy.
   std::chrono::milliseconds wait{0};
-  // Between renewals; default a third of the duration.
+  /// Between renewals; default a third of the duration.
   std::optional<std::chrono::milliseconds> heartbeat;
 };
 
@@ -49,36 +49,36 @@ namespace detail {
 struct lease_state;
 }
 
-// A held lease; renews itself until released, lost or destroyed (destroying
-// it releases it in the background). Move-only.
+/// A held lease; renews itself until released, lost or destroyed (destroying
+/// it releases it in the background). Move-only.
 class held_lease {
  public:
-  held_lease() = default;  // holds nothing
+  held_lease() = default;  ///< holds nothing
   ~held_lease();
   held_lease(held_lease&&) noexcept;
   held_lease& operator=(held_lease&&) noexcept;
 
   explicit operator bool() const noexcept { return state_ != nullptr; }
   const std::string& name() const;
-  // Larger than every fence issued for this name before.
+  /// Larger than every fence issued for this name before.
   std::int64_t fence() const;
-  // True once the lease is lost (its work must stop; the fence is stale).
+  /// True once the lease is lost (its work must stop; the fence is stale).
   bool lost() const;
-  // Emits terminal cancellation when the lease is lost: bind work to it
-  // with asio::bind_cancellation_slot(lease.lost_slot(), token).
+  /// Emits terminal cancellation when the lease is lost: bind work to it
+  /// with asio::bind_cancellation_slot(lease.lost_slot(), token).
   boost::asio::cancellation_slot lost_slot();
 
-  // Stops renewing and gives the lease up (on condition it is still ours).
+  /// Stops renewing and gives the lease up (on condition it is still ours).
   template <class Token = boost::asio::use_awaitable_t<>>
   auto release(Token&& token = {}) {
     return detail::run_op<released>(executor(), std::forward<Token>(token), [s = state_]() { return release_impl(s); });
   }
   struct released {
-    bool was_held = false;  // false when it had been lost or released already
+    bool was_held = false;  ///< false when it had been lost or released already
     diagnostics diag;
   };
 
-  diagnostics diag;  // the failure's message (as_tuple and callbacks of acquire)
+  diagnostics diag;  ///< the failure's message (as_tuple and callbacks of acquire)
 
  private:
   friend class leases;
@@ -95,10 +95,10 @@ class leases {
   leases(leases&&) noexcept;
   leases& operator=(leases&&) noexcept;
 
-  // Takes the lease `name` for `duration` (1 s to 1 day). Errors:
-  // errc::lease_busy (held by another, not free within opt.wait),
-  // errc::invalid_config (empty or over-long name, durations out of range;
-  // nothing written), DynamoDB's errors.
+  /// Takes the lease `name` for `duration` (1 s to 1 day). Errors:
+  /// errc::lease_busy (held by another, not free within opt.wait),
+  /// errc::invalid_config (empty or over-long name, durations out of range;
+  /// nothing written), DynamoDB's errors.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto acquire(std::string name, std::chrono::milliseconds duration, acquire_options opt, Token&& token = {}) {
     return detail::run_op<held_lease>(executor(), std::forward<Token>(token),

@@ -40,24 +40,24 @@ const char* to_string(run_status s) noexcept;
 struct run_info {
   std::string run;
   run_status status = run_status::running;
-  std::int64_t version = 0;  // pass it to finish(): the update is conditioned on it
+  std::int64_t version = 0;  ///< pass it to finish(): the update is conditioned on it
   std::int64_t created_ms = 0, updated_ms = 0;
-  bool created = false;  // start(): true when this call created the run
+  bool created = false;  ///< start(): true when this call created the run
   diagnostics diag;
 };
 
 struct step_record {
   std::int64_t step = 0;
-  std::string status;  // INPROGRESS, COMPLETED, FAILED
+  std::string status;  ///< INPROGRESS, COMPLETED, FAILED
   std::string args;
-  std::optional<std::string> result;  // COMPLETED (results split over chunks are read by call(), not listed)
-  std::string error;                  // FAILED (with run_options::record_failures)
+  std::optional<std::string> result;  ///< COMPLETED (results split over chunks are read by call(), not listed)
+  std::string error;                  ///< FAILED (with run_options::record_failures)
   std::int64_t started_ms = 0, completed_ms = 0;
 };
 
 struct step_page {
-  std::vector<step_record> steps;  // in step order
-  std::optional<std::int64_t> next;  // list(run, *next) continues; empty when this was the last page
+  std::vector<step_record> steps;  ///< in step order
+  std::optional<std::int64_t> next;  ///< list(run, *next) continues; empty when this was the last page
   diagnostics diag;
 };
 
@@ -68,23 +68,23 @@ class ledger {
   ledger(ledger&&) noexcept;
   ledger& operator=(ledger&&) noexcept;
 
-  // Creates the run (running, version 1), or returns it as it is.
+  /// Creates the run (running, version 1), or returns it as it is.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto start(std::string run, Token&& token = {}) {
     return detail::run_op<run_info>(executor(), std::forward<Token>(token),
                                     [this, run = std::move(run)]() mutable { return start_impl(std::move(run)); });
   }
-  // The run as stored (consistent read); errc::invalid_config if it does not exist.
+  /// The run as stored (consistent read); errc::invalid_config if it does not exist.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto get(std::string run, Token&& token = {}) {
     return detail::run_op<run_info>(executor(), std::forward<Token>(token),
                                     [this, run = std::move(run)]() mutable { return get_impl(std::move(run)); });
   }
-  // Step `step` (0 and up) of the run, at most once: fn runs the first time;
-  // later calls return the recorded result (replayed = true). args are
-  // recorded and must match on replay. The idempotency options apply
-  // (wait, record_failures, in_progress...); run_options::payload is ignored
-  // (the arguments are the payload).
+  /// Step `step` (0 and up) of the run, at most once: fn runs the first time;
+  /// later calls return the recorded result (replayed = true). args are
+  /// recorded and must match on replay. The idempotency options apply
+  /// (wait, record_failures, in_progress...); run_options::payload is ignored
+  /// (the arguments are the payload).
   template <class Token = boost::asio::use_awaitable_t<>>
   auto call(std::string run, std::int64_t step, std::string args, idempotency::function fn, run_options opt,
             Token&& token = {}) {
@@ -98,7 +98,7 @@ class ledger {
   auto call(std::string run, std::int64_t step, std::string args, idempotency::function fn, Token&& token = {}) {
     return call(std::move(run), step, std::move(args), std::move(fn), run_options(), std::forward<Token>(token));
   }
-  // Up to `limit` steps from step `from` on, in order (consistent reads).
+  /// Up to `limit` steps from step `from` on, in order (consistent reads).
   template <class Token = boost::asio::use_awaitable_t<>>
   auto list(std::string run, std::int64_t from, std::size_t limit, Token&& token = {}) {
     return detail::run_op<step_page>(executor(), std::forward<Token>(token),
@@ -106,8 +106,8 @@ class ledger {
                                        return list_impl(std::move(run), from, limit);
                                      });
   }
-  // Moves the run to a final status, on condition that its version is still
-  // `expected_version`; returns the run as written (version + 1).
+  /// Moves the run to a final status, on condition that its version is still
+  /// `expected_version`; returns the run as written (version + 1).
   template <class Token = boost::asio::use_awaitable_t<>>
   auto finish(std::string run, run_status to, std::int64_t expected_version, Token&& token = {}) {
     return detail::run_op<run_info>(executor(), std::forward<Token>(token),

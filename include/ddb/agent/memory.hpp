@@ -40,25 +40,25 @@ namespace ddb::agent {
 
 struct message {
   std::string conversation;
-  std::string id;       // its sort key: the cursor of pages, the bounds of summarize()
-  std::string role;     // "user", "assistant", "tool", "system"; "summary" for summarize()'s
+  std::string id;       ///< its sort key: the cursor of pages, the bounds of summarize()
+  std::string role;     ///< "user", "assistant", "tool", "system"; "summary" for summarize()'s
   std::string content;
-  std::string run_id;   // empty when appended without one
-  std::int64_t at_ms = 0;  // server time of the append
-  bool compressed = false; // stored compressed (zlib)
+  std::string run_id;   ///< empty when appended without one
+  std::int64_t at_ms = 0;  ///< server time of the append
+  bool compressed = false; ///< stored compressed (zlib)
 };
 
 struct appended {
   std::string id;
   std::int64_t at_ms = 0;
-  std::size_t stored_bytes = 0;  // the content as stored (after compression)
-  int items = 0;                 // 1, or 1 + parts for a split message
+  std::size_t stored_bytes = 0;  ///< the content as stored (after compression)
+  int items = 0;                 ///< 1, or 1 + parts for a split message
   diagnostics diag;
 };
 
 struct message_page {
-  std::vector<message> messages;     // newest first (run_messages: oldest first)
-  std::optional<std::string> next;   // read_options::before for the next (older) page; empty at the end
+  std::vector<message> messages;     ///< newest first (run_messages: oldest first)
+  std::optional<std::string> next;   ///< read_options::before for the next (older) page; empty at the end
   diagnostics diag;
 };
 
@@ -67,8 +67,8 @@ struct conversation_info {
   std::int64_t created_ms = 0;
 };
 struct conversation_page {
-  std::vector<conversation_info> conversations;  // in conversation id order
-  std::optional<std::string> next;               // pass as `after` for the next page
+  std::vector<conversation_info> conversations;  ///< in conversation id order
+  std::optional<std::string> next;               ///< pass as `after` for the next page
   diagnostics diag;
 };
 
@@ -78,17 +78,17 @@ struct removed {
 };
 
 struct memory_options {
-  // How long a message is kept (TTL on expires_at): 7 to 30 days, or none.
+  /// How long a message is kept (TTL on expires_at): 7 to 30 days, or none.
   std::optional<std::chrono::seconds> keep = std::chrono::hours(24 * 30);
-  // Contents longer than this are stored zlib-compressed when that makes
-  // them smaller (recorded per item); 0: never.
+  /// Contents longer than this are stored zlib-compressed when that makes
+  /// them smaller (recorded per item); 0: never.
   std::size_t compress_above = 0;
 };
 
 struct read_options {
-  std::size_t limit = 20;              // 1 to 1,000
-  bool consistent = false;             // strongly consistent reads (twice the read units)
-  std::optional<std::string> before;   // a page's `next`: messages older than it
+  std::size_t limit = 20;              ///< 1 to 1,000
+  bool consistent = false;             ///< strongly consistent reads (twice the read units)
+  std::optional<std::string> before;   ///< a page's `next`: messages older than it
 };
 
 class memory {
@@ -99,9 +99,9 @@ class memory {
   memory(memory&&) noexcept;
   memory& operator=(memory&&) noexcept;
 
-  // Appends one message (run_id may be empty). Arguments are copied before
-  // the call returns; with GCC 12 name them rather than building them
-  // inside co_await.
+  /// Appends one message (run_id may be empty). Arguments are copied before
+  /// the call returns; with GCC 12 name them rather than building them
+  /// inside co_await.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto append(const std::string& user, const std::string& conversation, const std::string& role,
               const std::string& content, const std::string& run_id, Token&& token = {}) {
@@ -111,32 +111,32 @@ class memory {
                                                          std::move(content), std::move(run_id));
                                     });
   }
-  // The newest messages of a conversation, newest first; page back with
-  // read_options::before = the page's next.
+  /// The newest messages of a conversation, newest first; page back with
+  /// read_options::before = the page's next.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto last(const std::string& user, const std::string& conversation, read_options opt, Token&& token = {}) {
     return detail::run_op<message_page>(executor(), std::forward<Token>(token), [this, user, conversation, opt]() mutable {
       return last_impl(std::move(user), std::move(conversation), std::move(opt));
     });
   }
-  // The user's conversations, `limit` a page, after the id `after` ("" first).
+  /// The user's conversations, `limit` a page, after the id `after` ("" first).
   template <class Token = boost::asio::use_awaitable_t<>>
   auto conversations(const std::string& user, const std::string& after, std::size_t limit, Token&& token = {}) {
     return detail::run_op<conversation_page>(executor(), std::forward<Token>(token), [this, user, after, limit]() mutable {
       return conversations_impl(std::move(user), std::move(after), limit);
     });
   }
-  // Every message appended with this run id, oldest first (through the
-  // index: eventually consistent).
+  /// Every message appended with this run id, oldest first (through the
+  /// index: eventually consistent).
   template <class Token = boost::asio::use_awaitable_t<>>
   auto run_messages(const std::string& run_id, Token&& token = {}) {
     return detail::run_op<message_page>(executor(), std::forward<Token>(token),
                                         [this, run_id]() mutable { return run_messages_impl(std::move(run_id)); });
   }
-  // Replaces the messages from `first_id` to `last_id` (inclusive, up to 98
-  // of them) by one message of role "summary", in one transaction: it sorts
-  // where they were; messages appended meanwhile are kept. Another summary
-  // that replaced some of them first: errc::write_conflict, nothing changed.
+  /// Replaces the messages from `first_id` to `last_id` (inclusive, up to 98
+  /// of them) by one message of role "summary", in one transaction: it sorts
+  /// where they were; messages appended meanwhile are kept. Another summary
+  /// that replaced some of them first: errc::write_conflict, nothing changed.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto summarize(const std::string& user, const std::string& conversation, const std::string& first_id,
                  const std::string& last_id, const std::string& summary, Token&& token = {}) {
@@ -146,8 +146,8 @@ class memory {
                                                             std::move(last_id), std::move(summary));
                                     });
   }
-  // Deletes a conversation's messages, their parts and its item (batches:
-  // a message appended while it runs may survive).
+  /// Deletes a conversation's messages, their parts and its item (batches:
+  /// a message appended while it runs may survive).
   template <class Token = boost::asio::use_awaitable_t<>>
   auto remove(const std::string& user, const std::string& conversation, Token&& token = {}) {
     return detail::run_op<removed>(executor(), std::forward<Token>(token), [this, user, conversation]() mutable {

@@ -63,35 +63,35 @@
 namespace ddb::agent {
 
 struct limit {
-  std::string key;               // up to 1,000 bytes
-  std::int64_t rate_milli = 0;   // milli-tokens added per period (1,000: a token), > 0
-  std::int64_t burst_milli = 0;  // what the bucket holds at most, in milli-tokens, > 0
-  std::chrono::milliseconds period{1000};  // 1 ms to 31 days: the rate is per this
-  int sub_buckets = 1;           // 1 to 1,000: a hot key spread over this many items
+  std::string key;               ///< up to 1,000 bytes
+  std::int64_t rate_milli = 0;   ///< milli-tokens added per period (1,000: a token), > 0
+  std::int64_t burst_milli = 0;  ///< what the bucket holds at most, in milli-tokens, > 0
+  std::chrono::milliseconds period{1000};  ///< 1 ms to 31 days: the rate is per this
+  int sub_buckets = 1;           ///< 1 to 1,000: a hot key spread over this many items
 
-  // `tokens` per second, minute, hour or day (fractions allowed, rounded
-  // down to milli-tokens, never up), `burst` tokens at most.
+  /// `tokens` per second, minute, hour or day (fractions allowed, rounded
+  /// down to milli-tokens, never up), `burst` tokens at most.
   static limit per_second(std::string key, double tokens, double burst);
   static limit per_minute(std::string key, double tokens, double burst);
   static limit per_hour(std::string key, double tokens, double burst);
   static limit per_day(std::string key, double tokens, double burst);
 };
 
-// n tokens as milli-tokens.
+/// n tokens as milli-tokens.
 constexpr std::int64_t tokens(std::int64_t n) { return n * 1000; }
 
 struct take_result {
   bool admitted = false;
-  // When denied: how long until the bucket holds what was asked (server
-  // time, rounded up to a millisecond); 0 when admitted.
+  /// When denied: how long until the bucket holds what was asked (server
+  /// time, rounded up to a millisecond); 0 when admitted.
   std::chrono::milliseconds retry_after{0};
-  // A single take's bucket after it (admitted) or as it was (denied), in
-  // milli-tokens; may be negative after adjust() charged a debt. take_all
-  // leaves it 0.
+  /// A single take's bucket after it (admitted) or as it was (denied), in
+  /// milli-tokens; may be negative after adjust() charged a debt. take_all
+  /// leaves it 0.
   std::int64_t remaining_milli = 0;
-  int writes = 0;  // conditional writes sent (guesses refused and sub-buckets tried included)
-  bool from_prefetch = false;  // served from the tokens this process reserved
-  diagnostics diag;            // the failure's message (as_tuple and callbacks)
+  int writes = 0;  ///< conditional writes sent (guesses refused and sub-buckets tried included)
+  bool from_prefetch = false;  ///< served from the tokens this process reserved
+  diagnostics diag;            ///< the failure's message (as_tuple and callbacks)
 };
 
 struct limit_take {
@@ -104,11 +104,11 @@ struct adjusted {
 };
 
 struct rate_limiter_options {
-  // Reserve this many milli-tokens per write and hand them out locally
-  // (0: every take writes); capped at one sub-bucket's burst. When the
-  // bucket holds less than the reservation, the take alone is written.
+  /// Reserve this many milli-tokens per write and hand them out locally
+  /// (0: every take writes); capped at one sub-bucket's burst. When the
+  /// bucket holds less than the reservation, the take alone is written.
   std::int64_t prefetch_milli = 0;
-  // Local tokens older than this are dropped, not spent.
+  /// Local tokens older than this are dropped, not spent.
   std::chrono::milliseconds prefetch_max_age{1000};
 };
 
@@ -120,9 +120,9 @@ class rate_limiter {
   rate_limiter(rate_limiter&&) noexcept;
   rate_limiter& operator=(rate_limiter&&) noexcept;
 
-  // Takes `milli` milli-tokens from the bucket of `l` (a denial is a result,
-  // not an error). Arguments are copied before the call returns; with GCC 12
-  // name them rather than building them inside co_await (README "GCC 12").
+  /// Takes `milli` milli-tokens from the bucket of `l` (a denial is a result,
+  /// not an error). Arguments are copied before the call returns; with GCC 12
+  /// name them rather than building them inside co_await (README "GCC 12").
   template <class Token = boost::asio::use_awaitable_t<>>
   auto take(const limit& l, std::int64_t milli, Token&& token = {}) {
     return detail::run_op<take_result>(executor(), std::forward<Token>(token),
@@ -133,17 +133,17 @@ class rate_limiter {
     return take(l, tokens(1), std::forward<Token>(token));
   }
 
-  // Takes from every limit or from none, in one transaction (up to 100
-  // limits, each key at most once). Prefetch does not apply.
+  /// Takes from every limit or from none, in one transaction (up to 100
+  /// limits, each key at most once). Prefetch does not apply.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto take_all(const std::vector<limit_take>& takes, Token&& token = {}) {
     return detail::run_op<take_result>(executor(), std::forward<Token>(token),
                                        [this, takes]() mutable { return take_all_impl(std::move(takes)); });
   }
 
-  // Charges (positive) or refunds (negative) milli-tokens after the fact,
-  // unconditionally: an LLM call that used more tokens than it reserved
-  // leaves the bucket in debt. With sub-buckets, spread evenly.
+  /// Charges (positive) or refunds (negative) milli-tokens after the fact,
+  /// unconditionally: an LLM call that used more tokens than it reserved
+  /// leaves the bucket in debt. With sub-buckets, spread evenly.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto adjust(const limit& l, std::int64_t delta_milli, Token&& token = {}) {
     return detail::run_op<adjusted>(executor(), std::forward<Token>(token), [this, l, delta_milli]() mutable {

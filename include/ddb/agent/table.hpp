@@ -30,24 +30,24 @@ namespace ddb::agent {
 
 struct table_options {
   std::string table_name;
-  // When the table does not exist: create it (on-demand, TTL enabled) and
-  // wait until it is active. Without it a missing table is an error naming
-  // this option.
+  /// When the table does not exist: create it (on-demand, TTL enabled) and
+  /// wait until it is active. Without it a missing table is an error naming
+  /// this option.
   bool create_table = false;
-  // Created with a NEW_AND_OLD_IMAGES stream (for ddb::streams::consumer,
-  // e.g. flags::invalidate_changed); an existing table is left as it is.
+  /// Created with a NEW_AND_OLD_IMAGES stream (for ddb::streams::consumer,
+  /// e.g. flags::invalidate_changed); an existing table is left as it is.
   bool stream = false;
 };
 
 namespace detail {
 
-// Checks the table once per component: it exists (or is created when asked)
-// and has the agent key schema; the error names the remedy otherwise.
+/// Checks the table once per component: it exists (or is created when asked)
+/// and has the agent key schema; the error names the remedy otherwise.
 boost::asio::awaitable<void> ensure_table(client& c, const table_options& t);
 
-// Runs body() (returning boost::asio::awaitable<T>) as an asynchronous
-// operation for any token (ddb/detail/run_op.hpp); an exception the caller's
-// own function threw that is not a system_error is errc::function_failed.
+/// Runs body() (returning boost::asio::awaitable<T>) as an asynchronous
+/// operation for any token (ddb/detail/run_op.hpp); an exception the caller's
+/// own function threw that is not a system_error is errc::function_failed.
 template <class T, class Token, class Body>
 auto run_op(const boost::asio::any_io_executor& ex, Token&& token, Body&& body) {
   return ddb::detail::run_op<T>(ex, std::forward<Token>(token), std::forward<Body>(body), errc::function_failed);

@@ -7,13 +7,13 @@
 
 namespace ddb {
 
-// AWS credentials. The secret key and the session token are secret_strings:
-// wiped when released, never printed.
+/// AWS credentials. The secret key and the session token are secret_strings:
+/// wiped when released, never printed.
 struct credentials {
   std::string access_key_id;
   secret_string secret_access_key;
-  secret_string session_token;  // empty for long-term keys
-  // When temporary credentials stop working; empty for keys that do not expire.
+  secret_string session_token;  ///< empty for long-term keys
+  /// When temporary credentials stop working; empty for keys that do not expire.
   std::optional<std::chrono::system_clock::time_point> expiration;
 
   bool empty() const noexcept { return access_key_id.empty() || secret_access_key.empty(); }

@@ -28,11 +28,11 @@ class writer {
   void end_object() { out_ += '}'; comma_ = true; }
   void begin_array() { separate(); out_ += '['; comma_ = false; }
   void end_array() { out_ += ']'; comma_ = true; }
-  // Keys and strings must be valid UTF-8 (checked by the callers that take
-  // user text: write_value / write_item; see also valid_utf8()).
+  /// Keys and strings must be valid UTF-8 (checked by the callers that take
+  /// user text: write_value / write_item; see also valid_utf8()).
   void key(std::string_view k) { separate(); append_string(k); out_ += ':'; comma_ = false; }
-  // A literal key (the service model's member names: ASCII, nothing to
-  // escape) is copied as it is, without the escape scan.
+  /// A literal key (the service model's member names: ASCII, nothing to
+  /// escape) is copied as it is, without the escape scan.
   template <std::size_t N>
   void key(const char (&literal)[N]) {
     separate();
@@ -41,7 +41,7 @@ class writer {
     out_.append("\":", 2);
     comma_ = false;
   }
-  // "{" and a literal key given already quoted, e.g. R"({"S":)".
+  /// "{" and a literal key given already quoted, e.g. R"({"S":)".
   void open_with_key(std::string_view quoted) { separate(); out_ += quoted; comma_ = false; }
   void string(std::string_view s) { separate(); append_string(s); comma_ = true; }
   void raw(std::string_view json) { separate(); out_ += json; comma_ = true; }  // a literal or number
@@ -61,46 +61,46 @@ class writer {
 
 bool valid_utf8(std::string_view s) noexcept;
 
-// {"S":"..."} and so on. Fails on invalid UTF-8, empty or duplicate sets and
-// nesting deeper than max_nesting_depth; nothing is half-written on failure
-// (the writer's buffer is restored to its length at the call).
+/// {"S":"..."} and so on. Fails on invalid UTF-8, empty or duplicate sets and
+/// nesting deeper than max_nesting_depth; nothing is half-written on failure
+/// (the writer's buffer is restored to its length at the call).
 result<void> write_value(writer& w, const value& v);
-// {"name":{"S":"..."},...}
+/// {"name":{"S":"..."},...}
 result<void> write_item(writer& w, const item& it);
-std::string to_json(const item& it);    // throws ddb::error
-std::string to_json(const value& v);    // throws ddb::error
+std::string to_json(const item& it);    ///< throws ddb::error
+std::string to_json(const value& v);    ///< throws ddb::error
 
-result<value> parse_value(std::string_view json);  // {"S":"x"}
-result<item> parse_item(std::string_view json);    // {"a":{"S":"x"}}
+result<value> parse_value(std::string_view json);  ///< {"S":"x"}
+result<item> parse_item(std::string_view json);    ///< {"a":{"S":"x"}}
 
-// Plain JSON, as applications and HTTP clients speak it (the AWS SDKs'
-// "unmarshalled" form): {"pk":"a","n":12,"tags":["x"],"m":{"ok":true},"z":null}.
-// Writing: S -> string, N -> number (its exact text), BOOL, NULL -> null,
-// M -> object, L -> array, SS / NS -> arrays of strings / numbers, B -> a
-// base64 string, BS -> an array of them. Reading: string -> S, number -> N
-// (the token's text: 38 digits survive, nothing passes through a double),
-// true/false -> BOOL, null -> NULL, object -> M, array -> L; a name twice,
-// a number DynamoDB cannot hold or nesting over 32 levels is an error.
-// Sets and binaries do not round-trip (they come back as L and S): use the
-// DynamoDB JSON above where the types matter.
+/// Plain JSON, as applications and HTTP clients speak it (the AWS SDKs'
+/// "unmarshalled" form): {"pk":"a","n":12,"tags":["x"],"m":{"ok":true},"z":null}.
+/// Writing: S -> string, N -> number (its exact text), BOOL, NULL -> null,
+/// M -> object, L -> array, SS / NS -> arrays of strings / numbers, B -> a
+/// base64 string, BS -> an array of them. Reading: string -> S, number -> N
+/// (the token's text: 38 digits survive, nothing passes through a double),
+/// true/false -> BOOL, null -> NULL, object -> M, array -> L; a name twice,
+/// a number DynamoDB cannot hold or nesting over 32 levels is an error.
+/// Sets and binaries do not round-trip (they come back as L and S): use the
+/// DynamoDB JSON above where the types matter.
 result<void> write_plain_value(writer& w, const value& v);
 result<void> write_plain_item(writer& w, const item& it);
-std::string to_plain_json(const item& it);   // throws ddb::error (invalid UTF-8, nesting)
-std::string to_plain_json(const value& v);   // throws ddb::error
-result<value> parse_plain_value(std::string_view json);  // "x", 12, [1,"a"], {"a":1}
-result<item> parse_plain_item(std::string_view json);    // {"a":1}
+std::string to_plain_json(const item& it);   ///< throws ddb::error (invalid UTF-8, nesting)
+std::string to_plain_json(const value& v);   ///< throws ddb::error
+result<value> parse_plain_value(std::string_view json);  ///< "x", 12, [1,"a"], {"a":1}
+result<item> parse_plain_item(std::string_view json);    ///< {"a":1}
 
-// A DynamoDB error body: {"__type":"com.amazonaws.dynamodb.v20120810#X","message":"..."}.
+/// A DynamoDB error body: {"__type":"com.amazonaws.dynamodb.v20120810#X","message":"..."}.
 struct cancellation_reason {
-  std::string code;                 // "None", "ConditionalCheckFailed", "TransactionConflict", ...
+  std::string code;                 ///< "None", "ConditionalCheckFailed", "TransactionConflict", ...
   std::string message;
-  std::optional<ddb::item> item;    // with ReturnValuesOnConditionCheckFailure=ALL_OLD
+  std::optional<ddb::item> item;    ///< with ReturnValuesOnConditionCheckFailure=ALL_OLD
 };
 struct service_error {
-  std::string type;     // the part of __type after the last '#'
-  std::string message;  // "message" or "Message"
+  std::string type;     ///< the part of __type after the last '#'
+  std::string message;  ///< "message" or "Message"
   std::vector<cancellation_reason> cancellation_reasons;
-  std::optional<ddb::item> item;  // ConditionalCheckFailedException with ReturnValuesOnConditionCheckFailure
+  std::optional<ddb::item> item;  ///< ConditionalCheckFailedException with ReturnValuesOnConditionCheckFailure
 };
 result<service_error> parse_error(std::string_view body);
 

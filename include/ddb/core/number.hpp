@@ -14,13 +14,13 @@
 namespace ddb {
 
 inline constexpr int max_number_digits = 38;
-inline constexpr int min_number_exponent = -130;  // smallest magnitude 1E-130
-inline constexpr int max_number_exponent = 125;   // largest magnitude < 1E+126
+inline constexpr int min_number_exponent = -130;  ///< smallest magnitude 1E-130
+inline constexpr int max_number_exponent = 125;   ///< largest magnitude < 1E+126
 
 class number {
  public:
   number() : text_("0") {}
-  // Throws ddb::error when text is not a valid DynamoDB number.
+  /// Throws ddb::error when text is not a valid DynamoDB number.
   explicit number(std::string_view text);
   template <std::integral I>
     requires(!std::same_as<I, bool>)
@@ -30,7 +30,7 @@ class number {
     else
       from_unsigned(v);
   }
-  // Shortest text that round-trips the double; NaN and infinities are rejected.
+  /// Shortest text that round-trips the double; NaN and infinities are rejected.
   explicit number(double v);
 
   static result<number> parse(std::string_view text);
@@ -38,14 +38,14 @@ class number {
   std::string_view text() const noexcept { return text_; }
   const std::string& str() const noexcept { return text_; }
 
-  // Checked conversions: an error when the value has a fractional part (for
-  // integers) or does not fit the target type. Never a silent truncation.
+  /// Checked conversions: an error when the value has a fractional part (for
+  /// integers) or does not fit the target type. Never a silent truncation.
   template <class T>
   result<T> to() const;
 
-  // Numeric equality: "1", "1.0" and "10E-1" are equal.
+  /// Numeric equality: "1", "1.0" and "10E-1" are equal.
   friend bool operator==(const number& a, const number& b) noexcept;
-  // Numeric order.
+  /// Numeric order.
   friend int compare(const number& a, const number& b) noexcept;
 
  private:

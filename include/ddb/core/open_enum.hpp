@@ -22,11 +22,11 @@ namespace ddb {
 template <class E>
 class open_enum {
  public:
-  open_enum() = default;  // unset: empty() and str() == ""
+  open_enum() = default;  ///< unset: empty() and str() == ""
   constexpr open_enum(E e) noexcept : known_(true), e_(e) {}
 
-  // The enumerator spelt `s` when E lists it ("PAY_PER_REQUEST"), else `s`
-  // kept as given. Never fails.
+  /// The enumerator spelt `s` when E lists it ("PAY_PER_REQUEST"), else `s`
+  /// kept as given. Never fails.
   static open_enum from_string(std::string_view s) {
     open_enum r;
     E e{};
@@ -39,9 +39,9 @@ class open_enum {
     return r;
   }
 
-  // The enumerator, when the model lists the value.
+  /// The enumerator, when the model lists the value.
   constexpr std::optional<E> known() const noexcept { return known_ ? std::optional<E>(e_) : std::nullopt; }
-  // The value as DynamoDB spells it ("PAY_PER_REQUEST"); "" when unset.
+  /// The value as DynamoDB spells it ("PAY_PER_REQUEST"); "" when unset.
   std::string_view str() const noexcept { return known_ ? to_string(e_) : std::string_view(other_); }
   bool empty() const noexcept { return !known_ && other_.empty(); }
 
@@ -51,7 +51,7 @@ class open_enum {
  private:
   bool known_ = false;
   E e_{};
-  std::string other_;  // only for values the model does not list
+  std::string other_;  ///< only for values the model does not list
 };
 
 }  // namespace ddb

@@ -7,7 +7,7 @@
 
 namespace ddb {
 
-// Overwrites [p, p+n) so the compiler cannot elide it (sodium_memzero).
+/// Overwrites [p, p+n) so the compiler cannot elide it (sodium_memzero).
 void secure_wipe(void* p, std::size_t n) noexcept;
 
 class secret_string {
@@ -26,7 +26,7 @@ class secret_string {
   }
   ~secret_string() { clear(); }
 
-  // Deliberately named: every read of the secret is visible in the code.
+  /// Deliberately named: every read of the secret is visible in the code.
   std::string_view reveal() const noexcept { return s_; }
   bool empty() const noexcept { return s_.empty(); }
   std::size_t size() const noexcept { return s_.size(); }

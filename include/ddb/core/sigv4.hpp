@@ -30,31 +30,31 @@ struct header {
   std::string value;
 };
 
-// A request to sign, as the caller will send it. path and query are raw (the
-// query may hold %-escapes; it is decoded and re-encoded canonically).
+/// A request to sign, as the caller will send it. path and query are raw (the
+/// query may hold %-escapes; it is decoded and re-encoded canonically).
 struct request {
   std::string_view method;
   std::string_view path = "/";
   std::string_view query;
-  std::vector<header> headers;  // must include Host
+  std::vector<header> headers;  ///< must include Host
   std::string_view body;
 };
 
 struct options {
-  bool normalize_path = true;       // remove dot segments and empty segments (all services but S3)
-  bool add_content_sha256 = false;  // add and sign x-amz-content-sha256
-  bool sign_session_token = true;   // false: add X-Amz-Security-Token after signing (a few services want this)
+  bool normalize_path = true;       ///< remove dot segments and empty segments (all services but S3)
+  bool add_content_sha256 = false;  ///< add and sign x-amz-content-sha256
+  bool sign_session_token = true;   ///< false: add X-Amz-Security-Token after signing (a few services want this)
 };
 
 struct signed_parts {
   std::string canonical_request;
   std::string string_to_sign;
-  std::string signature;       // lowercase hex
-  std::string authorization;   // value of the Authorization header
-  std::vector<header> headers_to_add;  // X-Amz-Date, X-Amz-Security-Token, X-Amz-Content-Sha256
+  std::string signature;       ///< lowercase hex
+  std::string authorization;   ///< value of the Authorization header
+  std::vector<header> headers_to_add;  ///< X-Amz-Date, X-Amz-Security-Token, X-Amz-Content-Sha256
 };
 
-// "20150830T123600Z"
+/// "20150830T123600Z"
 std::string format_amz_date(time_point t);
 
 class signer {
@@ -68,27 +68,27 @@ class signer {
   const std::string& service() const noexcept { return service_; }
   const credentials& creds() const noexcept { return creds_; }
 
-  // General signing (test vectors, STS and other query-protocol services).
+  /// General signing (test vectors, STS and other query-protocol services).
   result<signed_parts> sign(const request& req, time_point now, const options& opt = {});
 
-  // The hot path for DynamoDB: appends the whole HTTP/1.1 request (request
-  // line, headers, body) to out, with no intermediate allocation once the
-  // buffers have grown. target is the operation, e.g. "GetItem"; host is the
-  // Host header value (with ":port" when not the scheme's default).
-  // Signed headers: content-type;host;x-amz-date[;x-amz-security-token];x-amz-target.
+  /// The hot path for DynamoDB: appends the whole HTTP/1.1 request (request
+  /// line, headers, body) to out, with no intermediate allocation once the
+  /// buffers have grown. target is the operation, e.g. "GetItem"; host is the
+  /// Host header value (with ":port" when not the scheme's default).
+  /// Signed headers: content-type;host;x-amz-date[;x-amz-security-token];x-amz-target.
   void write_dynamodb_request(std::string& out, std::string_view host, std::string_view target,
                               std::string_view body, time_point now);
 
-  // The X-Amz-Target prefix, "DynamoDB_20120810." unless changed (DynamoDB
-  // Streams: "DynamoDBStreams_20120810."). Letters, digits, '_' and a final '.'.
+  /// The X-Amz-Target prefix, "DynamoDB_20120810." unless changed (DynamoDB
+  /// Streams: "DynamoDBStreams_20120810."). Letters, digits, '_' and a final '.'.
   void set_target_prefix(std::string prefix);
   const std::string& target_prefix() const noexcept { return target_prefix_; }
 
-  // Stage 3 on its own (exposed for tests): hex HMAC of string_to_sign with
-  // the key for date (YYYYMMDD), region and service.
+  /// Stage 3 on its own (exposed for tests): hex HMAC of string_to_sign with
+  /// the key for date (YYYYMMDD), region and service.
   std::string signature_for(std::string_view date, std::string_view string_to_sign);
 
-  // How many times the signing key was derived (tests prove the cache works).
+  /// How many times the signing key was derived (tests prove the cache works).
   std::uint64_t key_derivations() const noexcept { return key_derivations_; }
 
  private:
@@ -104,14 +104,14 @@ class signer {
   std::string target_prefix_ = "DynamoDB_20120810.";
   std::unique_ptr<key_cache> key_;
   std::uint64_t key_derivations_ = 0;
-  std::string scratch_;  // canonical request / string to sign, reused, wiped after use
-  // The X-Amz-Date of the last request: it changes once a second.
+  std::string scratch_;  ///< canonical request / string to sign, reused, wiped after use
+  /// The X-Amz-Date of the last request: it changes once a second.
   std::int64_t date_second_ = std::numeric_limits<std::int64_t>::min();
   char date_[16] = {};
 };
 
-// Rejects header names and values that could split or smuggle a request:
-// CR, LF, NUL, and (in names) anything but a token character.
+/// Rejects header names and values that could split or smuggle a request:
+/// CR, LF, NUL, and (in names) anything but a token character.
 result<void> check_header(std::string_view name, std::string_view value);
 
 }  // namespace ddb::sigv4

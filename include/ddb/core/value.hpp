@@ -25,13 +25,13 @@
 
 namespace ddb {
 
-// Deepest nesting of M and L values that ddb reads or writes; the same limit
-// as DynamoDB's (32 levels, a top-level attribute being level 1).
+/// Deepest nesting of M and L values that ddb reads or writes; the same limit
+/// as DynamoDB's (32 levels, a top-level attribute being level 1).
 inline constexpr int max_nesting_depth = 32;
 
 enum class type : std::uint8_t { null, boolean, string, number, binary, map, list, string_set, number_set, binary_set };
 
-// DynamoDB's name of the type: "NULL", "BOOL", "S", "N", "B", "M", "L", "SS", "NS", "BS".
+/// DynamoDB's name of the type: "NULL", "BOOL", "S", "N", "B", "M", "L", "SS", "NS", "BS".
 std::string_view type_name(type t) noexcept;
 
 using bytes = std::vector<std::uint8_t>;
@@ -55,7 +55,7 @@ class item {
   item() = default;
   item(std::initializer_list<member> members);
 
-  // Defined below, where value is complete (clang and libstdc++ need it).
+  /// Defined below, where value is complete (clang and libstdc++ need it).
   std::size_t size() const noexcept;
   bool empty() const noexcept;
   void reserve(std::size_t n);
@@ -64,16 +64,16 @@ class item {
   const value* find(std::string_view name) const noexcept;
   value* find(std::string_view name) noexcept;
   bool contains(std::string_view name) const noexcept { return find(name) != nullptr; }
-  // Throws ddb::error when the attribute is absent.
+  /// Throws ddb::error when the attribute is absent.
   const value& at(std::string_view name) const;
   value& at(std::string_view name);
-  // Inserts NULL when absent.
+  /// Inserts NULL when absent.
   value& operator[](std::string_view name);
   value& insert_or_assign(std::string name, value v);
-  // Appends without checking for a duplicate name: for decoders that already know.
+  /// Appends without checking for a duplicate name: for decoders that already know.
   value& push_back_unchecked(std::string name, value v);
-  // Appends a member named `name` whose value is built in place from args,
-  // without the check.
+  /// Appends a member named `name` whose value is built in place from args,
+  /// without the check.
   template <class T, class... Args>
   value& push_back_unchecked(std::string_view name, std::in_place_type_t<T> type, Args&&... args);
   bool erase(std::string_view name) noexcept;
@@ -83,7 +83,7 @@ class item {
   const_iterator begin() const noexcept;
   const_iterator end() const noexcept;
 
-  // Same names with equal values, in any order.
+  /// Same names with equal values, in any order.
   friend bool operator==(const item& a, const item& b);
 
  private:
@@ -92,7 +92,7 @@ class item {
 
 class value {
  public:
-  value() noexcept = default;  // NULL
+  value() noexcept = default;  ///< NULL
   value(null_t) noexcept {}
   value(std::nullptr_t) noexcept {}  // NULL too (not a null const char*)
   value(bool b) noexcept : v_(b) {}
@@ -110,21 +110,21 @@ class value {
   value(string_set s) noexcept : v_(std::move(s)) {}
   value(number_set s) noexcept : v_(std::move(s)) {}
   value(binary_set s) noexcept : v_(std::move(s)) {}
-  // A T built in place: value(std::in_place_type<std::string>, 3, 'x').
+  /// A T built in place: value(std::in_place_type<std::string>, 3, 'x').
   template <class T, class... Args>
   explicit value(std::in_place_type_t<T> type, Args&&... args) : v_(type, std::forward<Args>(args)...) {}
 
   type kind() const noexcept { return static_cast<type>(v_.index()); }
   bool is_null() const noexcept { return kind() == type::null; }
 
-  // Typed access. get<T> throws ddb::error (errc::wrong_value_type) naming
-  // both types; get_if<T> returns nullptr instead.
+  /// Typed access. get<T> throws ddb::error (errc::wrong_value_type) naming
+  /// both types; get_if<T> returns nullptr instead.
   template <class T> const T& get() const { check(index_of<T>()); return std::get<T>(v_); }
   template <class T> T& get() { check(index_of<T>()); return std::get<T>(v_); }
   template <class T> const T* get_if() const noexcept { return std::get_if<T>(&v_); }
   template <class T> T* get_if() noexcept { return std::get_if<T>(&v_); }
 
-  // Replaces the value with a T built in place (no temporary value).
+  /// Replaces the value with a T built in place (no temporary value).
   template <class T, class... Args>
   T& emplace(Args&&... args) {
     return v_.template emplace<T>(std::forward<Args>(args)...);
@@ -137,8 +137,8 @@ class value {
   const item& as_map() const { return get<item>(); }
   const list& as_list() const { return get<list>(); }
 
-  // Sets compare as sets (order does not matter; DynamoDB does not keep it),
-  // numbers by value, maps by name.
+  /// Sets compare as sets (order does not matter; DynamoDB does not keep it),
+  /// numbers by value, maps by name.
   friend bool operator==(const value& a, const value& b);
 
  private:
@@ -159,7 +159,7 @@ class value {
   storage v_;
 };
 
-// Builds a binary value from text bytes.
+/// Builds a binary value from text bytes.
 inline bytes to_bytes(std::string_view s) { return bytes(s.begin(), s.end()); }
 
 // ---- item, inline parts that need value complete ----

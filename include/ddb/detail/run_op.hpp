@@ -38,12 +38,12 @@ struct optional_of_diagnosed : std::false_type {};
 template <class R>
 struct optional_of_diagnosed<std::optional<R>> : std::bool_constant<has_diagnostics<R>> {};
 
-// The code a caught exception stands for, and its diagnostics: a ddb::error
-// keeps both, any system_error its code and message; anything else is
-// `fallback` with the exception's text.
+/// The code a caught exception stands for, and its diagnostics: a ddb::error
+/// keeps both, any system_error its code and message; anything else is
+/// `fallback` with the exception's text.
 boost::system::error_code failure_of(const std::exception_ptr& e, diagnostics& diag, errc fallback);
 
-// The failure as T carries it (see above).
+/// The failure as T carries it (see above).
 template <class T>
 void put_failure(T& out, diagnostics&& diag) {
   if constexpr (has_diagnostics<T>)
@@ -77,8 +77,8 @@ boost::asio::awaitable<completion_tuple<T>> capture(Body body, errc fallback) {
   }
 }
 
-// body() under a timer that cancels it after `timeout`; what it throws is
-// rethrown as thrown (ddb::cancel_after around the default token).
+/// body() under a timer that cancels it after `timeout`; what it throws is
+/// rethrown as thrown (ddb::cancel_after around the default token).
 template <class T, class Body>
 boost::asio::awaitable<T> with_timeout(boost::asio::any_io_executor ex, std::chrono::steady_clock::duration timeout,
                                        Body body) {
@@ -96,9 +96,9 @@ boost::asio::awaitable<T> with_timeout(boost::asio::any_io_executor ex, std::chr
   }
 }
 
-// Runs body() (returning boost::asio::awaitable<T>) as an asynchronous
-// operation for any token; `fallback` is the code of an exception that is not
-// a system_error.
+/// Runs body() (returning boost::asio::awaitable<T>) as an asynchronous
+/// operation for any token; `fallback` is the code of an exception that is not
+/// a system_error.
 template <class T, class Token, class Body>
 auto run_op(const boost::asio::any_io_executor& ex, Token&& token, Body&& body, errc fallback = errc::unexpected_exception) {
   using token_type = std::decay_t<Token>;

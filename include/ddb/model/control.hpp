@@ -10,615 +10,919 @@
 
 namespace ddb {
 
-// AttributeDefinition
+/// Represents an attribute for describing the schema for the table and indexes. (DynamoDB: AttributeDefinition)
 struct attribute_definition {
+  /// A name for the attribute.
   std::string attribute_name{};  // AttributeName
+  /// The data type for the attribute, where: S - the attribute is of type String N - the attribute is of type Number B - the attribute is of type Binary
   ::ddb::open_enum<::ddb::scalar_attribute_type> attribute_type{};  // AttributeType
 };
 
-// KeySchemaElement
+/// Represents a single element of a key schema. (DynamoDB: KeySchemaElement)
 struct key_schema_element {
+  /// The name of a key attribute.
   std::string attribute_name{};  // AttributeName
+  /// The role that this key attribute will assume: HASH - partition key RANGE - sort key The partition key of an item is also known as its hash attribute.
   ::ddb::open_enum<::ddb::key_type> key_type{};  // KeyType
 };
 
-// Projection
+/// Represents attributes that are copied (projected) from the table into an index. (DynamoDB: Projection)
 struct projection {
+  /// The set of attributes that are projected into the index: KEYS_ONLY - Only the index and primary keys are projected into the index.
   std::optional<::ddb::open_enum<::ddb::projection_type>> projection_type{};  // ProjectionType
+  /// Represents the non-key attribute names which will be projected into the index.
   std::vector<std::string> non_key_attributes{};  // NonKeyAttributes
 };
 
-// LocalSecondaryIndex
+/// Represents the properties of a local secondary index. (DynamoDB: LocalSecondaryIndex)
 struct local_secondary_index {
+  /// The name of the local secondary index.
   std::string index_name{};  // IndexName
+  /// The complete key schema for the local secondary index, consisting of one or more pairs of attribute names and key types: HASH - partition key RANGE - sort key The partition key of an item is also known as its hash attribute.
   std::vector<::ddb::key_schema_element> key_schema{};  // KeySchema
+  /// Represents attributes that are copied (projected) from the table into the local secondary index.
   ::ddb::projection projection{};  // Projection
 };
 
-// ProvisionedThroughput
+/// Represents the provisioned throughput settings for the specified global secondary index. (DynamoDB: ProvisionedThroughput)
 struct provisioned_throughput {
+  /// The maximum number of strongly consistent reads consumed per second before DynamoDB returns a ThrottlingException.
   std::int64_t read_capacity_units{};  // ReadCapacityUnits
+  /// The maximum number of writes consumed per second before DynamoDB returns a ThrottlingException.
   std::int64_t write_capacity_units{};  // WriteCapacityUnits
 };
 
-// OnDemandThroughput
+/// Sets the maximum number of read and write units for the specified on-demand table. (DynamoDB: OnDemandThroughput)
 struct on_demand_throughput {
+  /// Maximum number of read request units for the specified table.
   std::optional<std::int64_t> max_read_request_units{};  // MaxReadRequestUnits
+  /// Maximum number of write request units for the specified table.
   std::optional<std::int64_t> max_write_request_units{};  // MaxWriteRequestUnits
 };
 
-// WarmThroughput
+/// Provides visibility into the number of read and write operations your table or secondary index can instantaneously support. (DynamoDB: WarmThroughput)
 struct warm_throughput {
+  /// Represents the number of read operations your base table can instantaneously support.
   std::optional<std::int64_t> read_units_per_second{};  // ReadUnitsPerSecond
+  /// Represents the number of write operations your base table can instantaneously support.
   std::optional<std::int64_t> write_units_per_second{};  // WriteUnitsPerSecond
 };
 
-// GlobalSecondaryIndex
+/// Represents the properties of a global secondary index. (DynamoDB: GlobalSecondaryIndex)
 struct global_secondary_index {
+  /// The name of the global secondary index.
   std::string index_name{};  // IndexName
+  /// The complete key schema for a global secondary index, which consists of one or more pairs of attribute names and key types: HASH - partition key RANGE - sort key The partition key of an item is also known as its hash attribute.
   std::vector<::ddb::key_schema_element> key_schema{};  // KeySchema
+  /// Represents attributes that are copied (projected) from the table into the global secondary index.
   ::ddb::projection projection{};  // Projection
+  /// Represents the provisioned throughput settings for the specified global secondary index.
   std::optional<::ddb::provisioned_throughput> provisioned_throughput{};  // ProvisionedThroughput
+  /// The maximum number of read and write units for the specified global secondary index.
   std::optional<::ddb::on_demand_throughput> on_demand_throughput{};  // OnDemandThroughput
+  /// Represents the warm throughput value (in read units per second and write units per second) for the specified secondary index.
   std::optional<::ddb::warm_throughput> warm_throughput{};  // WarmThroughput
 };
 
-// StreamSpecification
+/// Represents the DynamoDB Streams configuration for a table in DynamoDB. (DynamoDB: StreamSpecification)
 struct stream_specification {
+  /// Indicates whether DynamoDB Streams is enabled (true) or disabled (false) on the table.
   bool stream_enabled{};  // StreamEnabled
+  /// When an item in the table is modified, StreamViewType determines what information is written to the stream for this table.
   std::optional<::ddb::open_enum<::ddb::stream_view_type>> stream_view_type{};  // StreamViewType
 };
 
-// SSESpecification
+/// Represents the settings used to enable server-side encryption. (DynamoDB: SSESpecification)
 struct sse_specification {
+  /// Indicates whether server-side encryption is done using an Amazon Web Services managed key or an Amazon Web Services owned key.
   std::optional<bool> enabled{};  // Enabled
+  /// Server-side encryption type.
   std::optional<::ddb::open_enum<::ddb::sse_type>> sse_type{};  // SSEType
+  /// The KMS key that should be used for the KMS encryption.
   std::optional<std::string> kms_master_key_id{};  // KMSMasterKeyId
 };
 
-// Tag
+/// Describes a tag. (DynamoDB: Tag)
 struct tag {
+  /// The key of the tag.
   std::string key{};  // Key
+  /// The value of the tag.
   std::string value{};  // Value
 };
 
-// VectorAttributeDefinition
+/// The definition of a vector attribute for a vector index. (DynamoDB: VectorAttributeDefinition)
 struct vector_attribute_definition {
+  /// The name of the vector attribute.
   std::string attribute_name{};  // AttributeName
 };
 
-// SearchSchemaElement
+/// An element in the search schema of a vector index. (DynamoDB: SearchSchemaElement)
 struct search_schema_element {
+  /// The name of the attribute.
   std::string attribute_name{};  // AttributeName
+  /// The role of the attribute in the search schema.
   ::ddb::open_enum<::ddb::search_schema_element_type> search_schema_element_type{};  // SearchSchemaElementType
 };
 
-// VectorIndex
+/// Contains the configuration settings for a vector index, including the index name, vector attribute, dimensions, distance function, search schema, and projection. (DynamoDB: VectorIndex)
 struct vector_index {
+  /// The name of the vector index.
   std::string index_name{};  // IndexName
+  /// The vector attribute configuration for the index.
   ::ddb::vector_attribute_definition vector_attribute{};  // VectorAttribute
+  /// The search schema that defines partition key and inline filter attributes for the vector index.
   std::vector<::ddb::search_schema_element> search_schema{};  // SearchSchema
+  /// Specifies attributes that are copied (projected) from the table into the vector index.
   ::ddb::projection projection{};  // Projection
+  /// The number of dimensions in each vector.
   std::int64_t dimensions{};  // Dimensions
+  /// The distance function used to calculate similarity between vectors.
   ::ddb::open_enum<::ddb::vector_distance_function> distance_function{};  // DistanceFunction
 };
 
-// CreateTableInput
+/// Represents the input of a CreateTable operation. (DynamoDB: CreateTableInput)
 struct create_table_request {
+  /// An array of attributes that describe the key schema for the table and indexes.
   std::vector<::ddb::attribute_definition> attribute_definitions{};  // AttributeDefinitions
+  /// The name of the table to create.
   std::string table_name{};  // TableName
+  /// Specifies the attributes that make up the primary key for a table or an index.
   std::vector<::ddb::key_schema_element> key_schema{};  // KeySchema
+  /// One or more local secondary indexes (the maximum is 5) to be created on the table.
   std::vector<::ddb::local_secondary_index> local_secondary_indexes{};  // LocalSecondaryIndexes
+  /// One or more global secondary indexes (the maximum is 20) to be created on the table.
   std::vector<::ddb::global_secondary_index> global_secondary_indexes{};  // GlobalSecondaryIndexes
+  /// Controls how you are charged for read and write throughput and how you manage capacity.
   std::optional<::ddb::open_enum<::ddb::billing_mode>> billing_mode{};  // BillingMode
+  /// Represents the provisioned throughput settings for a specified table or index.
   std::optional<::ddb::provisioned_throughput> provisioned_throughput{};  // ProvisionedThroughput
+  /// The settings for DynamoDB Streams on the table.
   std::optional<::ddb::stream_specification> stream_specification{};  // StreamSpecification
+  /// Represents the settings used to enable server-side encryption.
   std::optional<::ddb::sse_specification> sse_specification{};  // SSESpecification
+  /// A list of key-value pairs to label the table.
   std::vector<::ddb::tag> tags{};  // Tags
+  /// The table class of the new table.
   std::optional<::ddb::open_enum<::ddb::table_class>> table_class{};  // TableClass
+  /// Indicates whether deletion protection is to be enabled (true) or disabled (false) on the table.
   std::optional<bool> deletion_protection_enabled{};  // DeletionProtectionEnabled
+  /// Represents the warm throughput (in read units per second and write units per second) for creating a table.
   std::optional<::ddb::warm_throughput> warm_throughput{};  // WarmThroughput
+  /// An Amazon Web Services resource-based policy document in JSON format that will be attached to the table.
   std::optional<std::string> resource_policy{};  // ResourcePolicy
+  /// Sets the maximum number of read and write units for the specified table in on-demand capacity mode.
   std::optional<::ddb::on_demand_throughput> on_demand_throughput{};  // OnDemandThroughput
+  /// The Amazon Resource Name (ARN) of the source table used for the creation of a multi-account global table.
   std::optional<std::string> global_table_source_arn{};  // GlobalTableSourceArn
+  /// Controls the settings synchronization mode for the global table.
   std::optional<::ddb::open_enum<::ddb::global_table_settings_replication_mode>> global_table_settings_replication_mode{};  // GlobalTableSettingsReplicationMode
+  /// One or more vector indexes to be created on the table.
   std::vector<::ddb::vector_index> vector_indexes{};  // VectorIndexes
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// ProvisionedThroughputDescription
+/// Represents the provisioned throughput settings for the table, consisting of read and write capacity units, along with data about increases and decreases. (DynamoDB: ProvisionedThroughputDescription)
 struct provisioned_throughput_description {
+  /// The date and time of the last provisioned throughput increase for this table.
   std::optional<double> last_increase_date_time{};  // LastIncreaseDateTime
+  /// The date and time of the last provisioned throughput decrease for this table.
   std::optional<double> last_decrease_date_time{};  // LastDecreaseDateTime
+  /// The number of provisioned throughput decreases for this table during this UTC calendar day.
   std::optional<std::int64_t> number_of_decreases_today{};  // NumberOfDecreasesToday
+  /// The maximum number of strongly consistent reads consumed per second before DynamoDB returns a ThrottlingException.
   std::optional<std::int64_t> read_capacity_units{};  // ReadCapacityUnits
+  /// The maximum number of writes consumed per second before DynamoDB returns a ThrottlingException.
   std::optional<std::int64_t> write_capacity_units{};  // WriteCapacityUnits
 };
 
-// BillingModeSummary
+/// Contains the details for the read/write capacity mode. (DynamoDB: BillingModeSummary)
 struct billing_mode_summary {
+  /// Controls how you are charged for read and write throughput and how you manage capacity.
   std::optional<::ddb::open_enum<::ddb::billing_mode>> billing_mode{};  // BillingMode
+  /// Represents the time when PAY_PER_REQUEST was last set as the read/write capacity mode.
   std::optional<double> last_update_to_pay_per_request_date_time{};  // LastUpdateToPayPerRequestDateTime
 };
 
-// LocalSecondaryIndexDescription
+/// Represents the properties of a local secondary index. (DynamoDB: LocalSecondaryIndexDescription)
 struct local_secondary_index_description {
+  /// Represents the name of the local secondary index.
   std::optional<std::string> index_name{};  // IndexName
+  /// The complete key schema for the local secondary index, consisting of one or more pairs of attribute names and key types: HASH - partition key RANGE - sort key The partition key of an item is also known as its hash attribute.
   std::vector<::ddb::key_schema_element> key_schema{};  // KeySchema
+  /// Represents attributes that are copied (projected) from the table into the global secondary index.
   std::optional<::ddb::projection> projection{};  // Projection
+  /// The total size of the specified index, in bytes.
   std::optional<std::int64_t> index_size_bytes{};  // IndexSizeBytes
+  /// The number of items in the specified index.
   std::optional<std::int64_t> item_count{};  // ItemCount
+  /// The Amazon Resource Name (ARN) that uniquely identifies the index.
   std::optional<std::string> index_arn{};  // IndexArn
 };
 
-// GlobalSecondaryIndexWarmThroughputDescription
+/// The description of the warm throughput value on a global secondary index. (DynamoDB: GlobalSecondaryIndexWarmThroughputDescription)
 struct global_secondary_index_warm_throughput_description {
+  /// Represents warm throughput read units per second value for a global secondary index.
   std::optional<std::int64_t> read_units_per_second{};  // ReadUnitsPerSecond
+  /// Represents warm throughput write units per second value for a global secondary index.
   std::optional<std::int64_t> write_units_per_second{};  // WriteUnitsPerSecond
+  /// Represents the warm throughput status being created or updated on a global secondary index.
   std::optional<::ddb::open_enum<::ddb::index_status>> status{};  // Status
 };
 
-// GlobalSecondaryIndexDescription
+/// Represents the properties of a global secondary index. (DynamoDB: GlobalSecondaryIndexDescription)
 struct global_secondary_index_description {
+  /// The name of the global secondary index.
   std::optional<std::string> index_name{};  // IndexName
+  /// The complete key schema for a global secondary index, which consists of one or more pairs of attribute names and key types: HASH - partition key RANGE - sort key The partition key of an item is also known as its hash attribute.
   std::vector<::ddb::key_schema_element> key_schema{};  // KeySchema
+  /// Represents attributes that are copied (projected) from the table into the global secondary index.
   std::optional<::ddb::projection> projection{};  // Projection
+  /// The current state of the global secondary index: CREATING - The index is being created.
   std::optional<::ddb::open_enum<::ddb::index_status>> index_status{};  // IndexStatus
+  /// Indicates whether the index is currently backfilling.
   std::optional<bool> backfilling{};  // Backfilling
+  /// Represents the provisioned throughput settings for the specified global secondary index.
   std::optional<::ddb::provisioned_throughput_description> provisioned_throughput{};  // ProvisionedThroughput
+  /// The total size of the specified index, in bytes.
   std::optional<std::int64_t> index_size_bytes{};  // IndexSizeBytes
+  /// The number of items in the specified index.
   std::optional<std::int64_t> item_count{};  // ItemCount
+  /// The Amazon Resource Name (ARN) that uniquely identifies the index.
   std::optional<std::string> index_arn{};  // IndexArn
+  /// The maximum number of read and write units for the specified global secondary index.
   std::optional<::ddb::on_demand_throughput> on_demand_throughput{};  // OnDemandThroughput
+  /// Represents the warm throughput value (in read units per second and write units per second) for the specified secondary index.
   std::optional<::ddb::global_secondary_index_warm_throughput_description> warm_throughput{};  // WarmThroughput
 };
 
-// ProvisionedThroughputOverride
+/// Replica-specific provisioned throughput settings. (DynamoDB: ProvisionedThroughputOverride)
 struct provisioned_throughput_override {
+  /// Replica-specific read capacity units.
   std::optional<std::int64_t> read_capacity_units{};  // ReadCapacityUnits
 };
 
-// OnDemandThroughputOverride
+/// Overrides the on-demand throughput settings for this replica table. (DynamoDB: OnDemandThroughputOverride)
 struct on_demand_throughput_override {
+  /// Maximum number of read request units for the specified replica table.
   std::optional<std::int64_t> max_read_request_units{};  // MaxReadRequestUnits
 };
 
-// TableWarmThroughputDescription
+/// Represents the warm throughput value (in read units per second and write units per second) of the table. (DynamoDB: TableWarmThroughputDescription)
 struct table_warm_throughput_description {
+  /// Represents the base table's warm throughput value in read units per second.
   std::optional<std::int64_t> read_units_per_second{};  // ReadUnitsPerSecond
+  /// Represents the base table's warm throughput value in write units per second.
   std::optional<std::int64_t> write_units_per_second{};  // WriteUnitsPerSecond
+  /// Represents warm throughput value of the base table.
   std::optional<::ddb::open_enum<::ddb::table_status>> status{};  // Status
 };
 
-// ReplicaGlobalSecondaryIndexDescription
+/// Represents the properties of a replica global secondary index. (DynamoDB: ReplicaGlobalSecondaryIndexDescription)
 struct replica_global_secondary_index_description {
+  /// The name of the global secondary index.
   std::optional<std::string> index_name{};  // IndexName
+  /// If not described, uses the source table GSI's read capacity settings.
   std::optional<::ddb::provisioned_throughput_override> provisioned_throughput_override{};  // ProvisionedThroughputOverride
+  /// Overrides the maximum on-demand throughput for the specified global secondary index in the specified replica table.
   std::optional<::ddb::on_demand_throughput_override> on_demand_throughput_override{};  // OnDemandThroughputOverride
+  /// Represents the warm throughput of the global secondary index for this replica.
   std::optional<::ddb::global_secondary_index_warm_throughput_description> warm_throughput{};  // WarmThroughput
 };
 
-// TableClassSummary
+/// Contains details of the table class. (DynamoDB: TableClassSummary)
 struct table_class_summary {
+  /// The table class of the specified table.
   std::optional<::ddb::open_enum<::ddb::table_class>> table_class{};  // TableClass
+  /// The date and time at which the table class was last updated.
   std::optional<double> last_update_date_time{};  // LastUpdateDateTime
 };
 
-// ReplicaDescription
+/// Contains the details of the replica. (DynamoDB: ReplicaDescription)
 struct replica_description {
+  /// The name of the Region.
   std::optional<std::string> region_name{};  // RegionName
+  /// The current state of the replica: CREATING - The replica is being created.
   std::optional<::ddb::open_enum<::ddb::replica_status>> replica_status{};  // ReplicaStatus
+  /// The Amazon Resource Name (ARN) of the global table replica.
   std::optional<std::string> replica_arn{};  // ReplicaArn
+  /// Detailed information about the replica status.
   std::optional<std::string> replica_status_description{};  // ReplicaStatusDescription
+  /// Specifies the progress of a Create, Update, or Delete action on the replica as a percentage.
   std::optional<std::string> replica_status_percent_progress{};  // ReplicaStatusPercentProgress
+  /// The KMS key of the replica that will be used for KMS encryption.
   std::optional<std::string> kms_master_key_id{};  // KMSMasterKeyId
+  /// Replica-specific provisioned throughput.
   std::optional<::ddb::provisioned_throughput_override> provisioned_throughput_override{};  // ProvisionedThroughputOverride
+  /// Overrides the maximum on-demand throughput settings for the specified replica table.
   std::optional<::ddb::on_demand_throughput_override> on_demand_throughput_override{};  // OnDemandThroughputOverride
+  /// Represents the warm throughput value for this replica.
   std::optional<::ddb::table_warm_throughput_description> warm_throughput{};  // WarmThroughput
+  /// Replica-specific global secondary index settings.
   std::vector<::ddb::replica_global_secondary_index_description> global_secondary_indexes{};  // GlobalSecondaryIndexes
+  /// The time at which the replica was first detected as inaccessible.
   std::optional<double> replica_inaccessible_date_time{};  // ReplicaInaccessibleDateTime
+  /// Contains details of the table class.
   std::optional<::ddb::table_class_summary> replica_table_class_summary{};  // ReplicaTableClassSummary
+  /// Indicates one of the settings synchronization modes for the global table replica: ENABLED: Indicates that the settings synchronization mode for the global table replica is enabled.
   std::optional<::ddb::open_enum<::ddb::global_table_settings_replication_mode>> global_table_settings_replication_mode{};  // GlobalTableSettingsReplicationMode
 };
 
-// GlobalTableWitnessDescription
+/// Represents the properties of a witness Region in a MRSC global table. (DynamoDB: GlobalTableWitnessDescription)
 struct global_table_witness_description {
+  /// The name of the Amazon Web Services Region that serves as a witness for the MRSC global table.
   std::optional<std::string> region_name{};  // RegionName
+  /// The current status of the witness Region in the MRSC global table.
   std::optional<::ddb::open_enum<::ddb::witness_status>> witness_status{};  // WitnessStatus
 };
 
-// RestoreSummary
+/// Contains details for the restore. (DynamoDB: RestoreSummary)
 struct restore_summary {
+  /// The Amazon Resource Name (ARN) of the backup from which the table was restored.
   std::optional<std::string> source_backup_arn{};  // SourceBackupArn
+  /// The ARN of the source table of the backup that is being restored.
   std::optional<std::string> source_table_arn{};  // SourceTableArn
+  /// Point in time or source backup time.
   double restore_date_time{};  // RestoreDateTime
+  /// Indicates if a restore is in progress or not.
   bool restore_in_progress{};  // RestoreInProgress
 };
 
-// SSEDescription
+/// The description of the server-side encryption status on the specified table. (DynamoDB: SSEDescription)
 struct sse_description {
+  /// Represents the current state of server-side encryption.
   std::optional<::ddb::open_enum<::ddb::sse_status>> status{};  // Status
+  /// Server-side encryption type.
   std::optional<::ddb::open_enum<::ddb::sse_type>> sse_type{};  // SSEType
+  /// The KMS key ARN used for the KMS encryption.
   std::optional<std::string> kms_master_key_arn{};  // KMSMasterKeyArn
+  /// Indicates the time, in UNIX epoch date format, when DynamoDB detected that the table's KMS key was inaccessible.
   std::optional<double> inaccessible_encryption_date_time{};  // InaccessibleEncryptionDateTime
 };
 
-// ArchivalSummary
+/// Contains details of a table archival operation. (DynamoDB: ArchivalSummary)
 struct archival_summary {
+  /// The date and time when table archival was initiated by DynamoDB, in UNIX epoch time format.
   std::optional<double> archival_date_time{};  // ArchivalDateTime
+  /// The reason DynamoDB archived the table.
   std::optional<std::string> archival_reason{};  // ArchivalReason
+  /// The Amazon Resource Name (ARN) of the backup the table was archived to, when applicable in the archival reason.
   std::optional<std::string> archival_backup_arn{};  // ArchivalBackupArn
 };
 
-// VectorIndexDescription
+/// Contains the current state and configuration of a vector index, including its status, size, item count, and the settings specified when the index was created. (DynamoDB: VectorIndexDescription)
 struct vector_index_description {
+  /// The name of the vector index.
   std::optional<std::string> index_name{};  // IndexName
+  /// The search schema that defines partition key and inline filter attributes for the vector index.
   std::vector<::ddb::search_schema_element> search_schema{};  // SearchSchema
+  /// Specifies attributes that are copied (projected) from the table into the vector index.
   std::optional<::ddb::projection> projection{};  // Projection
+  /// The vector attribute configuration for the index.
   std::optional<::ddb::vector_attribute_definition> vector_attribute{};  // VectorAttribute
+  /// The number of dimensions in each vector.
   std::optional<std::int64_t> dimensions{};  // Dimensions
+  /// The distance function used to calculate similarity between vectors.
   std::optional<::ddb::open_enum<::ddb::vector_distance_function>> distance_function{};  // DistanceFunction
+  /// The current state of the vector index: CREATING - The index is being created.
   std::optional<::ddb::open_enum<::ddb::index_status>> index_status{};  // IndexStatus
+  /// Specifies whether the index is currently backfilling.
   std::optional<bool> backfilling{};  // Backfilling
+  /// The total size of the vector index, in bytes.
   std::optional<std::int64_t> index_size_bytes{};  // IndexSizeBytes
+  /// The number of items indexed in the vector index.
   std::optional<std::int64_t> item_count{};  // ItemCount
+  /// The Amazon Resource Name (ARN) that uniquely identifies the vector index.
   std::optional<std::string> index_arn{};  // IndexArn
 };
 
-// TableDescription
+/// Represents the properties of a table. (DynamoDB: TableDescription)
 struct table_description {
+  /// An array of AttributeDefinition objects.
   std::vector<::ddb::attribute_definition> attribute_definitions{};  // AttributeDefinitions
+  /// The name of the table.
   std::optional<std::string> table_name{};  // TableName
+  /// The primary key structure for the table.
   std::vector<::ddb::key_schema_element> key_schema{};  // KeySchema
+  /// The current state of the table: CREATING - The table is being created.
   std::optional<::ddb::open_enum<::ddb::table_status>> table_status{};  // TableStatus
+  /// The date and time when the table was created, in UNIX epoch time format.
   std::optional<double> creation_date_time{};  // CreationDateTime
+  /// The provisioned throughput settings for the table, consisting of read and write capacity units, along with data about increases and decreases.
   std::optional<::ddb::provisioned_throughput_description> provisioned_throughput{};  // ProvisionedThroughput
+  /// The total size of the specified table, in bytes.
   std::optional<std::int64_t> table_size_bytes{};  // TableSizeBytes
+  /// The number of items in the specified table.
   std::optional<std::int64_t> item_count{};  // ItemCount
+  /// The Amazon Resource Name (ARN) that uniquely identifies the table.
   std::optional<std::string> table_arn{};  // TableArn
+  /// A unique identifier for the table, in UUID format, generated by DynamoDB when the table is created.
   std::optional<std::string> table_id{};  // TableId
+  /// Contains the details for the read/write capacity mode.
   std::optional<::ddb::billing_mode_summary> billing_mode_summary{};  // BillingModeSummary
+  /// Represents one or more local secondary indexes on the table.
   std::vector<::ddb::local_secondary_index_description> local_secondary_indexes{};  // LocalSecondaryIndexes
+  /// The global secondary indexes, if any, on the table.
   std::vector<::ddb::global_secondary_index_description> global_secondary_indexes{};  // GlobalSecondaryIndexes
+  /// The current DynamoDB Streams configuration for the table.
   std::optional<::ddb::stream_specification> stream_specification{};  // StreamSpecification
+  /// A timestamp, in ISO 8601 format, for this stream.
   std::optional<std::string> latest_stream_label{};  // LatestStreamLabel
+  /// The Amazon Resource Name (ARN) that uniquely identifies the latest stream for this table.
   std::optional<std::string> latest_stream_arn{};  // LatestStreamArn
+  /// Represents the version of global tables in use, if the table is replicated across Amazon Web Services Regions.
   std::optional<std::string> global_table_version{};  // GlobalTableVersion
+  /// Represents replicas of the table.
   std::vector<::ddb::replica_description> replicas{};  // Replicas
+  /// The witness Region and its current status in the MRSC global table.
   std::vector<::ddb::global_table_witness_description> global_table_witnesses{};  // GlobalTableWitnesses
+  /// Indicates one of the settings synchronization modes for the global table: ENABLED: Indicates that the settings synchronization mode for the global table is enabled.
   std::optional<::ddb::open_enum<::ddb::global_table_settings_replication_mode>> global_table_settings_replication_mode{};  // GlobalTableSettingsReplicationMode
+  /// Contains details for the restore.
   std::optional<::ddb::restore_summary> restore_summary{};  // RestoreSummary
+  /// The description of the server-side encryption status on the specified table.
   std::optional<::ddb::sse_description> sse_description{};  // SSEDescription
+  /// Contains information about the table archive.
   std::optional<::ddb::archival_summary> archival_summary{};  // ArchivalSummary
+  /// Contains details of the table class.
   std::optional<::ddb::table_class_summary> table_class_summary{};  // TableClassSummary
+  /// Indicates whether deletion protection is enabled (true) or disabled (false) on the table.
   std::optional<bool> deletion_protection_enabled{};  // DeletionProtectionEnabled
+  /// The maximum number of read and write units for the specified on-demand table.
   std::optional<::ddb::on_demand_throughput> on_demand_throughput{};  // OnDemandThroughput
+  /// Describes the warm throughput value of the base table.
   std::optional<::ddb::table_warm_throughput_description> warm_throughput{};  // WarmThroughput
+  /// Indicates one of the following consistency modes for a global table: EVENTUAL: Indicates that the global table is configured for multi-Region eventual consistency (MREC).
   std::optional<::ddb::open_enum<::ddb::multi_region_consistency>> multi_region_consistency{};  // MultiRegionConsistency
+  /// The vector indexes, if any, on the table.
   std::vector<::ddb::vector_index_description> vector_indexes{};  // VectorIndexes
 };
 
-// CreateTableOutput
+/// Represents the output of a CreateTable operation. (DynamoDB: CreateTableOutput)
 struct create_table_response {
+  /// Represents the properties of the table.
   std::optional<::ddb::table_description> table_description{};  // TableDescription
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// UpdateGlobalSecondaryIndexAction
+/// Represents the new provisioned throughput settings to be applied to a global secondary index. (DynamoDB: UpdateGlobalSecondaryIndexAction)
 struct update_global_secondary_index_action {
+  /// The name of the global secondary index to be updated.
   std::string index_name{};  // IndexName
+  /// Represents the provisioned throughput settings for the specified global secondary index.
   std::optional<::ddb::provisioned_throughput> provisioned_throughput{};  // ProvisionedThroughput
+  /// Updates the maximum number of read and write units for the specified global secondary index.
   std::optional<::ddb::on_demand_throughput> on_demand_throughput{};  // OnDemandThroughput
+  /// Represents the warm throughput value of the new provisioned throughput settings to be applied to a global secondary index.
   std::optional<::ddb::warm_throughput> warm_throughput{};  // WarmThroughput
 };
 
-// CreateGlobalSecondaryIndexAction
+/// Represents a new global secondary index to be added to an existing table. (DynamoDB: CreateGlobalSecondaryIndexAction)
 struct create_global_secondary_index_action {
+  /// The name of the global secondary index to be created.
   std::string index_name{};  // IndexName
+  /// The key schema for the global secondary index.
   std::vector<::ddb::key_schema_element> key_schema{};  // KeySchema
+  /// Represents attributes that are copied (projected) from the table into an index.
   ::ddb::projection projection{};  // Projection
+  /// Represents the provisioned throughput settings for the specified global secondary index.
   std::optional<::ddb::provisioned_throughput> provisioned_throughput{};  // ProvisionedThroughput
+  /// The maximum number of read and write units for the global secondary index being created.
   std::optional<::ddb::on_demand_throughput> on_demand_throughput{};  // OnDemandThroughput
+  /// Represents the warm throughput value (in read units per second and write units per second) when creating a secondary index.
   std::optional<::ddb::warm_throughput> warm_throughput{};  // WarmThroughput
 };
 
-// DeleteGlobalSecondaryIndexAction
+/// Represents a global secondary index to be deleted from an existing table. (DynamoDB: DeleteGlobalSecondaryIndexAction)
 struct delete_global_secondary_index_action {
+  /// The name of the global secondary index to be deleted.
   std::string index_name{};  // IndexName
 };
 
-// GlobalSecondaryIndexUpdate
+/// Represents one of the following: A new global secondary index to be added to an existing table. (DynamoDB: GlobalSecondaryIndexUpdate)
 struct global_secondary_index_update {
+  /// The name of an existing global secondary index, along with new provisioned throughput settings to be applied to that index.
   std::optional<::ddb::update_global_secondary_index_action> update{};  // Update
+  /// The parameters required for creating a global secondary index on an existing table: IndexName KeySchema AttributeDefinitions Projection ProvisionedThroughput
   std::optional<::ddb::create_global_secondary_index_action> create{};  // Create
+  /// The name of an existing global secondary index to be removed.
   std::optional<::ddb::delete_global_secondary_index_action> delete_{};  // Delete
 };
 
-// ReplicaGlobalSecondaryIndex
+/// Represents the properties of a replica global secondary index. (DynamoDB: ReplicaGlobalSecondaryIndex)
 struct replica_global_secondary_index {
+  /// The name of the global secondary index.
   std::string index_name{};  // IndexName
+  /// Replica table GSI-specific provisioned throughput.
   std::optional<::ddb::provisioned_throughput_override> provisioned_throughput_override{};  // ProvisionedThroughputOverride
+  /// Overrides the maximum on-demand throughput settings for the specified global secondary index in the specified replica table.
   std::optional<::ddb::on_demand_throughput_override> on_demand_throughput_override{};  // OnDemandThroughputOverride
 };
 
-// CreateReplicationGroupMemberAction
+/// Represents a replica to be created. (DynamoDB: CreateReplicationGroupMemberAction)
 struct create_replication_group_member_action {
+  /// The Region where the new replica will be created.
   std::string region_name{};  // RegionName
+  /// The KMS key that should be used for KMS encryption in the new replica.
   std::optional<std::string> kms_master_key_id{};  // KMSMasterKeyId
+  /// Replica-specific provisioned throughput.
   std::optional<::ddb::provisioned_throughput_override> provisioned_throughput_override{};  // ProvisionedThroughputOverride
+  /// The maximum on-demand throughput settings for the specified replica table being created.
   std::optional<::ddb::on_demand_throughput_override> on_demand_throughput_override{};  // OnDemandThroughputOverride
+  /// Replica-specific global secondary index settings.
   std::vector<::ddb::replica_global_secondary_index> global_secondary_indexes{};  // GlobalSecondaryIndexes
+  /// Replica-specific table class.
   std::optional<::ddb::open_enum<::ddb::table_class>> table_class_override{};  // TableClassOverride
 };
 
-// UpdateReplicationGroupMemberAction
+/// Represents a replica to be modified. (DynamoDB: UpdateReplicationGroupMemberAction)
 struct update_replication_group_member_action {
+  /// The Region where the replica exists.
   std::string region_name{};  // RegionName
+  /// The KMS key of the replica that should be used for KMS encryption.
   std::optional<std::string> kms_master_key_id{};  // KMSMasterKeyId
+  /// Replica-specific provisioned throughput.
   std::optional<::ddb::provisioned_throughput_override> provisioned_throughput_override{};  // ProvisionedThroughputOverride
+  /// Overrides the maximum on-demand throughput for the replica table.
   std::optional<::ddb::on_demand_throughput_override> on_demand_throughput_override{};  // OnDemandThroughputOverride
+  /// Replica-specific global secondary index settings.
   std::vector<::ddb::replica_global_secondary_index> global_secondary_indexes{};  // GlobalSecondaryIndexes
+  /// Replica-specific table class.
   std::optional<::ddb::open_enum<::ddb::table_class>> table_class_override{};  // TableClassOverride
 };
 
-// DeleteReplicationGroupMemberAction
+/// Represents a replica to be deleted. (DynamoDB: DeleteReplicationGroupMemberAction)
 struct delete_replication_group_member_action {
+  /// The Region where the replica exists.
   std::string region_name{};  // RegionName
 };
 
-// ReplicationGroupUpdate
+/// Represents one of the following: A new replica to be added to an existing regional table or global table. (DynamoDB: ReplicationGroupUpdate)
 struct replication_group_update {
+  /// The parameters required for creating a replica for the table.
   std::optional<::ddb::create_replication_group_member_action> create{};  // Create
+  /// The parameters required for updating a replica for the table.
   std::optional<::ddb::update_replication_group_member_action> update{};  // Update
+  /// The parameters required for deleting a replica for the table.
   std::optional<::ddb::delete_replication_group_member_action> delete_{};  // Delete
 };
 
-// CreateGlobalTableWitnessGroupMemberAction
+/// Specifies the action to add a new witness Region to a MRSC global table. (DynamoDB: CreateGlobalTableWitnessGroupMemberAction)
 struct create_global_table_witness_group_member_action {
+  /// The Amazon Web Services Region name to be added as a witness Region for the MRSC global table.
   std::string region_name{};  // RegionName
 };
 
-// DeleteGlobalTableWitnessGroupMemberAction
+/// Specifies the action to remove a witness Region from a MRSC global table. (DynamoDB: DeleteGlobalTableWitnessGroupMemberAction)
 struct delete_global_table_witness_group_member_action {
+  /// The witness Region name to be removed from the MRSC global table.
   std::string region_name{};  // RegionName
 };
 
-// GlobalTableWitnessGroupUpdate
+/// Represents one of the following: A new witness to be added to a new global table. (DynamoDB: GlobalTableWitnessGroupUpdate)
 struct global_table_witness_group_update {
+  /// Specifies a witness Region to be added to a new MRSC global table.
   std::optional<::ddb::create_global_table_witness_group_member_action> create{};  // Create
+  /// Specifies a witness Region to be removed from an existing global table.
   std::optional<::ddb::delete_global_table_witness_group_member_action> delete_{};  // Delete
 };
 
-// CreateVectorIndexAction
+/// A new vector index to be added to a table. (DynamoDB: CreateVectorIndexAction)
 struct create_vector_index_action {
+  /// The name of the vector index.
   std::string index_name{};  // IndexName
+  /// The attribute that contains vector embeddings.
   ::ddb::vector_attribute_definition vector_attribute{};  // VectorAttribute
+  /// The partition key and inline filter attribute definitions for the vector index.
   std::vector<::ddb::search_schema_element> search_schema{};  // SearchSchema
+  /// Specifies attributes that are copied (projected) from the table into the vector index.
   ::ddb::projection projection{};  // Projection
+  /// The number of dimensions in each vector.
   std::int64_t dimensions{};  // Dimensions
+  /// The distance function used to calculate similarity.
   ::ddb::open_enum<::ddb::vector_distance_function> distance_function{};  // DistanceFunction
 };
 
-// DeleteVectorIndexAction
+/// A vector index to be removed from a table. (DynamoDB: DeleteVectorIndexAction)
 struct delete_vector_index_action {
+  /// The name of the vector index to delete.
   std::string index_name{};  // IndexName
 };
 
-// VectorIndexUpdate
+/// A vector index to be added to or removed from a table. (DynamoDB: VectorIndexUpdate)
 struct vector_index_update {
+  /// The configuration for creating a new vector index on the table.
   std::optional<::ddb::create_vector_index_action> create{};  // Create
+  /// The configuration for deleting an existing vector index from the table.
   std::optional<::ddb::delete_vector_index_action> delete_{};  // Delete
 };
 
-// UpdateTableInput
+/// Represents the input of an UpdateTable operation. (DynamoDB: UpdateTableInput)
 struct update_table_request {
+  /// An array of attributes that describe the key schema for the table and indexes.
   std::vector<::ddb::attribute_definition> attribute_definitions{};  // AttributeDefinitions
+  /// The name of the table to be updated.
   std::string table_name{};  // TableName
+  /// Controls how you are charged for read and write throughput and how you manage capacity.
   std::optional<::ddb::open_enum<::ddb::billing_mode>> billing_mode{};  // BillingMode
+  /// The new provisioned throughput settings for the specified table or index.
   std::optional<::ddb::provisioned_throughput> provisioned_throughput{};  // ProvisionedThroughput
+  /// An array of one or more global secondary indexes for the table.
   std::vector<::ddb::global_secondary_index_update> global_secondary_index_updates{};  // GlobalSecondaryIndexUpdates
+  /// Represents the DynamoDB Streams configuration for the table.
   std::optional<::ddb::stream_specification> stream_specification{};  // StreamSpecification
+  /// The new server-side encryption settings for the specified table.
   std::optional<::ddb::sse_specification> sse_specification{};  // SSESpecification
+  /// A list of replica update actions (create, delete, or update) for the table.
   std::vector<::ddb::replication_group_update> replica_updates{};  // ReplicaUpdates
+  /// The table class of the table to be updated.
   std::optional<::ddb::open_enum<::ddb::table_class>> table_class{};  // TableClass
+  /// Indicates whether deletion protection is to be enabled (true) or disabled (false) on the table.
   std::optional<bool> deletion_protection_enabled{};  // DeletionProtectionEnabled
+  /// Specifies the consistency mode for a new global table.
   std::optional<::ddb::open_enum<::ddb::multi_region_consistency>> multi_region_consistency{};  // MultiRegionConsistency
+  /// A list of witness updates for a MRSC global table.
   std::vector<::ddb::global_table_witness_group_update> global_table_witness_updates{};  // GlobalTableWitnessUpdates
+  /// Updates the maximum number of read and write units for the specified table in on-demand capacity mode.
   std::optional<::ddb::on_demand_throughput> on_demand_throughput{};  // OnDemandThroughput
+  /// Represents the warm throughput (in read units per second and write units per second) for updating a table.
   std::optional<::ddb::warm_throughput> warm_throughput{};  // WarmThroughput
+  /// Controls the settings replication mode for a global table replica.
   std::optional<::ddb::open_enum<::ddb::global_table_settings_replication_mode>> global_table_settings_replication_mode{};  // GlobalTableSettingsReplicationMode
+  /// A list of vector indexes to be added to or removed from the table.
   std::vector<::ddb::vector_index_update> vector_index_updates{};  // VectorIndexUpdates
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// UpdateTableOutput
+/// Represents the output of an UpdateTable operation. (DynamoDB: UpdateTableOutput)
 struct update_table_response {
+  /// Represents the properties of the table.
   std::optional<::ddb::table_description> table_description{};  // TableDescription
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// DescribeTableInput
+/// Represents the input of a DescribeTable operation. (DynamoDB: DescribeTableInput)
 struct describe_table_request {
+  /// The name of the table to describe.
   std::string table_name{};  // TableName
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// DescribeTableOutput
+/// Represents the output of a DescribeTable operation. (DynamoDB: DescribeTableOutput)
 struct describe_table_response {
+  /// The properties of the table.
   std::optional<::ddb::table_description> table{};  // Table
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// DeleteTableInput
+/// Represents the input of a DeleteTable operation. (DynamoDB: DeleteTableInput)
 struct delete_table_request {
+  /// The name of the table to delete.
   std::string table_name{};  // TableName
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// DeleteTableOutput
+/// Represents the output of a DeleteTable operation. (DynamoDB: DeleteTableOutput)
 struct delete_table_response {
+  /// Represents the properties of a table.
   std::optional<::ddb::table_description> table_description{};  // TableDescription
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// ListTablesInput
+/// Represents the input of a ListTables operation. (DynamoDB: ListTablesInput)
 struct list_tables_request {
+  /// The first table name that this operation will evaluate.
   std::optional<std::string> exclusive_start_table_name{};  // ExclusiveStartTableName
+  /// A maximum number of table names to return.
   std::optional<std::int64_t> limit{};  // Limit
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// ListTablesOutput
+/// Represents the output of a ListTables operation. (DynamoDB: ListTablesOutput)
 struct list_tables_response {
+  /// The names of the tables associated with the current account at the current endpoint.
   std::vector<std::string> table_names{};  // TableNames
+  /// The name of the last table in the current page of results.
   std::optional<std::string> last_evaluated_table_name{};  // LastEvaluatedTableName
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// TimeToLiveSpecification
+/// Represents the settings used to enable or disable Time to Live (TTL) for the specified table. (DynamoDB: TimeToLiveSpecification)
 struct time_to_live_specification {
+  /// Indicates whether TTL is to be enabled (true) or disabled (false) on the table.
   bool enabled{};  // Enabled
+  /// The name of the TTL attribute used to store the expiration time for items in the table.
   std::string attribute_name{};  // AttributeName
 };
 
-// UpdateTimeToLiveInput
+/// Represents the input of an UpdateTimeToLive operation. (DynamoDB: UpdateTimeToLiveInput)
 struct update_time_to_live_request {
+  /// The name of the table to be configured.
   std::string table_name{};  // TableName
+  /// Represents the settings used to enable or disable Time to Live for the specified table.
   ::ddb::time_to_live_specification time_to_live_specification{};  // TimeToLiveSpecification
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// UpdateTimeToLiveOutput
+/// DynamoDB UpdateTimeToLiveOutput. (DynamoDB: UpdateTimeToLiveOutput)
 struct update_time_to_live_response {
+  /// Represents the output of an UpdateTimeToLive operation.
   std::optional<::ddb::time_to_live_specification> time_to_live_specification{};  // TimeToLiveSpecification
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// DescribeTimeToLiveInput
+/// DynamoDB DescribeTimeToLiveInput. (DynamoDB: DescribeTimeToLiveInput)
 struct describe_time_to_live_request {
+  /// The name of the table to be described.
   std::string table_name{};  // TableName
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// TimeToLiveDescription
+/// The description of the Time to Live (TTL) status on the specified table. (DynamoDB: TimeToLiveDescription)
 struct time_to_live_description {
+  /// The TTL status for the table.
   std::optional<::ddb::open_enum<::ddb::time_to_live_status>> time_to_live_status{};  // TimeToLiveStatus
+  /// The name of the TTL attribute for items in the table.
   std::optional<std::string> attribute_name{};  // AttributeName
 };
 
-// DescribeTimeToLiveOutput
+/// DynamoDB DescribeTimeToLiveOutput. (DynamoDB: DescribeTimeToLiveOutput)
 struct describe_time_to_live_response {
+  /// DynamoDB's TimeToLiveDescription.
   std::optional<::ddb::time_to_live_description> time_to_live_description{};  // TimeToLiveDescription
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// PointInTimeRecoverySpecification
+/// Represents the settings used to enable point in time recovery. (DynamoDB: PointInTimeRecoverySpecification)
 struct point_in_time_recovery_specification {
+  /// Indicates whether point in time recovery is enabled (true) or disabled (false) on the table.
   bool point_in_time_recovery_enabled{};  // PointInTimeRecoveryEnabled
+  /// The number of preceding days for which continuous backups are taken and maintained.
   std::optional<std::int64_t> recovery_period_in_days{};  // RecoveryPeriodInDays
 };
 
-// UpdateContinuousBackupsInput
+/// DynamoDB UpdateContinuousBackupsInput. (DynamoDB: UpdateContinuousBackupsInput)
 struct update_continuous_backups_request {
+  /// The name of the table.
   std::string table_name{};  // TableName
+  /// Represents the settings used to enable point in time recovery.
   ::ddb::point_in_time_recovery_specification point_in_time_recovery_specification{};  // PointInTimeRecoverySpecification
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// PointInTimeRecoveryDescription
+/// The description of the point in time settings applied to the table. (DynamoDB: PointInTimeRecoveryDescription)
 struct point_in_time_recovery_description {
+  /// The current state of point in time recovery: ENABLED - Point in time recovery is enabled.
   std::optional<::ddb::open_enum<::ddb::point_in_time_recovery_status>> point_in_time_recovery_status{};  // PointInTimeRecoveryStatus
+  /// The number of preceding days for which continuous backups are taken and maintained.
   std::optional<std::int64_t> recovery_period_in_days{};  // RecoveryPeriodInDays
+  /// Specifies the earliest point in time you can restore your table to.
   std::optional<double> earliest_restorable_date_time{};  // EarliestRestorableDateTime
+  /// LatestRestorableDateTime is typically 5 minutes before the current time.
   std::optional<double> latest_restorable_date_time{};  // LatestRestorableDateTime
 };
 
-// ContinuousBackupsDescription
+/// Represents the continuous backups and point in time recovery settings on the table. (DynamoDB: ContinuousBackupsDescription)
 struct continuous_backups_description {
+  /// ContinuousBackupsStatus can be one of the following states: ENABLED, DISABLED
   ::ddb::open_enum<::ddb::continuous_backups_status> continuous_backups_status{};  // ContinuousBackupsStatus
+  /// The description of the point in time recovery settings applied to the table.
   std::optional<::ddb::point_in_time_recovery_description> point_in_time_recovery_description{};  // PointInTimeRecoveryDescription
 };
 
-// UpdateContinuousBackupsOutput
+/// DynamoDB UpdateContinuousBackupsOutput. (DynamoDB: UpdateContinuousBackupsOutput)
 struct update_continuous_backups_response {
+  /// Represents the continuous backups and point in time recovery settings on the table.
   std::optional<::ddb::continuous_backups_description> continuous_backups_description{};  // ContinuousBackupsDescription
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// DescribeContinuousBackupsInput
+/// DynamoDB DescribeContinuousBackupsInput. (DynamoDB: DescribeContinuousBackupsInput)
 struct describe_continuous_backups_request {
+  /// Name of the table for which the customer wants to check the continuous backups and point in time recovery settings.
   std::string table_name{};  // TableName
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// DescribeContinuousBackupsOutput
+/// DynamoDB DescribeContinuousBackupsOutput. (DynamoDB: DescribeContinuousBackupsOutput)
 struct describe_continuous_backups_response {
+  /// Represents the continuous backups and point in time recovery settings on the table.
   std::optional<::ddb::continuous_backups_description> continuous_backups_description{};  // ContinuousBackupsDescription
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// TagResourceInput
+/// DynamoDB TagResourceInput. (DynamoDB: TagResourceInput)
 struct tag_resource_request {
+  /// Identifies the Amazon DynamoDB resource to which tags should be added.
   std::string resource_arn{};  // ResourceArn
+  /// The tags to be assigned to the Amazon DynamoDB resource.
   std::vector<::ddb::tag> tags{};  // Tags
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// TagResourceOutput
+/// DynamoDB TagResourceOutput. (DynamoDB: TagResourceOutput)
 struct tag_resource_response {
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// UntagResourceInput
+/// DynamoDB UntagResourceInput. (DynamoDB: UntagResourceInput)
 struct untag_resource_request {
+  /// The DynamoDB resource that the tags will be removed from.
   std::string resource_arn{};  // ResourceArn
+  /// A list of tag keys.
   std::vector<std::string> tag_keys{};  // TagKeys
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// UntagResourceOutput
+/// DynamoDB UntagResourceOutput. (DynamoDB: UntagResourceOutput)
 struct untag_resource_response {
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// ListTagsOfResourceInput
+/// DynamoDB ListTagsOfResourceInput. (DynamoDB: ListTagsOfResourceInput)
 struct list_tags_of_resource_request {
+  /// The Amazon DynamoDB resource with tags to be listed.
   std::string resource_arn{};  // ResourceArn
+  /// An optional string that, if supplied, must be copied from the output of a previous call to ListTagOfResource.
   std::optional<std::string> next_token{};  // NextToken
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// ListTagsOfResourceOutput
+/// DynamoDB ListTagsOfResourceOutput. (DynamoDB: ListTagsOfResourceOutput)
 struct list_tags_of_resource_response {
+  /// The tags currently associated with the Amazon DynamoDB resource.
   std::vector<::ddb::tag> tags{};  // Tags
+  /// If this value is returned, there are additional results to be displayed.
   std::optional<std::string> next_token{};  // NextToken
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// DescribeLimitsInput
+/// Represents the input of a DescribeLimits operation. (DynamoDB: DescribeLimitsInput)
 struct describe_limits_request {
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// DescribeLimitsOutput
+/// Represents the output of a DescribeLimits operation. (DynamoDB: DescribeLimitsOutput)
 struct describe_limits_response {
+  /// The maximum total read capacity units that your account allows you to provision across all of your tables in this Region.
   std::optional<std::int64_t> account_max_read_capacity_units{};  // AccountMaxReadCapacityUnits
+  /// The maximum total write capacity units that your account allows you to provision across all of your tables in this Region.
   std::optional<std::int64_t> account_max_write_capacity_units{};  // AccountMaxWriteCapacityUnits
+  /// The maximum read capacity units that your account allows you to provision for a new table that you are creating in this Region, including the read capacity units provisioned for its global secondary indexes (GSIs).
   std::optional<std::int64_t> table_max_read_capacity_units{};  // TableMaxReadCapacityUnits
+  /// The maximum write capacity units that your account allows you to provision for a new table that you are creating in this Region, including the write capacity units provisioned for its global secondary indexes (GSIs).
   std::optional<std::int64_t> table_max_write_capacity_units{};  // TableMaxWriteCapacityUnits
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 

@@ -19,491 +19,771 @@
 
 namespace ddb {
 
-// GetItemInput
+/// Represents the input of a GetItem operation. (DynamoDB: GetItemInput)
 struct get_item_request {
+  /// The name of the table containing the requested item.
   std::string table_name{};  // TableName
+  /// A map of attribute names to AttributeValue objects, representing the primary key of the item to retrieve.
   ::ddb::item key{};  // Key
+  /// This is a legacy parameter.
   std::vector<std::string> attributes_to_get{};  // AttributesToGet
+  /// Determines the read consistency model: If set to true, then the operation uses strongly consistent reads; otherwise, the operation uses eventually consistent reads.
   std::optional<bool> consistent_read{};  // ConsistentRead
+  /// Determines the level of detail about either provisioned or on-demand throughput consumption that is returned in the response: INDEXES - The response includes the aggregate ConsumedCapacity for the operation, together with ConsumedCapacity for each table and secondary index that was accessed.
   std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
+  /// A string that identifies one or more attributes to retrieve from the table.
   std::optional<std::string> projection_expression{};  // ProjectionExpression
+  /// One or more substitution tokens for attribute names in an expression.
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// Capacity
+/// Represents the amount of provisioned throughput capacity consumed on a table or an index. (DynamoDB: Capacity)
 struct capacity {
+  /// The total number of read capacity units consumed on a table or an index.
   std::optional<double> read_capacity_units{};  // ReadCapacityUnits
+  /// The total number of write capacity units consumed on a table or an index.
   std::optional<double> write_capacity_units{};  // WriteCapacityUnits
+  /// The total number of capacity units consumed on a table or an index.
   std::optional<double> capacity_units{};  // CapacityUnits
 };
 
-// VectorCapacity
+/// The consumed capacity for vector index operations, including vector search request bytes and vector write request bytes. (DynamoDB: VectorCapacity)
 struct vector_capacity {
+  /// The number of vector search request bytes consumed by a SearchVectors operation.
   std::optional<double> vector_search_request_bytes{};  // VectorSearchRequestBytes
+  /// The number of vector write request bytes consumed when writing to a vector index.
   std::optional<double> vector_write_request_bytes{};  // VectorWriteRequestBytes
 };
 
-// ConsumedCapacity
+/// The capacity units consumed by an operation. (DynamoDB: ConsumedCapacity)
 struct consumed_capacity {
+  /// The name of the table that was affected by the operation.
   std::optional<std::string> table_name{};  // TableName
+  /// The total number of capacity units consumed by the operation.
   std::optional<double> capacity_units{};  // CapacityUnits
+  /// The total number of read capacity units consumed by the operation.
   std::optional<double> read_capacity_units{};  // ReadCapacityUnits
+  /// The total number of write capacity units consumed by the operation.
   std::optional<double> write_capacity_units{};  // WriteCapacityUnits
+  /// The amount of throughput consumed on the table affected by the operation.
   std::optional<::ddb::capacity> table{};  // Table
+  /// The amount of throughput consumed on each local index affected by the operation.
   std::map<std::string, ::ddb::capacity> local_secondary_indexes{};  // LocalSecondaryIndexes
+  /// The amount of throughput consumed on each global index affected by the operation.
   std::map<std::string, ::ddb::capacity> global_secondary_indexes{};  // GlobalSecondaryIndexes
+  /// The amount of throughput consumed on each vector index affected by the operation.
   std::map<std::string, ::ddb::vector_capacity> vector_indexes{};  // VectorIndexes
 };
 
-// GetItemOutput
+/// Represents the output of a GetItem operation. (DynamoDB: GetItemOutput)
 struct get_item_response {
+  /// A map of attribute names to AttributeValue objects, as specified by ProjectionExpression.
   ::ddb::item item{};  // Item
+  /// The capacity units consumed by the GetItem operation.
   std::optional<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// ExpectedAttributeValue
+/// Represents a condition to be compared with an attribute value. (DynamoDB: ExpectedAttributeValue)
 struct expected_attribute_value {
+  /// Represents the data for the expected attribute.
   ::ddb::value value{};  // Value
+  /// Causes DynamoDB to evaluate the value before attempting a conditional operation: If Exists is true, DynamoDB will check to see if that attribute value already exists in the table.
   std::optional<bool> exists{};  // Exists
+  /// A comparator for evaluating attributes in the AttributeValueList.
   std::optional<::ddb::open_enum<::ddb::comparison_operator>> comparison_operator{};  // ComparisonOperator
+  /// One or more values to evaluate against the supplied attribute.
   std::vector<::ddb::value> attribute_value_list{};  // AttributeValueList
 };
 
-// PutItemInput
+/// Represents the input of a PutItem operation. (DynamoDB: PutItemInput)
 struct put_item_request {
+  /// The name of the table to contain the item.
   std::string table_name{};  // TableName
+  /// A map of attribute name/value pairs, one for each attribute.
   ::ddb::item item{};  // Item
+  /// This is a legacy parameter.
   std::map<std::string, ::ddb::expected_attribute_value> expected{};  // Expected
+  /// Use ReturnValues if you want to get the item attributes as they appeared before they were updated with the PutItem request.
   std::optional<::ddb::open_enum<::ddb::return_value>> return_values{};  // ReturnValues
+  /// Determines the level of detail about either provisioned or on-demand throughput consumption that is returned in the response: INDEXES - The response includes the aggregate ConsumedCapacity for the operation, together with ConsumedCapacity for each table and secondary index that was accessed.
   std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
+  /// Determines whether item collection metrics are returned.
   std::optional<::ddb::open_enum<::ddb::return_item_collection_metrics>> return_item_collection_metrics{};  // ReturnItemCollectionMetrics
+  /// This is a legacy parameter.
   std::optional<::ddb::open_enum<::ddb::conditional_operator>> conditional_operator{};  // ConditionalOperator
+  /// A condition that must be satisfied in order for a conditional PutItem operation to succeed.
   std::optional<std::string> condition_expression{};  // ConditionExpression
+  /// One or more substitution tokens for attribute names in an expression.
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
+  /// One or more values that can be substituted in an expression.
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
+  /// An optional parameter that returns the item attributes for a PutItem operation that failed a condition check.
   std::optional<::ddb::open_enum<::ddb::return_values_on_condition_check_failure>> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// ItemCollectionMetrics
+/// Information about item collections, if any, that were affected by the operation. (DynamoDB: ItemCollectionMetrics)
 struct item_collection_metrics {
+  /// The partition key value of the item collection.
   ::ddb::item item_collection_key{};  // ItemCollectionKey
+  /// An estimate of item collection size, in gigabytes.
   std::vector<double> size_estimate_range_gb{};  // SizeEstimateRangeGB
 };
 
-// PutItemOutput
+/// Represents the output of a PutItem operation. (DynamoDB: PutItemOutput)
 struct put_item_response {
+  /// The attribute values as they appeared before the PutItem operation, but only if ReturnValues is specified as ALL_OLD in the request.
   ::ddb::item attributes{};  // Attributes
+  /// The capacity units consumed by the PutItem operation.
   std::optional<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
+  /// Information about item collections, if any, that were affected by the PutItem operation.
   std::optional<::ddb::item_collection_metrics> item_collection_metrics{};  // ItemCollectionMetrics
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// AttributeValueUpdate
+/// For the UpdateItem operation, represents the attributes to be modified, the action to perform on each, and the new value for each. (DynamoDB: AttributeValueUpdate)
 struct attribute_value_update {
+  /// Represents the data for an attribute.
   ::ddb::value value{};  // Value
+  /// Specifies how to perform the update.
   std::optional<::ddb::open_enum<::ddb::attribute_action>> action{};  // Action
 };
 
-// UpdateItemInput
+/// Represents the input of an UpdateItem operation. (DynamoDB: UpdateItemInput)
 struct update_item_request {
+  /// The name of the table containing the item to update.
   std::string table_name{};  // TableName
+  /// The primary key of the item to be updated.
   ::ddb::item key{};  // Key
+  /// This is a legacy parameter.
   std::map<std::string, ::ddb::attribute_value_update> attribute_updates{};  // AttributeUpdates
+  /// This is a legacy parameter.
   std::map<std::string, ::ddb::expected_attribute_value> expected{};  // Expected
+  /// This is a legacy parameter.
   std::optional<::ddb::open_enum<::ddb::conditional_operator>> conditional_operator{};  // ConditionalOperator
+  /// Use ReturnValues if you want to get the item attributes as they appear before or after they are successfully updated.
   std::optional<::ddb::open_enum<::ddb::return_value>> return_values{};  // ReturnValues
+  /// Determines the level of detail about either provisioned or on-demand throughput consumption that is returned in the response: INDEXES - The response includes the aggregate ConsumedCapacity for the operation, together with ConsumedCapacity for each table and secondary index that was accessed.
   std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
+  /// Determines whether item collection metrics are returned.
   std::optional<::ddb::open_enum<::ddb::return_item_collection_metrics>> return_item_collection_metrics{};  // ReturnItemCollectionMetrics
+  /// An expression that defines one or more attributes to be updated, the action to be performed on them, and new values for them.
   std::optional<std::string> update_expression{};  // UpdateExpression
+  /// A condition that must be satisfied in order for a conditional update to succeed.
   std::optional<std::string> condition_expression{};  // ConditionExpression
+  /// One or more substitution tokens for attribute names in an expression.
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
+  /// One or more values that can be substituted in an expression.
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
+  /// An optional parameter that returns the item attributes for an UpdateItem operation that failed a condition check.
   std::optional<::ddb::open_enum<::ddb::return_values_on_condition_check_failure>> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// UpdateItemOutput
+/// Represents the output of an UpdateItem operation. (DynamoDB: UpdateItemOutput)
 struct update_item_response {
+  /// A map of attribute values as they appear before or after the UpdateItem operation, as determined by the ReturnValues parameter.
   ::ddb::item attributes{};  // Attributes
+  /// The capacity units consumed by the UpdateItem operation.
   std::optional<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
+  /// Information about item collections, if any, that were affected by the UpdateItem operation.
   std::optional<::ddb::item_collection_metrics> item_collection_metrics{};  // ItemCollectionMetrics
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// DeleteItemInput
+/// Represents the input of a DeleteItem operation. (DynamoDB: DeleteItemInput)
 struct delete_item_request {
+  /// The name of the table from which to delete the item.
   std::string table_name{};  // TableName
+  /// A map of attribute names to AttributeValue objects, representing the primary key of the item to delete.
   ::ddb::item key{};  // Key
+  /// This is a legacy parameter.
   std::map<std::string, ::ddb::expected_attribute_value> expected{};  // Expected
+  /// This is a legacy parameter.
   std::optional<::ddb::open_enum<::ddb::conditional_operator>> conditional_operator{};  // ConditionalOperator
+  /// Use ReturnValues if you want to get the item attributes as they appeared before they were deleted.
   std::optional<::ddb::open_enum<::ddb::return_value>> return_values{};  // ReturnValues
+  /// Determines the level of detail about either provisioned or on-demand throughput consumption that is returned in the response: INDEXES - The response includes the aggregate ConsumedCapacity for the operation, together with ConsumedCapacity for each table and secondary index that was accessed.
   std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
+  /// Determines whether item collection metrics are returned.
   std::optional<::ddb::open_enum<::ddb::return_item_collection_metrics>> return_item_collection_metrics{};  // ReturnItemCollectionMetrics
+  /// A condition that must be satisfied in order for a conditional DeleteItem to succeed.
   std::optional<std::string> condition_expression{};  // ConditionExpression
+  /// One or more substitution tokens for attribute names in an expression.
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
+  /// One or more values that can be substituted in an expression.
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
+  /// An optional parameter that returns the item attributes for a DeleteItem operation that failed a condition check.
   std::optional<::ddb::open_enum<::ddb::return_values_on_condition_check_failure>> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// DeleteItemOutput
+/// Represents the output of a DeleteItem operation. (DynamoDB: DeleteItemOutput)
 struct delete_item_response {
+  /// A map of attribute names to AttributeValue objects, representing the item as it appeared before the DeleteItem operation.
   ::ddb::item attributes{};  // Attributes
+  /// The capacity units consumed by the DeleteItem operation.
   std::optional<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
+  /// Information about item collections, if any, that were affected by the DeleteItem operation.
   std::optional<::ddb::item_collection_metrics> item_collection_metrics{};  // ItemCollectionMetrics
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// Condition
+/// Represents the selection criteria for a Query or Scan operation: For a Query operation, Condition is used for specifying the KeyConditions to use when querying a table or an index. (DynamoDB: Condition)
 struct legacy_condition {
+  /// One or more values to evaluate against the supplied attribute.
   std::vector<::ddb::value> attribute_value_list{};  // AttributeValueList
+  /// A comparator for evaluating attributes.
   ::ddb::open_enum<::ddb::comparison_operator> comparison_operator{};  // ComparisonOperator
 };
 
-// QueryInput
+/// Represents the input of a Query operation. (DynamoDB: QueryInput)
 struct query_request {
+  /// The name of the table containing the requested items.
   std::string table_name{};  // TableName
+  /// The name of an index to query.
   std::optional<std::string> index_name{};  // IndexName
+  /// The attributes to be returned in the result.
   std::optional<::ddb::open_enum<::ddb::select>> select{};  // Select
+  /// This is a legacy parameter.
   std::vector<std::string> attributes_to_get{};  // AttributesToGet
+  /// The maximum number of items to evaluate (not necessarily the number of matching items).
   std::optional<std::int64_t> limit{};  // Limit
+  /// Determines the read consistency model: If set to true, then the operation uses strongly consistent reads; otherwise, the operation uses eventually consistent reads.
   std::optional<bool> consistent_read{};  // ConsistentRead
+  /// This is a legacy parameter.
   std::map<std::string, ::ddb::legacy_condition> key_conditions{};  // KeyConditions
+  /// This is a legacy parameter.
   std::map<std::string, ::ddb::legacy_condition> query_filter{};  // QueryFilter
+  /// This is a legacy parameter.
   std::optional<::ddb::open_enum<::ddb::conditional_operator>> conditional_operator{};  // ConditionalOperator
+  /// Specifies the order for index traversal: If true (default), the traversal is performed in ascending order; if false, the traversal is performed in descending order.
   std::optional<bool> scan_index_forward{};  // ScanIndexForward
+  /// The primary key of the first item that this operation will evaluate.
   ::ddb::item exclusive_start_key{};  // ExclusiveStartKey
+  /// Determines the level of detail about either provisioned or on-demand throughput consumption that is returned in the response: INDEXES - The response includes the aggregate ConsumedCapacity for the operation, together with ConsumedCapacity for each table and secondary index that was accessed.
   std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
+  /// A string that identifies one or more attributes to retrieve from the table.
   std::optional<std::string> projection_expression{};  // ProjectionExpression
+  /// A string that contains conditions that DynamoDB applies after the Query operation, but before the data is returned to you.
   std::optional<std::string> filter_expression{};  // FilterExpression
+  /// The condition that specifies the key values for items to be retrieved by the Query action.
   std::optional<std::string> key_condition_expression{};  // KeyConditionExpression
+  /// One or more substitution tokens for attribute names in an expression.
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
+  /// One or more values that can be substituted in an expression.
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// QueryOutput
+/// Represents the output of a Query operation. (DynamoDB: QueryOutput)
 struct query_response {
+  /// An array of item attributes that match the query criteria.
   std::vector<::ddb::item> items{};  // Items
+  /// The number of items in the response.
   std::optional<std::int64_t> count{};  // Count
+  /// The number of items evaluated, before any QueryFilter is applied.
   std::optional<std::int64_t> scanned_count{};  // ScannedCount
+  /// The primary key of the item where the operation stopped, inclusive of the previous result set.
   ::ddb::item last_evaluated_key{};  // LastEvaluatedKey
+  /// The capacity units consumed by the Query operation.
   std::optional<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// ScanInput
+/// Represents the input of a Scan operation. (DynamoDB: ScanInput)
 struct scan_request {
+  /// The name of the table containing the requested items or if you provide IndexName, the name of the table to which that index belongs.
   std::string table_name{};  // TableName
+  /// The name of a secondary index to scan.
   std::optional<std::string> index_name{};  // IndexName
+  /// This is a legacy parameter.
   std::vector<std::string> attributes_to_get{};  // AttributesToGet
+  /// The maximum number of items to evaluate (not necessarily the number of matching items).
   std::optional<std::int64_t> limit{};  // Limit
+  /// The attributes to be returned in the result.
   std::optional<::ddb::open_enum<::ddb::select>> select{};  // Select
+  /// This is a legacy parameter.
   std::map<std::string, ::ddb::legacy_condition> scan_filter{};  // ScanFilter
+  /// This is a legacy parameter.
   std::optional<::ddb::open_enum<::ddb::conditional_operator>> conditional_operator{};  // ConditionalOperator
+  /// The primary key of the first item that this operation will evaluate.
   ::ddb::item exclusive_start_key{};  // ExclusiveStartKey
+  /// Determines the level of detail about either provisioned or on-demand throughput consumption that is returned in the response: INDEXES - The response includes the aggregate ConsumedCapacity for the operation, together with ConsumedCapacity for each table and secondary index that was accessed.
   std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
+  /// For a parallel Scan request, TotalSegments represents the total number of segments into which the Scan operation will be divided.
   std::optional<std::int64_t> total_segments{};  // TotalSegments
+  /// For a parallel Scan request, Segment identifies an individual segment to be scanned by an application worker.
   std::optional<std::int64_t> segment{};  // Segment
+  /// A string that identifies one or more attributes to retrieve from the specified table or index.
   std::optional<std::string> projection_expression{};  // ProjectionExpression
+  /// A string that contains conditions that DynamoDB applies after the Scan operation, but before the data is returned to you.
   std::optional<std::string> filter_expression{};  // FilterExpression
+  /// One or more substitution tokens for attribute names in an expression.
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
+  /// One or more values that can be substituted in an expression.
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
+  /// A Boolean value that determines the read consistency model during the scan: If ConsistentRead is false, then the data returned from Scan might not contain the results from other recently completed write operations ( PutItem, UpdateItem, or DeleteItem).
   std::optional<bool> consistent_read{};  // ConsistentRead
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// ScanOutput
+/// Represents the output of a Scan operation. (DynamoDB: ScanOutput)
 struct scan_response {
+  /// An array of item attributes that match the scan criteria.
   std::vector<::ddb::item> items{};  // Items
+  /// The number of items in the response.
   std::optional<std::int64_t> count{};  // Count
+  /// The number of items evaluated, before any ScanFilter is applied.
   std::optional<std::int64_t> scanned_count{};  // ScannedCount
+  /// The primary key of the item where the operation stopped, inclusive of the previous result set.
   ::ddb::item last_evaluated_key{};  // LastEvaluatedKey
+  /// The capacity units consumed by the Scan operation.
   std::optional<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// KeysAndAttributes
+/// Represents a set of primary keys and, for each key, the attributes to retrieve from the table. (DynamoDB: KeysAndAttributes)
 struct keys_and_attributes {
+  /// The primary key attribute values that define the items and the attributes associated with the items.
   std::vector<::ddb::item> keys{};  // Keys
+  /// This is a legacy parameter.
   std::vector<std::string> attributes_to_get{};  // AttributesToGet
+  /// The consistency of a read operation.
   std::optional<bool> consistent_read{};  // ConsistentRead
+  /// A string that identifies one or more attributes to retrieve from the table.
   std::optional<std::string> projection_expression{};  // ProjectionExpression
+  /// One or more substitution tokens for attribute names in an expression.
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
 };
 
-// BatchGetItemInput
+/// Represents the input of a BatchGetItem operation. (DynamoDB: BatchGetItemInput)
 struct batch_get_item_request {
+  /// A map of one or more table names or table ARNs and, for each table, a map that describes one or more items to retrieve from that table.
   std::map<std::string, ::ddb::keys_and_attributes> request_items{};  // RequestItems
+  /// Determines the level of detail about either provisioned or on-demand throughput consumption that is returned in the response: INDEXES - The response includes the aggregate ConsumedCapacity for the operation, together with ConsumedCapacity for each table and secondary index that was accessed.
   std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// BatchGetItemOutput
+/// Represents the output of a BatchGetItem operation. (DynamoDB: BatchGetItemOutput)
 struct batch_get_item_response {
+  /// A map of table name or table ARN to a list of items.
   std::map<std::string, std::vector<::ddb::item>> responses{};  // Responses
+  /// A map of tables and their respective keys that were not processed with the current response.
   std::map<std::string, ::ddb::keys_and_attributes> unprocessed_keys{};  // UnprocessedKeys
+  /// The read capacity units consumed by the entire BatchGetItem operation.
   std::vector<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// PutRequest
+/// Represents a request to perform a PutItem operation on an item. (DynamoDB: PutRequest)
 struct put_request {
+  /// A map of attribute name to attribute values, representing the primary key of an item to be processed by PutItem.
   ::ddb::item item{};  // Item
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// DeleteRequest
+/// Represents a request to perform a DeleteItem operation on an item. (DynamoDB: DeleteRequest)
 struct delete_request {
+  /// A map of attribute name to attribute values, representing the primary key of the item to delete.
   ::ddb::item key{};  // Key
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// WriteRequest
+/// Represents an operation to perform - either DeleteItem or PutItem. (DynamoDB: WriteRequest)
 struct write_request {
+  /// A request to perform a PutItem operation.
   std::optional<::ddb::put_request> put_request{};  // PutRequest
+  /// A request to perform a DeleteItem operation.
   std::optional<::ddb::delete_request> delete_request{};  // DeleteRequest
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// BatchWriteItemInput
+/// Represents the input of a BatchWriteItem operation. (DynamoDB: BatchWriteItemInput)
 struct batch_write_item_request {
+  /// A map of one or more table names or table ARNs and, for each table, a list of operations to be performed ( DeleteRequest or PutRequest).
   std::map<std::string, std::vector<::ddb::write_request>> request_items{};  // RequestItems
+  /// Determines the level of detail about either provisioned or on-demand throughput consumption that is returned in the response: INDEXES - The response includes the aggregate ConsumedCapacity for the operation, together with ConsumedCapacity for each table and secondary index that was accessed.
   std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
+  /// Determines whether item collection metrics are returned.
   std::optional<::ddb::open_enum<::ddb::return_item_collection_metrics>> return_item_collection_metrics{};  // ReturnItemCollectionMetrics
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// BatchWriteItemOutput
+/// Represents the output of a BatchWriteItem operation. (DynamoDB: BatchWriteItemOutput)
 struct batch_write_item_response {
+  /// A map of tables and requests against those tables that were not processed.
   std::map<std::string, std::vector<::ddb::write_request>> unprocessed_items{};  // UnprocessedItems
+  /// A list of tables that were processed by BatchWriteItem and, for each table, information about any item collections that were affected by individual DeleteItem or PutItem operations.
   std::map<std::string, std::vector<::ddb::item_collection_metrics>> item_collection_metrics{};  // ItemCollectionMetrics
+  /// The capacity units consumed by the entire BatchWriteItem operation.
   std::vector<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// Get
+/// Specifies an item and related attribute values to retrieve in a TransactGetItem object. (DynamoDB: Get)
 struct transact_get {
+  /// A map of attribute names to AttributeValue objects that specifies the primary key of the item to retrieve.
   ::ddb::item key{};  // Key
+  /// The name of the table from which to retrieve the specified item.
   std::string table_name{};  // TableName
+  /// A string that identifies one or more attributes of the specified item to retrieve from the table.
   std::optional<std::string> projection_expression{};  // ProjectionExpression
+  /// One or more substitution tokens for attribute names in the ProjectionExpression parameter.
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
 };
 
-// TransactGetItem
+/// Specifies an item to be retrieved as part of the transaction. (DynamoDB: TransactGetItem)
 struct transact_get_item {
+  /// Contains the primary key that identifies the item to get, together with the name of the table that contains the item, and optionally the specific attributes of the item to retrieve.
   ::ddb::transact_get get{};  // Get
 };
 
-// TransactGetItemsInput
+/// DynamoDB TransactGetItemsInput. (DynamoDB: TransactGetItemsInput)
 struct transact_get_items_request {
+  /// An ordered array of up to 100 TransactGetItem objects, each of which contains a Get structure.
   std::vector<::ddb::transact_get_item> transact_items{};  // TransactItems
+  /// A value of TOTAL causes consumed capacity information to be returned, and a value of NONE prevents that information from being returned.
   std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// ItemResponse
+/// Details for the requested item. (DynamoDB: ItemResponse)
 struct item_response {
+  /// Map of attribute data consisting of the data type and attribute value.
   ::ddb::item item{};  // Item
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// TransactGetItemsOutput
+/// DynamoDB TransactGetItemsOutput. (DynamoDB: TransactGetItemsOutput)
 struct transact_get_items_response {
+  /// If the ReturnConsumedCapacity value was TOTAL, this is an array of ConsumedCapacity objects, one for each table addressed by TransactGetItem objects in the TransactItems parameter.
   std::vector<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
+  /// An ordered array of up to 100 ItemResponse objects, each of which corresponds to the TransactGetItem object in the same position in the TransactItems array.
   std::vector<::ddb::item_response> responses{};  // Responses
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// ConditionCheck
+/// Represents a request to perform a check that an item exists or to check the condition of specific attributes of the item. (DynamoDB: ConditionCheck)
 struct transact_condition_check {
+  /// The primary key of the item to be checked.
   ::ddb::item key{};  // Key
+  /// Name of the table for the check item request.
   std::string table_name{};  // TableName
+  /// A condition that must be satisfied in order for a conditional update to succeed.
   std::string condition_expression{};  // ConditionExpression
+  /// One or more substitution tokens for attribute names in an expression.
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
+  /// One or more values that can be substituted in an expression.
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
+  /// Use ReturnValuesOnConditionCheckFailure to get the item attributes if the ConditionCheck condition fails.
   std::optional<::ddb::open_enum<::ddb::return_values_on_condition_check_failure>> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
 };
 
-// Put
+/// Represents a request to perform a PutItem operation. (DynamoDB: Put)
 struct transact_put {
+  /// A map of attribute name to attribute values, representing the primary key of the item to be written by PutItem.
   ::ddb::item item{};  // Item
+  /// Name of the table in which to write the item.
   std::string table_name{};  // TableName
+  /// A condition that must be satisfied in order for a conditional update to succeed.
   std::optional<std::string> condition_expression{};  // ConditionExpression
+  /// One or more substitution tokens for attribute names in an expression.
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
+  /// One or more values that can be substituted in an expression.
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
+  /// Use ReturnValuesOnConditionCheckFailure to get the item attributes if the Put condition fails.
   std::optional<::ddb::open_enum<::ddb::return_values_on_condition_check_failure>> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
 };
 
-// Delete
+/// Represents a request to perform a DeleteItem operation. (DynamoDB: Delete)
 struct transact_delete {
+  /// The primary key of the item to be deleted.
   ::ddb::item key{};  // Key
+  /// Name of the table in which the item to be deleted resides.
   std::string table_name{};  // TableName
+  /// A condition that must be satisfied in order for a conditional delete to succeed.
   std::optional<std::string> condition_expression{};  // ConditionExpression
+  /// One or more substitution tokens for attribute names in an expression.
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
+  /// One or more values that can be substituted in an expression.
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
+  /// Use ReturnValuesOnConditionCheckFailure to get the item attributes if the Delete condition fails.
   std::optional<::ddb::open_enum<::ddb::return_values_on_condition_check_failure>> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
 };
 
-// Update
+/// Represents a request to perform an UpdateItem operation. (DynamoDB: Update)
 struct transact_update {
+  /// The primary key of the item to be updated.
   ::ddb::item key{};  // Key
+  /// An expression that defines one or more attributes to be updated, the action to be performed on them, and new value(s) for them.
   std::string update_expression{};  // UpdateExpression
+  /// Name of the table for the UpdateItem request.
   std::string table_name{};  // TableName
+  /// A condition that must be satisfied in order for a conditional update to succeed.
   std::optional<std::string> condition_expression{};  // ConditionExpression
+  /// One or more substitution tokens for attribute names in an expression.
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
+  /// One or more values that can be substituted in an expression.
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
+  /// Use ReturnValuesOnConditionCheckFailure to get the item attributes if the Update condition fails.
   std::optional<::ddb::open_enum<::ddb::return_values_on_condition_check_failure>> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
 };
 
-// TransactWriteItem
+/// A list of requests that can perform update, put, delete, or check operations on multiple items in one or more tables atomically. (DynamoDB: TransactWriteItem)
 struct transact_write_item {
+  /// A request to perform a check item operation.
   std::optional<::ddb::transact_condition_check> condition_check{};  // ConditionCheck
+  /// A request to perform a PutItem operation.
   std::optional<::ddb::transact_put> put{};  // Put
+  /// A request to perform a DeleteItem operation.
   std::optional<::ddb::transact_delete> delete_{};  // Delete
+  /// A request to perform an UpdateItem operation.
   std::optional<::ddb::transact_update> update{};  // Update
 };
 
-// TransactWriteItemsInput
+/// DynamoDB TransactWriteItemsInput. (DynamoDB: TransactWriteItemsInput)
 struct transact_write_items_request {
+  /// An ordered array of up to 100 TransactWriteItem objects, each of which contains a ConditionCheck, Put, Update, or Delete object.
   std::vector<::ddb::transact_write_item> transact_items{};  // TransactItems
+  /// Determines the level of detail about either provisioned or on-demand throughput consumption that is returned in the response: INDEXES - The response includes the aggregate ConsumedCapacity for the operation, together with ConsumedCapacity for each table and secondary index that was accessed.
   std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
+  /// Determines whether item collection metrics are returned.
   std::optional<::ddb::open_enum<::ddb::return_item_collection_metrics>> return_item_collection_metrics{};  // ReturnItemCollectionMetrics
+  /// Providing a ClientRequestToken makes the call to TransactWriteItems idempotent, meaning that multiple identical calls have the same effect as one single call.
   std::optional<std::string> client_request_token{};  // ClientRequestToken
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// TransactWriteItemsOutput
+/// DynamoDB TransactWriteItemsOutput. (DynamoDB: TransactWriteItemsOutput)
 struct transact_write_items_response {
+  /// The capacity units consumed by the entire TransactWriteItems operation.
   std::vector<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
+  /// A list of tables that were processed by TransactWriteItems and, for each table, information about any item collections that were affected by individual UpdateItem, PutItem, or DeleteItem operations.
   std::map<std::string, std::vector<::ddb::item_collection_metrics>> item_collection_metrics{};  // ItemCollectionMetrics
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// ExecuteStatementInput
+/// DynamoDB ExecuteStatementInput. (DynamoDB: ExecuteStatementInput)
 struct execute_statement_request {
+  /// The PartiQL statement representing the operation to run.
   std::string statement{};  // Statement
+  /// The parameters for the PartiQL statement, if any.
   std::vector<::ddb::value> parameters{};  // Parameters
+  /// The consistency of a read operation.
   std::optional<bool> consistent_read{};  // ConsistentRead
+  /// Set this value to get remaining results, if NextToken was returned in the statement response.
   std::optional<std::string> next_token{};  // NextToken
+  /// Determines the level of detail about either provisioned or on-demand throughput consumption that is returned in the response: INDEXES - The response includes the aggregate ConsumedCapacity for the operation, together with ConsumedCapacity for each table and secondary index that was accessed.
   std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
+  /// The maximum number of items to evaluate (not necessarily the number of matching items).
   std::optional<std::int64_t> limit{};  // Limit
+  /// An optional parameter that returns the item attributes for an ExecuteStatement operation that failed a condition check.
   std::optional<::ddb::open_enum<::ddb::return_values_on_condition_check_failure>> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// ExecuteStatementOutput
+/// DynamoDB ExecuteStatementOutput. (DynamoDB: ExecuteStatementOutput)
 struct execute_statement_response {
+  /// If a read operation was used, this property will contain the result of the read operation; a map of attribute names and their values.
   std::vector<::ddb::item> items{};  // Items
+  /// If the response of a read request exceeds the response payload limit DynamoDB will set this value in the response.
   std::optional<std::string> next_token{};  // NextToken
+  /// The capacity units consumed by an operation.
   std::optional<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
+  /// The primary key of the item where the operation stopped, inclusive of the previous result set.
   ::ddb::item last_evaluated_key{};  // LastEvaluatedKey
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// BatchStatementRequest
+/// A PartiQL batch statement request. (DynamoDB: BatchStatementRequest)
 struct batch_statement_request {
+  /// A valid PartiQL statement.
   std::string statement{};  // Statement
+  /// The parameters associated with a PartiQL statement in the batch request.
   std::vector<::ddb::value> parameters{};  // Parameters
+  /// The read consistency of the PartiQL batch request.
   std::optional<bool> consistent_read{};  // ConsistentRead
+  /// An optional parameter that returns the item attributes for a PartiQL batch request operation that failed a condition check.
   std::optional<::ddb::open_enum<::ddb::return_values_on_condition_check_failure>> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// BatchExecuteStatementInput
+/// DynamoDB BatchExecuteStatementInput. (DynamoDB: BatchExecuteStatementInput)
 struct batch_execute_statement_request {
+  /// The list of PartiQL statements representing the batch to run.
   std::vector<::ddb::batch_statement_request> statements{};  // Statements
+  /// Determines the level of detail about either provisioned or on-demand throughput consumption that is returned in the response: INDEXES - The response includes the aggregate ConsumedCapacity for the operation, together with ConsumedCapacity for each table and secondary index that was accessed.
   std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// BatchStatementError
+/// An error associated with a statement in a PartiQL batch that was run. (DynamoDB: BatchStatementError)
 struct batch_statement_error {
+  /// The error code associated with the failed PartiQL batch statement.
   std::optional<::ddb::open_enum<::ddb::batch_statement_error_code>> code{};  // Code
+  /// The error message associated with the PartiQL batch response.
   std::optional<std::string> message{};  // Message
+  /// The item which caused the condition check to fail.
   ::ddb::item item{};  // Item
 };
 
-// BatchStatementResponse
+/// A PartiQL batch statement response.. (DynamoDB: BatchStatementResponse)
 struct batch_statement_response {
+  /// The error associated with a failed PartiQL batch statement.
   std::optional<::ddb::batch_statement_error> error{};  // Error
+  /// The table name associated with a failed PartiQL batch statement.
   std::optional<std::string> table_name{};  // TableName
+  /// A DynamoDB item associated with a BatchStatementResponse
   ::ddb::item item{};  // Item
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// BatchExecuteStatementOutput
+/// DynamoDB BatchExecuteStatementOutput. (DynamoDB: BatchExecuteStatementOutput)
 struct batch_execute_statement_response {
+  /// The response to each PartiQL statement in the batch.
   std::vector<::ddb::batch_statement_response> responses{};  // Responses
+  /// The capacity units consumed by the entire operation.
   std::vector<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// ParameterizedStatement
+/// Represents a PartiQL statement that uses parameters. (DynamoDB: ParameterizedStatement)
 struct parameterized_statement {
+  /// A PartiQL statement that uses parameters.
   std::string statement{};  // Statement
+  /// The parameter values.
   std::vector<::ddb::value> parameters{};  // Parameters
+  /// An optional parameter that returns the item attributes for a PartiQL ParameterizedStatement operation that failed a condition check.
   std::optional<::ddb::open_enum<::ddb::return_values_on_condition_check_failure>> return_values_on_condition_check_failure{};  // ReturnValuesOnConditionCheckFailure
 };
 
-// ExecuteTransactionInput
+/// DynamoDB ExecuteTransactionInput. (DynamoDB: ExecuteTransactionInput)
 struct execute_transaction_request {
+  /// The list of PartiQL statements representing the transaction to run.
   std::vector<::ddb::parameterized_statement> transact_statements{};  // TransactStatements
+  /// Set this value to get remaining results, if NextToken was returned in the statement response.
   std::optional<std::string> client_request_token{};  // ClientRequestToken
+  /// Determines the level of detail about either provisioned or on-demand throughput consumption that is returned in the response.
   std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// ExecuteTransactionOutput
+/// DynamoDB ExecuteTransactionOutput. (DynamoDB: ExecuteTransactionOutput)
 struct execute_transaction_response {
+  /// The response to a PartiQL transaction.
   std::vector<::ddb::item_response> responses{};  // Responses
+  /// The capacity units consumed by the entire operation.
   std::vector<::ddb::consumed_capacity> consumed_capacity{};  // ConsumedCapacity
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 
-// SearchVectorsInput
+/// DynamoDB SearchVectorsInput. (DynamoDB: SearchVectorsInput)
 struct search_vectors_request {
+  /// The name or Amazon Resource Name (ARN) of the table containing the vector index.
   std::string table_name{};  // TableName
+  /// The name of the vector index to search.
   std::string index_name{};  // IndexName
+  /// Determines the level of detail about either provisioned or on-demand throughput consumption that is returned in the response: INDEXES - The response includes the aggregate ConsumedCapacity for the operation, together with ConsumedCapacity for each table and secondary index that was accessed.
   std::optional<::ddb::open_enum<::ddb::return_consumed_capacity>> return_consumed_capacity{};  // ReturnConsumedCapacity
+  /// One or more substitution tokens for attribute names in an expression.
   std::map<std::string, std::string> expression_attribute_names{};  // ExpressionAttributeNames
+  /// One or more values that can be substituted in an expression.
   ::ddb::item expression_attribute_values{};  // ExpressionAttributeValues
+  /// A string that identifies one or more attributes to retrieve from the index.
   std::optional<std::string> projection_expression{};  // ProjectionExpression
+  /// The search vector to compare against the indexed vectors.
   std::vector<::ddb::value> search_vector{};  // SearchVector
+  /// A condition expression used to filter the vector search results.
   std::optional<std::string> search_condition_expression{};  // SearchConditionExpression
+  /// The number of most similar results to return.
   std::int64_t top_k{};  // TopK
+  /// Marks the type as a request for ddb's templates.
   static constexpr const char* kind = "request";
 };
 
-// SearchResultItem
+/// A single result from a SearchVectors operation. (DynamoDB: SearchResultItem)
 struct search_result_item {
+  /// A map of attribute names to AttributeValue objects, representing the projected attributes of the item returned by the vector search.
   ::ddb::item item{};  // Item
+  /// The similarity score for this item relative to the search vector.
   std::optional<double> score{};  // Score
 };
 
-// SearchVectorsOutput
+/// DynamoDB SearchVectorsOutput. (DynamoDB: SearchVectorsOutput)
 struct search_vectors_response {
+  /// The capacity units consumed by the SearchVectors operation.
   std::optional<::ddb::vector_capacity> consumed_capacity{};  // ConsumedCapacity
+  /// A list of items returned by the vector similarity search, sorted by similarity with the most similar item first.
   std::vector<::ddb::search_result_item> search_results{};  // SearchResults
+  /// How the response came: HTTP status, request id, attempts, consumed capacity.
   ::ddb::diagnostics diag;
+  /// Marks the type as a response for ddb's templates.
   static constexpr const char* kind = "response";
 };
 

@@ -43,18 +43,18 @@ namespace ddb::streams {
 enum class start_position { trim_horizon, latest };
 
 struct consumer_options {
-  std::string table_name;  // the table whose stream to follow (its latest stream)
-  std::string stream_arn;  // or the stream itself
+  std::string table_name;  ///< the table whose stream to follow (its latest stream)
+  std::string stream_arn;  ///< or the stream itself
   std::string name = "default";
-  agent::table_options positions;  // where positions are saved; empty table_name: nowhere (each run starts afresh)
+  agent::table_options positions;  ///< where positions are saved; empty table_name: nowhere (each run starts afresh)
   start_position start = start_position::trim_horizon;
-  int batch_limit = 1000;                      // GetRecords Limit
-  std::chrono::milliseconds idle_wait{1000};   // next() waits this long when every shard is caught up
-  std::chrono::milliseconds rediscover{10000};  // DescribeStream at least this often (new shards)
+  int batch_limit = 1000;                      ///< GetRecords Limit
+  std::chrono::milliseconds idle_wait{1000};   ///< next() waits this long when every shard is caught up
+  std::chrono::milliseconds rediscover{10000};  ///< DescribeStream at least this often (new shards)
 };
 
-// Records of one shard, in sequence order. Empty after an idle wait (every
-// shard caught up): the caller may stop or ask again.
+/// Records of one shard, in sequence order. Empty after an idle wait (every
+/// shard caught up): the caller may stop or ask again.
 struct batch {
   std::string shard_id;
   std::vector<record> records;
@@ -64,11 +64,11 @@ struct batch {
 struct consumer_stats {
   std::uint64_t records = 0;
   std::uint64_t batches = 0;
-  std::uint64_t polls = 0;           // GetRecords calls
-  std::uint64_t iterators = 0;       // GetShardIterator calls
+  std::uint64_t polls = 0;           ///< GetRecords calls
+  std::uint64_t iterators = 0;       ///< GetShardIterator calls
   std::uint64_t expired_iterators = 0;
-  std::uint64_t trimmed = 0;         // positions past the retention (records lost)
-  std::uint64_t saves = 0;           // position writes
+  std::uint64_t trimmed = 0;         ///< positions past the retention (records lost)
+  std::uint64_t saves = 0;           ///< position writes
   std::size_t shards = 0;
   std::size_t finished_shards = 0;
 };
@@ -79,19 +79,19 @@ class consumer_impl;
 
 class consumer {
  public:
-  // Both clients must outlive the consumer; it keeps no thread.
+  /// Both clients must outlive the consumer; it keeps no thread.
   consumer(client& streams, ddb::client& db, consumer_options options);
   ~consumer();
   consumer(consumer&&) noexcept;
   consumer& operator=(consumer&&) noexcept;
 
-  // The next batch (see batch). Saves the positions of what earlier calls
-  // returned first. One call at a time.
+  /// The next batch (see batch). Saves the positions of what earlier calls
+  /// returned first. One call at a time.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto next(Token&& token = {}) {
     return agent::detail::run_op<batch>(executor(), std::forward<Token>(token), [impl = impl_] { return next_impl(impl); });
   }
-  // Saves the positions of every batch returned so far.
+  /// Saves the positions of every batch returned so far.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto commit(Token&& token = {}) {
     return agent::detail::run_op<void>(executor(), std::forward<Token>(token), [impl = impl_] { return commit_impl(impl); });

@@ -32,14 +32,14 @@
 namespace ddb::vec {
 
 enum class errc {
-  invalid_dimension = 1,  // dim outside [1, 4096]
-  dimension_mismatch,     // a vector whose length is not the index's dim
-  not_finite,             // NaN or infinity in a vector
-  zero_vector,            // all zeros: has no direction, cannot be normalized
-  invalid_k,              // k outside [1, 1000]
-  duplicate_id,           // add() of an id already stored
-  unknown_id,             // update()/remove()/get() of an id not stored
-  invalid_argument,       // anything else (the message says what)
+  invalid_dimension = 1,  ///< dim outside [1, 4096]
+  dimension_mismatch,     ///< a vector whose length is not the index's dim
+  not_finite,             ///< NaN or infinity in a vector
+  zero_vector,            ///< all zeros: has no direction, cannot be normalized
+  invalid_k,              ///< k outside [1, 1000]
+  duplicate_id,           ///< add() of an id already stored
+  unknown_id,             ///< update()/remove()/get() of an id not stored
+  invalid_argument,       ///< anything else (the message says what)
 };
 const std::error_category& category() noexcept;
 std::error_code make_error_code(errc e) noexcept;
@@ -59,10 +59,10 @@ const char* to_string(element_type t) noexcept;
 inline constexpr std::size_t max_dim = 4096;
 inline constexpr std::size_t max_k = 1000;
 
-// IEEE half precision, as the f16 index stores it (round to nearest even;
-// out-of-range values become infinity). in and out must have equal sizes,
-// else throws error(invalid_argument). For stored embeddings (the cache's lean
-// DynamoDB layout keeps them in half precision).
+/// IEEE half precision, as the f16 index stores it (round to nearest even;
+/// out-of-range values become infinity). in and out must have equal sizes,
+/// else throws error(invalid_argument). For stored embeddings (the cache's lean
+/// DynamoDB layout keeps them in half precision).
 void to_f16(std::span<const float> in, std::span<std::uint16_t> out);
 void from_f16(std::span<const std::uint16_t> in, std::span<float> out);
 
@@ -72,11 +72,11 @@ struct index_options {
 };
 
 struct search_options {
-  std::size_t k = 10;  // 1..1000; fewer results when fewer rows qualify
-  float min_score = -std::numeric_limits<float>::infinity();  // keep scores >= this
-  std::optional<std::uint32_t> tag;  // only rows stored with this tag (e.g. a namespace)
-  // Only ids for which this returns true. Called from the thread(s) running
-  // the search, only for rows whose score could enter the top k.
+  std::size_t k = 10;  ///< 1..1000; fewer results when fewer rows qualify
+  float min_score = -std::numeric_limits<float>::infinity();  ///< keep scores >= this
+  std::optional<std::uint32_t> tag;  ///< only rows stored with this tag (e.g. a namespace)
+  /// Only ids for which this returns true. Called from the thread(s) running
+  /// the search, only for rows whose score could enter the top k.
   std::function<bool(std::uint64_t id)> accept;
 };
 
@@ -86,7 +86,7 @@ struct match {
   std::uint32_t tag = 0;
   friend bool operator==(const match&, const match&) = default;
 };
-// Best first; equal scores in storage order.
+/// Best first; equal scores in storage order.
 using matches = std::vector<match>;
 
 namespace detail {
@@ -97,7 +97,7 @@ struct snapshot;
 
 class index {
  public:
-  explicit index(index_options opt);  // throws error(invalid_dimension)
+  explicit index(index_options opt);  ///< throws error(invalid_dimension)
   ~index();
   index(index&&) noexcept;
   index& operator=(index&&) noexcept;
@@ -108,27 +108,27 @@ class index {
   element_type type() const noexcept;
   std::size_t size() const noexcept;
   std::size_t memory_bytes() const noexcept;
-  // "avx2" or "scalar": the kernels this process uses (DDB_VEC_KERNEL=scalar forces scalar).
+  /// "avx2" or "scalar": the kernels this process uses (DDB_VEC_KERNEL=scalar forces scalar).
   static const char* kernel_name() noexcept;
 
-  // Stores v (normalized) under id. Throws error on a duplicate id, a length
-  // other than dim(), NaN/infinity or an all-zero vector; nothing changes then.
+  /// Stores v (normalized) under id. Throws error on a duplicate id, a length
+  /// other than dim(), NaN/infinity or an all-zero vector; nothing changes then.
   void add(std::uint64_t id, std::span<const float> v, std::uint32_t tag = 0);
-  // Replaces the vector (and tag) stored under id; throws unknown_id if absent.
+  /// Replaces the vector (and tag) stored under id; throws unknown_id if absent.
   void update(std::uint64_t id, std::span<const float> v, std::uint32_t tag = 0);
-  // add() or update(), whichever applies.
+  /// add() or update(), whichever applies.
   void upsert(std::uint64_t id, std::span<const float> v, std::uint32_t tag = 0);
-  // Removes id (the last row moves into its place); throws unknown_id if absent.
+  /// Removes id (the last row moves into its place); throws unknown_id if absent.
   void remove(std::uint64_t id);
   bool contains(std::uint64_t id) const noexcept;
-  // The stored (normalized) vector: exact for f32 and i8, the half values for f16.
+  /// The stored (normalized) vector: exact for f32 and i8, the half values for f16.
   std::vector<float> get(std::uint64_t id) const;
   void clear();
 
-  // Searches on the calling thread.
+  /// Searches on the calling thread.
   matches search(std::span<const float> query, const search_options& opt) const;
-  // `count` queries laid out one after another (count * dim() floats), scored
-  // together so that each row loaded serves all of them.
+  /// `count` queries laid out one after another (count * dim() floats), scored
+  /// together so that each row loaded serves all of them.
   std::vector<matches> search_batch(std::span<const float> queries, std::size_t count,
                                     const search_options& opt) const;
 

@@ -45,20 +45,20 @@ void start_search_batch(const std::shared_ptr<scorer_impl>& impl, std::vector<fl
 
 class scorer {
  public:
-  // Runs searches on a pool of `threads` threads owned by the scorer (0: one
-  // per hardware thread) and completes on `loop` unless the completion
-  // handler has an executor of its own.
+  /// Runs searches on a pool of `threads` threads owned by the scorer (0: one
+  /// per hardware thread) and completes on `loop` unless the completion
+  /// handler has an executor of its own.
   scorer(boost::asio::any_io_executor loop, index& idx, std::size_t threads = 0);
-  // Runs on the caller's pool, splitting each search into up to `parts` pieces.
+  /// Runs on the caller's pool, splitting each search into up to `parts` pieces.
   scorer(boost::asio::any_io_executor loop, index& idx, boost::asio::thread_pool& pool, std::size_t parts);
-  ~scorer();  // waits for the searches running on its own pool
+  ~scorer();  ///< waits for the searches running on its own pool
   scorer(const scorer&) = delete;
   scorer& operator=(const scorer&) = delete;
 
   index& target() noexcept;
   std::size_t parts() const noexcept;
 
-  // The query is copied before this returns.
+  /// The query is copied before this returns.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto search(std::span<const float> query, search_options opt, Token&& token = {}) {
     return boost::asio::async_initiate<Token, void(std::exception_ptr, matches)>(
@@ -68,7 +68,7 @@ class scorer {
         token, std::vector<float>(query.begin(), query.end()), std::move(opt));
   }
 
-  // `count` queries, one after another (count * dim floats).
+  /// `count` queries, one after another (count * dim floats).
   template <class Token = boost::asio::use_awaitable_t<>>
   auto search_batch(std::span<const float> queries, std::size_t count, search_options opt, Token&& token = {}) {
     return boost::asio::async_initiate<Token, void(std::exception_ptr, std::vector<matches>)>(
