@@ -352,7 +352,7 @@ result<planned_settings> plan_settings(const client_config& cfg, const env_looku
   out.endpoint_source = endpoint ? endpoint->source : "default for region " + out.region;
 
   // Extra certificate authorities, as the AWS CLI and SDKs take them.
-  if (const auto ca = first_set({from_config(cfg.ca_file, "client_config::ca_file"), from_env(env, "AWS_CA_BUNDLE"),
+  if (const auto ca = first_set({from_config(cfg.ca_file, "ca_file"), from_env(env, "AWS_CA_BUNDLE"),
                                  in_profile(prof, "ca_bundle")})) {
     out.ca_file = ca->value;
     out.ca_source = ca->source;

@@ -81,11 +81,18 @@ struct pending_search {
   asio::any_completion_handler<void(std::exception_ptr, vec::matches)> handler;
 };
 
+// The embedder's dimension, once the store and the embedder are known to be
+// there: the index is built from it before the constructor's body runs, and
+// without this check a missing embedder surfaced as the index's "dimension 0".
+std::size_t checked_dim(const std::shared_ptr<store>& s, const std::shared_ptr<cache::embedder>& e) {
+  if (!s || !e) throw ddb::error(fail(errc::invalid_config, "semantic_cache needs a store and an embedder"));
+  return e->dim();
+}
+
 struct cache_impl : std::enable_shared_from_this<cache_impl> {
   cache_impl(asio::any_io_executor e, std::shared_ptr<store> s, std::shared_ptr<cache::embedder> em, cache_options o)
       : ex(std::move(e)), st(std::move(s)), emb(std::move(em)), opt(std::move(o)), threshold(opt.similarity_threshold),
-        idx(vec::index_options{emb ? emb->dim() : 0, vec::element_type::f32}), access_timer(ex) {
-    if (!st || !emb) throw ddb::error(fail(errc::invalid_config, "semantic_cache needs a store and an embedder"));
+        idx(vec::index_options{checked_dim(st, emb), vec::element_type::f32}), access_timer(ex) {
     if (!opt.validator) opt.validator = default_validator;
     if (!(opt.similarity_threshold >= -1 && opt.similarity_threshold <= 1))
       throw ddb::error(fail(errc::invalid_config, "similarity_threshold must be -1 to 1"));

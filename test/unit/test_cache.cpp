@@ -191,6 +191,16 @@ TEST_CASE("cache: exact and semantic layers, misses by reason", "[cache]") {
 TEST_CASE("cache: embedder failures, bad input, another embedder", "[cache]") {
   fixture f;
   run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    // No embedder, or no store: the cache's own error, not the index's "dimension 0".
+    for (bool no_store : {false, true}) {
+      try {
+        semantic_cache none(ex, no_store ? nullptr : f.store, no_store ? f.embed : nullptr, f.options());
+        FAIL("constructed without " << (no_store ? "a store" : "an embedder"));
+      } catch (const ddb::error& e) {
+        CHECK(e.code() == errc::invalid_config);
+        CHECK_THAT(e.what(), Catch::Contains("needs a store and an embedder"));
+      }
+    }
     semantic_cache c(ex, f.store, std::make_shared<failing_embedder>(), f.options());
     co_await c.open();
     lookup l = co_await c.get("anything");

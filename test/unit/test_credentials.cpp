@@ -522,6 +522,7 @@ TEST_CASE("extra certificate authorities: client_config::ca_file, else AWS_CA_BU
   cfg.ca_file = "/etc/corp/config.pem";
   planned_settings from_config = plan_ok(cfg, with_env, files);
   CHECK(from_config.ca_file == "/etc/corp/config.pem");
+  CHECK(from_config.ca_source == "client_config::ca_file");  // named once, not client_config::client_config::ca_file
   planned_settings none = plan_ok(with_region(), imds_off, files_of("[default]\naws_access_key_id = A\naws_secret_access_key = B\n", ""));
   CHECK(none.ca_file.empty());
 }
