@@ -47,7 +47,9 @@ namespace ddb {
 
 /// A successful response, undecoded: the JSON body and the diagnostics.
 struct raw_response {
+  /// The response's JSON body as DynamoDB sent it; empty on a failure.
   std::string body;
+  /// Status, request id and attempts; on a failure (with a token that does not throw), its details.
   diagnostics diag;
 };
 
@@ -56,9 +58,14 @@ struct raw_response {
 /// 1.81 has none): co_await c.get_item(req, ddb::cancel_after(200ms)).
 template <class Token = boost::asio::use_awaitable_t<>>
 struct cancel_after_t {
+  /// Time allowed from the operation's start; then terminal cancellation, and the
+  /// operation completes with asio::error::operation_aborted.
   std::chrono::steady_clock::duration timeout;
+  /// The token the operation completes through (use_awaitable: failures throw ddb::error).
   Token token;
 };
+/// Makes a cancel_after_t from a timeout and a token (default use_awaitable).
+/// Costs a timer and an allocation per operation.
 template <class Token = boost::asio::use_awaitable_t<>>
 cancel_after_t<std::decay_t<Token>> cancel_after(std::chrono::steady_clock::duration timeout, Token&& token = {}) {
   return {timeout, std::forward<Token>(token)};
@@ -175,44 +182,98 @@ auto async_op(const boost::asio::any_io_executor& ex, Token&& token, Init&& init
 /// diagnostics. For code that takes results by tuple and throws later.
 ddb::error make_error(const boost::system::error_code& ec, diagnostics diag);
 
+/// A DynamoDB client on an Asio executor: connections to one endpoint (see
+/// client_config), request signing, retries (retry_policy) and timeouts.
+///
+/// The typed operations are members inherited from a base the reference leaves
+/// out. Each takes its request struct and an optional completion token:
+/// `c.get_item(req)` or `c.get_item(req, token)`, and completes with
+/// `void(boost::system::error_code, get_item_response)`. From ddb/model/data.hpp:
+/// get_item, put_item, update_item, delete_item, query, scan, batch_get_item,
+/// batch_write_item, transact_get_items, transact_write_items, execute_statement,
+/// batch_execute_statement, execute_transaction, search_vectors. From
+/// ddb/model/control.hpp (include it, or ddb/model.hpp): create_table,
+/// update_table, describe_table, delete_table, list_tables, update_time_to_live,
+/// describe_time_to_live, update_continuous_backups, describe_continuous_backups,
+/// tag_resource, untag_resource, list_tags_of_resource, describe_limits.
+///
+/// The default token, asio::use_awaitable, gives an `awaitable<Response>` that
+/// throws ddb::error on failure (diag() holds the diagnostics). Any other token
+/// (as_tuple, deferred, callbacks, cancel_after()) gets the code and the
+/// response, whose `diag` explains a failure: a service_errc for DynamoDB's
+/// errors, an errc for the client's (timeouts, transport, client_closed),
+/// asio::error::operation_aborted after cancellation. A request that fails its
+/// checks or encoding (e.g. errc::item_too_large, errc::invalid_utf8) completes
+/// with that error without being sent. The request is encoded in the call, so it
+/// may die right after; each attempt is signed anew.
+/// \code
+/// ddb::client c(co_await asio::this_coro::executor);
+/// const ddb::get_item_request req{.table_name = "users", .key = ddb::item{{"pk", "user#1"}}};
+/// ddb::get_item_response r = co_await c.get_item(req);
+/// auto [ec, r2] = co_await c.get_item(req, asio::as_tuple(asio::use_awaitable));
+/// \endcode
+/// The client runs on its executor and starts no threads. It is not thread-safe:
+/// call it from its executor (or a strand). Destroying or closing it completes
+/// pending operations with errc::client_closed.
 class client : public detail::operations<client, boost::asio::use_awaitable_t<>> {
  public:
+  /// The executor the client runs on.
   using executor_type = boost::asio::any_io_executor;
+  /// The token used when none is given: asio::use_awaitable (failures throw ddb::error).
   using default_token = boost::asio::use_awaitable_t<>;
 
   /// Resolves region, endpoint and credentials (see config.hpp); throws
-  /// ddb::error naming the setting to fix when they cannot be resolved.
+  /// ddb::error naming the setting to fix when they cannot be resolved:
+  /// errc::invalid_config (no or bad region, pool_size 0, an unreadable CA bundle
+  /// or shared file), errc::invalid_credentials (a credential source set up wrong
+  /// or none found, keys that cannot sign), errc::invalid_endpoint. Reads the
+  /// environment and, unless region and credentials are given, the ~/.aws files
+  /// (blocking); connects nowhere until the first request.
   /// Two constructors, no default argument: GCC 12 destroyed the temporary a
   /// default argument makes inside `ddb::client db(co_await this_coro::executor)`
   /// twice; with these that form is safe (fault.client runs it, under ASan too).
   client(executor_type ex);
+  /// The same, with a configuration of your own; throws as above.
   client(executor_type ex, client_config cfg);
+  /// Closes the client (see close()).
   ~client();
+  /// Takes over the other client; the moved-from one may only be destroyed or assigned to.
   client(client&&) noexcept;
+  /// Closes this client (see close()), then takes over the other one.
   client& operator=(client&&) noexcept;
 
+  /// The executor the client runs on (handlers without an executor of their own complete there).
   executor_type get_executor() const noexcept;
+  /// The endpoint requests go to (settings().endpoint_source says where it came from).
   const ddb::endpoint& endpoint() const noexcept;
+  /// The region requests are signed for (settings().region_source says where it came from).
   const std::string& region() const noexcept;
   /// Profile, region, endpoint and credentials provider, with where each came from.
   const resolved_settings& settings() const noexcept;
-  /// Connections open now / opened since the client started.
+  /// Connections open now.
   std::size_t open_connections() const noexcept;
+  /// Connections opened since the client started, reconnections included.
   std::size_t connections_opened() const noexcept;
   /// Tokens left in the retry quota.
   int retry_quota_available() const noexcept;
   /// Consumed capacity totalled since the start or the last reset (with
-  /// client_config::track_capacity; see ddb/capacity.hpp).
+  /// client_config::track_capacity; see ddb/capacity.hpp). A copy: allocates.
   capacity_report capacity() const;
+  /// Zeroes the capacity totals.
   void reset_capacity();
   /// The time by DynamoDB's clock as far as this client knows: the local clock
   /// (client_config::clock when set) plus the offset learned from the Date
   /// header of a clock-skew error. Expiry times of ddb::agent use it.
   std::chrono::system_clock::time_point server_time() const;
+  /// Closes the connections and completes every pending operation (in flight,
+  /// in backoff or waiting for credentials) with errc::client_closed; operations
+  /// started later complete with it too. Repeating it does nothing more.
   void close();
 
   /// Any DynamoDB operation by name ("GetItem"), JSON in, JSON out. `safety`
   /// says whether repeating the request after an ambiguous failure is harmless.
+  /// The body is sent as is; completes with a raw_response (an operation name
+  /// that is not alphanumeric: errc::invalid_header).
   template <class Token = default_token>
   auto call(std::string operation, std::string body, request_safety safety = request_safety::idempotent,
             Token&& token = {}) {
@@ -223,6 +284,7 @@ class client : public detail::operations<client, boost::asio::use_awaitable_t<>>
           detail::start_raw(impl, std::move(op), std::move(b), safety, on_ex, std::move(handler));
         });
   }
+  /// call() with request_safety::idempotent and a token.
   template <class Token>
     requires(!std::is_same_v<std::decay_t<Token>, request_safety>)
   auto call(std::string operation, std::string body, Token&& token) {

@@ -27,21 +27,30 @@ namespace ddb {
 /// "dynamodb"; ddb::streams::client makes such a client for you).
 enum class service_api { dynamodb, streams };
 
+/// How a client connects, signs, retries and times out, passed to its
+/// constructor. Empty region, endpoint, credentials and profile are resolved
+/// then, the AWS way (environment, then the shared files; client::settings()
+/// tells what was found); an unusable value makes the constructor throw ddb::error.
 struct client_config {
+  /// The API the client speaks: DynamoDB (the default) or DynamoDB Streams.
   service_api service = service_api::dynamodb;
+  /// The region to sign for and to build the default endpoint from. Empty:
+  /// AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region (none: errc::invalid_config).
   std::string region;
   std::string endpoint;  ///< "https://host[:port]" or "http://127.0.0.1:8000"
+  /// Fixed keys to sign with, never refreshed. Empty: credentials_provider, else the chain.
   std::optional<ddb::credentials> credentials;
   /// A provider of your own (used when credentials is empty); else the chain.
   std::shared_ptr<ddb::credentials_provider> credentials_provider;
   std::string profile;  ///< the shared-files profile; empty: AWS_PROFILE, else "default"
+  /// Refresh timing and timeouts of the credential providers.
   credentials_options credential_settings;
 
   /// Connections kept open to the endpoint, opened lazily and in parallel as
-  /// load needs them. No hidden cap: this is the cap.
+  /// load needs them. No hidden cap: this is the cap. 0 is refused (errc::invalid_config).
   std::size_t pool_size = 64;
   /// Requests written back to back on one connection before its first reply
-  /// (HTTP/1.1 pipelining). 1 = no pipelining, the default.
+  /// (HTTP/1.1 pipelining). 1 = no pipelining, the default; 0 counts as 1.
   std::size_t pipeline_depth = 1;
   /// A pipelined connection with replies outstanding writes again only once
   /// this many of its pipeline_depth slots are free, so requests leave in
@@ -57,14 +66,18 @@ struct client_config {
   std::chrono::milliseconds pool_wait_timeout{5000};  ///< waiting for a connection to take the request
   std::chrono::milliseconds idle_timeout{50000};      ///< idle connections older than this are not reused
 
+  /// Largest response body accepted (32 MiB); a larger one fails the operation
+  /// with errc::body_too_large (not retried) and closes its connection.
   std::size_t max_response_bytes = 32 * 1024 * 1024;
   bool verify_crc32 = true;  ///< check x-amz-crc32 when the response has it
 
+  /// When and how failed attempts are retried; retry_policy::no_retries() for one attempt each.
   retry_policy retry;
 
   /// Ask every operation for ReturnConsumedCapacity=INDEXES (requests that set
   /// it keep theirs) and keep running totals: client::capacity().
   bool track_capacity = false;
+  /// Prices for capacity_report::estimated_usd (default: US East on-demand).
   capacity_pricing pricing;
 
   /// TLS: peer and host-name verification are always on unless this is false.
@@ -80,11 +93,13 @@ struct client_config {
 
 /// An endpoint URL taken apart.
 struct endpoint {
+  /// True for https:// (port 443 unless given), false for http:// (port 80 unless given).
   bool tls = true;
   std::string host;         ///< without brackets for IPv6
   std::string port;         ///< always set ("443" / "80" by default)
   std::string host_header;  ///< Host header value: host, plus ":port" when not the scheme's default
 
+  /// The URL again, normalised: scheme plus host_header, e.g. "https://dynamodb.us-east-1.amazonaws.com".
   std::string url() const { return (tls ? "https://" : "http://") + host_header; }
 };
 

@@ -35,19 +35,28 @@ namespace ddb {
 
 struct client_config;
 
+/// Refresh timing and timeouts of the credential providers
+/// (client_config::credential_settings).
 struct credentials_options {
   /// Refresh when less than this remains before the credentials expire.
   std::chrono::seconds refresh_before{300};
   /// After a failed refresh while the old credentials still work: wait this
   /// long, doubling up to refresh_retry_max, before trying again.
   std::chrono::milliseconds refresh_retry_min{1000};
+  /// The ceiling of that doubling wait.
   std::chrono::milliseconds refresh_retry_max{60000};
 
   /// Per HTTP request to the instance metadata service (AWS_METADATA_SERVICE_TIMEOUT
   /// in seconds and AWS_METADATA_SERVICE_NUM_ATTEMPTS override these, as in the SDKs).
   std::chrono::milliseconds imds_timeout{1000};
+  /// Tries of the IMDSv2 sequence (token, role name, credentials) before the
+  /// provider fails; AWS_METADATA_SERVICE_NUM_ATTEMPTS (1 to 10) overrides it.
   int imds_attempts = 1;
+  /// Per HTTP request to the container credentials endpoint (a transient failure
+  /// is tried once more); AWS_METADATA_SERVICE_TIMEOUT overrides it too.
   std::chrono::milliseconds container_timeout{2000};
+  /// Per HTTP request to STS (AssumeRole, AssumeRoleWithWebIdentity; up to 3
+  /// tries on network errors, 5xx and 429).
   std::chrono::milliseconds sts_timeout{5000};
   /// A credential_process that has not finished by then is killed.
   std::chrono::milliseconds process_timeout{30000};
@@ -58,6 +67,11 @@ struct credentials_options {
 using credentials_handler =
     boost::asio::any_completion_handler<void(boost::system::error_code, credentials, std::string)>;
 
+/// A source of credentials. Implement it to supply keys your own way
+/// (client_config::credentials_provider); the client calls async_fetch() when
+/// it has none or they near expiry, and caches what comes back. Empty
+/// credentials count as errc::credentials_unavailable, expired ones as
+/// errc::credentials_expired; a failure should use one of those codes too.
 class credentials_provider {
  public:
   virtual ~credentials_provider() = default;
@@ -71,27 +85,43 @@ class credentials_provider {
   virtual void async_fetch(boost::asio::any_io_executor ex, credentials_handler handler) = 0;
 };
 
-/// A provider that always returns the same credentials.
+/// A provider that always returns the same credentials (no I/O; it completes
+/// through a post). `name` is what name() reports in messages.
 std::shared_ptr<credentials_provider> static_credentials(credentials c, std::string name = "static");
 
 /// Settings resolved the AWS way (see config.hpp), each with where it came from.
 struct resolved_settings {
   std::string profile;         ///< the profile in use (also when no file has it)
   std::string profile_source;  ///< "client_config::profile", "AWS_PROFILE" or "default"
+  /// The region requests are signed for: client_config::region, else AWS_REGION,
+  /// else AWS_DEFAULT_REGION, else the profile's region (never empty).
   std::string region;
   std::string region_source;   ///< e.g. "AWS_REGION" or "profile dev in /home/u/.aws/config"
+  /// The endpoint URL in use: client_config::endpoint, else AWS_ENDPOINT_URL_DYNAMODB
+  /// (or _STREAMS), else AWS_ENDPOINT_URL, else the profile's endpoint_url, else
+  /// the region's public endpoint.
   std::string endpoint_url;
+  /// Where endpoint_url came from: e.g. "AWS_ENDPOINT_URL" or "default for region eu-west-1".
   std::string endpoint_source;
   std::string ca_file;    ///< extra trusted CAs (PEM): client_config::ca_file, else AWS_CA_BUNDLE, else the profile's ca_bundle
+  /// Where ca_file came from (empty when ca_file is).
   std::string ca_source;
+  /// What the client gets credentials from (never null): client_config::credentials
+  /// as static_credentials(), else client_config::credentials_provider, else the
+  /// chain's first configured source.
   std::shared_ptr<credentials_provider> provider;
 };
 
 /// Reads the environment and the shared files. Throws ddb::error (naming the
-/// setting, file and line to fix) when they are malformed or incomplete.
+/// setting, file and line to fix) when they are malformed or incomplete:
+/// errc::invalid_config for an unreadable or malformed file and a missing or
+/// bad region, errc::invalid_credentials for a credential source set up wrong
+/// or none found. Blocking file reads (none when `cfg` has a region and
+/// credentials or a provider and no profile); no network I/O.
 resolved_settings resolve_settings(const client_config& cfg);
 
-/// co_await ddb::fetch_credentials(provider, ex): one fetch, uncached.
+/// co_await ddb::fetch_credentials(provider, ex, asio::use_awaitable): one fetch,
+/// uncached, completing with (error_code, credentials, message). `p` must outlive it.
 template <class Token>
 auto fetch_credentials(credentials_provider& p, boost::asio::any_io_executor ex, Token&& token) {
   return boost::asio::async_initiate<Token, void(boost::system::error_code, credentials, std::string)>(

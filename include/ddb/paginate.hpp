@@ -42,6 +42,7 @@
 
 namespace ddb {
 
+/// Options of query_pages, scan_pages, query_all and scan_all.
 struct page_options {
   std::optional<std::size_t> max_items;  ///< over all pages; none: every item
 };
@@ -53,8 +54,13 @@ static_assert(std::is_trivially_destructible_v<page_options>);
 /// The cursor of a request about to start at `exclusive_start_key` ("" for an
 /// empty key), and the key back from a cursor (throws errc::invalid_cursor).
 std::string page_cursor(const query_request& r, const item& exclusive_start_key);
+/// The cursor of a scan about to start at `exclusive_start_key` ("" for an empty key).
 std::string page_cursor(const scan_request& r, const item& exclusive_start_key);
+/// The ExclusiveStartKey a page_cursor() of this query names (empty for "");
+/// throws ddb::error (errc::invalid_cursor) for a damaged cursor or one of another query.
 item parse_page_cursor(const query_request& r, std::string_view cursor);
+/// The ExclusiveStartKey a page_cursor() of this scan names (empty for "");
+/// throws ddb::error (errc::invalid_cursor) for a damaged cursor or one of another scan.
 item parse_page_cursor(const scan_request& r, std::string_view cursor);
 
 namespace detail {
@@ -99,18 +105,28 @@ class pager {
 };
 }  // namespace detail
 
+/// The pages of a Query, one call each (see the top of this header).
 using query_pages = detail::pager<query_request, query_response>;
+/// The pages of a Scan, one call each (see the top of this header).
 using scan_pages = detail::pager<scan_request, scan_response>;
 
+/// Every item of the query (up to opt.max_items), page after page, held in
+/// memory; a failed page throws ddb::error.
 /// (No default arguments on coroutines: GCC 12 destroys a defaulted
 /// coroutine argument twice. The shorter forms are plain functions.)
 boost::asio::awaitable<std::vector<item>> query_all(client& c, query_request request, page_options opt);
+/// query_all with the default page_options: every item.
 inline boost::asio::awaitable<std::vector<item>> query_all(client& c, query_request request) {
   return query_all(c, std::move(request), page_options());
 }
-/// segments: 1 to 1,000,000 (DynamoDB's TotalSegments range).
+/// Every item of the scan, `segments` segments scanned at once and merged in
+/// segment order, up to opt.max_items (segments may read past it; the result
+/// is cut). segments: 1 to 1,000,000 (DynamoDB's TotalSegments range), else
+/// ddb::error (errc::invalid_config). The first failed page's ddb::error is
+/// thrown once every segment has ended (the others run on to their end).
 boost::asio::awaitable<std::vector<item>> scan_all(client& c, scan_request request, std::size_t segments,
                                                    page_options opt);
+/// scan_all with the default page_options: every item.
 inline boost::asio::awaitable<std::vector<item>> scan_all(client& c, scan_request request, std::size_t segments = 1) {
   return scan_all(c, std::move(request), segments, page_options());
 }
@@ -124,6 +140,7 @@ auto query_all(client& c, query_request request, page_options opt, Token&& token
                                              return query_all(c, std::move(request), opt);
                                            });
 }
+/// scan_all for any completion token: void(error_code, std::vector<item>).
 template <class Token>
 auto scan_all(client& c, scan_request request, std::size_t segments, page_options opt, Token&& token) {
   return detail::run_op<std::vector<item>>(c.get_executor(), std::forward<Token>(token),

@@ -66,30 +66,38 @@
 
 namespace ddb {
 
-/// One member's attribute name and key role (see the top of this header).
+/// A member's part in the table's key: none, the partition key or the sort key.
 enum class key_role : unsigned char { none, partition, sort };
+/// One member's attribute name and key role (see the top of this header);
+/// made by attribute(), partition_key() and sort_key().
 template <class C, class M>
 struct attribute_spec {
-  M C::*member;
+  M C::*member;  ///< the member described
   std::string_view name;  ///< empty: the member's own name
-  key_role role;
+  key_role role;  ///< its part in the key, if any
 };
+/// Stores `member` under the attribute name `name`; not part of the key.
 template <class C, class M>
 constexpr attribute_spec<C, M> attribute(M C::*member, std::string_view name) {
   return {member, name, key_role::none};
 }
+/// `member` is the partition key, stored as `name` (empty: the member's own name).
 template <class C, class M>
 constexpr attribute_spec<C, M> partition_key(M C::*member, std::string_view name = {}) {
   return {member, name, key_role::partition};
 }
+/// `member` is the sort key, stored as `name` (empty: the member's own name).
 template <class C, class M>
 constexpr attribute_spec<C, M> sort_key(M C::*member, std::string_view name = {}) {
   return {member, name, key_role::sort};
 }
+/// What a struct's ddb_item_schema returns: the attribute_specs of its renamed
+/// and key members (members not listed keep their names and no key role).
 template <class... Specs>
 struct item_schema {
+  /// Holds the specs; the checks run where the schema is used, at compile time.
   constexpr explicit item_schema(Specs... s) : specs(s...) {}
-  std::tuple<Specs...> specs;
+  std::tuple<Specs...> specs;  ///< the attribute_specs, in the order given
 };
 
 namespace detail::typed {
@@ -428,6 +436,11 @@ item key_of(const T& v) {
   return key;
 }
 
+/// The described struct read from an item (attributes it has no member for
+/// are ignored). Fails, naming the attribute path, with errc::wrong_value_type
+/// for an attribute of another type, errc::unexpected_json for a missing one
+/// whose member is neither optional nor a container, errc::number_out_of_range
+/// for a number that does not fit its member. A NULL empties an optional.
 template <class T>
   requires detail::typed::described<T>
 result<T> from_item(const item& it) {

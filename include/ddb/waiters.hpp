@@ -15,19 +15,29 @@
 
 namespace ddb {
 
+/// How often and how long a waiter polls DescribeTable; both must be positive,
+/// else the wait throws ddb::error (errc::invalid_config).
 struct waiter_options {
   std::chrono::milliseconds delay{20000};       ///< between polls (the model's 20 s)
   std::chrono::milliseconds timeout{25 * 20000};  ///< overall (the model's 25 attempts)
 };
 
-/// The description of the table once ACTIVE.
+/// The description of the table once ACTIVE: polls DescribeTable every
+/// opt.delay (ResourceNotFoundException means "not yet"). Throws ddb::error:
+/// errc::operation_timeout after opt.timeout, or the error of a DescribeTable
+/// call that fails otherwise.
 /// (No default arguments on coroutines: GCC 12 destroys a defaulted
 /// coroutine argument twice. The shorter forms are plain functions.)
 boost::asio::awaitable<table_description> wait_table_exists(client& c, std::string table, waiter_options opt);
+/// Returns once DescribeTable answers ResourceNotFoundException, polling every
+/// opt.delay. Throws ddb::error: errc::operation_timeout after opt.timeout, or
+/// the error of a DescribeTable call that fails otherwise.
 boost::asio::awaitable<void> wait_table_not_exists(client& c, std::string table, waiter_options opt);
+/// wait_table_exists with the default waiter_options (20 s, 25 polls).
 inline boost::asio::awaitable<table_description> wait_table_exists(client& c, std::string table) {
   return wait_table_exists(c, std::move(table), waiter_options());
 }
+/// wait_table_not_exists with the default waiter_options (20 s, 25 polls).
 inline boost::asio::awaitable<void> wait_table_not_exists(client& c, std::string table) {
   return wait_table_not_exists(c, std::move(table), waiter_options());
 }

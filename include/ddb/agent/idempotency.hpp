@@ -53,6 +53,7 @@
 
 namespace ddb::agent {
 
+/// Options of one idempotency::run() (and ledger::call()).
 struct run_options {
   /// How long a completed result is replayed (and the record kept).
   std::chrono::seconds expire{3600};
@@ -75,26 +76,37 @@ struct run_options {
   bool read_first = true;
 };
 
+/// What run() (or ledger::call()) returned.
 struct once_result {
   std::string value;      ///< fn's result, or the one recorded by the first run
   bool replayed = false;  ///< true when fn did not run here
   diagnostics diag;       ///< the failure's message (as_tuple and callbacks)
 };
 
+/// Idempotency keys in the agent table: run() runs a function at most once per
+/// key (README "Agent state"). The client must outlive it. Move-only.
 class idempotency {
  public:
+  /// The function run at most once: a coroutine returning its result as text
+  /// (e.g. JSON), stored and replayed to duplicates.
   using function = std::function<boost::asio::awaitable<std::string>()>;
 
+  /// No I/O: the table is checked on the first run().
   idempotency(client& c, table_options t);
   ~idempotency();
-  idempotency(idempotency&&) noexcept;
-  idempotency& operator=(idempotency&&) noexcept;
+  idempotency(idempotency&&) noexcept;  ///< the moved-from object may only be destroyed or assigned to
+  idempotency& operator=(idempotency&&) noexcept;  ///< the moved-from object may only be destroyed or assigned to
 
-  /// Runs fn at most once per key (see above). Errors: errc::invalid_config
+  /// Runs fn at most once per key (protocol: README "Agent state"). Errors: errc::invalid_config
   /// for an empty key, a key over 2,043 bytes or options out of range
   /// (nothing written); already_in_progress, recorded_failure,
   /// payload_mismatch, ownership_lost, result_too_large; DynamoDB's errors;
-  /// and fn's own exception (after the record was released).
+  /// and fn's own exception (after the record was released; with as_tuple or
+  /// callbacks errc::function_failed unless it is a system_error).
+  /// Cost: a first run is a GetItem (read_first), a conditional PutItem and an
+  /// UpdateItem (a TransactWriteItems for results over 380,000 bytes); a replay
+  /// one eventually consistent GetItem (and a Query of a large result's
+  /// chunks); each wait poll one consistent GetItem.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto run(std::string key, function fn, run_options opt, Token&& token = {}) {
     return detail::run_op<once_result>(

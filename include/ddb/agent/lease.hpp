@@ -37,6 +37,7 @@
 
 namespace ddb::agent {
 
+/// Options of leases::acquire().
 struct acquire_options {
   /// How long acquire waits for a held lease to come free (polling with
   /// backoff); 0 fails at once with errc::lease_busy.
@@ -55,27 +56,36 @@ class held_lease {
  public:
   held_lease() = default;  ///< holds nothing
   ~held_lease();
-  held_lease(held_lease&&) noexcept;
+  held_lease(held_lease&&) noexcept;  ///< the moved-from handle holds nothing
+  /// Releases the lease this handle held (in the background), then takes over the other's.
   held_lease& operator=(held_lease&&) noexcept;
 
+  /// False for a default-constructed or moved-from handle; stays true after release() or loss (see lost()).
   explicit operator bool() const noexcept { return state_ != nullptr; }
+  /// The lease's name. Throws ddb::error (errc::invalid_config) when the handle holds nothing.
   const std::string& name() const;
-  /// Larger than every fence issued for this name before.
+  /// Larger than every fence issued for this name before. Throws ddb::error
+  /// (errc::invalid_config) when the handle holds nothing.
   std::int64_t fence() const;
   /// True once the lease is lost (its work must stop; the fence is stale).
   bool lost() const;
   /// Emits terminal cancellation when the lease is lost: bind work to it
-  /// with asio::bind_cancellation_slot(lease.lost_slot(), token).
+  /// with asio::bind_cancellation_slot(lease.lost_slot(), token). Throws
+  /// ddb::error (errc::invalid_config) when the handle holds nothing.
   boost::asio::cancellation_slot lost_slot();
 
-  /// Stops renewing and gives the lease up (on condition it is still ours).
+  /// Stops renewing and gives the lease up (on condition it is still ours):
+  /// one conditional UpdateItem, none when already lost or released. Errors:
+  /// DynamoDB's (a refused condition is not one: was_held is false). Throws
+  /// ddb::error (errc::invalid_config) at once when the handle holds nothing.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto release(Token&& token = {}) {
     return detail::run_op<released>(executor(), std::forward<Token>(token), [s = state_]() { return release_impl(s); });
   }
+  /// What release() found.
   struct released {
     bool was_held = false;  ///< false when it had been lost or released already
-    diagnostics diag;
+    diagnostics diag;  ///< the failure's message (as_tuple and callbacks)
   };
 
   diagnostics diag;  ///< the failure's message (as_tuple and callbacks of acquire)
@@ -88,17 +98,22 @@ class held_lease {
   std::shared_ptr<detail::lease_state> state_;
 };
 
+/// Leases with fencing tokens in the agent table (README "Agent state"). The
+/// client must outlive it and every held_lease it gave. Move-only.
 class leases {
  public:
+  /// No I/O: the table is checked on the first acquire().
   leases(client& c, table_options t);
   ~leases();
-  leases(leases&&) noexcept;
-  leases& operator=(leases&&) noexcept;
+  leases(leases&&) noexcept;  ///< the moved-from object may only be destroyed or assigned to
+  leases& operator=(leases&&) noexcept;  ///< the moved-from object may only be destroyed or assigned to
 
   /// Takes the lease `name` for `duration` (1 s to 1 day). Errors:
   /// errc::lease_busy (held by another, not free within opt.wait),
   /// errc::invalid_config (empty or over-long name, durations out of range;
   /// nothing written), DynamoDB's errors.
+  /// Cost: one conditional UpdateItem per try (tries with backoff until
+  /// opt.wait is over); then one UpdateItem per heartbeat while held.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto acquire(std::string name, std::chrono::milliseconds duration, acquire_options opt, Token&& token = {}) {
     return detail::run_op<held_lease>(executor(), std::forward<Token>(token),
@@ -106,6 +121,7 @@ class leases {
                                         return acquire_impl(std::move(name), duration, opt);
                                       });
   }
+  /// With the default options: fails at once when the lease is held.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto acquire(std::string name, std::chrono::milliseconds duration, Token&& token = {}) {
     return acquire(std::move(name), duration, acquire_options(), std::forward<Token>(token));

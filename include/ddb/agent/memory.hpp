@@ -38,45 +38,52 @@
 
 namespace ddb::agent {
 
+/// One message of a conversation, as read.
 struct message {
-  std::string conversation;
+  std::string conversation;  ///< the conversation's id
   std::string id;       ///< its sort key: the cursor of pages, the bounds of summarize()
   std::string role;     ///< "user", "assistant", "tool", "system"; "summary" for summarize()'s
-  std::string content;
+  std::string content;  ///< the text as appended (decompressed, parts joined)
   std::string run_id;   ///< empty when appended without one
   std::int64_t at_ms = 0;  ///< server time of the append
   bool compressed = false; ///< stored compressed (zlib)
 };
 
+/// What append() or summarize() wrote.
 struct appended {
-  std::string id;
-  std::int64_t at_ms = 0;
+  std::string id;  ///< the new message's id (message::id)
+  std::int64_t at_ms = 0;  ///< server time of the write, epoch ms
   std::size_t stored_bytes = 0;  ///< the content as stored (after compression)
   int items = 0;                 ///< 1, or 1 + parts for a split message
-  diagnostics diag;
+  diagnostics diag;  ///< the failure's message (as_tuple and callbacks)
 };
 
+/// A page of messages (last(), run_messages()).
 struct message_page {
   std::vector<message> messages;     ///< newest first (run_messages: oldest first)
   std::optional<std::string> next;   ///< read_options::before for the next (older) page; empty at the end
-  diagnostics diag;
+  diagnostics diag;  ///< the failure's message (as_tuple and callbacks)
 };
 
+/// One conversation of a user (conversations()).
 struct conversation_info {
-  std::string conversation;
-  std::int64_t created_ms = 0;
+  std::string conversation;  ///< the conversation's id
+  std::int64_t created_ms = 0;  ///< server time of its first append, epoch ms
 };
+/// One page of conversations().
 struct conversation_page {
   std::vector<conversation_info> conversations;  ///< in conversation id order
   std::optional<std::string> next;               ///< pass as `after` for the next page
-  diagnostics diag;
+  diagnostics diag;  ///< the failure's message (as_tuple and callbacks)
 };
 
+/// What remove() deleted.
 struct removed {
-  std::size_t items = 0;
-  diagnostics diag;
+  std::size_t items = 0;  ///< items deleted: messages, their parts and the conversation's item
+  diagnostics diag;  ///< the failure's message (as_tuple and callbacks)
 };
 
+/// Options of a memory store.
 struct memory_options {
   /// How long a message is kept (TTL on expires_at): 7 to 30 days, or none.
   std::optional<std::chrono::seconds> keep = std::chrono::hours(24 * 30);
@@ -85,23 +92,36 @@ struct memory_options {
   std::size_t compress_above = 0;
 };
 
+/// Options of last().
 struct read_options {
   std::size_t limit = 20;              ///< 1 to 1,000
   bool consistent = false;             ///< strongly consistent reads (twice the read units)
   std::optional<std::string> before;   ///< a page's `next`: messages older than it
 };
 
+/// Session memory in the agent table: one item per message (README "Agent
+/// state"). Needs the table's index `ddb_run_id`: made with the table, else
+/// added with create_table (errc::invalid_config without), and waited for
+/// until active (errc::operation_timeout after 5 minutes). The client must
+/// outlive it. Move-only.
 class memory {
  public:
+  /// Messages kept 30 days, never compressed. No I/O: the table is checked on first use.
   memory(client& c, table_options t);
+  /// With options (checked on append(): keep out of 7 to 30 days is errc::invalid_config).
   memory(client& c, table_options t, memory_options o);
   ~memory();
-  memory(memory&&) noexcept;
-  memory& operator=(memory&&) noexcept;
+  memory(memory&&) noexcept;  ///< the moved-from object may only be destroyed or assigned to
+  memory& operator=(memory&&) noexcept;  ///< the moved-from object may only be destroyed or assigned to
 
   /// Appends one message (run_id may be empty). Arguments are copied before
   /// the call returns; with GCC 12 name them rather than building them
-  /// inside co_await.
+  /// inside co_await. One conditional PutItem (a TransactWriteItems with its
+  /// parts over 350,000 bytes as stored), plus an UpdateItem of the
+  /// conversation's item on this object's first append to it (and once per
+  /// tenth of `keep` after). Errors:
+  /// errc::invalid_config (bad user, conversation, role or run id), errc::item_too_large
+  /// (over 3,800,000 bytes as stored; nothing written), DynamoDB's errors.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto append(const std::string& user, const std::string& conversation, const std::string& role,
               const std::string& content, const std::string& run_id, Token&& token = {}) {
@@ -112,14 +132,17 @@ class memory {
                                     });
   }
   /// The newest messages of a conversation, newest first; page back with
-  /// read_options::before = the page's next.
+  /// read_options::before = the page's next. One Query (plus one per split
+  /// message). Errors: errc::invalid_config (bad ids, limit out of range),
+  /// errc::invalid_cursor (`before` not of this conversation), DynamoDB's errors.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto last(const std::string& user, const std::string& conversation, read_options opt, Token&& token = {}) {
     return detail::run_op<message_page>(executor(), std::forward<Token>(token), [this, user, conversation, opt]() mutable {
       return last_impl(std::move(user), std::move(conversation), std::move(opt));
     });
   }
-  /// The user's conversations, `limit` a page, after the id `after` ("" first).
+  /// The user's conversations, `limit` (1 to 1,000) a page, after the id `after`
+  /// ("" first). One consistent Query; errc::invalid_config for a bad user or limit.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto conversations(const std::string& user, const std::string& after, std::size_t limit, Token&& token = {}) {
     return detail::run_op<conversation_page>(executor(), std::forward<Token>(token), [this, user, after, limit]() mutable {
@@ -127,7 +150,9 @@ class memory {
     });
   }
   /// Every message appended with this run id, oldest first (through the
-  /// index: eventually consistent).
+  /// index: eventually consistent). Queries of the index, then BatchGetItem.
+  /// Errors: errc::invalid_config (empty or over-long run id), errc::unprocessed
+  /// (messages left unread), DynamoDB's errors.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto run_messages(const std::string& run_id, Token&& token = {}) {
     return detail::run_op<message_page>(executor(), std::forward<Token>(token),
@@ -137,6 +162,9 @@ class memory {
   /// of them) by one message of role "summary", in one transaction: it sorts
   /// where they were; messages appended meanwhile are kept. Another summary
   /// that replaced some of them first: errc::write_conflict, nothing changed.
+  /// Also errc::invalid_config (ids not of this conversation or in the wrong
+  /// order, no messages between them), errc::too_many_actions (over 98
+  /// messages), errc::item_too_large (a summary over one item).
   template <class Token = boost::asio::use_awaitable_t<>>
   auto summarize(const std::string& user, const std::string& conversation, const std::string& first_id,
                  const std::string& last_id, const std::string& summary, Token&& token = {}) {
@@ -147,7 +175,8 @@ class memory {
                                     });
   }
   /// Deletes a conversation's messages, their parts and its item (batches:
-  /// a message appended while it runs may survive).
+  /// a message appended while it runs may survive). Consistent Queries, then
+  /// BatchWriteItem; errc::unprocessed when some items could not be deleted.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto remove(const std::string& user, const std::string& conversation, Token&& token = {}) {
     return detail::run_op<removed>(executor(), std::forward<Token>(token), [this, user, conversation]() mutable {

@@ -62,6 +62,8 @@
 
 namespace ddb::agent {
 
+/// A token bucket: its key in the agent table, rate, burst and period.
+/// Checked on each call (errc::invalid_config naming the problem).
 struct limit {
   std::string key;               ///< up to 1,000 bytes
   std::int64_t rate_milli = 0;   ///< milli-tokens added per period (1,000: a token), > 0
@@ -72,16 +74,17 @@ struct limit {
   /// `tokens` per second, minute, hour or day (fractions allowed, rounded
   /// down to milli-tokens, never up), `burst` tokens at most.
   static limit per_second(std::string key, double tokens, double burst);
-  static limit per_minute(std::string key, double tokens, double burst);
-  static limit per_hour(std::string key, double tokens, double burst);
-  static limit per_day(std::string key, double tokens, double burst);
+  static limit per_minute(std::string key, double tokens, double burst);  ///< `tokens` per minute, `burst` at most
+  static limit per_hour(std::string key, double tokens, double burst);  ///< `tokens` per hour, `burst` at most
+  static limit per_day(std::string key, double tokens, double burst);  ///< `tokens` per day, `burst` at most
 };
 
 /// n tokens as milli-tokens.
 constexpr std::int64_t tokens(std::int64_t n) { return n * 1000; }
 
+/// The answer to take() or take_all().
 struct take_result {
-  bool admitted = false;
+  bool admitted = false;  ///< true: the tokens were taken; false: denied (see retry_after)
   /// When denied: how long until the bucket holds what was asked (server
   /// time, rounded up to a millisecond); 0 when admitted.
   std::chrono::milliseconds retry_after{0};
@@ -94,15 +97,18 @@ struct take_result {
   diagnostics diag;            ///< the failure's message (as_tuple and callbacks)
 };
 
+/// One part of a take_all(): a limit and what to take from it.
 struct limit_take {
-  limit l;
-  std::int64_t milli = 1000;
+  limit l;  ///< the bucket to take from (each key at most once per take_all())
+  std::int64_t milli = 1000;  ///< milli-tokens to take (1,000: one token), at most one sub-bucket's burst
 };
 
+/// What adjust() returns: nothing on success.
 struct adjusted {
-  diagnostics diag;
+  diagnostics diag;  ///< the failure's message (as_tuple and callbacks)
 };
 
+/// Options of a rate limiter.
 struct rate_limiter_options {
   /// Reserve this many milli-tokens per write and hand them out locally
   /// (0: every take writes); capped at one sub-bucket's burst. When the
@@ -112,29 +118,43 @@ struct rate_limiter_options {
   std::chrono::milliseconds prefetch_max_age{1000};
 };
 
+/// Token-bucket rate limits shared through the agent table (README "Agent
+/// state"). The client must outlive it. Move-only.
 class rate_limiter {
  public:
+  /// No prefetch: every take writes. No I/O: the table is checked on first use.
   rate_limiter(client& c, table_options t);
+  /// With options (checked on take(): a negative prefetch_milli is errc::invalid_config).
   rate_limiter(client& c, table_options t, rate_limiter_options o);
   ~rate_limiter();
-  rate_limiter(rate_limiter&&) noexcept;
-  rate_limiter& operator=(rate_limiter&&) noexcept;
+  rate_limiter(rate_limiter&&) noexcept;  ///< the moved-from object may only be destroyed or assigned to
+  rate_limiter& operator=(rate_limiter&&) noexcept;  ///< the moved-from object may only be destroyed or assigned to
 
   /// Takes `milli` milli-tokens from the bucket of `l` (a denial is a result,
   /// not an error). Arguments are copied before the call returns; with GCC 12
   /// name them rather than building them inside co_await (README "GCC 12").
+  /// One conditional UpdateItem (one more after a wrong guess, or for a second
+  /// sub-bucket); none when served from prefetched tokens. Errors:
+  /// errc::invalid_config (a bad limit, a take over one sub-bucket's burst),
+  /// errc::write_conflict (8 refused writes per bucket tried, while other
+  /// takers kept changing it), DynamoDB's errors.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto take(const limit& l, std::int64_t milli, Token&& token = {}) {
     return detail::run_op<take_result>(executor(), std::forward<Token>(token),
                                        [this, l, milli]() mutable { return take_impl(std::move(l), milli); });
   }
+  /// Takes one token (1,000 milli-tokens).
   template <class Token = boost::asio::use_awaitable_t<>>
   auto take(const limit& l, Token&& token = {}) {
     return take(l, tokens(1), std::forward<Token>(token));
   }
 
   /// Takes from every limit or from none, in one transaction (up to 100
-  /// limits, each key at most once). Prefetch does not apply.
+  /// limits, each key at most once). Prefetch does not apply. One
+  /// TransactWriteItems (2 write units per limit), again after a wrong guess
+  /// or a conflict. Errors: errc::invalid_config (no takes, a bad limit),
+  /// errc::too_many_actions (over 100), errc::duplicate_key (a key twice),
+  /// errc::write_conflict (8 transactions in a row cancelled), DynamoDB's errors.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto take_all(const std::vector<limit_take>& takes, Token&& token = {}) {
     return detail::run_op<take_result>(executor(), std::forward<Token>(token),
@@ -144,6 +164,8 @@ class rate_limiter {
   /// Charges (positive) or refunds (negative) milli-tokens after the fact,
   /// unconditionally: an LLM call that used more tokens than it reserved
   /// leaves the bucket in debt. With sub-buckets, spread evenly.
+  /// One UpdateItem per sub-bucket with a share (none for 0). Errors:
+  /// errc::invalid_config (a bad limit, more than 10^12 either way), DynamoDB's errors.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto adjust(const limit& l, std::int64_t delta_milli, Token&& token = {}) {
     return detail::run_op<adjusted>(executor(), std::forward<Token>(token), [this, l, delta_milli]() mutable {

@@ -28,8 +28,11 @@
 
 namespace ddb::agent {
 
+/// The agent table a component uses. It is checked on the component's first
+/// call (one DescribeTable): a table without keys `pk` and `sk` (S) is
+/// errc::invalid_config, as is a missing one without create_table.
 struct table_options {
-  std::string table_name;
+  std::string table_name;  ///< required (empty: errc::invalid_config on first use)
   /// When the table does not exist: create it (on-demand, TTL enabled) and
   /// wait until it is active. Without it a missing table is an error naming
   /// this option.

@@ -20,13 +20,20 @@
 
 namespace ddb::json {
 
+/// Appends JSON to a caller-owned std::string, putting the commas between
+/// elements. It checks neither nesting nor UTF-8: the callers do.
 class writer {
  public:
+  /// Appends to `out` (not cleared first), which must outlive the writer.
   explicit writer(std::string& out) noexcept : out_(out) {}
 
+  /// Writes `{`, after a comma when one is due.
   void begin_object() { separate(); out_ += '{'; comma_ = false; }
+  /// Writes `}`.
   void end_object() { out_ += '}'; comma_ = true; }
+  /// Writes `[`, after a comma when one is due.
   void begin_array() { separate(); out_ += '['; comma_ = false; }
+  /// Writes `]`.
   void end_array() { out_ += ']'; comma_ = true; }
   /// Keys and strings must be valid UTF-8 (checked by the callers that take
   /// user text: write_value / write_item; see also valid_utf8()).
@@ -43,11 +50,17 @@ class writer {
   }
   /// "{" and a literal key given already quoted, e.g. R"({"S":)".
   void open_with_key(std::string_view quoted) { separate(); out_ += quoted; comma_ = false; }
+  /// A quoted string value, with quotes, backslashes and control characters
+  /// escaped (UTF-8 is not checked here).
   void string(std::string_view s) { separate(); append_string(s); comma_ = true; }
+  /// `json` copied as one value, unchecked: a literal or a number.
   void raw(std::string_view json) { separate(); out_ += json; comma_ = true; }  // a literal or number
+  /// `true` or `false`.
   void boolean(bool b) { raw(b ? "true" : "false"); }
+  /// An integer in decimal.
   void integer(long long v);
 
+  /// The string written to.
   std::string& buffer() noexcept { return out_; }
 
  private:
@@ -59,19 +72,26 @@ class writer {
   bool comma_ = false;
 };
 
+/// True when `s` is well-formed UTF-8 (short ASCII checked inline, the rest with simdjson's validator).
 bool valid_utf8(std::string_view s) noexcept;
 
 /// {"S":"..."} and so on. Fails on invalid UTF-8, empty or duplicate sets and
 /// nesting deeper than max_nesting_depth; nothing is half-written on failure
 /// (the writer's buffer is restored to its length at the call).
 result<void> write_value(writer& w, const value& v);
-/// {"name":{"S":"..."},...}
+/// {"name":{"S":"..."},...}, with the failures of write_value() (and
+/// invalid UTF-8 in a name); nothing is half-written on failure.
 result<void> write_item(writer& w, const item& it);
 std::string to_json(const item& it);    ///< throws ddb::error
 std::string to_json(const value& v);    ///< throws ddb::error
 
-result<value> parse_value(std::string_view json);  ///< {"S":"x"}
-result<item> parse_item(std::string_view json);    ///< {"a":{"S":"x"}}
+/// Reads one DynamoDB JSON value, e.g. {"S":"x"}. Malformed JSON or values
+/// are a failure (errc::invalid_json, invalid_attribute, invalid_number, ...)
+/// whose message names the path.
+result<value> parse_value(std::string_view json);
+/// Reads a DynamoDB JSON item, e.g. {"a":{"S":"x"}}; fails as parse_value()
+/// does, and on a name given twice.
+result<item> parse_item(std::string_view json);
 
 /// Plain JSON, as applications and HTTP clients speak it (the AWS SDKs'
 /// "unmarshalled" form): {"pk":"a","n":12,"tags":["x"],"m":{"ok":true},"z":null}.
@@ -84,24 +104,32 @@ result<item> parse_item(std::string_view json);    ///< {"a":{"S":"x"}}
 /// Sets and binaries do not round-trip (they come back as L and S): use the
 /// DynamoDB JSON above where the types matter.
 result<void> write_plain_value(writer& w, const value& v);
+/// An item as a plain JSON object (see write_plain_value()); same failures,
+/// and nothing half-written on failure.
 result<void> write_plain_item(writer& w, const item& it);
 std::string to_plain_json(const item& it);   ///< throws ddb::error (invalid UTF-8, nesting)
 std::string to_plain_json(const value& v);   ///< throws ddb::error
 result<value> parse_plain_value(std::string_view json);  ///< "x", 12, [1,"a"], {"a":1}
 result<item> parse_plain_item(std::string_view json);    ///< {"a":1}
 
-/// A DynamoDB error body: {"__type":"com.amazonaws.dynamodb.v20120810#X","message":"..."}.
+/// One entry of a TransactionCanceledException's CancellationReasons, in the
+/// order of the transaction's actions.
 struct cancellation_reason {
   std::string code;                 ///< "None", "ConditionalCheckFailed", "TransactionConflict", ...
-  std::string message;
+  std::string message;              ///< "Message" (or "message"); empty when absent
   std::optional<ddb::item> item;    ///< with ReturnValuesOnConditionCheckFailure=ALL_OLD
 };
+/// A DynamoDB error body:
+/// `{"__type":"com.amazonaws.dynamodb.v20120810#X","message":"..."}`.
 struct service_error {
   std::string type;     ///< the part of __type after the last '#'
   std::string message;  ///< "message" or "Message"
+  /// TransactionCanceledException: one reason per action; empty for other errors.
   std::vector<cancellation_reason> cancellation_reasons;
   std::optional<ddb::item> item;  ///< ConditionalCheckFailedException with ReturnValuesOnConditionCheckFailure
 };
+/// Reads an error body. Fails (errc::invalid_json, unexpected_json, ...) on
+/// malformed JSON, fields of the wrong type, or a body with no `__type`.
 result<service_error> parse_error(std::string_view body);
 
 }  // namespace ddb::json

@@ -13,15 +13,21 @@
 
 namespace ddb {
 
+/// Most significant digits a DynamoDB number may have.
 inline constexpr int max_number_digits = 38;
 inline constexpr int min_number_exponent = -130;  ///< smallest magnitude 1E-130
 inline constexpr int max_number_exponent = 125;   ///< largest magnitude < 1E+126
 
+/// A DynamoDB number (N): its exact decimal text, checked against DynamoDB's
+/// rules when made; never converted through a double unless asked (to<double>()).
 class number {
  public:
-  number() : text_("0") {}
-  /// Throws ddb::error when text is not a valid DynamoDB number.
+  number() : text_("0") {}  ///< zero
+  /// Copies `text` as it is (e.g. "+1.50" stays so). Throws ddb::error
+  /// (errc::invalid_number, number_too_precise or number_out_of_range) when
+  /// it is not a valid DynamoDB number.
   explicit number(std::string_view text);
+  /// Any integer but bool, exactly (at most 20 digits: always valid). Never fails.
   template <std::integral I>
     requires(!std::same_as<I, bool>)
   number(I v) {
@@ -30,12 +36,18 @@ class number {
     else
       from_unsigned(v);
   }
-  /// Shortest text that round-trips the double; NaN and infinities are rejected.
+  /// Shortest text that round-trips the double. Throws ddb::error:
+  /// errc::invalid_number for NaN and infinities, errc::number_out_of_range
+  /// for a magnitude outside DynamoDB's range (e.g. 1E300 or a denormal).
   explicit number(double v);
 
+  /// number(text) without the exception: the same errors as a failure. The
+  /// text is copied as given; plain integers of up to 38 digits skip the full check.
   static result<number> parse(std::string_view text);
 
+  /// The decimal text, as given or as generated (no normalisation: "1.0" stays "1.0").
   std::string_view text() const noexcept { return text_; }
+  /// The same text as a std::string reference, valid while the number lives unchanged.
   const std::string& str() const noexcept { return text_; }
 
   /// Checked conversions: an error when the value has a fractional part (for
@@ -45,7 +57,7 @@ class number {
 
   /// Numeric equality: "1", "1.0" and "10E-1" are equal.
   friend bool operator==(const number& a, const number& b) noexcept;
-  /// Numeric order.
+  /// Numeric order: -1, 0 or 1 as `a` is less than, equal to or greater than `b`.
   friend int compare(const number& a, const number& b) noexcept;
 
  private:

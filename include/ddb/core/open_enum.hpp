@@ -19,10 +19,13 @@
 
 namespace ddb {
 
+/// One of the enumerators of E (a service-model enumeration), or a string the
+/// model does not list; see the top of this header. Converts implicitly from E.
 template <class E>
 class open_enum {
  public:
   open_enum() = default;  ///< unset: empty() and str() == ""
+  /// The enumerator `e` (implicit, so `req.billing_mode = ddb::billing_mode::provisioned` works).
   constexpr open_enum(E e) noexcept : known_(true), e_(e) {}
 
   /// The enumerator spelt `s` when E lists it ("PAY_PER_REQUEST"), else `s`
@@ -43,9 +46,12 @@ class open_enum {
   constexpr std::optional<E> known() const noexcept { return known_ ? std::optional<E>(e_) : std::nullopt; }
   /// The value as DynamoDB spells it ("PAY_PER_REQUEST"); "" when unset.
   std::string_view str() const noexcept { return known_ ? to_string(e_) : std::string_view(other_); }
+  /// True when unset (no enumerator and no string).
   bool empty() const noexcept { return !known_ && other_.empty(); }
 
+  /// True when `a` holds the enumerator `b` (never for a string the model does not list).
   friend constexpr bool operator==(const open_enum& a, E b) noexcept { return a.known_ && a.e_ == b; }
+  /// Same spelling: an enumerator equals from_string() of its name.
   friend bool operator==(const open_enum& a, const open_enum& b) noexcept { return a.str() == b.str(); }
 
  private:

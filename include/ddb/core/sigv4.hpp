@@ -23,52 +23,71 @@
 
 namespace ddb::sigv4 {
 
+/// The signing time (UTC, from the system clock).
 using time_point = std::chrono::system_clock::time_point;
 
+/// One HTTP header.
 struct header {
-  std::string name;
-  std::string value;
+  std::string name;   ///< as sent; signed in lowercase
+  std::string value;  ///< signed trimmed, runs of blanks collapsed to one space
 };
 
 /// A request to sign, as the caller will send it. path and query are raw (the
 /// query may hold %-escapes; it is decoded and re-encoded canonically).
 struct request {
-  std::string_view method;
-  std::string_view path = "/";
-  std::string_view query;
+  std::string_view method;      ///< "GET", "POST", ...
+  std::string_view path = "/";  ///< the raw path; "" counts as "/"
+  std::string_view query;       ///< the raw query string, without '?'
   std::vector<header> headers;  ///< must include Host
-  std::string_view body;
+  std::string_view body;        ///< the payload, whose SHA-256 is signed
 };
 
+/// Variations of the algorithm, for sign().
 struct options {
   bool normalize_path = true;       ///< remove dot segments and empty segments (all services but S3)
   bool add_content_sha256 = false;  ///< add and sign x-amz-content-sha256
   bool sign_session_token = true;   ///< false: add X-Amz-Security-Token after signing (a few services want this)
 };
 
+/// What sign() made: the intermediate stages (for tests and debugging), the
+/// signature, and the headers the caller adds to the request.
 struct signed_parts {
-  std::string canonical_request;
-  std::string string_to_sign;
+  std::string canonical_request;  ///< stage 1
+  std::string string_to_sign;     ///< stage 2
   std::string signature;       ///< lowercase hex
   std::string authorization;   ///< value of the Authorization header
   std::vector<header> headers_to_add;  ///< X-Amz-Date, X-Amz-Security-Token, X-Amz-Content-Sha256
 };
 
-/// "20150830T123600Z"
+/// The X-Amz-Date form of `t`: "20150830T123600Z" (UTC, whole seconds).
 std::string format_amz_date(time_point t);
 
+/// Signs requests with one set of credentials for one region and service,
+/// keeping the derived key for the current UTC date. Not thread-safe.
 class signer {
  public:
+  /// Throws ddb::error (errc::invalid_credentials) when the credentials are
+  /// empty(), the access key id holds anything but letters, digits, '_' and
+  /// '-', the session token holds CR, LF or NUL, or the region or service
+  /// anything but letters, digits and '-'.
   signer(credentials creds, std::string region, std::string service);
+  /// Takes the signer over; the moved-from one may only be destroyed or assigned to.
   signer(signer&&) noexcept;
+  /// Takes the signer over; the moved-from one may only be destroyed or assigned to.
   signer& operator=(signer&&) noexcept;
+  /// Wipes the scratch buffer (and, with the caches, the keyed state).
   ~signer();
 
+  /// The region signed for, e.g. "us-east-1".
   const std::string& region() const noexcept { return region_; }
+  /// The service signed for, e.g. "dynamodb".
   const std::string& service() const noexcept { return service_; }
+  /// The credentials it signs with.
   const credentials& creds() const noexcept { return creds_; }
 
   /// General signing (test vectors, STS and other query-protocol services).
+  /// Fails with errc::invalid_header when a header is refused by check_header().
+  /// Allocates every string of the result.
   result<signed_parts> sign(const request& req, time_point now, const options& opt = {});
 
   /// The hot path for DynamoDB: appends the whole HTTP/1.1 request (request
@@ -76,12 +95,16 @@ class signer {
   /// buffers have grown. target is the operation, e.g. "GetItem"; host is the
   /// Host header value (with ":port" when not the scheme's default).
   /// Signed headers: content-type;host;x-amz-date[;x-amz-security-token];x-amz-target.
+  /// Throws ddb::error (errc::invalid_header) when host holds a space, CR, LF
+  /// or NUL, or target anything but letters and digits.
   void write_dynamodb_request(std::string& out, std::string_view host, std::string_view target,
                               std::string_view body, time_point now);
 
   /// The X-Amz-Target prefix, "DynamoDB_20120810." unless changed (DynamoDB
-  /// Streams: "DynamoDBStreams_20120810."). Letters, digits, '_' and a final '.'.
+  /// Streams: "DynamoDBStreams_20120810."). Letters, digits, '_' and a final '.';
+  /// anything else throws ddb::error (errc::invalid_header).
   void set_target_prefix(std::string prefix);
+  /// The X-Amz-Target prefix in use.
   const std::string& target_prefix() const noexcept { return target_prefix_; }
 
   /// Stage 3 on its own (exposed for tests): hex HMAC of string_to_sign with
@@ -111,7 +134,8 @@ class signer {
 };
 
 /// Rejects header names and values that could split or smuggle a request:
-/// CR, LF, NUL, and (in names) anything but a token character.
+/// CR, LF, NUL, and (in names) anything but a token character; an empty
+/// name too. Fails with errc::invalid_header.
 result<void> check_header(std::string_view name, std::string_view value);
 
 }  // namespace ddb::sigv4

@@ -43,6 +43,9 @@ void start_search_batch(const std::shared_ptr<scorer_impl>& impl, std::vector<fl
                         search_options opt, batch_handler handler);
 }  // namespace detail
 
+/// Runs an index's searches on a thread pool (small ones inline) and
+/// completes them on an event loop. Use it, like its index, from the index's
+/// owner thread; the index must outlive it. Not copyable or movable.
 class scorer {
  public:
   /// Runs searches on a pool of `threads` threads owned by the scorer (0: one
@@ -55,10 +58,13 @@ class scorer {
   scorer(const scorer&) = delete;
   scorer& operator=(const scorer&) = delete;
 
-  index& target() noexcept;
+  index& target() noexcept;                ///< the index it searches
+  /// Most pieces a search is split into (the own pool's thread count, or the
+  /// `parts` given, at least 1); a search uses min(parts(), rows / 16,384), at least 1.
   std::size_t parts() const noexcept;
 
-  /// The query is copied before this returns.
+  /// The query is copied before this returns. Fails (never inside this call)
+  /// as index::search() throws, or with invalid_argument once the scorer is destroyed.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto search(std::span<const float> query, search_options opt, Token&& token = {}) {
     return boost::asio::async_initiate<Token, void(std::exception_ptr, matches)>(
@@ -68,7 +74,8 @@ class scorer {
         token, std::vector<float>(query.begin(), query.end()), std::move(opt));
   }
 
-  /// `count` queries, one after another (count * dim floats).
+  /// `count` queries, one after another (count * dim floats), scored together;
+  /// one result list per query, in order. Errors as search().
   template <class Token = boost::asio::use_awaitable_t<>>
   auto search_batch(std::span<const float> queries, std::size_t count, search_options opt, Token&& token = {}) {
     return boost::asio::async_initiate<Token, void(std::exception_ptr, std::vector<matches>)>(
