@@ -1,4 +1,6 @@
-# `cmake --install`: the headers, the static libraries, the `ddb` tools, a
+# `cmake --install`: the headers, the static libraries (shared ones with
+# -DBUILD_SHARED_LIBS=ON, found by the installed tools and by each other
+# through relative run paths, so the install stays relocatable), the `ddb` tools, a
 # CMake package (find_package(ddb CONFIG): targets ddb::ddb, ddb::vec,
 # ddb::cache, ddb::agent) and pkg-config files (ddb, ddb-vec, ddb-cache,
 # ddb-agent). The Asio/Beast separate-compilation definitions travel with
@@ -43,6 +45,16 @@ foreach(pc ddb ddb-vec ddb-cache ddb-agent)
   configure_file(cmake/pkgconfig/${pc}.pc.in ${CMAKE_CURRENT_BINARY_DIR}/pkgconfig/${pc}.pc @ONLY)
   install(FILES ${CMAKE_CURRENT_BINARY_DIR}/pkgconfig/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
 endforeach()
+
+if(BUILD_SHARED_LIBS)
+  foreach(t ddb ddb_vec ddb_cache ddb_agent)
+    set_target_properties(${t} PROPERTIES INSTALL_RPATH "$ORIGIN")
+  endforeach()
+  if(DDB_BUILD_TOOLS)
+    file(RELATIVE_PATH DDB_BIN_TO_LIB "/${CMAKE_INSTALL_BINDIR}" "/${CMAKE_INSTALL_LIBDIR}")
+    set_target_properties(ddb_cli ddb_bench_cli ddb_cache_cli ddb_agent_cli PROPERTIES INSTALL_RPATH "$ORIGIN/${DDB_BIN_TO_LIB}")
+  endif()
+endif()
 
 if(DDB_BUILD_TOOLS)
   install(TARGETS ddb_cli ddb_bench_cli ddb_cache_cli ddb_agent_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT tools)

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "ddb/client.hpp"
+#include "ddb/model.hpp"  // ListTables is a control-plane operation
 
 int main() {
   boost::asio::io_context io;
