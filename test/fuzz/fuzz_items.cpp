@@ -3,7 +3,8 @@
 // fails with an error naming the attribute, never throws, never overflows.
 // The first byte picks: an idempotency/ledger record, a session-memory
 // message (and its body, compressed or not), a checkpoint, a rate-limit
-// bucket's tat, a mneme-layout cache entry (current and legacy TTL).
+// bucket's tat, a mneme-layout cache entry (current and legacy TTL), a
+// lean-layout cache entry.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -21,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto it = ddb::json::parse_item(text);
   if (!it) return 0;
   try {
-    switch (data[0] % 6) {
+    switch (data[0] % 7) {
       case 0: (void)ddb::agent::detail::read_record(*it); break;
       case 1:
         if (auto m = ddb::agent::detail::read_message(*it); m && m->parts == 0)
@@ -30,7 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 2: (void)ddb::agent::detail::read_checkpoint(*it, "thread", true); break;
       case 3: (void)ddb::agent::detail::tat_of(*it); break;
       case 4: (void)ddb::cache::detail::mneme_entry_from_item(*it, false); break;
-      default: (void)ddb::cache::detail::mneme_entry_from_item(*it, true); break;
+      case 5: (void)ddb::cache::detail::mneme_entry_from_item(*it, true); break;
+      default: (void)ddb::cache::detail::lean_entry_from_item(*it); break;
     }
   } catch (...) {
     __builtin_trap();  // a bad item must be an error of the operation, not an exception out of a handler
