@@ -9,8 +9,8 @@
 
 #include "auth/cache.hpp"
 #include "auth/parse.hpp"
-#include "core/crc32.hpp"
 #include "core/endpoint.hpp"
+#include "core/lifecycle.hpp"
 #include "ddb/core/sigv4.hpp"
 #include "helpers/capacity_tracker.hpp"
 #include "io/providers.hpp"
@@ -92,8 +92,8 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     }
     lists_[all_ops].push_back(op.get());
     if (cfg_.operation_timeout.count() > 0) {
-      op->op_deadline = steady_clock::now() + cfg_.operation_timeout;
-      add_deadline(op_deadlines, op.get(), op->op_deadline);
+      op->deadlines.op = steady_clock::now() + cfg_.operation_timeout;
+      add_deadline(op_deadlines, op.get(), op->deadlines.op);
     }
     // Never completes inside this call: the transport reports by posting.
     start_attempt(op);
@@ -118,7 +118,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     lists_[attempt_deadlines].unlink(&op);
     lists_[pool_deadlines].unlink(&op);
     op.ex.reset();
-    attempt_outcome outcome = evaluate(*e, op.diag);
+    attempt_outcome outcome = classify_attempt(*e, op.diag, cfg_.verify_crc32);
     if (!outcome.ec) {
       op.answer = std::move(e);  // the body is decoded where it was read
       return after_attempt(op, outcome);
@@ -194,11 +194,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   // DynamoDB refused the signature's time: take the server's clock from its
   // Date header. True when there is a correction to retry with.
   bool correct_clock(const diagnostics& diag, const http_response& r) {
-    const std::string& t = diag.service_type;
-    const bool skew = t == "RequestTimeTooSkewed" || t == "RequestExpired" || t == "RequestInTheFuture" ||
-                      (t == "InvalidSignatureException" && (diag.message.find("Signature expired") != std::string::npos ||
-                                                            diag.message.find("Signature not yet current") != std::string::npos));
-    if (!skew || r.date[0] == '\0') return false;
+    if (!clock_skew_error(diag) || r.date[0] == '\0') return false;
     auto server = auth::parse_http_date(r.date);
     if (!server) return false;
     clock_offset_ = *server - local_time();
@@ -256,6 +252,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   }
 
   void start_attempt(const std::shared_ptr<op_state>& op) {
+    if (op->phase != op_phase::credentials) op->enter(op_phase::credentials);
     const auto signed_at = signing_time();
     switch (creds_.on_request(signed_at)) {
       case auth::credentials_cache::action::use: break;
@@ -281,27 +278,21 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     ex->owner = op;
     op->ex = ex;
     const auto now = steady_clock::now();
-    op->attempt_deadline = now + cfg_.attempt_timeout;
-    op->pool_deadline = now + cfg_.pool_wait_timeout;
-    add_deadline(attempt_deadlines, op.get(), op->attempt_deadline);
-    if (cfg_.pool_wait_timeout < cfg_.attempt_timeout) add_deadline(pool_deadlines, op.get(), op->pool_deadline);
+    op->deadlines.attempt = now + cfg_.attempt_timeout;
+    op->deadlines.pool = now + cfg_.pool_wait_timeout;
+    add_deadline(attempt_deadlines, op.get(), op->deadlines.attempt);
+    if (cfg_.pool_wait_timeout < cfg_.attempt_timeout) add_deadline(pool_deadlines, op.get(), op->deadlines.pool);
+    op->enter(op_phase::in_flight);
     pool_.submit(std::move(ex));
   }
 
-  // Decides what follows an attempt: completion, or a retry after backoff.
+  // Completes the operation or waits out the backoff before the next attempt.
   void after_attempt(op_state& op, const attempt_outcome& outcome) {
-    if (!outcome.ec) {
-      (void)decide_retry(cfg_.retry, quota_, outcome, op.attempt, op.safety);  // refunds the quota
-      return complete(op, {});
-    }
-    if (closed_ || outcome.ec == errc::client_closed) return complete(op, make_error_code(errc::client_closed));
-    const retry_decision d = decide_retry(cfg_.retry, quota_, outcome, op.attempt, op.safety);
-    if (!d.retry) {
-      if (d.stop_reason) op.diag.message += " (not retried: the client's retry quota is exhausted)";
-      return complete(op, outcome.ec);
-    }
+    const next_attempt n = detail::after_attempt(cfg_.retry, quota_, outcome, op.attempt, op.safety, closed_, op.diag);
+    if (n.k == next_attempt::kind::complete) return complete(op, n.ec);
+    op.enter(op_phase::backoff);
     if (!op.backoff) op.backoff.emplace(ex_);
-    op.backoff->expires_at(std::min(op.op_deadline, steady_clock::now() + d.delay));
+    op.backoff->expires_at(std::min(op.deadlines.op, steady_clock::now() + n.delay));
     op.backoff->async_wait([o = op.shared_from_this()](error_code ec) {
       if (ec || o->done) return;
       o->client->start_attempt(o);
@@ -322,96 +313,58 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     });
   }
 
-  // Handles every deadline that has passed, then re-arms for the next one.
+  static time_point deadline_of(const op_state& op, list_kind k) noexcept {
+    return k == attempt_deadlines ? op.deadlines.attempt : k == pool_deadlines ? op.deadlines.pool : op.deadlines.op;
+  }
+
+  // Handles every deadline that has passed (what it means: core/lifecycle),
+  // then re-arms for the next one.
   void sweep() {
     sweep_at_ = no_deadline;
     const auto now = steady_clock::now();
-    while (op_state* op = lists_[pool_deadlines].front()) {
-      if (op->pool_deadline > now) break;
-      const auto keep = op->shared_from_this();
-      lists_[pool_deadlines].unlink(op);
-      if (!op->ex || op->ex->st != exchange::state::waiting) continue;  // written in time
-      lists_[attempt_deadlines].unlink(op);
-      abandon_attempt(*op, false);
-      op->diag.message = "no connection took the request within pool_wait_timeout (" +
-                                std::to_string(cfg_.pool_wait_timeout.count()) +
-                                " ms): raise client_config::pool_size or pipeline_depth, or send less at once";
-      complete(*op, make_error_code(errc::pool_timeout));
-    }
-    while (op_state* op = lists_[op_deadlines].front()) {
-      if (op->op_deadline > now) break;
-      const auto keep = op->shared_from_this();
-      op->diag.message = "the operation took longer than operation_timeout (" +
-                                std::to_string(cfg_.operation_timeout.count()) + " ms)";
-      if (op->ex) abandon_attempt(*op, op->ex->st == exchange::state::written);
-      complete(*op, make_error_code(errc::operation_timeout));
-    }
-    while (op_state* op = lists_[attempt_deadlines].front()) {
-      if (op->attempt_deadline > now) break;
-      const auto keep = op->shared_from_this();
-      lists_[attempt_deadlines].unlink(op);
-      lists_[pool_deadlines].unlink(op);
-      attempt_outcome outcome;
-      outcome.ec = make_error_code(errc::attempt_timeout);
-      outcome.maybe_applied = op->ex && op->ex->st == exchange::state::written;
-      abandon_attempt(*op, true);  // a silent connection is closed
-      op->diag.message = "no response within attempt_timeout (" + std::to_string(cfg_.attempt_timeout.count()) + " ms)";
-      after_attempt(*op, outcome);
+    for (list_kind k : {pool_deadlines, op_deadlines, attempt_deadlines}) {
+      while (op_state* op = lists_[k].front()) {
+        if (deadline_of(*op, k) > now) break;
+        const auto keep = op->shared_from_this();
+        lists_[k].unlink(op);
+        expire(*op, expired(op->deadlines, now, op->ex && op->ex->st == exchange::state::waiting));
+      }
     }
     time_point next = no_deadline;
     for (list_kind k : {attempt_deadlines, pool_deadlines, op_deadlines})
-      if (op_state* op = lists_[k].front())
-        next = std::min(next, k == attempt_deadlines ? op->attempt_deadline
-                              : k == pool_deadlines  ? op->pool_deadline
-                                                     : op->op_deadline);
+      if (op_state* op = lists_[k].front()) next = std::min(next, deadline_of(*op, k));
     if (next != no_deadline) arm_sweep(next);
   }
 
-  // Turns what the exchange brought back into an attempt outcome, filling in
-  // the diagnostics.
-  attempt_outcome evaluate(exchange& ex, diagnostics& diag) const {
-    attempt_outcome o;
-    if (ex.ec) {
-      o.ec = ex.ec;
-      o.maybe_applied = ex.maybe_applied;
-      diag.message = ex.error_detail;
-      return o;
+  void expire(op_state& op, expiry e) {
+    switch (e) {
+      case expiry::none: return;  // a pool wait passed after the request was written
+      case expiry::pool_wait:
+        abandon_attempt(op, false);
+        op.diag.message = expiry_message(e, cfg_.pool_wait_timeout);
+        return complete(op, expiry_error(e));
+      case expiry::operation:
+        op.diag.message = expiry_message(e, cfg_.operation_timeout);
+        if (op.ex) abandon_attempt(op, op.ex->st == exchange::state::written);
+        return complete(op, expiry_error(e));
+      case expiry::attempt: {
+        lists_[attempt_deadlines].unlink(&op);
+        lists_[pool_deadlines].unlink(&op);
+        attempt_outcome outcome;
+        outcome.ec = expiry_error(e);
+        outcome.maybe_applied = op.ex && op.ex->st == exchange::state::written;
+        abandon_attempt(op, true);  // a silent connection is closed
+        op.diag.message = expiry_message(e, cfg_.attempt_timeout);
+        return after_attempt(op, outcome);
+      }
     }
-    http_response& r = ex.response;
-    diag.http_status = r.status;
-    diag.request_id = std::move(r.request_id);
-    o.http_status = r.status;
-    o.retry_after = r.retry_after;
-    o.maybe_applied = true;
-    if (cfg_.verify_crc32 && (r.crc32_malformed || (r.crc32 && *r.crc32 != crc32::compute(r.body.data(), r.body.size())))) {
-      o.ec = make_error_code(errc::crc32_mismatch);
-      diag.message = "the response body does not match its x-amz-crc32 header (corrupted in transit)";
-      return o;
-    }
-    if (r.status == 200) return o;
-    auto err = json::parse_error(r.body);
-    if (err) {
-      const service_errc code = service_errc_from_type(err->type);
-      o.ec = make_error_code(code);
-      diag.service_type = err->type;
-      diag.message = std::move(err->message);
-      diag.cancellation_reasons = std::move(err->cancellation_reasons);
-      diag.item = std::move(err->item);
-      // A 4xx answer is DynamoDB refusing the request: nothing was applied.
-      o.maybe_applied = r.status >= 500;
-    } else {
-      o.ec = make_error_code(errc::http_error);
-      o.maybe_applied = r.status >= 500;
-      diag.message = "HTTP " + std::to_string(r.status) + " without a DynamoDB error body: " +
-                     r.body.substr(0, 200);
-    }
-    return o;
   }
 
   void complete(op_state& op, error_code ec) {
     if (op.done) return;
     const auto keep = op.shared_from_this();  // abandoning the exchange may drop the last other owner
     op.done = true;
+    op.enter(op_phase::done);
     for (op_list& l : lists_) l.unlink(&op);
     abandon_attempt(op, false);
     if (op.backoff) op.backoff->cancel();

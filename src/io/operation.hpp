@@ -16,6 +16,9 @@
 #include <string>
 #include <string_view>
 
+#include <cassert>
+
+#include "core/lifecycle.hpp"
 #include "ddb/client.hpp"
 #include "io/transport.hpp"
 
@@ -52,12 +55,19 @@ struct op_state : exchange_owner, std::enable_shared_from_this<op_state> {
   bool handler_on_client_executor;  // see invoke_handler
   exchange_ptr answer;              // the successful attempt, with the response
   diagnostics diag;
+  // Moves along the lifecycle (core/lifecycle.hpp); a step off its arrows is a bug.
+  void enter(op_phase to) noexcept {
+    assert(may_enter(phase, to));
+    phase = to;
+  }
+
   int attempt = 0;
+  op_phase phase = op_phase::starting;
   bool done = false;
   bool skew_corrected = false;                // retried once after correcting the clock
   exchange_ptr ex;                            // the attempt in flight, if any
   std::optional<asio::steady_timer> backoff;  // made on the first retry only
-  time_point attempt_deadline = no_deadline, pool_deadline = no_deadline, op_deadline = no_deadline;
+  deadline_set deadlines;  // none set: time_point::max()
   op_state* prev[list_kinds] = {};
   op_state* next[list_kinds] = {};
   bool linked[list_kinds] = {};
