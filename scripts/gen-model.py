@@ -4,8 +4,8 @@
     scripts/gen-model.py [--out DIR] [model/dynamodb/service-2.json]
 
 writes include/ddb/model.hpp (the structs), include/ddb/enums.hpp (the
-enumerations; src/model/enums.cpp their names), include/ddb/detail/operations.hpp
-(the typed client operations) and src/model/codec.cpp (their JSON encoders and
+enumerations; src/model/generated/enums.cpp their names), include/ddb/detail/operations.hpp
+(the typed client operations) and src/model/generated/codec_*.cpp (their JSON encoders and
 decoders). The output is committed: the build never needs the model. Every
 member of every shape reachable from the listed operations is generated.
 
@@ -13,7 +13,7 @@ Mapping: structure -> struct (optional members as std::optional, lists and
 maps empty when absent); AttributeValue -> ddb::value; a map of name ->
 AttributeValue -> ddb::item; other maps -> std::map<std::string, T>;
 string -> std::string; enum -> ddb::open_enum<E> with E an enum class
-generated beside its to_string/parse_enum (src/model/enums.cpp); integer/long -> std::int64_t; double and
+generated beside its to_string/parse_enum (src/model/generated/enums.cpp); integer/long -> std::int64_t; double and
 timestamp (epoch seconds) -> double; blob -> ddb::bytes.
 """
 import html
@@ -288,7 +288,7 @@ eh.append("\n}  // namespace ddb\n")
 o = [HEADER, "#pragma once\n",
      "// The typed operations of ddb::client (a base class, so the client header\n",
      "// stays hand-written). Each forwards to client::typed_call; with the default\n",
-     "// token, to an overload compiled in the library (src/model/awaitables.cpp),\n",
+     "// token, to an overload compiled in the library (src/client/generated/awaitables.cpp),\n",
      "// so a caller's translation unit instantiates no completion machinery.\n",
      '#include <boost/asio/awaitable.hpp>\n\n#include <string>\n#include <utility>\n\n#include "ddb/error.hpp"\n\nnamespace ddb {\n',
      "enum class request_safety;\n\n",
@@ -492,7 +492,8 @@ for op in OPERATIONS:
     c.append(f"result<std::string> encode_response(const {fn}_response& r) {{\n")
     c.append(f"  return encode_with([&](json::writer& w) {{ write_{fn}_response(w, r); }});\n}}\n\n")
 os.makedirs(os.path.join(out_root, "include", "ddb", "detail"), exist_ok=True)
-os.makedirs(os.path.join(out_root, "src", "model"), exist_ok=True)
+os.makedirs(os.path.join(out_root, "src", "model", "generated"), exist_ok=True)
+os.makedirs(os.path.join(out_root, "src", "client", "generated"), exist_ok=True)
 os.makedirs(os.path.join(out_root, "include", "ddb", "model"), exist_ok=True)
 open(os.path.join(out_root, "include", "ddb", "model.hpp"), "w").write("".join(h))
 open(os.path.join(out_root, "include", "ddb", "model", "data.hpp"), "w").write("".join(h_data))
@@ -507,17 +508,17 @@ for op in OPERATIONS:
     aw.append(f"  return static_cast<Client*>(this)->template typed_call<{fn}_response>(\n")
     aw.append(f"      \"{op}\", encode(request), safety_of(request), capacity_hint_of(request), DefaultToken{{}});\n}}\n\n")
 aw.append("template class operations<client, boost::asio::use_awaitable_t<>>;\n\n}  // namespace ddb::detail\n")
-open(os.path.join(out_root, "src", "model", "awaitables.cpp"), "w").write("".join(aw))
+open(os.path.join(out_root, "src", "client", "generated", "awaitables.cpp"), "w").write("".join(aw))
 open(os.path.join(out_root, "include", "ddb", "enums.hpp"), "w").write("".join(eh))
 open(os.path.join(out_root, "include", "ddb", "detail", "operations.hpp"), "w").write("".join(o))
-PRELUDE = '#include "model/codec_shapes.hpp"\n\nnamespace ddb::detail {\n\nnamespace od = simdjson::ondemand;\n\n'
-open(os.path.join(out_root, "src", "model", "codec_shapes.hpp"), "w").write(
+PRELUDE = '#include "model/generated/codec_shapes.hpp"\n\nnamespace ddb::detail {\n\nnamespace od = simdjson::ondemand;\n\n'
+open(os.path.join(out_root, "src", "model", "generated", "codec_shapes.hpp"), "w").write(
     HEADER + "#pragma once\n// Every structure's JSON writer and reader (defined in codec_N.cpp).\n"
     '#include "model/codec.hpp"\n\nnamespace ddb::detail {\n\n' + "".join(decls) + "\n}  // namespace ddb::detail\n")
 for i, part in enumerate(parts):
-    open(os.path.join(out_root, "src", "model", f"codec_{i + 1}.cpp"), "w").write(
+    open(os.path.join(out_root, "src", "model", "generated", f"codec_{i + 1}.cpp"), "w").write(
         HEADER + PRELUDE + "".join(part) + "}  // namespace ddb::detail\n")
-open(os.path.join(out_root, "src", "model", "codec_ops.cpp"), "w").write(
+open(os.path.join(out_root, "src", "model", "generated", "codec_ops.cpp"), "w").write(
     HEADER + PRELUDE + "".join(c) + "}  // namespace ddb::detail\n")
 # The enumerations' names, both ways.
 en = [HEADER, '#include <string_view>\n\n#include "ddb/enums.hpp"\n\nnamespace ddb {\n\n']
@@ -533,17 +534,17 @@ for name in enums:
         en.append(f"  if (s == \"{v}\") {{ out = {e}::{enumerator(v)}; return true; }}\n")
     en.append("  return false;\n}\n\n")
 en.append("}  // namespace ddb\n")
-open(os.path.join(out_root, "src", "model", "enums.cpp"), "w").write("".join(en))
+open(os.path.join(out_root, "src", "model", "generated", "enums.cpp"), "w").write("".join(en))
 # The enumerations with their number of values, for tests that walk them all.
-open(os.path.join(out_root, "src", "model", "enums.inc"), "w").write(
+open(os.path.join(out_root, "src", "model", "generated", "enums.inc"), "w").write(
     HEADER + "".join(f"DDB_ENUM({enum_name(n)}, {len(shapes[n]['enum'])})\n" for n in enums))
-old_codec = os.path.join(out_root, "src", "model", "codec.cpp")
+old_codec = os.path.join(out_root, "src", "model", "generated", "codec.cpp")
 if out_root == top and os.path.exists(old_codec):
     os.remove(old_codec)
-# The list of response types, for the explicit instantiations in src/model/operations.cpp.
-open(os.path.join(out_root, "src", "model", "responses.inc"), "w").write(
+# The list of response types, for the explicit instantiations in src/client/operations.cpp.
+open(os.path.join(out_root, "src", "model", "generated", "responses.inc"), "w").write(
     HEADER + "".join(f"DDB_RESPONSE({snake(op)}_response)\n" for op in OPERATIONS))
 # The operations, for tools that dispatch by name (the CLI).
-open(os.path.join(out_root, "src", "model", "operations.inc"), "w").write(
+open(os.path.join(out_root, "src", "model", "generated", "operations.inc"), "w").write(
     HEADER + "".join(f"DDB_OPERATION(\"{op}\", \"{re.sub('_', '-', snake(op))}\", {snake(op)})\n" for op in OPERATIONS))
 print(f"{len(order)} structures, {len(enums)} enumerations, {len(OPERATIONS)} operations")

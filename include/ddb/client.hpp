@@ -81,7 +81,7 @@ struct is_cancel_after<cancel_after_t<T>> : std::true_type {};
 
 /// A timer that emits terminal cancellation on its slot when `timeout`
 /// passes, unless stopped first: the machinery of cancel_after, compiled in
-/// the library (src/io/cancel_timer.cpp) so that this header needs no timer.
+/// the library (src/client/cancel_timer.cpp) so that this header needs no timer.
 class cancel_timer;
 std::shared_ptr<cancel_timer> start_cancel_timer(const boost::asio::any_io_executor& ex,
                                                  std::chrono::steady_clock::duration timeout);
@@ -106,7 +106,7 @@ bool on_executor(const Handler& handler, const boost::asio::any_io_executor& ex)
 
 void start_raw(const std::shared_ptr<client_impl>& impl, std::string operation, std::string body, request_safety safety,
                bool on_client_executor, handler_t<raw_response> handler);
-/// Compiled for each typed response (src/model/operations.cpp).
+/// Compiled for each typed response (src/client/operations.cpp).
 template <class Response>
 void start_typed(const std::shared_ptr<client_impl>& impl, const char* operation, result<std::string> body,
                  request_safety safety, capacity_hint capacity, bool on_client_executor, handler_t<Response> handler);

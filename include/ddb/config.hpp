@@ -16,6 +16,7 @@
 #include <string>
 
 #include "ddb/capacity.hpp"
+#include "ddb/endpoint.hpp"
 #include "ddb/core/credentials.hpp"
 #include "ddb/credentials.hpp"
 #include "ddb/retry.hpp"
@@ -91,16 +92,5 @@ struct client_config {
   std::function<std::chrono::system_clock::time_point()> clock;
 };
 
-/// An endpoint URL taken apart.
-struct endpoint {
-  /// True for https:// (port 443 unless given), false for http:// (port 80 unless given).
-  bool tls = true;
-  std::string host;         ///< without brackets for IPv6
-  std::string port;         ///< always set ("443" / "80" by default)
-  std::string host_header;  ///< Host header value: host, plus ":port" when not the scheme's default
-
-  /// The URL again, normalised: scheme plus host_header, e.g. "https://dynamodb.us-east-1.amazonaws.com".
-  std::string url() const { return (tls ? "https://" : "http://") + host_header; }
-};
 
 }  // namespace ddb

@@ -1,5 +1,5 @@
 // Embeddings from an OpenAI-compatible endpoint (OpenAI, vLLM, Ollama's
-// /v1, llama.cpp server, ...), over the transport's kept-alive connections.
+// /v1, llama.cpp server, ...), over ddb::http's kept-alive connections.
 //   POST <url>/v1/embeddings  {"model": M, "input": TEXT[, "dimensions": D]}
 //   200 {"data": [{"embedding": [floats]}], ...}
 //   4xx/5xx {"error": {"message": ...}}
@@ -7,27 +7,22 @@
 #include <boost/asio/post.hpp>
 
 
-#include "core/endpoint.hpp"
+#include <optional>
+
 #include "core/json_read.hpp"
 #include "ddb/cache.hpp"
 #include "ddb/core/json.hpp"
 #include "ddb/core/secret.hpp"
 #include "ddb/core/sigv4.hpp"
 #include "ddb/error.hpp"
-#include "io/http_fetch.hpp"
-#include "io/transport.hpp"
+#include "ddb/http.hpp"
 
 namespace ddb::cache {
 namespace asio = boost::asio;
 
 struct http_embedder::state {
-  std::unique_ptr<ddb::detail::pool> pool;
-  endpoint ep;
-  std::string base_path;  // without a trailing '/'
+  std::optional<http::pool> pool;  // connects on the executor of the first embedding
   secret_string key;
-  ~state() {
-    if (pool) pool->close();
-  }
 };
 
 namespace {
@@ -68,11 +63,11 @@ std::string error_message(const std::string& body) {
 http_embedder::http_embedder(http_embedder_options opt) : opt_(std::move(opt)), state_(std::make_shared<state>()) {
   if (opt_.dim == 0 || opt_.dim > 4096) throw ddb::error(fail(errc::invalid_config, "http_embedder: dim must be 1 to 4096"));
   if (opt_.model.empty()) throw ddb::error(fail(errc::invalid_config, "http_embedder: the model is empty"));
-  auto target = ddb::detail::split_url(opt_.url);
-  if (!target) throw ddb::error(std::move(target).error());
-  state_->ep = target->first;
-  state_->base_path = target->second;
-  while (!state_->base_path.empty() && state_->base_path.back() == '/') state_->base_path.pop_back();
+  http::pool_options p;
+  p.connect_timeout = opt_.timeout;
+  p.verify_tls = opt_.verify_tls;
+  p.ca_file = opt_.ca_file;
+  state_->pool.emplace(opt_.url, std::move(p));  // throws for a URL that is not one
   state_->key = secret_string(opt_.api_key);
   secure_wipe(opt_.api_key.data(), opt_.api_key.capacity());
   opt_.api_key.clear();
@@ -87,19 +82,9 @@ std::string http_embedder::fingerprint() const {
 }
 
 void http_embedder::async_embed(asio::any_io_executor ex, std::string text, embed_handler handler) {
-  if (!state_->pool) {
-    ddb::detail::transport_options t;
-    t.ep = state_->ep;
-    t.pool_size = 16;
-    t.connect_timeout = opt_.timeout;
-    t.max_response_bytes = 8 * 1024 * 1024;
-    t.verify_tls = opt_.verify_tls;
-    t.ca_file = opt_.ca_file;
-    state_->pool = std::make_unique<ddb::detail::pool>(ex, std::move(t));
-  }
-  ddb::detail::fetch_request req;
+  http::request req;
   req.method = "POST";
-  req.url = state_->ep.url() + state_->base_path + "/v1/embeddings";
+  req.path = "/v1/embeddings";
   req.timeout = opt_.timeout;
   req.headers.emplace_back("Content-Type", "application/json");
   if (!state_->key.empty()) req.headers.emplace_back("Authorization", "Bearer " + std::string(state_->key.reveal()));
@@ -114,12 +99,11 @@ void http_embedder::async_embed(asio::any_io_executor ex, std::string text, embe
     w.integer(static_cast<long long>(opt_.dim));
   }
   w.end_object();
-  auto run = [](std::shared_ptr<state> st, ddb::detail::fetch_request r, std::size_t dim) -> asio::awaitable<std::vector<float>> {
-    ddb::detail::fetch_result res = co_await ddb::detail::http_fetch(*st->pool, std::move(r));
+  auto run = [](std::shared_ptr<state> st, http::request r, std::size_t dim) -> asio::awaitable<std::vector<float>> {
+    http::response res = co_await st->pool->fetch(std::move(r));
     if (res.ec) throw failure(res.detail.empty() ? res.ec.message() : res.detail);
-    if (res.response.status != 200)
-      throw failure("HTTP " + std::to_string(res.response.status) + ": " + error_message(res.response.body));
-    co_return parse_embedding(res.response.body, dim);
+    if (res.status != 200) throw failure("HTTP " + std::to_string(res.status) + ": " + error_message(res.body));
+    co_return parse_embedding(res.body, dim);
   };
   if (!json::valid_utf8(text)) {
     asio::post(ex, [h = std::move(handler)]() mutable {

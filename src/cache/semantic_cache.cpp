@@ -23,7 +23,7 @@
 #include <set>
 #include <unordered_map>
 
-#include "auth/parse.hpp"
+#include "core/flat_json.hpp"
 #include "ddb/cache.hpp"
 #include "ddb/error.hpp"
 #include "ddb/vec/scorer.hpp"
@@ -505,7 +505,7 @@ asio::awaitable<void> semantic_cache::put_impl(std::string query, std::string re
     throw too_large("the response", response.size(), o.max_response_bytes, "max_response_bytes");
   if (opt.metadata.size() > o.max_metadata_bytes)
     throw too_large("the metadata", opt.metadata.size(), o.max_metadata_bytes, "max_metadata_bytes");
-  if (auto m = auth::parse_flat_object(opt.metadata); !m)
+  if (auto m = ddb::detail::parse_flat_object(opt.metadata); !m)
     throw ddb::error(fail(errc::invalid_json, "the metadata must be a JSON object: " + m.error().message));
   if (opt.ns.empty()) throw ddb::error(fail(errc::invalid_config, "the namespace is empty"));
   const std::string norm = normalize(query);

@@ -19,7 +19,7 @@
 #include <cstring>
 #include <iostream>
 
-#include "auth/parse.hpp"
+#include "credentials/parse.hpp"
 #include "cli/common.hpp"
 #include "cli/table.hpp"
 #include "ddb/client.hpp"
@@ -293,7 +293,7 @@ int dispatch(const args& a, char** argv) {
                                             [](ddb::client& c, const ddb::fn##_request& r) {          \
                                               return c.fn(r, asio::as_tuple(asio::use_awaitable));   \
                                             });
-#include "model/operations.inc"
+#include "model/generated/operations.inc"
 #undef DDB_OPERATION
   throw usage_error("unknown command '" + cmd + "'");
 }

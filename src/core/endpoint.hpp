@@ -1,10 +1,10 @@
 #pragma once
-// Endpoint URLs (pure). The resolution rules are in src/auth/chain.cpp.
+// Endpoint URLs (pure). The resolution rules are in src/credentials/chain.cpp.
 #include <functional>
 #include <string>
 #include <string_view>
 
-#include "ddb/config.hpp"
+#include "ddb/endpoint.hpp"
 #include "ddb/error.hpp"
 
 namespace ddb::detail {

@@ -3,7 +3,7 @@
 // later, its response or the error that ended it. It moves
 //     waiting (the pool's queue) -> written (a connection's pipeline) -> done
 // Plain data: no sockets, no executor (core/pool_state.hpp decides where it
-// goes; io/transport.cpp carries the bytes).
+// goes; transport/transport.cpp carries the bytes).
 #include <boost/system/error_code.hpp>
 
 #include <cstdint>

@@ -2,7 +2,7 @@
 // One HTTP/1.1 connection as a state machine without sockets: its pipeline of
 // written exchanges, the response parser, and the decisions around them
 // (when to take more requests, when a batch read is due, when a stalled batch
-// stops waiting, when the connection is done). io/transport.cpp owns the
+// stops waiting, when the connection is done). transport/transport.cpp owns the
 // socket and carries out the conn_step each event returns; the tests drive it
 // with scripted events (test/unit/test_pipeline.cpp).
 //

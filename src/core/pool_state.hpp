@@ -4,7 +4,7 @@
 // the least loaded pipelined one), how many connections to open, when an idle
 // one is too old, when waiting work fails because no connection can be made,
 // and the batch of finished exchanges told to their owners. Time comes from
-// the clock in pool_settings. io/transport.cpp carries out the pool_actions;
+// the clock in pool_settings. transport/transport.cpp carries out the pool_actions;
 // test/unit/test_pipeline.cpp drives it with scripted events.
 #include <chrono>
 #include <cstddef>

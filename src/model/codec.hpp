@@ -1,5 +1,5 @@
 #pragma once
-// Support for the generated codec (src/model/codec.cpp): how scalars are
+// Support for the generated codec (src/model/generated/): how scalars are
 // written and read, and the entry points that turn errors into results.
 #include <charconv>
 #include <optional>
@@ -100,7 +100,7 @@ result<std::string> encode_with(F&& write) {
 template <class Message>
 result<Message> decode(const std::string& body);
 #define DDB_OPERATION(name, cli, fn) result<std::string> encode_response(const fn##_response& r);
-#include "model/operations.inc"
+#include "model/generated/operations.inc"
 #undef DDB_OPERATION
 
 // Reads a whole message into `out`; the failure, if any, names what was wrong.
@@ -135,7 +135,7 @@ result<Message> decode_with(const std::string& body, Read&& read) {
 // A response decoded straight into the value the caller's handler receives
 // (the client's path: no result<> to move it out of).
 #define DDB_OPERATION(name, cli, fn) std::optional<failure> decode_into(const std::string& body, fn##_response& out);
-#include "model/operations.inc"
+#include "model/generated/operations.inc"
 #undef DDB_OPERATION
 
 }  // namespace ddb::detail

@@ -59,7 +59,7 @@ client_config one_connection(const fault_server& server, std::size_t depth, std:
 
 // The pipelining setups the reader must get right: none, rolling (refilled
 // at half the depth), and batches (refilled only when empty, where the reader
-// also waits for a whole batch of replies: src/io/transport.cpp).
+// also waits for a whole batch of replies: src/transport/transport.cpp).
 struct pipelining {
   std::size_t depth, refill;
   const char* name;
@@ -547,7 +547,7 @@ TEST_CASE("pooled and pipelined concurrency: many requests, few connections", "[
 }
 
 // A pipelined connection takes more requests only once pipeline_refill of its
-// slots are free (by default half its depth; src/io/transport.cpp), so requests
+// slots are free (by default half its depth; src/transport/transport.cpp), so requests
 // reach the server in batches: with depth 8, every read of the server after the
 // first carries at least 4 of them (the last may carry the remainder), and with
 // refill 8, exactly 8 (a write only into an empty pipeline). Without the rule

@@ -14,7 +14,7 @@
 #include <atomic>
 #include <mutex>
 
-#include "auth/parse.hpp"
+#include "credentials/parse.hpp"
 #include "ddb/client.hpp"
 #include "helpers/run_all.hpp"
 #include "support/aws_env.hpp"

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "auth/parse.hpp"
-#include "auth/shared_config.hpp"
+#include "credentials/parse.hpp"
+#include "credentials/shared_config.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;

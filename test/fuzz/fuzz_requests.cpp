@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
 #define DDB_OPERATION(name, cli, fn) \
   if (which-- == 0) check<ddb::fn##_request>(body);
-#include "model/operations.inc"
+#include "model/generated/operations.inc"
 #undef DDB_OPERATION
   } catch (...) {
     __builtin_trap();  // the CLI would die on a user's typo

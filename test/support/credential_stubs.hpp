@@ -5,7 +5,7 @@
 #include <chrono>
 #include <string>
 
-#include "auth/parse.hpp"
+#include "credentials/parse.hpp"
 #include "support/aws_env.hpp"
 #include "support/fault_server.hpp"
 

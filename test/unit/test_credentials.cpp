@@ -9,10 +9,10 @@
 #include <fstream>
 #include <map>
 
-#include "auth/cache.hpp"
-#include "auth/chain.hpp"
-#include "auth/parse.hpp"
-#include "auth/shared_config.hpp"
+#include "credentials/cache.hpp"
+#include "credentials/chain.hpp"
+#include "credentials/parse.hpp"
+#include "credentials/shared_config.hpp"
 
 using namespace ddb;
 using namespace ddb::auth;

@@ -133,7 +133,7 @@ TEST_CASE("every typed decoder turns malformed tokens into an error naming the m
 #define DDB_OPERATION(name, cli, fn)         \
   each(static_cast<fn##_request*>(nullptr)); \
   each(static_cast<fn##_response*>(nullptr));
-#include "model/operations.inc"
+#include "model/generated/operations.inc"
 #undef DDB_OPERATION
   auto r = decode<get_item_response>(R"({"Item":n})");
   REQUIRE_FALSE(r);
@@ -172,7 +172,7 @@ void check_every_value(int count) {
 
 TEST_CASE("every enumeration value of the model round-trips through its name", "[model]") {
 #define DDB_ENUM(name, count) check_every_value<ddb::name>(count);
-#include "model/enums.inc"
+#include "model/generated/enums.inc"
 #undef DDB_ENUM
   CHECK(to_string(conditional_operator::and_) == "AND");
   CHECK(to_string(attribute_action::delete_) == "DELETE");

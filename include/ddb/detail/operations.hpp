@@ -2,7 +2,7 @@
 #pragma once
 // The typed operations of ddb::client (a base class, so the client header
 // stays hand-written). Each forwards to client::typed_call; with the default
-// token, to an overload compiled in the library (src/model/awaitables.cpp),
+// token, to an overload compiled in the library (src/client/generated/awaitables.cpp),
 // so a caller's translation unit instantiates no completion machinery.
 #include <boost/asio/awaitable.hpp>
 

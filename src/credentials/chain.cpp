@@ -1,4 +1,4 @@
-#include "auth/chain.hpp"
+#include "credentials/chain.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -1,12 +1,12 @@
 #pragma once
 // Choosing where credentials come from (pure): the environment and the
 // shared files in, a plan out. The plan says which provider to run and with
-// what; src/io/providers.cpp runs it. See ddb/credentials.hpp for the order.
+// what; src/credentials/providers.cpp runs it. See ddb/credentials.hpp for the order.
 #include <memory>
 #include <optional>
 #include <string>
 
-#include "auth/shared_config.hpp"
+#include "credentials/shared_config.hpp"
 #include "ddb/config.hpp"
 
 namespace ddb::auth {

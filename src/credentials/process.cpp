@@ -1,4 +1,4 @@
-#include "io/process.hpp"
+#include "credentials/process.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>

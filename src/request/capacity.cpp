@@ -1,4 +1,4 @@
-#include "helpers/capacity_tracker.hpp"
+#include "request/capacity_tracker.hpp"
 
 #include <cstdio>
 

@@ -1,4 +1,4 @@
-#include "auth/cache.hpp"
+#include "credentials/cache.hpp"
 
 #include <algorithm>
 

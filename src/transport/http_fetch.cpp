@@ -1,4 +1,4 @@
-#include "io/http_fetch.hpp"
+#include "transport/http_fetch.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -7,7 +7,7 @@
 
 #include "core/endpoint.hpp"
 #include "ddb/core/sigv4.hpp"
-#include "io/transport.hpp"
+#include "transport/transport.hpp"
 
 namespace ddb::detail {
 namespace {

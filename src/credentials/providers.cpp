@@ -1,5 +1,5 @@
 // The credential providers that need I/O (a process, STS, the container
-// agent, instance metadata), run from a plan made by src/auth/chain.cpp.
+// agent, instance metadata), run from a plan made by src/credentials/chain.cpp.
 // Each fetch is a coroutine on the caller's executor; errors name the
 // provider and the fix, and never quote a secret.
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -16,13 +16,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "auth/chain.hpp"
-#include "auth/parse.hpp"
+#include "credentials/chain.hpp"
+#include "credentials/parse.hpp"
 #include "ddb/core/sigv4.hpp"
 #include "ddb/credentials.hpp"
-#include "io/http_fetch.hpp"
-#include "io/process.hpp"
-#include "io/providers.hpp"
+#include "transport/http_fetch.hpp"
+#include "credentials/process.hpp"
+#include "credentials/providers.hpp"
 
 namespace ddb {
 namespace detail {

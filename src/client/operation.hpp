@@ -1,9 +1,9 @@
 #pragma once
 // One operation of the client: its encoded request, its attempts, and how its
-// outcome reaches the caller. The client (src/io/client.cpp) drives attempts,
+// outcome reaches the caller. The client (src/client/client.cpp) drives attempts,
 // deadlines and retries; a subclass owns the caller's handler and turns the
 // outcome into what the handler takes (raw JSON here, a typed response in
-// src/model/operations.cpp), so a typed operation is one allocation with one
+// src/client/operations.cpp), so a typed operation is one allocation with one
 // type-erased handler and its response is decoded straight into the value the
 // handler receives.
 #include <boost/asio/cancellation_signal.hpp>
@@ -20,7 +20,7 @@
 
 #include "core/lifecycle.hpp"
 #include "ddb/client.hpp"
-#include "io/transport.hpp"
+#include "transport/transport.hpp"
 
 namespace ddb::detail {
 

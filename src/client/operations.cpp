@@ -4,8 +4,8 @@
 #include <sodium.h>
 
 #include "ddb/client.hpp"
-#include "helpers/capacity_tracker.hpp"
-#include "io/operation.hpp"
+#include "request/capacity_tracker.hpp"
+#include "client/operation.hpp"
 #include "model/codec.hpp"
 
 namespace ddb::detail {
@@ -155,7 +155,7 @@ void start_typed(const std::shared_ptr<client_impl>& impl, const char* operation
 #define DDB_RESPONSE(R)                                                                                  \
   template void start_typed<R>(const std::shared_ptr<client_impl>&, const char*, result<std::string>, \
                                request_safety, capacity_hint, bool, handler_t<R>);
-#include "model/responses.inc"
+#include "model/generated/responses.inc"
 #undef DDB_RESPONSE
 
 }  // namespace ddb::detail

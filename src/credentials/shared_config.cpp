@@ -1,4 +1,4 @@
-#include "auth/shared_config.hpp"
+#include "credentials/shared_config.hpp"
 
 #include <pwd.h>
 #include <sys/stat.h>

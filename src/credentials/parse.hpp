@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/flat_json.hpp"
 #include "ddb/core/credentials.hpp"
 #include "ddb/error.hpp"
 
@@ -21,16 +22,8 @@ std::string format_iso8601(sys_time t);
 // An HTTP Date header (IMF-fixdate): "Sun, 06 Nov 1994 08:49:37 GMT".
 result<sys_time> parse_http_date(std::string_view s);
 
-// A JSON object's top-level members. Strings are unescaped; other values
-// (numbers, literals, nested objects) keep their JSON text. Values are
-// wiped when released.
-struct json_member {
-  std::string name;
-  std::string value;
-  bool is_string = false;
-  ~json_member();
-};
-result<std::vector<json_member>> parse_flat_object(std::string_view json);
+using detail::json_member;  // core/flat_json.hpp: a flat JSON object's members, wiped when released
+using detail::parse_flat_object;
 
 // credential_process output: {"Version": 1, "AccessKeyId", "SecretAccessKey",
 // "SessionToken"?, "Expiration"?}.

@@ -7,15 +7,15 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "auth/cache.hpp"
-#include "auth/parse.hpp"
+#include "credentials/cache.hpp"
+#include "credentials/parse.hpp"
 #include "core/endpoint.hpp"
 #include "core/lifecycle.hpp"
 #include "ddb/core/sigv4.hpp"
-#include "helpers/capacity_tracker.hpp"
-#include "io/providers.hpp"
-#include "io/operation.hpp"
-#include "io/transport.hpp"
+#include "request/capacity_tracker.hpp"
+#include "credentials/providers.hpp"
+#include "client/operation.hpp"
+#include "transport/transport.hpp"
 
 namespace ddb {
 namespace detail {

@@ -1,4 +1,4 @@
-#include "io/transport.hpp"
+#include "transport/transport.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>

@@ -1,0 +1,2 @@
+// A room that may not use the transport includes it: the build must refuse (test house.rooms).
+#include "transport/transport.hpp"
