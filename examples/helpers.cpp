@@ -16,6 +16,7 @@
 #include "ddb/paginate.hpp"
 #include "ddb/typed.hpp"
 #include "ddb/waiters.hpp"
+#include "run.hpp"
 
 namespace asio = boost::asio;
 
@@ -82,18 +83,4 @@ asio::awaitable<void> demo() {
   db.close();
 }
 
-int main() {
-  asio::io_context io;
-  int rc = 0;
-  asio::co_spawn(io, demo(), [&](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const ddb::error& err) {
-      std::cerr << "ddb: " << err.what() << "\n";
-    }
-    rc = 1;
-  });
-  io.run();
-  return rc;
-}
+int main() { return examples::run("helpers", demo()); }

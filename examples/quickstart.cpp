@@ -8,6 +8,7 @@
 
 #include "ddb/client.hpp"
 #include "ddb/model.hpp"
+#include "run.hpp"
 
 namespace asio = boost::asio;
 
@@ -65,18 +66,4 @@ asio::awaitable<void> demo() {
   std::cout << "deleted table " << table << "\n";
 }
 
-int main() {
-  asio::io_context io;
-  int rc = 0;
-  asio::co_spawn(io, demo(), [&](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      std::cerr << "quickstart: " << ex.what() << "\n";
-      rc = 1;
-    }
-  });
-  io.run();
-  return rc;
-}
+int main() { return examples::run("quickstart", demo()); }

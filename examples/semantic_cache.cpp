@@ -20,6 +20,7 @@
 
 #include "ddb/cache.hpp"
 #include "ddb/client.hpp"
+#include "run.hpp"
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -96,17 +97,5 @@ int main(int argc, char** argv) {
     std::cerr << "usage: semantic_cache [--dynamodb TABLE]\n";
     return 2;
   }
-  asio::io_context io;
-  int rc = 0;
-  asio::co_spawn(io, run(table), [&](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-      std::cerr << "semantic_cache: " << x.what() << "\n";
-      rc = 1;
-    }
-  });
-  io.run();
-  return rc;
+  return examples::run("semantic_cache", run(table));
 }

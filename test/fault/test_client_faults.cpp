@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <thread>
@@ -53,7 +55,9 @@ client_config one_connection(const fault_server& server, std::size_t depth, std:
   cfg.pool_size = 1;
   cfg.pipeline_depth = depth;
   cfg.pipeline_refill = refill;
-  cfg.attempt_timeout = 5s;
+  // Never reached: a reply held back would hang the test (with_client's
+  // limit fails it) instead of being released by a timeout.
+  cfg.attempt_timeout = std::chrono::hours(1);
   return cfg;
 }
 
@@ -333,17 +337,20 @@ TEST_CASE("timeouts: a slow server, a hung server, a full pool", "[fault]") {
     CHECK(server.connections() == 2);  // the silent connection was dropped
   }
   SECTION("operation timeout bounds all attempts") {
-    fault_server server([](const request_info&) { return action::ok().after(400ms); });
+    // The server never answers, and the retry rules would try a hundred
+    // times: only the operation's deadline can end it (its deadline comes
+    // first in the order deadlines are handled, however late the loop runs).
+    fault_server server([](const request_info&) { return action::never(); });
     auto cfg = config_for(server);
     cfg.attempt_timeout = 150ms;
-    cfg.operation_timeout = 500ms;
+    cfg.operation_timeout = 1s;
+    cfg.retry.max_attempts = 100;
+    cfg.retry.quota_enabled = false;
     with_client(cfg, [&](client& c) -> asio::awaitable<void> {
-      const auto t0 = std::chrono::steady_clock::now();
       auto [ec, r] = co_await get(c);
-      const auto took = std::chrono::steady_clock::now() - t0;
       CHECK(ec == errc::operation_timeout);
-      CHECK(took < 1500ms);
       CHECK(r.diag.attempts >= 2);
+      CHECK(r.diag.attempts < 100);
     });
   }
   SECTION("pool timeout when every connection is busy") {
@@ -437,13 +444,11 @@ TEST_CASE("a reset or close arriving with the last bytes ends the requests in fl
             co_await tick.async_wait(asio::use_awaitable);
           }
           std::this_thread::sleep_for(150ms);  // busy: the answer and the end arrive before the client looks
-          const auto start = std::chrono::steady_clock::now();
-          while (std::any_of(results.begin(), results.end(), [](const auto& r) { return !r; }) &&
-                 std::chrono::steady_clock::now() - start < 3s) {
+          // The attempt timeout is an hour: only the end itself can complete them.
+          while (std::any_of(results.begin(), results.end(), [](const auto& r) { return !r; })) {
             tick.expires_after(2ms);
             co_await tick.async_wait(asio::use_awaitable);
           }
-          CHECK(std::chrono::steady_clock::now() - start < 1s);  // not the 5 s attempt timeout
           REQUIRE(results.back());
           CHECK(*results.back() == errc::connection_closed);
           if (depth > 1) {
@@ -460,54 +465,62 @@ TEST_CASE("a reset or close arriving with the last bytes ends the requests in fl
 // Batches (pipeline_refill = pipeline_depth): the reader waits until the
 // bytes of the whole batch are in, counting each reply as the smallest seen
 // on the connection. A reply smaller than all before leaves the socket short
-// of that mark, and a slow server leaves it short for long: either way a
-// check every millisecond lets the reader take what has come once nothing
-// more arrives, so replies are not held for their batch, nor until the
-// attempt timeout (5 s here).
+// of that mark, and a slow server leaves it short for long: either way the
+// stall checks let the reader take what has come once nothing more arrives,
+// so replies are not held for their batch. The attempt timeout is an hour
+// (one_connection): a reply held back hangs the test, and with_client's limit
+// fails it. The checks' timing is measured in bench/README.md, and their
+// decisions are tested without sockets (unit.transport).
 TEST_CASE("batches: replies smaller than any before, or far apart, are not held back", "[fault]") {
   const std::string big = R"({"Item":{"pk":{"S":")" + std::string(2000, 'x') + R"("}}})";
-  // Starts n GetItems at once; returns each one's completion time from the start.
-  auto timed_batch = [](client& c, int n) -> asio::awaitable<std::vector<std::chrono::milliseconds>> {
+  // Starts n GetItems at once and returns once all are done; on_each runs at each completion.
+  auto batch = [](client& c, int n, std::function<void()> on_each) -> asio::awaitable<int> {
     auto ex = co_await asio::this_coro::executor;
-    const auto start = std::chrono::steady_clock::now();
-    auto times = std::make_shared<std::vector<std::chrono::milliseconds>>();
-    auto pending = std::make_shared<int>(n);
+    auto done = std::make_shared<int>(0);
     auto all_done = std::make_shared<asio::steady_timer>(ex, std::chrono::hours(1));
     for (int i = 0; i < n; ++i)
       c.call("GetItem", "{}", [=](error_code ec, raw_response) {
         CHECK_FALSE(ec);
-        times->push_back(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start));
-        if (--*pending == 0) all_done->cancel();
+        if (on_each) on_each();
+        if (++*done == n) all_done->cancel();
       });
     co_await all_done->async_wait(asio::as_tuple(asio::use_awaitable));
-    co_return *times;
+    co_return *done;
   };
+  const std::function<void()> nothing;
 
   SECTION("a batch of replies smaller than the first batch's") {
     fault_server server([&](const request_info& r) { return r.index < 4 ? action::ok(big) : action::ok(R"({"n":1})"); });
     with_client(one_connection(server, 4, 4), [&](client& c) -> asio::awaitable<void> {
-      const auto first = co_await timed_batch(c, 4);
-      REQUIRE(first.size() == 4);
-      const auto second = co_await timed_batch(c, 4);
-      REQUIRE(second.size() == 4);
-      CHECK(second.back() < 500ms);  // about 2 ms of stall checks, never the 5 s attempt timeout
+      const int first = co_await batch(c, 4, nothing);
+      REQUIRE(first == 4);
+      const int second = co_await batch(c, 4, nothing);
+      CHECK(second == 4);
     });
     CHECK(server.connections() == 1);
   }
 
-  SECTION("replies 40 ms apart arrive as they come") {
+  SECTION("the first reply of a batch is not held for the rest") {
+    // The server answers the first request of the second batch and holds
+    // the other three until the client has completed one: a reader waiting
+    // for the whole batch would wait for ever (the server gives up after 20 s
+    // and says so).
+    std::atomic<bool> completed{false}, gave_up{false};
     fault_server server([&](const request_info& r) {
-      return r.index < 4 ? action::ok(R"({"n":1})") : action::ok(R"({"n":2})").after(40ms);
+      if (r.index >= 5) {
+        const auto until = std::chrono::steady_clock::now() + 20s;
+        while (!completed && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+        if (!completed) gave_up = true;
+      }
+      return action::ok(r.index < 4 ? R"({"n":1})" : R"({"n":2})");
     });
     with_client(one_connection(server, 4, 4), [&](client& c) -> asio::awaitable<void> {
-      (void)co_await timed_batch(c, 4);  // the smallest reply is known from here on
-      const auto times = co_await timed_batch(c, 4);
-      REQUIRE(times.size() == 4);
-      // The server answers at about 40, 80, 120 and 160 ms.
-      INFO("first " << times.front().count() << " ms, last " << times.back().count() << " ms");
-      CHECK(times.front() < times.back() - 60ms);  // the first was not held for the batch
-      CHECK(times.back() < 1s);
+      (void)co_await batch(c, 4, nothing);  // the smallest reply is known from here on
+      const std::function<void()> mark = [&] { completed = true; };
+      const int second = co_await batch(c, 4, mark);
+      CHECK(second == 4);
     });
+    CHECK_FALSE(gave_up);
   }
 }
 
@@ -777,15 +790,16 @@ TEST_CASE("a token that starts like null but is not one is an error of the opera
 }
 
 TEST_CASE("ddb::cancel_after bounds one operation and leaves the client usable", "[fault]") {
+  // The first two requests are never answered (and the attempt timeout is an
+  // hour): only the cancellation can end them.
   fault_server server([](const request_info& r) {
-    return r.index < 2 ? action::ok(R"({"slow":1})").after(400ms) : action::ok(R"({"Item":{"pk":{"S":"a"}}})");
+    return r.index < 2 ? action::never() : action::ok(R"({"Item":{"pk":{"S":"a"}}})");
   });
   auto cfg = config_for(server);
+  cfg.attempt_timeout = std::chrono::hours(1);
   with_client(cfg, [&](client& c) -> asio::awaitable<void> {
-    const auto t0 = std::chrono::steady_clock::now();
     auto [ec, r] = co_await c.call("GetItem", "{}", ddb::cancel_after(100ms, asio::as_tuple(asio::use_awaitable)));
     CHECK(ec == asio::error::operation_aborted);
-    CHECK(std::chrono::steady_clock::now() - t0 < 350ms);
     try {
       const get_item_request req{.table_name = "tbl", .key = item{{"pk", "a"}}};
       co_await c.get_item(req, ddb::cancel_after(100ms));
