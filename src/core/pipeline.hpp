@@ -53,7 +53,6 @@ class pipeline : public std::enable_shared_from_this<pipeline> {
   bool closed() const noexcept { return st_ == state::closed; }
   std::uint64_t id() const noexcept { return id_; }
   std::size_t load() const noexcept { return in_flight_.size(); }
-  bool writing() const noexcept { return writing_; }
   // Open, not writing, and pipeline_refill slots free.
   bool can_take() const noexcept;
   bool stale(std::chrono::steady_clock::time_point now, std::chrono::milliseconds idle_timeout) const noexcept;

@@ -73,7 +73,6 @@ std::span<const pool_action> pool_state::kick() {
   std::size_t opening = 0;
   while (waiting_.size() > connecting_ && conns_.size() + opening < s_.pool_size) {
     ++connecting_;
-    ++opened_total_;
     ++opening;
     actions_.push_back({pool_action::kind::open, nullptr, {}});
   }
@@ -81,7 +80,7 @@ std::span<const pool_action> pool_state::kick() {
 }
 
 void pool_state::adopt(const std::shared_ptr<pipeline>& c) {
-  c->id_ = ++adopted_;
+  c->id_ = ++opened_total_;
   conns_.push_back(c);
 }
 

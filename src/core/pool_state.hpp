@@ -115,8 +115,7 @@ class pool_state {
   std::vector<pipeline*> idle_;  // open, nothing in flight (entries re-checked when taken)
   std::vector<pool_action> actions_;
   std::size_t connecting_ = 0;
-  std::uint64_t opened_total_ = 0;
-  std::uint64_t adopted_ = 0;  // ids of connections: 1, 2, ...
+  std::uint64_t opened_total_ = 0;  // connections adopted; also their ids: 1, 2, ...
   bool closed_ = false;
   bool flush_posted_ = false;
   bool tell_posted_ = false;

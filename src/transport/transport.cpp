@@ -22,8 +22,6 @@
 #include <ctime>
 #include <utility>
 
-#include "ddb/error.hpp"
-
 namespace ddb::detail {
 
 namespace ssl = asio::ssl;
@@ -235,6 +233,13 @@ pool_settings settings_of(const transport_options& o) {
 
 pool::pool(asio::any_io_executor ex, transport_options opt)
     : ex_(std::move(ex)), opt_(std::move(opt)), state_(settings_of(opt_), *this) {
+  // Batch reads need the read mark (Linux) on plain TCP (a TLS layer holds
+  // records the mark cannot see), for connections refilled only when empty.
+#ifdef __linux__
+  coalesce_reads_ = !opt_.ep.tls && opt_.pipeline_depth > 1 && state_.refill_slots() == opt_.pipeline_depth;
+#else
+  coalesce_reads_ = false;
+#endif
   if (opt_.ep.tls) {
     tls_.emplace(ssl::context::tls_client);
     tls_->set_default_verify_paths();
@@ -291,12 +296,7 @@ void pool::kick() {
         case pool_action::kind::write: static_cast<connection&>(*a.conn).carry_out(a.step, this); break;
         case pool_action::kind::close: static_cast<connection&>(*a.conn).shut(nullptr); break;
         case pool_action::kind::open: {
-#ifdef __linux__
-          const bool coalesce = !tls_ && opt_.pipeline_depth > 1 && state_.refill_slots() == opt_.pipeline_depth;
-#else
-          const bool coalesce = false;
-#endif
-          auto c = std::make_shared<connection>(*this, coalesce);
+          auto c = std::make_shared<connection>(*this, coalesce_reads_);
           state_.adopt(c);
           c->start();
           break;

@@ -83,6 +83,7 @@ class pool final : pool_hooks {
   pool_state state_;
   std::optional<asio::ssl::context> tls_;
   std::optional<asio::ip::tcp::resolver::results_type> resolved_;
+  bool coalesce_reads_;  // batch reads for new connections (pipeline.cpp, mark_step)
   bool kicking_ = false;
   bool kick_again_ = false;
   std::shared_ptr<void> alive_ = std::make_shared<char>();  // lets a posted call see that the pool is gone
