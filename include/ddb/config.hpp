@@ -92,5 +92,11 @@ struct client_config {
   std::function<std::chrono::system_clock::time_point()> clock;
 };
 
+/// The settings resolution takes from `cfg` (its region, endpoint, profile,
+/// CA bundle, service, credentials or provider and the providers' timing).
+settings_input settings_of(const client_config& cfg);
+/// resolve_settings(settings_of(cfg)): what a client made with `cfg` would use.
+resolved_settings resolve_settings(const client_config& cfg);
+
 
 }  // namespace ddb

@@ -27,13 +27,12 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "ddb/core/credentials.hpp"
 
 namespace ddb {
-
-struct client_config;
 
 /// Refresh timing and timeouts of the credential providers
 /// (client_config::credential_settings).
@@ -112,13 +111,30 @@ struct resolved_settings {
   std::shared_ptr<credentials_provider> provider;
 };
 
+/// What settings resolution starts from: what the caller set itself (empty:
+/// not set, resolved the AWS way). The credentials' own settings, so they do
+/// not depend on the client; a client_config gives them (settings_of() in
+/// ddb/config.hpp). Messages name a field as "<origin>::<field>".
+struct settings_input {
+  std::string profile;   ///< empty: AWS_PROFILE, else "default"
+  std::string region;    ///< empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's region
+  std::string endpoint;  ///< empty: the endpoint variables, the profile's endpoint_url, the region's
+  std::string ca_file;   ///< empty: AWS_CA_BUNDLE, else the profile's ca_bundle
+  /// DynamoDB Streams: AWS_ENDPOINT_URL_DYNAMODB_STREAMS and the streams endpoint of the region.
+  bool streams = false;
+  std::optional<ddb::credentials> credentials;  ///< fixed keys: no chain is planned
+  std::shared_ptr<ddb::credentials_provider> credentials_provider;  ///< a provider of the caller's: no chain either
+  credentials_options credential_settings;  ///< the chain's providers' timing
+  std::string origin = "client_config";  ///< how messages name these settings
+};
+
 /// Reads the environment and the shared files. Throws ddb::error (naming the
 /// setting, file and line to fix) when they are malformed or incomplete:
 /// errc::invalid_config for an unreadable or malformed file and a missing or
 /// bad region, errc::invalid_credentials for a credential source set up wrong
-/// or none found. Blocking file reads (none when `cfg` has a region and
+/// or none found. Blocking file reads (none when `in` has a region and
 /// credentials or a provider and no profile); no network I/O.
-resolved_settings resolve_settings(const client_config& cfg);
+resolved_settings resolve_settings(const settings_input& in);
 
 /// co_await ddb::fetch_credentials(provider, ex, asio::use_awaitable): one fetch,
 /// uncached, completing with (error_code, credentials, message). `p` must outlive it.

@@ -115,6 +115,13 @@ struct retry_decision {
   std::error_code stop_reason;  ///< set when retrying was wanted but the quota said no
 };
 
+/// Full-jitter exponential backoff, the one formula every ddb retry loop uses
+/// (the client's retries, the batch helpers' unprocessed items, the cache's
+/// conditional writes): r × min(cap, base × 2^(retry-1)) for the retry-th
+/// retry (1, 2, ...), r in [0, 1] (clamped). Pure and cheap.
+std::chrono::milliseconds full_jitter(std::chrono::milliseconds base, std::chrono::milliseconds cap, int retry,
+                                      double r) noexcept;
+
 /// Decides after attempt number `attempt` (1-based). On success, refunds the quota.
 /// No retry for a failure classified none, after max_attempts, for a not_idempotent
 /// request whose attempt may have been applied (unless throttled: nothing was), or

@@ -50,6 +50,7 @@
 #include "cache/dynamodb_common.hpp"
 #include "ddb/limits.hpp"
 #include "ddb/paginate.hpp"
+#include "ddb/retry.hpp"
 
 namespace ddb::cache::detail {
 namespace asio = boost::asio;
@@ -169,8 +170,9 @@ struct mneme_store::impl {
 
   // Full jitter, doubling from 10 ms to 320 ms: writers that lost together come back apart.
   asio::awaitable<void> backoff(int attempt) {
-    std::uniform_int_distribution<int> jitter(1, 10 * (1 << std::min(attempt, 5)));
-    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(jitter(rng)));
+    const auto delay = ddb::full_jitter(std::chrono::milliseconds(10), std::chrono::milliseconds(320), attempt + 1,
+                                   std::uniform_real_distribution<double>(0.0, 1.0)(rng));
+    asio::steady_timer t(co_await asio::this_coro::executor, delay);
     co_await t.async_wait(asio::use_awaitable);
   }
 

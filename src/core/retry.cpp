@@ -25,6 +25,15 @@ double default_random() {
 
 }  // namespace
 
+std::chrono::milliseconds full_jitter(std::chrono::milliseconds base, std::chrono::milliseconds cap, int retry,
+                                      double r) noexcept {
+  const int shift = std::clamp(retry - 1, 0, 30);
+  const long long b = std::max<long long>(base.count(), 0);
+  // base × 2^shift without overflow: past the cap it is the cap.
+  const long long ceiling = b > (cap.count() >> shift) ? cap.count() : std::min<long long>(cap.count(), b << shift);
+  return std::chrono::milliseconds{static_cast<long long>(std::clamp(r, 0.0, 1.0) * static_cast<double>(std::max(ceiling, 0LL)))};
+}
+
 retry_decision decide_retry(const retry_policy& policy, retry_quota& quota, const attempt_outcome& outcome, int attempt,
                             request_safety safety) {
   retry_decision d;
@@ -45,12 +54,9 @@ retry_decision decide_retry(const retry_policy& policy, retry_quota& quota, cons
     d.stop_reason = make_error_code(errc::retry_quota_exhausted);
     return d;
   }
-  using ms = std::chrono::milliseconds;
-  const ms base = throttled ? policy.throttling_base : policy.transient_base;
-  const int shift = std::min(attempt - 1, 30);
-  const long long ceiling = std::min<long long>(policy.max_backoff.count(), base.count() * (1LL << shift));
   const double r = policy.random ? policy.random() : default_random();
-  ms delay{static_cast<long long>(std::clamp(r, 0.0, 1.0) * static_cast<double>(ceiling))};
+  std::chrono::milliseconds delay =
+      full_jitter(throttled ? policy.throttling_base : policy.transient_base, policy.max_backoff, attempt, r);
   if (outcome.retry_after) delay = std::clamp(*outcome.retry_after, delay, delay + policy.max_retry_after_extra);
   d.retry = true;
   d.delay = delay;

@@ -303,8 +303,8 @@ std::optional<sourced> first_set(std::initializer_list<std::optional<sourced>> c
   return std::nullopt;
 }
 
-std::optional<sourced> from_config(const std::string& value, const char* name) {
-  return sourced{value, std::string("client_config::") + name};
+std::optional<sourced> from_config(const settings_input& in, const std::string& value, const char* name) {
+  return sourced{value, in.origin + "::" + name};
 }
 std::optional<sourced> from_env(const env_lookup& env, const char* name) {
   const char* v = non_empty(env, name);
@@ -318,9 +318,9 @@ std::optional<sourced> in_profile(const profile* p, const char* key) {
 
 }  // namespace
 
-result<planned_settings> plan_settings(const client_config& cfg, const env_lookup& env, const shared_files& files) {
+result<planned_settings> plan_settings(const settings_input& cfg, const env_lookup& env, const shared_files& files) {
   planned_settings out;
-  const auto named = first_set({from_config(cfg.profile, "profile"), from_env(env, "AWS_PROFILE")});
+  const auto named = first_set({from_config(cfg, cfg.profile, "profile"), from_env(env, "AWS_PROFILE")});
   const bool explicit_profile = named.has_value();
   out.profile = named ? named->value : "default";
   out.profile_source = named ? named->source : "default";
@@ -330,10 +330,10 @@ result<planned_settings> plan_settings(const client_config& cfg, const env_looku
                         files.describe() + ": create it (aws configure --profile " + out.profile +
                         ") or choose another profile");
 
-  const auto region = first_set({from_config(cfg.region, "region"), from_env(env, "AWS_REGION"),
+  const auto region = first_set({from_config(cfg, cfg.region, "region"), from_env(env, "AWS_REGION"),
                                  from_env(env, "AWS_DEFAULT_REGION"), in_profile(prof, "region")});
   if (!region)
-    return fail(errc::invalid_config, "no AWS region: set client_config::region, AWS_REGION or AWS_DEFAULT_REGION, or "
+    return fail(errc::invalid_config, "no AWS region: set " + cfg.origin + "::region, AWS_REGION or AWS_DEFAULT_REGION, or "
                                       "'region' in profile " + out.profile + " (" + files.config_path + ")");
   out.region = region->value;
   out.region_source = region->source;
@@ -342,8 +342,8 @@ result<planned_settings> plan_settings(const client_config& cfg, const env_looku
                                           ") may hold only letters, digits and '-'");
 
   const std::string* profile_endpoint = prof ? prof->get("endpoint_url") : nullptr;
-  const bool streams = cfg.service == service_api::streams;
-  const auto endpoint = first_set({from_config(cfg.endpoint, "endpoint"),
+  const bool streams = cfg.streams;
+  const auto endpoint = first_set({from_config(cfg, cfg.endpoint, "endpoint"),
                                    from_env(env, streams ? "AWS_ENDPOINT_URL_DYNAMODB_STREAMS" : "AWS_ENDPOINT_URL_DYNAMODB"),
                                    from_env(env, "AWS_ENDPOINT_URL"), in_profile(prof, "endpoint_url")});
   out.endpoint_url = endpoint ? endpoint->value
@@ -352,7 +352,7 @@ result<planned_settings> plan_settings(const client_config& cfg, const env_looku
   out.endpoint_source = endpoint ? endpoint->source : "default for region " + out.region;
 
   // Extra certificate authorities, as the AWS CLI and SDKs take them.
-  if (const auto ca = first_set({from_config(cfg.ca_file, "ca_file"), from_env(env, "AWS_CA_BUNDLE"),
+  if (const auto ca = first_set({from_config(cfg, cfg.ca_file, "ca_file"), from_env(env, "AWS_CA_BUNDLE"),
                                  in_profile(prof, "ca_bundle")})) {
     out.ca_file = ca->value;
     out.ca_source = ca->source;

@@ -7,7 +7,8 @@
 #include <string>
 
 #include "credentials/shared_config.hpp"
-#include "ddb/config.hpp"
+#include "ddb/credentials.hpp"
+#include "ddb/error.hpp"
 
 namespace ddb::auth {
 
@@ -33,12 +34,12 @@ struct planned_settings {
   std::string profile, profile_source;
   std::string region, region_source;
   std::string endpoint_url, endpoint_source;
-  std::string ca_file, ca_source;  // extra trusted CAs: client_config::ca_file, AWS_CA_BUNDLE, the profile's ca_bundle
-  std::optional<source> credentials;  // empty when client_config names them itself
+  std::string ca_file, ca_source;  // extra trusted CAs: settings_input::ca_file, AWS_CA_BUNDLE, the profile's ca_bundle
+  std::optional<source> credentials;  // empty when the settings_input names them itself
 };
 
 // Applies the AWS precedence rules (config.hpp, credentials.hpp). Errors
 // name the setting, file and line to fix.
-result<planned_settings> plan_settings(const client_config& cfg, const env_lookup& env, const shared_files& files);
+result<planned_settings> plan_settings(const settings_input& cfg, const env_lookup& env, const shared_files& files);
 
 }  // namespace ddb::auth

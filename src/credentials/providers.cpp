@@ -339,7 +339,7 @@ std::shared_ptr<credentials_provider> static_credentials(credentials c, std::str
   return std::make_shared<detail::fixed_provider>(std::move(c), std::move(name));
 }
 
-resolved_settings resolve_settings(const client_config& cfg) {
+resolved_settings resolve_settings(const settings_input& cfg) {
   const detail::env_lookup env = detail::getenv_lookup;
   // A client given its region and credentials reads no files (a broken
   // ~/.aws/config cannot stop it); otherwise they are part of the answer.
@@ -362,7 +362,7 @@ resolved_settings resolve_settings(const client_config& cfg) {
   r.ca_file = std::move(plan->ca_file);
   r.ca_source = std::move(plan->ca_source);
   if (cfg.credentials)
-    r.provider = static_credentials(*cfg.credentials, "client_config::credentials");
+    r.provider = static_credentials(*cfg.credentials, cfg.origin + "::credentials");
   else if (cfg.credentials_provider)
     r.provider = cfg.credentials_provider;
   else if (plan->credentials->what == auth::source::kind::static_keys)

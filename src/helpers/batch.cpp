@@ -14,6 +14,7 @@
 
 #include "ddb/limits.hpp"
 #include "ddb/model.hpp"
+#include "ddb/retry.hpp"
 #include "helpers/run_all.hpp"
 
 namespace ddb {
@@ -35,10 +36,9 @@ asio::awaitable<std::vector<std::string>> key_schema(client& c, const std::strin
 
 // Full-jitter exponential backoff before attempt `attempt` (2, 3, ...).
 asio::awaitable<void> back_off(const batch_options& opt, int attempt, std::minstd_rand& rng) {
-  const auto cap = std::min<std::int64_t>(opt.max_delay.count(),
-                                          opt.base_delay.count() * (std::int64_t{1} << std::min(attempt - 2, 20)));
-  const auto ms = cap > 0 ? std::uniform_int_distribution<std::int64_t>(0, cap)(rng) : 0;
-  asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
+  const auto delay = ddb::full_jitter(opt.base_delay, opt.max_delay, attempt - 1,
+                                 std::uniform_real_distribution<double>(0.0, 1.0)(rng));
+  asio::steady_timer t(co_await asio::this_coro::executor, delay);
   boost::system::error_code ignored;
   co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
 }

@@ -13,6 +13,7 @@
 #include "credentials/chain.hpp"
 #include "credentials/parse.hpp"
 #include "credentials/shared_config.hpp"
+#include "ddb/config.hpp"
 
 using namespace ddb;
 using namespace ddb::auth;
@@ -41,19 +42,19 @@ shared_files files_of(const std::string& config, const std::string& creds) {
   return std::move(*f);
 }
 
-client_config with_region() {
-  client_config c;
+settings_input with_region() {
+  settings_input c;
   c.region = "eu-west-1";
   return c;
 }
 
-planned_settings plan_ok(const client_config& cfg, const fake_env& env, const shared_files& files) {
+planned_settings plan_ok(const settings_input& cfg, const fake_env& env, const shared_files& files) {
   auto p = plan_settings(cfg, env.lookup(), files);
   if (!p) FAIL(p.error().message);
   return std::move(*p);
 }
 
-std::string plan_error(const client_config& cfg, const fake_env& env, const shared_files& files) {
+std::string plan_error(const settings_input& cfg, const fake_env& env, const shared_files& files) {
   auto p = plan_settings(cfg, env.lookup(), files);
   REQUIRE_FALSE(p);
   return p.error().message;
@@ -249,7 +250,7 @@ TEST_CASE("the chain: the environment first, a named profile over it", "[credent
 
   env.vars["AWS_PROFILE"] = "dev";  // AWS_PROFILE does not beat environment keys...
   CHECK(plan_ok(with_region(), env, files).credentials->keys.access_key_id == "ENVKEY");
-  client_config named = with_region();
+  settings_input named = with_region();
   named.profile = "dev";  // ...a profile named in the configuration (--profile) does
   auto d = plan_ok(named, env, files);
   CHECK(d.credentials->name == "shared-credentials-file");
@@ -272,24 +273,24 @@ TEST_CASE("the chain: region and endpoint from the profile, in order", "[credent
   fake_env env = imds_off;
   env.vars["AWS_ACCESS_KEY_ID"] = "K";
   env.vars["AWS_SECRET_ACCESS_KEY"] = "S";
-  auto p = plan_ok(client_config{}, env, files);
+  auto p = plan_ok(settings_input{}, env, files);
   CHECK(p.region == "ap-south-1");
   CHECK(p.region_source == "profile default (/home/u/.aws/config:2)");
   CHECK(p.endpoint_url == "http://127.0.0.1:8000");
   env.vars["AWS_DEFAULT_REGION"] = "us-east-2";
-  CHECK(plan_ok(client_config{}, env, files).region == "us-east-2");
+  CHECK(plan_ok(settings_input{}, env, files).region == "us-east-2");
   env.vars["AWS_REGION"] = "us-west-1";
-  CHECK(plan_ok(client_config{}, env, files).region == "us-west-1");
+  CHECK(plan_ok(settings_input{}, env, files).region == "us-west-1");
   CHECK(plan_ok(with_region(), env, files).region == "eu-west-1");
   env.vars["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9";
-  CHECK(plan_ok(client_config{}, env, files).endpoint_url == "http://127.0.0.1:9");
+  CHECK(plan_ok(settings_input{}, env, files).endpoint_url == "http://127.0.0.1:9");
   auto none = files_of("", "");
   fake_env bare = imds_off;
   bare.vars["AWS_ACCESS_KEY_ID"] = "K";
   bare.vars["AWS_SECRET_ACCESS_KEY"] = "S";
-  CHECK(plan_error(client_config{}, bare, none).find("no AWS region") != std::string::npos);
+  CHECK(plan_error(settings_input{}, bare, none).find("no AWS region") != std::string::npos);
   bare.vars["AWS_REGION"] = "us east";
-  CHECK(plan_error(client_config{}, bare, none).find("only letters") != std::string::npos);
+  CHECK(plan_error(settings_input{}, bare, none).find("only letters") != std::string::npos);
 }
 
 TEST_CASE("the chain: profiles that run something", "[credentials]") {
@@ -313,7 +314,7 @@ TEST_CASE("the chain: profiles that run something", "[credentials]") {
       "[profile regiononly]\nregion = eu-west-3\n",
       "");
   auto named = [](const char* p) {
-    client_config c = with_region();
+    settings_input c = with_region();
     c.profile = p;
     return c;
   };
@@ -409,7 +410,7 @@ TEST_CASE("the chain: web identity, container, instance metadata", "[credentials
   m.vars.erase("AWS_METADATA_SERVICE_TIMEOUT");
   CHECK(plan_error(with_region(), m, files).find("no AWS credentials") != std::string::npos);
   // Credentials given in the configuration need no chain at all.
-  client_config given = with_region();
+  settings_input given = with_region();
   given.credentials = credentials{"K", secret_string("S"), {}};
   CHECK_FALSE(plan_ok(given, m, files).credentials);
 }
@@ -510,7 +511,7 @@ TEST_CASE("the cache: short-lived credentials are not refreshed on every request
 
 TEST_CASE("extra certificate authorities: client_config::ca_file, else AWS_CA_BUNDLE, else the profile's ca_bundle", "[credentials]") {
   const shared_files files = files_of("[default]\nca_bundle = /etc/corp/profile.pem\n", "");
-  client_config cfg = with_region();
+  settings_input cfg = with_region();
   cfg.credentials = credentials{"AKID", secret_string("s"), {}, {}};
   planned_settings from_profile = plan_ok(cfg, imds_off, files);
   CHECK(from_profile.ca_file == "/etc/corp/profile.pem");
@@ -525,4 +526,34 @@ TEST_CASE("extra certificate authorities: client_config::ca_file, else AWS_CA_BU
   CHECK(from_config.ca_source == "client_config::ca_file");  // named once, not client_config::client_config::ca_file
   planned_settings none = plan_ok(with_region(), imds_off, files_of("[default]\naws_access_key_id = A\naws_secret_access_key = B\n", ""));
   CHECK(none.ca_file.empty());
+}
+
+TEST_CASE("settings_of: a client_config's settings as the credentials take them (they know no client_config)",
+          "[credentials]") {
+  client_config cfg;
+  cfg.profile = "dev";
+  cfg.region = "eu-west-1";
+  cfg.endpoint = "http://127.0.0.1:9";
+  cfg.ca_file = "/etc/corp/ca.pem";
+  cfg.service = service_api::streams;
+  cfg.credentials = credentials{"AKID", secret_string("s"), {}, {}};
+  cfg.credentials_provider = static_credentials(credentials{"AKID2", secret_string("t"), {}, {}}, "mine");
+  cfg.credential_settings.imds_attempts = 3;
+  const settings_input in = settings_of(cfg);
+  CHECK(in.profile == "dev");
+  CHECK(in.region == "eu-west-1");
+  CHECK(in.endpoint == "http://127.0.0.1:9");
+  CHECK(in.ca_file == "/etc/corp/ca.pem");
+  CHECK(in.streams);
+  REQUIRE(in.credentials);
+  CHECK(in.credentials->access_key_id == "AKID");
+  CHECK(in.credentials_provider == cfg.credentials_provider);
+  CHECK(in.credential_settings.imds_attempts == 3);
+  CHECK(in.origin == "client_config");
+  CHECK_FALSE(settings_of(client_config{}).streams);
+  // Messages name the origin: another caller's settings are named as its own.
+  settings_input mine;
+  mine.origin = "my_settings";
+  fake_env bare;
+  CHECK(plan_error(mine, bare, files_of("", "")).find("set my_settings::region") != std::string::npos);
 }

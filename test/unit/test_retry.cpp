@@ -2,6 +2,8 @@
 // source injected. No sockets, no sleeping.
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 #include "ddb/error.hpp"
 #include "ddb/retry.hpp"
 
@@ -60,6 +62,24 @@ TEST_CASE("full-jitter backoff: bases, doubling, cap", "[retry]") {
   CHECK(delay(0.999, throttled, 3) == 3996ms);  // < 4 s
   CHECK(delay(0.999, throttled, 10) == 19980ms);  // capped at 20 s
   CHECK(delay(0.0, throttled, 10) == 0ms);        // full jitter reaches zero
+}
+
+TEST_CASE("full_jitter: the one backoff formula (client, batch helpers, cache writes)", "[retry]") {
+  CHECK(full_jitter(10ms, 320ms, 1, 1.0) == 10ms);
+  CHECK(full_jitter(10ms, 320ms, 3, 1.0) == 40ms);
+  CHECK(full_jitter(10ms, 320ms, 6, 1.0) == 320ms);
+  CHECK(full_jitter(10ms, 320ms, 7, 1.0) == 320ms);  // capped
+  CHECK(full_jitter(10ms, 320ms, 3, 0.5) == 20ms);
+  CHECK(full_jitter(10ms, 320ms, 3, 0.0) == 0ms);
+  // Out-of-range inputs are clamped, never overflow.
+  CHECK(full_jitter(10ms, 320ms, 0, 1.0) == 10ms);
+  CHECK(full_jitter(10ms, 320ms, -5, 1.0) == 10ms);
+  CHECK(full_jitter(10ms, 20000ms, 1000, 1.0) == 20000ms);
+  CHECK(full_jitter(std::chrono::milliseconds(std::numeric_limits<std::int64_t>::max() / 2), 20000ms, 31, 1.0) ==
+        20000ms);
+  CHECK(full_jitter(10ms, 320ms, 3, 7.0) == 40ms);
+  CHECK(full_jitter(10ms, 320ms, 3, -1.0) == 0ms);
+  CHECK(full_jitter(-10ms, 320ms, 3, 1.0) == 0ms);
 }
 
 TEST_CASE("x-amz-retry-after is honoured within [backoff, backoff + 5 s]", "[retry]") {
