@@ -41,6 +41,13 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/ddbConfig.cmake ${CMAKE_CURRENT_BINARY
 # prefix still works.
 file(RELATIVE_PATH DDB_PC_REL "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
 string(REGEX REPLACE "/$" "" DDB_PC_REL "${DDB_PC_REL}")
+# Built with io_uring (DDB_IO_URING): consumers must define the same and link liburing.
+set(DDB_PC_URING_REQUIRES "")
+set(DDB_PC_URING_CFLAGS "")
+if(DDB_IO_URING)
+  set(DDB_PC_URING_REQUIRES " liburing")
+  set(DDB_PC_URING_CFLAGS " -DBOOST_ASIO_HAS_IO_URING -DBOOST_ASIO_DISABLE_EPOLL")
+endif()
 foreach(pc ddb ddb-vec ddb-cache ddb-agent)
   configure_file(cmake/pkgconfig/${pc}.pc.in ${CMAKE_CURRENT_BINARY_DIR}/pkgconfig/${pc}.pc @ONLY)
   install(FILES ${CMAKE_CURRENT_BINARY_DIR}/pkgconfig/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
