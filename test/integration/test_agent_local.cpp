@@ -196,11 +196,14 @@ TEST_CASE("idempotency: after the in-progress window another caller runs it, and
     opt.in_progress = 60s;  // the duplicate below must meet the claim, however slow the machine
     gate first_may_finish(ex);
     std::optional<boost::system::error_code> first_ec;
+    bool first_running = false;  // the function runs only once its claim is written
     first.run("slow", [&]() -> asio::awaitable<std::string> {
+      first_running = true;
       co_await first_may_finish.wait();
       co_return "first";
     }, opt, [&](boost::system::error_code ec, once_result) { first_ec = ec; });
-    co_await sleep_for(50ms);
+    while (!first_running && !first_ec) co_await sleep_for(5ms);  // no time bound: the claim, not a clock
+    REQUIRE_FALSE(first_ec);
     // The first claim is there: a duplicate now is refused...
     auto [busy, br] = co_await first.run("slow", []() -> asio::awaitable<std::string> { co_return "dup"; }, opt,
                                          asio::as_tuple(asio::use_awaitable));
