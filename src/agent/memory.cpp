@@ -250,12 +250,23 @@ asio::awaitable<message_page> memory::last_impl(std::string user, std::string co
   q.expression_attribute_values = item{{":pk", pk_value}, {":p", message_prefix(conversation)}};
   q.scan_index_forward = false;
   q.consistent_read = opt.consistent;
-  q.limit = static_cast<std::int64_t>(opt.limit);
   if (opt.before) q.exclusive_start_key = item{{pk, pk_value}, {sk, *opt.before}};
-  auto r = co_await s.c.query(q);
+  // DynamoDB ends a Query's page at 1 MB: a few messages near max_body fill
+  // it. Keep reading until `limit` messages or the conversation's start, so a
+  // page is short only at the end.
   message_page page;
-  page.messages = co_await s.messages_of(pk_value, r.items, opt.consistent);
-  if (!r.last_evaluated_key.empty() && !page.messages.empty()) page.next = page.messages.back().id;
+  for (;;) {
+    q.limit = static_cast<std::int64_t>(opt.limit - page.messages.size());
+    auto r = co_await s.c.query(q);
+    std::vector<message> got = co_await s.messages_of(pk_value, r.items, opt.consistent);
+    for (message& m : got) page.messages.push_back(std::move(m));
+    if (r.last_evaluated_key.empty()) break;
+    if (page.messages.size() >= opt.limit) {
+      page.next = page.messages.back().id;
+      break;
+    }
+    q.exclusive_start_key = std::move(r.last_evaluated_key);
+  }
   co_return page;
 }
 

@@ -523,6 +523,7 @@ asio::awaitable<void> mneme_store::record_access(std::uint64_t id, epoch_seconds
 
 asio::awaitable<std::vector<std::uint64_t>> mneme_store::lru_ids(std::optional<std::string> ns, std::size_t n) {
   impl& s = *impl_;
+  if (n == 0) co_return std::vector<std::uint64_t>{};
   std::vector<std::string> scopes;
   if (ns)
     scopes.push_back(*ns);
@@ -533,9 +534,17 @@ asio::awaitable<std::vector<std::uint64_t>> mneme_store::lru_ids(std::optional<s
     query_request q = s.lru_query(scope);
     q.projection_expression = "id, last_accessed_at";
     q.scan_index_forward = true;
-    q.limit = static_cast<std::int64_t>(n);
-    query_response r = co_await s.client.query(q);
-    for (const item& it : r.items) order.emplace_back(num(it, "last_accessed_at"), static_cast<std::uint64_t>(num(it, "id")));
+    // The 1 MB page limit counts whole index entries before the projection:
+    // read on until n or the namespace's end.
+    std::size_t got = 0;
+    for (;;) {
+      q.limit = static_cast<std::int64_t>(n - got);
+      query_response r = co_await s.client.query(q);
+      got += r.items.size();
+      for (const item& it : r.items) order.emplace_back(num(it, "last_accessed_at"), static_cast<std::uint64_t>(num(it, "id")));
+      if (got >= n || r.last_evaluated_key.empty()) break;
+      q.exclusive_start_key = std::move(r.last_evaluated_key);
+    }
   }
   std::sort(order.begin(), order.end());
   std::vector<std::uint64_t> out;

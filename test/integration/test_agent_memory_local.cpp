@@ -122,6 +122,37 @@ TEST_CASE("memory: appends read back newest first, paged, listed; compressed, sp
   });
 }
 
+TEST_CASE("memory: last() fills its page past DynamoDB's 1 MB Query page (large messages)", "[agent-local]") {
+  // Six messages of 300 KB (kept in their own items) are 1.8 MB: one Query
+  // page holds three. The landing check once lost the older ones: last()
+  // returned the first 1 MB page only.
+  const std::string table = ddb::test::fresh_table("mem_big");
+  with_local([&](client& c) -> asio::awaitable<void> {
+    memory mem(c, {.table_name = table, .create_table = true});
+    const std::string user = "u", conv = "c", none;
+    for (int i = 0; i < 6; ++i)
+      co_await mem.append(user, conv, "user", std::to_string(i) + std::string(300'000, 'x'), none);
+    read_options all;
+    all.limit = 20;
+    all.consistent = true;
+    message_page page = co_await mem.last(user, conv, all);
+    REQUIRE(page.messages.size() == 6);
+    for (int i = 0; i < 6; ++i) CHECK(page.messages[static_cast<std::size_t>(i)].content.substr(0, 1) == std::to_string(5 - i));
+    CHECK_FALSE(page.next);
+    read_options five = all;
+    five.limit = 5;
+    message_page first = co_await mem.last(user, conv, five);
+    REQUIRE(first.messages.size() == 5);
+    REQUIRE(first.next);
+    five.before = first.next;
+    message_page rest = co_await mem.last(user, conv, five);
+    REQUIRE(rest.messages.size() == 1);
+    CHECK(rest.messages[0].content.substr(0, 1) == "0");
+    CHECK(rest.messages[0].content.size() == 300'001);
+    CHECK_FALSE(rest.next);
+  });
+}
+
 TEST_CASE("memory: two clients append to one conversation at once; every message once, one stable order",
           "[agent-local]") {
   const std::string table = ddb::test::fresh_table("mem_race");

@@ -262,3 +262,31 @@ TEST_CASE("mneme layout: racing puts of one prompt, concurrent writers, a clear 
     co_await drop_table(c, table);
   });
 }
+
+TEST_CASE("mneme layout: eviction reads past DynamoDB's 1 MB Query page on gsi_lru", "[cache-local]") {
+  // gsi_lru projects whole entries: six of 300 KB are 1.8 MB, three to a
+  // Query page. A quota cut from none to one must evict all six oldest, not the
+  // three of the first page.
+  const std::string table = fresh_table("mneme_evict_big");
+  with_local([&](client& c) -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    auto embed = std::make_shared<hash_embedder>(16);
+    dynamodb_store_options so = mneme_opts(table);
+    put_options in_big;
+    in_big.ns = "big";
+    {
+      semantic_cache a(ex, std::make_shared<dynamodb_store>(c, so), embed, fast_sync());
+      co_await a.open();
+      for (int i = 0; i < 6; ++i) co_await a.put("big " + std::to_string(i), std::string(300'000, 'r'), in_big);
+    }
+    cache_options limited = fast_sync();
+    limited.namespace_quotas["big"] = 1;
+    semantic_cache b(ex, std::make_shared<dynamodb_store>(c, so), embed, limited);
+    co_await b.open();
+    co_await b.put("big 6", "small", in_big);
+    CHECK(b.stats().namespaces.at("big").entries == 1);
+    CHECK(b.stats().namespaces.at("big").evictions == 6);
+    CHECK(entries_only(co_await scan_table(c, table)).size() == 1);
+    co_await drop_table(c, table);
+  });
+}
