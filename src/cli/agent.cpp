@@ -1,4 +1,5 @@
-// ddb-agent: `ddb once`, `ddb lock`, `ddb limit` and `ddb flags` (run by `ddb`, or directly).
+// ddb-agent: `ddb once`, `ddb lock`, `ddb ledger call` (here), `ddb ledger`, `ddb limit`,
+// `ddb flags`, `ddb memory`, `ddb checkpoint`, `ddb streams` (their own files; run by `ddb`, or directly).
 //
 //   ddb once --table-name T --key K [--expire-seconds S] [--in-progress-seconds S] [--wait S]
 //            [--create-table] [--record-failures] -- COMMAND [ARGS...]
@@ -33,13 +34,16 @@
 #include <boost/asio/write.hpp>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
+#include <functional>
 #include <iostream>
 
 #include "cli/agent_commands.hpp"
 #include "cli/common.hpp"
 #include "ddb/agent/idempotency.hpp"
 #include "ddb/agent/lease.hpp"
+#include "ddb/agent/ledger.hpp"
 #include "ddb/client.hpp"
 
 extern char** environ;
@@ -52,7 +56,8 @@ namespace {
 
 using namespace ddb::cli;
 
-constexpr const char* usage_text = R"(usage: ddb once | lock [options] -- COMMAND [ARGS...]
+constexpr const char* usage_text = R"(usage: ddb once | lock | ledger call [options] -- COMMAND [ARGS...]
+       ddb ledger start | get | finish | list [options]
        ddb limit take [options]
        ddb flags get | set | list [options]
        ddb memory append | last [options]
@@ -70,6 +75,14 @@ constexpr const char* usage_text = R"(usage: ddb once | lock [options] -- COMMAN
       runs COMMAND holding the lease N, its fencing token in DDB_FENCE; if the lease is lost the command
       gets SIGTERM (SIGKILL after the grace period) and ddb lock exits 70; held by another: exits 75
       (or waits up to --wait seconds)
+  ddb ledger call --table-name T --run R --step N [--args TEXT] [--in-progress-seconds 600] [--wait SECONDS]
+                  [--create-table] [--record-failures] -- COMMAND [ARGS...]
+      runs COMMAND as step N of the agent run R, at most once (as ddb once); a replay must give the same
+      --args (else exit 255 naming the mismatch); busy: exit 75
+  ddb ledger start | get --table-name T --run R        the run as JSON (start creates it, running)
+  ddb ledger finish --table-name T --run R --status succeeded|failed|cancelled
+      moves the run to a final status, once (already final or changed meanwhile: exit 1)
+  ddb ledger list --table-name T --run R [--from 0] [--limit 100]   its steps as JSON lines, in order
   ddb limit take --table-name T --key K --rate R/s --burst B [--tokens 1] [--sub-buckets 1] [--create-table]
       takes tokens from the token bucket K (rate R per second, or R/m, R/h, R/d; at most B tokens), shared by
       every process that uses the table: exits 0 when admitted, 1 when denied (printing when to retry)
@@ -216,8 +229,15 @@ void print_replay(const outcome& o) {
   std::cerr << o.err << std::flush;
 }
 
-int once(const args& a) {
-  const std::string table = a.require("table-name"), key = a.require("key");
+// What runs a command through the record (idempotency::run for `ddb once`,
+// ledger::call for `ddb ledger call`).
+using recorded_runner = std::function<asio::awaitable<ddb::agent::once_result>(
+    ddb::client&, ddb::agent::idempotency::function, ddb::agent::run_options)>;
+
+// Runs the command after -- at most once through `invoke`: the first run
+// prints as it goes and is recorded with its exit code; a replay prints the
+// record and exits with the recorded code; busy: exit 75.
+int run_recorded(const args& a, const char* what, const recorded_runner& invoke) {
   ddb::agent::run_options opt;
   opt.expire = std::chrono::seconds(a.number("expire-seconds", 86400));
   opt.in_progress = std::chrono::seconds(a.number("in-progress-seconds", 600));
@@ -229,7 +249,6 @@ int once(const args& a) {
   ddb::client c(io.get_executor(), config_from(a));
   int rc = 0;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    ddb::agent::idempotency idem(c, {.table_name = table, .create_table = a.options.count("create-table") != 0});
     const bool record_failures = opt.record_failures;
     ddb::agent::idempotency::function run_command = [&]() -> asio::awaitable<std::string> {
       int out_fd = -1, err_fd = -1;
@@ -246,15 +265,15 @@ int once(const args& a) {
       co_return encode(o);
     };
     try {
-      ddb::agent::once_result r = co_await idem.run(key, run_command, opt);
+      ddb::agent::once_result r = co_await invoke(c, std::move(run_command), opt);
       const outcome o = decode(r.value);
       if (r.replayed) print_replay(o);  // the first run printed as it went
       rc = o.code;
     } catch (const command_failed& f) {
       rc = f.result.code;
-      std::cerr << "ddb once: " << f.what() << "\n";
+      std::cerr << what << ": " << f.what() << "\n";
     } catch (const ddb::error& e) {
-      std::cerr << "ddb once: " << e.what() << "\n";
+      std::cerr << what << ": " << e.what() << "\n";
       rc = e.code() == ddb::errc::already_in_progress ? exit_busy : exit_client;
     }
     c.close();
@@ -263,6 +282,33 @@ int once(const args& a) {
   });
   io.run();
   return rc;
+}
+
+int once(const args& a) {
+  const std::string table = a.require("table-name"), key = a.require("key");
+  const ddb::agent::table_options t{.table_name = table, .create_table = a.options.count("create-table") != 0};
+  return run_recorded(a, "ddb once", [&](ddb::client& c, ddb::agent::idempotency::function fn,
+                                         ddb::agent::run_options opt) -> asio::awaitable<ddb::agent::once_result> {
+    ddb::agent::idempotency idem(c, t);
+    co_return co_await idem.run(key, std::move(fn), std::move(opt));
+  });
+}
+
+// ddb ledger call: the command as step N of run R (ddb::agent::ledger).
+int ledger_call(const args& a) {
+  const std::string table = a.require("table-name"), run = a.require("run");
+  const std::string step_text = a.get("step");
+  std::int64_t step = -1;
+  const auto [end, ec] = std::from_chars(step_text.data(), step_text.data() + step_text.size(), step);
+  if (step_text.empty() || ec != std::errc() || end != step_text.data() + step_text.size() || step < 0)
+    throw usage_error("--step takes the step's number, 0 and up, got '" + step_text + "'");
+  const std::string call_args = a.get("args");
+  const ddb::agent::table_options t{.table_name = table, .create_table = a.options.count("create-table") != 0};
+  return run_recorded(a, "ddb ledger call", [&](ddb::client& c, ddb::agent::idempotency::function fn,
+                                                ddb::agent::run_options opt) -> asio::awaitable<ddb::agent::once_result> {
+    ddb::agent::ledger book(c, t);
+    co_return co_await book.call(run, step, call_args, std::move(fn), std::move(opt));
+  });
 }
 
 int lock(const args& a) {
@@ -352,14 +398,18 @@ int main(int argc, char** argv) {
       std::cout << usage_text;
       return 0;
     }
-    if (a.positional.empty()) throw usage_error("say once, lock, limit, flags, memory, checkpoint or streams");
+    if (a.positional.empty()) throw usage_error("say once, lock, ledger, limit, flags, memory, checkpoint or streams");
     if (a.positional[0] == "once") return once(a);
     if (a.positional[0] == "lock") return lock(a);
+    if (a.positional[0] == "ledger") {
+      if (a.positional.size() > 1 && a.positional[1] == "call") return ledger_call(a);
+      return ledger_command(a);
+    }
     if (a.positional[0] == "limit") return limit_command(a);
     if (a.positional[0] == "flags") return flags_command(a);
     if (a.positional[0] == "streams") return streams_command(a);
     if (a.positional[0] == "memory") return memory_command(a);
     if (a.positional[0] == "checkpoint") return checkpoint_command(a);
-    throw usage_error("unknown command '" + a.positional[0] + "' (once, lock, limit, flags, memory, checkpoint or streams)");
+    throw usage_error("unknown command '" + a.positional[0] + "' (once, lock, ledger, limit, flags, memory, checkpoint or streams)");
   });
 }

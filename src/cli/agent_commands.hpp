@@ -19,6 +19,8 @@ int exit_code_for(const std::error_code& code);
 
 // ddb limit take ... (src/cli/agent_limit.cpp)
 int limit_command(const args& a);
+// ddb ledger start|get|finish|list ... (src/cli/agent_ledger.cpp; `call` is in agent.cpp)
+int ledger_command(const args& a);
 // ddb flags get|set|list ... (src/cli/agent_flags.cpp)
 int flags_command(const args& a);
 // ddb memory append|last, ddb checkpoint save|get|list (src/cli/agent_memory.cpp)

@@ -70,6 +70,9 @@ commands (request JSON as the AWS CLI takes it):
                                            runs COMMAND at most once per key (ddb::agent idempotency)
   lock --table-name T --name N [--lease-seconds 30] [--wait S] [--create-table] -- COMMAND [ARGS...]
                                            runs COMMAND holding a lease, its fence in DDB_FENCE
+  ledger call --table-name T --run R --step N [--args TEXT] -- COMMAND [ARGS...]
+                                           runs COMMAND as step N of agent run R, at most once (ddb::agent
+                                           ledger); ledger start | get | finish | list: the run and its steps
   limit take --table-name T --key K --rate R/s --burst B [--tokens N] [--create-table]
                                            takes from a shared token bucket: exit 0 admitted, 1 denied
   flags get|set|list --table-name T --set S [--name N] [--value V | --remove]
@@ -279,7 +282,7 @@ int dispatch(const args& a, char** argv) {
   if (cmd == "table") return ddb::cli::table_command(a);
   if (cmd == "configure") return configure(a);
   if (cmd == "cache") return run_sibling("ddb-cache", argv);
-  if (cmd == "once" || cmd == "lock" || cmd == "limit" || cmd == "flags" || cmd == "streams" ||
+  if (cmd == "once" || cmd == "lock" || cmd == "ledger" || cmd == "limit" || cmd == "flags" || cmd == "streams" ||
       cmd == "memory" || cmd == "checkpoint") return run_sibling("ddb-agent", argv);
   if (a.options.count("page-all")) {
     if (cmd == "query") return run_pages<ddb::query_pages, ddb::query_request>(a);

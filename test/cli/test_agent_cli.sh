@@ -5,8 +5,9 @@
 # mid-run (after its in-progress window another process runs the key), fences
 # across 8 processes taking turns (strictly increasing, never two holders),
 # a holder killed with SIGKILL (its lease taken at its expiry, a larger
-# fence), a lease taken over under a running command (SIGTERM, exit 70), bad
-# input.
+# fence), a lease taken over under a running command (SIGTERM, exit 70),
+# `ddb ledger` (steps at most once, replays, other args refused, finish
+# once), bad input.
 # Waits are for events (a file appearing, a process ending), each bounded.
 #   test/cli/test_agent_cli.sh PATH_TO_DDB [ROUNDS_PER_LOCKER]
 set -uo pipefail
@@ -121,6 +122,39 @@ wait $holder
 check_rc lock-lost 70 $?
 check lock-lost-child child-terminated "$(cat "$work/taken.out")"
 check lock-lost-message "the lease 'taken' was lost" "$(cat "$work/taken.out")"
+
+# --- ledger: a run's steps at most once, replayed with the same args, finished once
+out=$("$ddb" ledger start --table-name "$table" --run r1)
+check ledger-start '"status":"running","version":1' "$out"
+check ledger-start-created '"created":true' "$out"
+check ledger-start-again '"created":false' "$("$ddb" ledger start --table-name "$table" --run r1)"
+out=$("$ddb" ledger call --table-name "$table" --run r1 --step 0 --args '{"city":"Oslo"}' -- \
+  sh -c "echo ran >> '$work/ledger-runs'; echo sunny")
+check_rc ledger-call 0 $?
+check ledger-call-out sunny "$out"
+out=$("$ddb" ledger call --table-name "$table" --run r1 --step 0 --args '{"city":"Oslo"}' -- \
+  sh -c "echo ran >> '$work/ledger-runs'; echo rainy")
+check ledger-replay sunny "$out"
+check_rc ledger-ran-once 1 "$(wc -l < "$work/ledger-runs")"
+out=$("$ddb" ledger call --table-name "$table" --run r1 --step 0 --args '{"city":"Bergen"}' -- echo x 2>&1)
+check_rc ledger-other-args 255 $?
+check ledger-other-args-message "the agent loop did not replay the same call" "$out"
+"$ddb" ledger call --table-name "$table" --run r1 --step 1 -- sh -c 'exit 4' 2>/dev/null
+check_rc ledger-failed-step 4 $?
+out=$("$ddb" ledger list --table-name "$table" --run r1)
+check ledger-list '{"step":0,"status":"COMPLETED","args":"{\"city\":\"Oslo\"}"' "$out"
+check_rc ledger-list-one-step 1 "$(wc -l <<<"$out")"
+check ledger-finish '"status":"succeeded","version":2' "$("$ddb" ledger finish --table-name "$table" --run r1 --status succeeded)"
+out=$("$ddb" ledger finish --table-name "$table" --run r1 --status failed 2>&1)
+check_rc ledger-finish-twice 1 $?
+check ledger-finish-twice-message "is already succeeded" "$out"
+out=$("$ddb" ledger get --table-name "$table" --run missing 2>&1)
+check_rc ledger-get-missing 2 $?
+check ledger-get-missing-message "run 'missing' does not exist" "$out"
+"$ddb" ledger call --table-name "$table" --run r1 --step -1 -- true >/dev/null 2>&1
+check_rc ledger-negative-step 2 $?
+"$ddb" ledger finish --table-name "$table" --run r1 --status done >/dev/null 2>&1
+check_rc ledger-bad-status 2 $?
 
 # --- bad input: usage errors, nothing run --------------------------------------
 "$ddb" once --table-name "$table" -- echo x >/dev/null 2>&1
