@@ -103,7 +103,7 @@ round_ledger() {  # round number: five tool calls of run-R, the writer killed, t
   for i in 0 1 2 3 4; do (( $(grep -cx "$r-$i" "$work/ledger-ran") > 1 )) && twice=$((twice + 1)); done
   (( twice <= 1 ))
   check_rc "ledger-$r-at-most-one-ran-twice ($twice)" 0 $?
-  (( twice )) && echo "a call ran again (killed after it ran, before its record)" >>"$work/ledger-how"
+  (( twice )) && echo "a call ran again (killed after it ran and before its record)" >>"$work/ledger-how"
   check "ledger-$r-steps" "0:COMPLETED:a0 1:COMPLETED:a1 2:COMPLETED:a2 3:COMPLETED:a3 4:COMPLETED:a4" \
     "$("$ddb" ledger list --table-name "$table" --run "run-$r" |
        sed -n 's/.*"step":\([0-9]*\),"status":"\([A-Z]*\)","args":"\([^"]*\)".*/\1:\2:\3/p' | tr '\n' ' ')"
@@ -139,7 +139,7 @@ round_memory() {  # round number
   start_victim bash -c 'for i in 1 2 3 4 5 6; do
       "$0" memory append --table-name "$1" --user kill --conversation "c$2" --role user --content-file "$3/m-$2-$i" \
         >/dev/null && echo "$i" >>"$3/appended-$2"; done' "$ddb" "$table" "$r" "$work"
-  kill_victim_within 250
+  kill_victim_within 150
   echo "$how" >>"$work/memory-how"
   "$ddb" memory append --table-name "$table" --user kill --conversation "c$r" --role user --content "after-$r" >/dev/null
   check_rc "memory-$r-append-after" 0 $?
