@@ -142,6 +142,7 @@ class piece_writer {
   ~piece_writer() { s_.resize(static_cast<std::size_t>(p_ - s_.data())); }
 
   [[gnu::always_inline]] piece_writer& operator<<(std::string_view v) {
+    if (v.empty()) return *this;  // its data() may be null: no memcpy from it (UB even for 0 bytes)
     if (static_cast<std::size_t>(s_.data() + s_.size() - p_) < v.size()) grow(v.size());
     std::memcpy(p_, v.data(), v.size());
     p_ += v.size();
@@ -373,9 +374,14 @@ const signer::request_template& signer::template_for(std::string_view host, std:
   if (t && t->second == second) return *t;
 
   if (!t) {
-    for (char c : host)
-      if (c == '\r' || c == '\n' || c == 0 || c == ' ')
-        throw ddb::error(fail(errc::invalid_header, "the endpoint host holds a space, CR, LF or NUL"));
+    if (host.empty()) throw ddb::error(fail(errc::invalid_header, "the endpoint host is empty"));
+    if (target.empty()) throw ddb::error(fail(errc::invalid_header, "the operation name is empty"));
+    // Visible ASCII only: the general signer would canonicalise blanks (a
+    // tab run becomes one space) and sign another Host than this one sends.
+    for (unsigned char c : host)
+      if (c <= ' ' || c >= 0x7f)
+        throw ddb::error(fail(errc::invalid_header,
+                              "the endpoint host holds a space, tab, control character or non-ASCII byte"));
     for (char c : target)
       if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
         throw ddb::error(fail(errc::invalid_header, "the operation name must be alphanumeric"));

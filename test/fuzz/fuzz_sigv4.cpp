@@ -4,10 +4,13 @@
 // a header that would break the request (CR, LF, NUL, bad names) is refused,
 // never signed; signing is deterministic; and the canonical query string is a
 // fixed point (a request whose query is already canonical canonicalises to
-// itself), so what is signed is what a server recomputes.
+// itself), so what is signed is what a server recomputes. With bit 16 of the
+// first byte, the DynamoDB hot path instead, against the general signer.
 #include <cstddef>
+#include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -25,6 +28,57 @@ std::string_view line(std::string_view text, int n) {
 }
 
 bool breaks_headers(std::string_view s) { return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos; }
+
+// The value of `name: ` in an HTTP head.
+std::string_view header_in(std::string_view head, std::string_view name) {
+  const auto at = head.find(std::string("\r\n") + std::string(name) + ": ");
+  if (at == std::string_view::npos) __builtin_trap();
+  head.remove_prefix(at + name.size() + 4);
+  return head.substr(0, head.find("\r\n"));
+}
+
+// The DynamoDB hot path (write_dynamodb_request: cached templates, one pass)
+// against the general signer on the same request: the same signature, the
+// body and its length as given, nothing after the head but the body; a host
+// or target it refuses is refused by throwing ddb::error. Signing at two
+// times (`later` seconds apart) and with a second target exercises the
+// template cache's reuse and replacement.
+void hot_path_matches(ddb::sigv4::signer& s, std::string_view target, std::string_view host, std::string_view body,
+                      ddb::sigv4::time_point now, int later, bool token) {
+  const std::string other_target = std::string(target) + "X";
+  for (const auto& [t, when] : {std::pair<std::string_view, ddb::sigv4::time_point>{target, now},
+                                {other_target, now}, {target, now + std::chrono::seconds(later)}}) {
+    std::string out = "prefix";
+    try {
+      s.write_dynamodb_request(out, host, t, body, when);
+    } catch (const ddb::error&) {
+      if (out != "prefix") __builtin_trap();  // refused, yet something was written
+      return;
+    }
+    if (out.compare(0, 6, "prefix") != 0) __builtin_trap();
+    std::string_view head(out);
+    head.remove_prefix(6);
+    const auto end = head.find("\r\n\r\n");
+    if (end == std::string_view::npos || head.substr(end + 4) != body) __builtin_trap();
+    head = head.substr(0, end + 2);
+    if (head.rfind("POST / HTTP/1.1\r\n", 0) != 0) __builtin_trap();
+    if (header_in(head, "Content-Length") != std::to_string(body.size())) __builtin_trap();
+    if (header_in(head, "Host") != host) __builtin_trap();
+    ddb::sigv4::request req;
+    req.method = "POST";
+    req.path = "/";
+    req.body = body;
+    req.headers = {{"Host", std::string(host)},
+                   {"Content-Type", "application/x-amz-json-1.0"},
+                   {"X-Amz-Target", s.target_prefix() + std::string(t)}};
+    auto general = s.sign(req, when);
+    if (!general) __builtin_trap();  // the hot path signed a request the general signer refuses
+    const std::string_view auth = header_in(head, "Authorization");
+    if (auth != general->authorization) __builtin_trap();
+    if (header_in(head, "X-Amz-Date") != general->headers_to_add[0].value) __builtin_trap();
+    if (token != (head.find("\r\nX-Amz-Security-Token: token\r\n") != std::string_view::npos)) __builtin_trap();
+  }
+}
 
 }  // namespace
 
@@ -63,6 +117,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1440938160));
   try {
     ddb::sigv4::signer s(creds, "us-east-1", "dynamodb");
+    if (flags & 16) {
+      hot_path_matches(s, parts[0], parts[1], parts[3], now, flags >> 5, flags & 8);
+      return 0;
+    }
     auto a = s.sign(req, now, opt);
     if (!a) return 0;
     if (unsafe) __builtin_trap();  // a header with CR, LF or NUL was signed

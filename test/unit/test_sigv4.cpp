@@ -290,6 +290,20 @@ TEST_CASE("signing refuses input that would corrupt or split the request", "[sig
     CHECK_THROWS_AS(s.write_dynamodb_request(out, "h\r\nX: y", "GetItem", "{}", {}), ddb::error);
     CHECK_THROWS_AS(s.write_dynamodb_request(out, "h", "GetItem\r\n", "{}", {}), ddb::error);
   }
+  SECTION("an empty host or target, blanks in the host (fuzz_sigv4: an empty view's null data reached memcpy, UB;"
+          " a tab run in the host was sent raw but signed as one space)") {
+    std::string out;
+    CHECK_THROWS_WITH(s.write_dynamodb_request(out, std::string_view(), "GetItem", "{}", {}),
+                      Catch::Contains("the endpoint host is empty"));
+    CHECK_THROWS_WITH(s.write_dynamodb_request(out, "h", std::string_view(), "{}", {}),
+                      Catch::Contains("the operation name is empty"));
+    CHECK_THROWS_WITH(s.write_dynamodb_request(out, "a\t\tb", "GetItem", "{}", {}),
+                      Catch::Contains("the endpoint host holds a space, tab"));  // fuzz_sigv4: signed "a b"
+    CHECK_THROWS_AS(s.write_dynamodb_request(out, "h\xc3\xa9", "GetItem", "{}", {}), ddb::error);
+    CHECK(out.empty());
+    s.write_dynamodb_request(out, "h", "GetItem", std::string_view(), {});  // an empty body is fine
+    CHECK(out.find("\r\nContent-Length: 0\r\n\r\n") != std::string::npos);
+  }
 }
 
 TEST_CASE("secret strings wipe what they held", "[sigv4]") {

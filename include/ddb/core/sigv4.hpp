@@ -95,8 +95,9 @@ class signer {
   /// buffers have grown. target is the operation, e.g. "GetItem"; host is the
   /// Host header value (with ":port" when not the scheme's default).
   /// Signed headers: content-type;host;x-amz-date[;x-amz-security-token];x-amz-target.
-  /// Throws ddb::error (errc::invalid_header) when host holds a space, CR, LF
-  /// or NUL, or target anything but letters and digits.
+  /// Throws ddb::error (errc::invalid_header) when host is empty or holds
+  /// anything but visible ASCII (a space, tab, CR, LF, NUL...), or target is
+  /// empty or anything but letters and digits.
   void write_dynamodb_request(std::string& out, std::string_view host, std::string_view target,
                               std::string_view body, time_point now);
 
