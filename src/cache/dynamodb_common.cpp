@@ -8,18 +8,6 @@
 namespace ddb::cache::detail {
 namespace asio = boost::asio;
 
-std::int64_t num(const item& it, const char* name, std::int64_t fallback) {
-  const value* v = it.find(name);
-  if (!v || v->kind() != ddb::type::number) return fallback;
-  auto n = v->as_number().to<std::int64_t>();
-  return n ? *n : fallback;
-}
-
-std::string str(const item& it, const char* name) {
-  const value* v = it.find(name);
-  return v && v->kind() == ddb::type::string ? v->as_string() : std::string();
-}
-
 asio::awaitable<table_facts> describe(ddb::client& c, const std::string& table) {
   describe_table_request d;
   d.table_name = table;

@@ -77,46 +77,9 @@ bytes raw_hash(const std::string& hex) {
   return out;
 }
 
-std::string hex_of(const item& it) {
-  const value* v = it.find("h");
-  if (!v || v->kind() != ddb::type::binary) return {};
-  std::string out;
-  crypto::append_hex(out, v->as_binary().data(), v->as_binary().size());
-  return out;
-}
-
 bool is_tombstone(const item& it) { return it.find("t") != nullptr; }
 
 }  // namespace
-
-// An entry item as any writer left it: missing or mistyped attributes read as
-// empty or 0, an embedding of odd length loses its last byte; never throws.
-entry lean_entry_from_item(const item& it) {
-  entry e;
-  e.id = static_cast<std::uint64_t>(num(it, "k"));
-  e.ns = str(it, "n");
-  e.query_hash = hex_of(it);
-  e.query = str(it, "q");
-  e.response = str(it, "r");
-  e.metadata = it.find("m") ? str(it, "m") : std::string("{}");
-  e.created_at = num(it, "c");
-  e.last_accessed_at = e.created_at;
-  e.version = static_cast<std::uint64_t>(num(it, "u"));
-  if (it.find("x")) e.expires_at = num(it, "x");
-  if (const value* b = it.find("e"); b && b->kind() == ddb::type::binary) {
-    const bytes& raw = b->as_binary();
-    if (num(it, "f") == 1) {
-      std::vector<std::uint16_t> h(raw.size() / 2);
-      if (!h.empty()) std::memcpy(h.data(), raw.data(), h.size() * 2);
-      e.embedding.resize(h.size());
-      vec::from_f16(h, e.embedding);
-    } else {
-      e.embedding.resize(raw.size() / sizeof(float));
-      if (!e.embedding.empty()) std::memcpy(e.embedding.data(), raw.data(), e.embedding.size() * sizeof(float));
-    }
-  }
-  return e;
-}
 
 std::uint64_t lean_id(const std::string& ns, const std::string& hash) {
   const auto d = crypto::sha256(ns + "\n" + hash);

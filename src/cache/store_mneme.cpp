@@ -87,39 +87,6 @@ item to_item(const entry& e) {
 
 }  // namespace
 
-entry mneme_entry_from_item(const item& it, bool legacy) {
-  entry e;
-  e.id = static_cast<std::uint64_t>(num(it, "id"));
-  e.ns = str(it, "namespace");
-  e.query_hash = str(it, "query_hash");
-  e.query = str(it, "query");
-  e.response = str(it, "response");
-  e.metadata = str(it, "metadata");
-  if (e.metadata.empty()) e.metadata = "{}";
-  e.created_at = num(it, "created_at");
-  e.last_accessed_at = num(it, "last_accessed_at");
-  e.access_count = num(it, "access_count");
-  // The version that proves "unchanged": mneme writes none, and a re-put
-  // resets created_at; remove_if_unchanged also compares the response.
-  e.version = static_cast<std::uint64_t>(e.created_at);
-  if (it.find("ttl")) {
-    // A duration from created_at (absolute when legacy); a sum past the
-    // 64-bit range (another writer's nonsense) saturates: never, or long ago.
-    std::int64_t at = 0;
-    if (legacy) at = num(it, "ttl");
-    else if (__builtin_add_overflow(e.created_at, num(it, "ttl"), &at))
-      at = num(it, "ttl") > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
-    e.expires_at = at;
-  }
-  if (const value* b = it.find("embedding"); b && b->kind() == ddb::type::binary) {
-    const bytes& raw = b->as_binary();
-    e.embedding.resize(raw.size() / sizeof(float));
-    if (!e.embedding.empty())  // (memcpy of nothing from a null pointer is still undefined)
-      std::memcpy(e.embedding.data(), raw.data(), e.embedding.size() * sizeof(float));
-  }
-  return e;
-}
-
 struct mneme_store::impl {
   impl(ddb::client& c, dynamodb_store_options o, bool l)
       : client(c), opt(std::move(o)), legacy(l), rng(std::random_device{}()) {}
