@@ -163,19 +163,6 @@ struct memory::impl : detail::checked_table {
     if (!content) throw ddb::error(std::move(content).error());
     s.m.content = std::move(*content);
   }
-
-  // Messages of a page of items, contents filled in.
-  asio::awaitable<std::vector<message>> messages_of(const std::string& pk_value, const std::vector<item>& items,
-                                                    bool consistent) {
-    std::vector<message> out;
-    for (const item& it : items) {
-      auto s = read_message(it);
-      if (!s) throw ddb::error(std::move(s).error());
-      co_await fill(pk_value, *s, consistent);
-      out.push_back(std::move(s->m));
-    }
-    co_return out;
-  }
 };
 
 memory::memory(client& c, table_options t) : memory(c, std::move(t), memory_options()) {}
@@ -252,14 +239,25 @@ asio::awaitable<message_page> memory::last_impl(std::string user, std::string co
   q.consistent_read = opt.consistent;
   if (opt.before) q.exclusive_start_key = item{{pk, pk_value}, {sk, *opt.before}};
   // DynamoDB ends a Query's page at 1 MB: a few messages near max_body fill
-  // it. Keep reading until `limit` messages or the conversation's start, so a
-  // page is short only at the end.
+  // it. Keep reading until `limit` messages, the conversation's start, or
+  // max_page_bytes of content (split messages reach 3.8 MB each: a page of
+  // 1,000 could otherwise hold gigabytes); short pages carry `next`.
   message_page page;
+  std::size_t bytes = 0;
   for (;;) {
     q.limit = static_cast<std::int64_t>(opt.limit - page.messages.size());
     auto r = co_await s.c.query(q);
-    std::vector<message> got = co_await s.messages_of(pk_value, r.items, opt.consistent);
-    for (message& m : got) page.messages.push_back(std::move(m));
+    for (std::size_t i = 0; i < r.items.size(); ++i) {
+      auto m = read_message(r.items[i]);
+      if (!m) throw ddb::error(std::move(m).error());
+      co_await s.fill(pk_value, *m, opt.consistent);
+      bytes += m->m.content.size();
+      page.messages.push_back(std::move(m->m));
+      if (bytes >= max_page_bytes && (i + 1 < r.items.size() || !r.last_evaluated_key.empty())) {
+        page.next = page.messages.back().id;
+        co_return page;
+      }
+    }
     if (r.last_evaluated_key.empty()) break;
     if (page.messages.size() >= opt.limit) {
       page.next = page.messages.back().id;

@@ -16,6 +16,7 @@ namespace ddb::agent::detail {
 
 inline constexpr std::size_t max_body = 350'000;          // content kept in the message's own item up to this
 inline constexpr std::size_t max_message = 3'800'000;     // what one transaction carries (after compression)
+inline constexpr std::size_t max_page_bytes = 16'000'000;  // last() stops a page here (then `next`)
 inline constexpr std::size_t max_conversation_id = 256;
 inline constexpr std::size_t max_role = 64;
 inline constexpr std::size_t max_run_id = 1024;

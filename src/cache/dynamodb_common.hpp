@@ -79,7 +79,7 @@ class mneme_store final : public store {
 };
 // An entry item of the mneme layout (a duration `ttl`; absolute when legacy).
 entry mneme_entry_from_item(const item& it, bool legacy);
-// An entry item of the lean layout (store_lean.cpp).
+// An entry item of the lean layout (entry_items.cpp).
 entry lean_entry_from_item(const item& it);
 
 // ddb's lean schema (store_lean.cpp).

@@ -75,10 +75,11 @@ constexpr const char* usage_text = R"(usage: ddb once | lock | ledger call [opti
       runs COMMAND holding the lease N, its fencing token in DDB_FENCE; if the lease is lost the command
       gets SIGTERM (SIGKILL after the grace period) and ddb lock exits 70; held by another: exits 75
       (or waits up to --wait seconds)
-  ddb ledger call --table-name T --run R --step N [--args TEXT] [--in-progress-seconds 600] [--wait SECONDS]
-                  [--create-table] [--record-failures] -- COMMAND [ARGS...]
+  ddb ledger call --table-name T --run R --step N [--args TEXT] [--expire-seconds 86400]
+                  [--in-progress-seconds 600] [--wait SECONDS] [--create-table] [--record-failures] -- COMMAND [ARGS...]
       runs COMMAND as step N of the agent run R, at most once (as ddb once); a replay must give the same
-      --args (else exit 255 naming the mismatch); busy: exit 75
+      --args (else exit 255 naming the mismatch); busy: exit 75; the step is kept --expire-seconds (a run
+      replayed later than that runs its steps again: give a run's whole span)
   ddb ledger start | get --table-name T --run R        the run as JSON (start creates it, running)
   ddb ledger finish --table-name T --run R --status succeeded|failed|cancelled
       moves the run to a final status, once (already final or changed meanwhile: exit 1)
@@ -290,14 +291,15 @@ int once(const args& a) {
   return run_recorded(a, "ddb once", [&](ddb::client& c, ddb::agent::idempotency::function fn,
                                          ddb::agent::run_options opt) -> asio::awaitable<ddb::agent::once_result> {
     ddb::agent::idempotency idem(c, t);
-    co_return co_await idem.run(key, std::move(fn), std::move(opt));
+    ddb::agent::once_result r = co_await idem.run(key, std::move(fn), std::move(opt));
+    co_return r;
   });
 }
 
 // ddb ledger call: the command as step N of run R (ddb::agent::ledger).
 int ledger_call(const args& a) {
   const std::string table = a.require("table-name"), run = a.require("run");
-  const std::string step_text = a.get("step");
+  const std::string step_text = a.require("step");
   std::int64_t step = -1;
   const auto [end, ec] = std::from_chars(step_text.data(), step_text.data() + step_text.size(), step);
   if (step_text.empty() || ec != std::errc() || end != step_text.data() + step_text.size() || step < 0)
@@ -307,7 +309,8 @@ int ledger_call(const args& a) {
   return run_recorded(a, "ddb ledger call", [&](ddb::client& c, ddb::agent::idempotency::function fn,
                                                 ddb::agent::run_options opt) -> asio::awaitable<ddb::agent::once_result> {
     ddb::agent::ledger book(c, t);
-    co_return co_await book.call(run, step, call_args, std::move(fn), std::move(opt));
+    ddb::agent::once_result r = co_await book.call(run, step, call_args, std::move(fn), std::move(opt));
+    co_return r;
   });
 }
 

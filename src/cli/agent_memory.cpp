@@ -85,11 +85,19 @@ int memory_command(const args& a) {
       std::cout << r.id << "\n";
       co_return 0;
     }
-    const agent::message_page page = co_await m.last(user, conversation, ro);
-    for (const agent::message& msg : page.messages)
-      std::cout << json_line(item{{"id", msg.id}, {"role", msg.role}, {"content", msg.content}, {"run_id", msg.run_id},
-                                  {"at_ms", msg.at_ms}})
-                << "\n";
+    // A page stops early past 16 MB of content: follow `next` to --limit.
+    const std::size_t wanted = ro.limit;
+    for (std::size_t printed = 0;;) {
+      agent::message_page page = co_await m.last(user, conversation, ro);
+      for (const agent::message& msg : page.messages)
+        std::cout << json_line(item{{"id", msg.id}, {"role", msg.role}, {"content", msg.content},
+                                    {"run_id", msg.run_id}, {"at_ms", msg.at_ms}})
+                  << "\n";
+      printed += page.messages.size();
+      if (!page.next || printed >= wanted || page.messages.empty()) break;
+      ro.before = page.next;
+      ro.limit = wanted - printed;
+    }
     co_return 0;
   }, a);
 }

@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
-#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -37,46 +36,64 @@ std::string_view header_in(std::string_view head, std::string_view name) {
   return head.substr(0, head.find("\r\n"));
 }
 
+bool visible_ascii(std::string_view s) {
+  for (unsigned char c : s)
+    if (c <= ' ' || c >= 0x7f) return false;
+  return !s.empty();
+}
+bool alphanumeric(std::string_view s) {
+  for (unsigned char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
+  return !s.empty();
+}
+
 // The DynamoDB hot path (write_dynamodb_request: cached templates, one pass)
-// against the general signer on the same request: the same signature, the
-// body and its length as given, nothing after the head but the body; a host
-// or target it refuses is refused by throwing ddb::error. Signing at two
-// times (`later` seconds apart) and with a second target exercises the
-// template cache's reuse and replacement.
+// against the general signer on the same request: the same signature and
+// date, the target, content type and host sent as signed, the body and its
+// length as given, nothing after the head but the body; it refuses exactly
+// the hosts and targets it documents (by throwing ddb::error, writing
+// nothing). Nine targets (one more than the template cache holds: reuse and
+// replacement) at two times `later` x 3 hours apart (the second may fall on
+// the next day: a new signing key).
 void hot_path_matches(ddb::sigv4::signer& s, std::string_view target, std::string_view host, std::string_view body,
                       ddb::sigv4::time_point now, int later, bool token) {
-  const std::string other_target = std::string(target) + "X";
-  for (const auto& [t, when] : {std::pair<std::string_view, ddb::sigv4::time_point>{target, now},
-                                {other_target, now}, {target, now + std::chrono::seconds(later)}}) {
-    std::string out = "prefix";
-    try {
-      s.write_dynamodb_request(out, host, t, body, when);
-    } catch (const ddb::error&) {
-      if (out != "prefix") __builtin_trap();  // refused, yet something was written
-      return;
+  const bool valid = visible_ascii(host) && alphanumeric(target);
+  for (int round = 0; round < 2; ++round) {
+    const ddb::sigv4::time_point when = now + std::chrono::hours(3 * later * round);
+    for (int n = 0; n < 9; ++n) {
+      const std::string t = std::string(target) + (n ? std::string(1, char('A' + n)) : std::string());
+      std::string out = "prefix";
+      try {
+        s.write_dynamodb_request(out, host, t, body, when);
+      } catch (const ddb::error&) {
+        if (out != "prefix" || valid) __builtin_trap();  // wrote something, or refused a valid request
+        return;
+      }
+      if (!valid) __builtin_trap();  // signed what it documents refusing
+      if (out.compare(0, 6, "prefix") != 0) __builtin_trap();
+      std::string_view head(out);
+      head.remove_prefix(6);
+      const auto end = head.find("\r\n\r\n");
+      if (end == std::string_view::npos || head.substr(end + 4) != body) __builtin_trap();
+      head = head.substr(0, end + 2);
+      if (head.rfind("POST / HTTP/1.1\r\n", 0) != 0) __builtin_trap();
+      if (header_in(head, "Content-Length") != std::to_string(body.size())) __builtin_trap();
+      if (header_in(head, "Host") != host) __builtin_trap();
+      if (header_in(head, "Content-Type") != "application/x-amz-json-1.0") __builtin_trap();
+      if (header_in(head, "X-Amz-Target") != s.target_prefix() + t) __builtin_trap();
+      ddb::sigv4::request req;
+      req.method = "POST";
+      req.path = "/";
+      req.body = body;
+      req.headers = {{"Host", std::string(host)},
+                     {"Content-Type", "application/x-amz-json-1.0"},
+                     {"X-Amz-Target", s.target_prefix() + t}};
+      auto general = s.sign(req, when);
+      if (!general) __builtin_trap();  // the hot path signed a request the general signer refuses
+      if (header_in(head, "Authorization") != general->authorization) __builtin_trap();
+      if (header_in(head, "X-Amz-Date") != general->headers_to_add[0].value) __builtin_trap();
+      if (token != (head.find("\r\nX-Amz-Security-Token: token\r\n") != std::string_view::npos)) __builtin_trap();
     }
-    if (out.compare(0, 6, "prefix") != 0) __builtin_trap();
-    std::string_view head(out);
-    head.remove_prefix(6);
-    const auto end = head.find("\r\n\r\n");
-    if (end == std::string_view::npos || head.substr(end + 4) != body) __builtin_trap();
-    head = head.substr(0, end + 2);
-    if (head.rfind("POST / HTTP/1.1\r\n", 0) != 0) __builtin_trap();
-    if (header_in(head, "Content-Length") != std::to_string(body.size())) __builtin_trap();
-    if (header_in(head, "Host") != host) __builtin_trap();
-    ddb::sigv4::request req;
-    req.method = "POST";
-    req.path = "/";
-    req.body = body;
-    req.headers = {{"Host", std::string(host)},
-                   {"Content-Type", "application/x-amz-json-1.0"},
-                   {"X-Amz-Target", s.target_prefix() + std::string(t)}};
-    auto general = s.sign(req, when);
-    if (!general) __builtin_trap();  // the hot path signed a request the general signer refuses
-    const std::string_view auth = header_in(head, "Authorization");
-    if (auth != general->authorization) __builtin_trap();
-    if (header_in(head, "X-Amz-Date") != general->headers_to_add[0].value) __builtin_trap();
-    if (token != (head.find("\r\nX-Amz-Security-Token: token\r\n") != std::string_view::npos)) __builtin_trap();
   }
 }
 

@@ -122,7 +122,7 @@ TEST_CASE("memory: appends read back newest first, paged, listed; compressed, sp
   });
 }
 
-TEST_CASE("memory: last() fills its page past DynamoDB's 1 MB Query page (large messages)", "[agent-local]") {
+TEST_CASE("memory: last() fills its page past DynamoDB's 1 MB Query page, up to 16 MB of content", "[agent-local]") {
   // Six messages of 300 KB (kept in their own items) are 1.8 MB: one Query
   // page holds three. The landing check once lost the older ones: last()
   // returned the first 1 MB page only.
@@ -150,6 +150,21 @@ TEST_CASE("memory: last() fills its page past DynamoDB's 1 MB Query page (large 
     CHECK(rest.messages[0].content.substr(0, 1) == "0");
     CHECK(rest.messages[0].content.size() == 300'001);
     CHECK_FALSE(rest.next);
+
+    // Split messages (3.5 MB each, in parts) are small items: a page of them
+    // stops at 16 MB of content with `next`, not at gigabytes.
+    co_await mem.append(user, "huge", "user", "oldest", none);
+    for (int i = 0; i < 5; ++i) co_await mem.append(user, "huge", "tool", std::string(3'500'000, char('a' + i)), none);
+    message_page huge = co_await mem.last(user, "huge", all);
+    REQUIRE(huge.messages.size() == 5);  // 17.5 MB: past the budget after the fifth
+    CHECK(huge.messages[0].content == std::string(3'500'000, 'e'));
+    REQUIRE(huge.next);
+    read_options after_huge = all;
+    after_huge.before = huge.next;
+    message_page oldest = co_await mem.last(user, "huge", after_huge);
+    REQUIRE(oldest.messages.size() == 1);
+    CHECK(oldest.messages[0].content == "oldest");
+    CHECK_FALSE(oldest.next);
   });
 }
 

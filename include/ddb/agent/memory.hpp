@@ -133,8 +133,9 @@ class memory {
   }
   /// The newest messages of a conversation, newest first; page back with
   /// read_options::before = the page's next. `limit` messages unless the
-  /// conversation has fewer: one Query, more where DynamoDB's 1 MB page ends
-  /// first (large messages), plus one per split message. Errors: errc::invalid_config (bad ids, limit out of range),
+  /// conversation has fewer, or they reach 16 MB of content first (large
+  /// messages; `next` then continues): one Query, more where DynamoDB's 1 MB
+  /// page ends first, plus one per split message. Errors: errc::invalid_config (bad ids, limit out of range),
   /// errc::invalid_cursor (`before` not of this conversation), DynamoDB's errors.
   template <class Token = boost::asio::use_awaitable_t<>>
   auto last(const std::string& user, const std::string& conversation, read_options opt, Token&& token = {}) {
