@@ -34,7 +34,6 @@
 #include <boost/asio/write.hpp>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <functional>
 #include <iostream>
@@ -299,11 +298,8 @@ int once(const args& a) {
 // ddb ledger call: the command as step N of run R (ddb::agent::ledger).
 int ledger_call(const args& a) {
   const std::string table = a.require("table-name"), run = a.require("run");
-  const std::string step_text = a.require("step");
-  std::int64_t step = -1;
-  const auto [end, ec] = std::from_chars(step_text.data(), step_text.data() + step_text.size(), step);
-  if (step_text.empty() || ec != std::errc() || end != step_text.data() + step_text.size() || step < 0)
-    throw usage_error("--step takes the step's number, 0 and up, got '" + step_text + "'");
+  a.require("step");
+  const std::int64_t step = a.number("step", 0, 0);
   const std::string call_args = a.get("args");
   const ddb::agent::table_options t{.table_name = table, .create_table = a.options.count("create-table") != 0};
   return run_recorded(a, "ddb ledger call", [&](ddb::client& c, ddb::agent::idempotency::function fn,

@@ -42,7 +42,7 @@ int ledger_command(const args& a) {
     throw usage_error("say `ddb ledger call`, `start`, `get`, `finish` or `list`");
   const agent::table_options t{.table_name = a.require("table-name"), .create_table = a.options.count("create-table") != 0};
   const std::string run = a.require("run");
-  const std::int64_t from = a.options.count("from") && a.get("from") == "0" ? 0 : a.number("from", 0);
+  const std::int64_t from = a.number("from", 0, 0);
   const auto limit = static_cast<std::size_t>(a.number("limit", 100));
   const std::optional<agent::run_status> to =
       what == "finish" ? std::optional<agent::run_status>(status_named(a.require("status"))) : std::nullopt;

@@ -17,16 +17,17 @@ std::string args::require(const std::string& name) const {
   return it->second;
 }
 
-long args::number(const std::string& name, long fallback) const {
+long args::number(const std::string& name, long fallback, long least) const {
   auto it = options.find(name);
   if (it == options.end()) return fallback;
   try {
     std::size_t used = 0;
     const long v = std::stol(it->second, &used);
-    if (used != it->second.size() || v < 1) throw std::invalid_argument("");
+    if (used != it->second.size() || v < least) throw std::invalid_argument("");
     return v;
   } catch (const std::exception&) {
-    throw usage_error("--" + name + " must be a positive whole number, got '" + it->second + "'");
+    throw usage_error("--" + name + (least == 1 ? " must be a positive whole number" : " must be a whole number of at least " + std::to_string(least)) +
+                      ", got '" + it->second + "'");
   }
 }
 

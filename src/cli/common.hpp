@@ -31,7 +31,8 @@ struct args {
   std::string get(const std::string& name, const std::string& fallback = {}) const;
   std::string require(const std::string& name) const;
   // A positive whole number, or a usage_error naming the option.
-  long number(const std::string& name, long fallback) const;
+  // --name as a whole number of at least `least` (fallback when absent).
+  long number(const std::string& name, long fallback, long least = 1) const;
 };
 
 args parse_args(int argc, char** argv);
