@@ -5,13 +5,12 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+
+#include <openssl/ssl.h>
 
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -21,6 +20,8 @@
 #include <cstring>
 #include <ctime>
 #include <utility>
+
+#include "transport/tls_stream.hpp"
 
 namespace ddb::detail {
 
@@ -34,7 +35,7 @@ constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 class connection final : public pipeline {
  public:
   connection(pool& p, bool coalesce_reads) : pipeline(p.state_, coalesce_reads), pool_(&p), tcp_(p.ex_) {
-    if (p.tls_) tls_ = std::make_unique<ssl::stream<tcp::socket&>>(tcp_, *p.tls_);
+    if (p.tls_) tls_ = std::make_unique<tls_stream>(tcp_, p.tls_->native_handle());
   }
 
   void start() {
@@ -83,10 +84,10 @@ class connection final : public pipeline {
       error_code ignored;
       tcp_.close(ignored);
     });
-    auto failed = [&](const std::string& step, const error_code& ec) {
+    auto failed = [&](const std::string& step, const error_code& ec, const std::string& detail = {}) {
       deadline.cancel();
       const std::string why = timed_out ? step + " timed out after " + std::to_string(opt.connect_timeout.count()) + " ms"
-                                        : step + " failed: " + ec.message();
+                                        : step + " failed: " + ec.message() + detail;
       if (!closed()) pool_->state_.on_connect_failed(*this, "connecting to " + opt.ep.url() + ": " + why);
     };
 
@@ -116,14 +117,19 @@ class connection final : public pipeline {
     error_code ignored;
     tcp_.set_option(tcp::no_delay(true), ignored);
     if (tls_) {
-      if (opt.verify_tls) tls_->set_verify_callback(ssl::host_name_verification(opt.ep.host));
-      // SNI for names (not for IP literals, which RFC 6066 forbids).
-      const bool ip_literal = opt.ep.host.find_first_not_of("0123456789.") == std::string::npos ||
-                              opt.ep.host.find(':') != std::string::npos;
-      if (!ip_literal) SSL_set_tlsext_host_name(tls_->native_handle(), opt.ep.host.c_str());
-      auto [ec] = co_await tls_->async_handshake(ssl::stream_base::client, tuple_awaitable);
-      if (closed()) co_return;
-      if (ec) co_return failed("TLS handshake", ec);
+      tcp_.non_blocking(true, ignored);
+      tls_->set_peer(opt.ep.host, opt.verify_tls);
+      for (tls_result r = tls_->handshake(); r.what != tls_result::done; r = tls_->handshake()) {
+        if (r.what == tls_result::want_read || r.what == tls_result::want_write) {
+          auto [ec] = co_await tcp_.async_wait(wait_for(r), tuple_awaitable);
+          if (closed()) co_return;
+          if (ec) co_return failed("TLS handshake", ec);
+          continue;
+        }
+        const std::string refused = tls_->verify_error();
+        co_return failed("TLS handshake", r.what == tls_result::eof ? asio::error::eof : r.ec,
+                         refused.empty() ? "" : ": " + refused);
+      }
     }
     deadline.cancel();
     if (timed_out) co_return failed("connect", asio::error::timed_out);
@@ -132,29 +138,90 @@ class connection final : public pipeline {
   }
 
   void write_batch() {
+    if (tls_) return write_batch_tls();
     buffers_.clear();
     for (const auto& e : batch()) buffers_.push_back(asio::buffer(e->request));
-    auto done = [self = std::static_pointer_cast<connection>(shared_from_this())](error_code ec, std::size_t) {
-      pool* p = self->closed() ? nullptr : self->pool_;
-      self->carry_out(self->on_write_done(ec), p);
-    };
-    if (tls_)
-      asio::async_write(*tls_, buffers_, std::move(done));
-    else
-      asio::async_write(tcp_, buffers_, std::move(done));
+    asio::async_write(tcp_, buffers_, [self = std::static_pointer_cast<connection>(shared_from_this())](error_code ec, std::size_t) {
+      self->write_done(ec);
+    });
+  }
+
+  void write_done(error_code ec) {
+    pool* p = closed() ? nullptr : pool_;
+    carry_out(on_write_done(ec), p);
+  }
+
+  // Over TLS the batch goes to OpenSSL as one piece (one record per 16 KB,
+  // not one per request): a lone request as it is, several copied together.
+  void write_batch_tls() {
+    const auto& b = batch();
+    if (b.size() == 1) {
+      tls_out_ = b.front()->request;
+    } else {
+      joined_.clear();
+      for (const auto& e : b) joined_ += e->request;
+      tls_out_ = joined_;
+    }
+    write_tls();
+  }
+
+  // Writes the rest of tls_out_; completes through a posted call when it
+  // finishes at once (never inside the step that asked for the write).
+  void write_tls() {
+    auto self = std::static_pointer_cast<connection>(shared_from_this());
+    const tls_result r = tls_->write(tls_out_.data(), tls_out_.size());
+    if (r.what == tls_result::want_read || r.what == tls_result::want_write) {
+      tcp_.async_wait(wait_for(r), [self](error_code ec) {
+        if (!ec && self->closed()) ec = asio::error::operation_aborted;
+        if (ec) return self->write_done(ec);
+        self->write_tls();
+      });
+      return;
+    }
+    const error_code ec = r.what == tls_result::done  ? error_code()
+                          : r.what == tls_result::eof ? error_code(asio::error::eof)
+                                                      : r.ec;
+    asio::post(tcp_.get_executor(), [self, ec] { self->write_done(ec); });
+  }
+
+  static asio::socket_base::wait_type wait_for(const tls_result& r) {
+    return r.what == tls_result::want_read ? asio::socket_base::wait_read : asio::socket_base::wait_write;
+  }
+
+  // Reads what TLS holds into space: as much as is there, waiting only
+  // when nothing is. n > 0 with an error: the error comes with the next call.
+  asio::awaitable<std::tuple<error_code, std::size_t, bool>> read_tls(asio::mutable_buffer space) {
+    std::size_t n = 0;
+    for (;;) {
+      const tls_result r = tls_->read(static_cast<char*>(space.data()) + n, space.size() - n);
+      if (r.what == tls_result::done) {
+        n += r.n;
+        if (n == space.size()) co_return std::tuple(error_code(), n, false);
+        continue;
+      }
+      if (n > 0) co_return std::tuple(error_code(), n, false);
+      if (r.what == tls_result::eof) co_return std::tuple(error_code(asio::error::eof), 0, true);
+      if (r.what == tls_result::failed) co_return std::tuple(r.ec, 0, false);
+      auto [ec] = co_await tcp_.async_wait(wait_for(r), tuple_awaitable);
+      if (ec || closed()) co_return std::tuple(ec ? ec : error_code(asio::error::operation_aborted), 0, false);
+    }
   }
 
   asio::awaitable<void> read_loop() {
     for (;;) {
       auto space = buffer_.prepare(read_chunk(buffer_.size()));
-      auto [ec, n] = tls_ ? co_await tls_->async_read_some(space, tuple_awaitable)
-                          : co_await tcp_.async_read_some(space, tuple_awaitable);
+      error_code ec;
+      std::size_t n = 0;
+      bool eof = false;
+      if (tls_) {
+        std::tie(ec, n, eof) = co_await read_tls(space);
+      } else {
+        std::tie(ec, n) = co_await tcp_.async_read_some(space, tuple_awaitable);
+        eof = ec == asio::error::eof;
+      }
       if (closed()) co_return;  // closed by the pool (or the pool is gone)
       pool* p = pool_;
-      if (ec) {
-        const bool eof = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
-        co_return carry_out(on_read_error(eof, ec.message()), p);
-      }
+      if (ec) co_return carry_out(on_read_error(eof, ec.message()), p);
       buffer_.commit(n);
       const auto bytes = buffer_.data();
       std::size_t used = 0;
@@ -180,13 +247,15 @@ class connection final : public pipeline {
     });
   }
 
-  static std::size_t read_chunk(std::size_t buffered) { return std::max<std::size_t>(64 * 1024, buffered); }
+  static std::size_t read_chunk(std::size_t buffered) { return std::max<std::size_t>(16 * 1024, buffered); }
 
   pool* pool_;  // valid while the pipeline is not closed
   tcp::socket tcp_;
-  std::unique_ptr<ssl::stream<tcp::socket&>> tls_;
+  std::unique_ptr<tls_stream> tls_;
   boost::beast::flat_buffer buffer_;
   std::vector<asio::const_buffer> buffers_;
+  std::string joined_;          // a TLS batch of several requests, copied together
+  std::string_view tls_out_;    // the TLS batch being written
   std::optional<asio::steady_timer> stall_check_;
 };
 
@@ -242,11 +311,16 @@ pool::pool(asio::any_io_executor ex, transport_options opt)
 #endif
   if (opt_.ep.tls) {
     tls_.emplace(ssl::context::tls_client);
-    tls_->set_default_verify_paths();
+    SSL_CTX* ctx = tls_->native_handle();
+    // OpenSSL's record buffers go back to the heap while empty; read ahead:
+    // every record the socket holds in one read.
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_read_ahead(ctx, 1);
+    if (opt_.verify_tls) load_system_trust(ctx);
     if (!opt_.ca_file.empty()) tls_->load_verify_file(opt_.ca_file);
     if (!opt_.ca_pem.empty()) tls_->add_certificate_authority(asio::buffer(opt_.ca_pem));
     tls_->set_verify_mode(opt_.verify_tls ? ssl::verify_peer : ssl::verify_none);
-    SSL_CTX_set_min_proto_version(tls_->native_handle(), TLS1_2_VERSION);
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   }
 }
 

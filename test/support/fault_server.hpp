@@ -16,6 +16,7 @@
 #include <boost/crc.hpp>
 
 #include <atomic>
+#include <cstdlib>
 #include <chrono>
 #include <functional>
 #include <mutex>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "ddb/config.hpp"
+#include "support/test_cert.hpp"
 
 namespace ddb::test {
 
@@ -85,9 +87,18 @@ class fault_server {
  public:
   using behaviour = std::function<action(const request_info&)>;
 
-  // With tls_cert_pem/tls_key_pem set, the server speaks TLS.
+  // With tls_cert_pem/tls_key_pem set, the server speaks TLS. Without them it
+  // speaks TLS too when DDB_FAULT_TLS=1 (the suite's fault.client_tls runs
+  // every client fault test that way), with a certificate for 127.0.0.1 that
+  // config_for trusts.
   explicit fault_server(behaviour b, std::string tls_cert_pem = {}, std::string tls_key_pem = {})
       : behaviour_(std::move(b)), acceptor_(io_) {
+    if (tls_cert_pem.empty() && tls_everywhere()) {
+      static const test_identity id = make_self_signed("ddb fault server", "IP:127.0.0.1,DNS:localhost");
+      tls_cert_pem = id.cert_pem;
+      tls_key_pem = id.key_pem;
+      implicit_ca_ = id.cert_pem;
+    }
     if (!tls_cert_pem.empty()) {
       tls_.emplace(boost::asio::ssl::context::tls_server);
       tls_->use_certificate_chain(boost::asio::buffer(tls_cert_pem));
@@ -108,8 +119,16 @@ class fault_server {
     thread_.join();
   }
 
-  std::string url() const { return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_); }
+  std::string url(const std::string& host = "127.0.0.1") const {
+    return (tls_ ? "https://" : "http://") + host + ":" + std::to_string(port_);
+  }
   int handshakes_failed() const { return handshakes_failed_.load(); }
+  // The certificate to trust when the server speaks TLS because of DDB_FAULT_TLS.
+  const std::string& implicit_ca() const { return implicit_ca_; }
+  static bool tls_everywhere() {
+    const char* v = std::getenv("DDB_FAULT_TLS");
+    return v && std::string(v) == "1";
+  }
   unsigned short port() const { return port_; }
   int connections() const { return connections_.load(); }
   int requests() const { return requests_.load(); }
@@ -218,6 +237,7 @@ class fault_server {
   std::atomic<int> requests_{0};
   std::atomic<int> handshakes_failed_{0};
   std::optional<boost::asio::ssl::context> tls_;
+  std::string implicit_ca_;
   std::mutex mu_;
   std::vector<request_info> seen_;
 };
@@ -227,6 +247,7 @@ inline client_config config_for(const fault_server& s) {
   using namespace std::chrono_literals;
   client_config c;
   c.endpoint = s.url();
+  c.ca_pem = s.implicit_ca();
   c.region = "us-east-1";
   c.credentials = credentials{"AKIDTEST", secret_string("secret"), {}};
   c.retry.transient_base = 1ms;  // keep retries fast in tests

@@ -1,0 +1,227 @@
+#include "transport/tls_stream.hpp"
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/ssl/error.hpp>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include <dirent.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <new>
+#include <string_view>
+
+namespace ddb::detail {
+
+namespace {
+
+using tcp = boost::asio::ip::tcp;
+
+// The BIO's state: the socket (its descriptor read at each call) and whether
+// the peer ended the stream (what BIO_eof reports, which OpenSSL asks to tell
+// an unexpected end from an error).
+struct socket_link {
+  tcp::socket* socket;
+  bool eof = false;
+};
+
+int descriptor(BIO* b) {
+  auto* link = static_cast<socket_link*>(BIO_get_data(b));
+  return link->socket->is_open() ? link->socket->native_handle() : -1;
+}
+
+bool retryable(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
+
+int bio_write(BIO* b, const char* data, int size) {
+  BIO_clear_retry_flags(b);
+  const int fd = descriptor(b);
+  if (fd < 0) {
+    errno = EBADF;
+    return -1;
+  }
+  const ssize_t n = ::send(fd, data, static_cast<std::size_t>(size), MSG_NOSIGNAL);
+  if (n < 0 && retryable(errno)) BIO_set_retry_write(b);
+  return static_cast<int>(n);
+}
+
+int bio_read(BIO* b, char* data, int size) {
+  BIO_clear_retry_flags(b);
+  const int fd = descriptor(b);
+  if (fd < 0) {
+    errno = EBADF;
+    return -1;
+  }
+  const ssize_t n = ::recv(fd, data, static_cast<std::size_t>(size), 0);
+  if (n == 0) static_cast<socket_link*>(BIO_get_data(b))->eof = true;
+  if (n < 0 && retryable(errno)) BIO_set_retry_read(b);
+  return static_cast<int>(n);
+}
+
+long bio_ctrl(BIO* b, int cmd, long, void*) {
+  switch (cmd) {
+    case BIO_CTRL_FLUSH: return 1;  // nothing is held back
+    case BIO_CTRL_EOF: return static_cast<socket_link*>(BIO_get_data(b))->eof ? 1 : 0;
+    default: return 0;
+  }
+}
+
+int bio_create(BIO* b) {
+  BIO_set_init(b, 1);
+  return 1;
+}
+
+int bio_destroy(BIO* b) {
+  delete static_cast<socket_link*>(BIO_get_data(b));
+  BIO_set_data(b, nullptr);
+  return 1;
+}
+
+BIO_METHOD* socket_method() {
+  static BIO_METHOD* const method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "ddb socket");
+    if (!m) throw std::bad_alloc();
+    BIO_meth_set_write(m, bio_write);
+    BIO_meth_set_read(m, bio_read);
+    BIO_meth_set_ctrl(m, bio_ctrl);
+    BIO_meth_set_create(m, bio_create);
+    BIO_meth_set_destroy(m, bio_destroy);
+    return m;
+  }();
+  return method;
+}
+
+bool is_ip_literal(const std::string& host) {
+  return host.find_first_not_of("0123456789.") == std::string::npos || host.find(':') != std::string::npos;
+}
+
+}  // namespace
+
+tls_stream::tls_stream(tcp::socket& socket, SSL_CTX* ctx) : ssl_(SSL_new(ctx)) {
+  if (!ssl_) throw std::bad_alloc();
+  BIO* bio = BIO_new(socket_method());
+  if (!bio) {
+    SSL_free(ssl_);
+    throw std::bad_alloc();
+  }
+  BIO_set_data(bio, new socket_link{&socket});
+  SSL_set_bio(ssl_, bio, bio);  // the SSL owns it now
+  SSL_set_connect_state(ssl_);
+}
+
+tls_stream::~tls_stream() { SSL_free(ssl_); }
+
+void tls_stream::set_peer(const std::string& host, bool verify) {
+  const bool ip = is_ip_literal(host);
+  if (!ip) SSL_set_tlsext_host_name(ssl_, host.c_str());  // SNI is for names only (RFC 6066)
+  if (!verify) return;
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+  if (ip)
+    X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
+  else {
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+  }
+}
+
+tls_result tls_stream::step(int ret, std::size_t n) {
+  if (ret == 1) return {tls_result::done, n, {}};
+  const int saved_errno = errno;
+  switch (SSL_get_error(ssl_, ret)) {
+    case SSL_ERROR_WANT_READ: return {tls_result::want_read, 0, {}};
+    case SSL_ERROR_WANT_WRITE: return {tls_result::want_write, 0, {}};
+    case SSL_ERROR_ZERO_RETURN: return {tls_result::eof, 0, {}};
+    case SSL_ERROR_SYSCALL: {
+      ERR_clear_error();
+      // No error queued and no errno: the TCP stream ended without close_notify.
+      if (saved_errno == 0) return {tls_result::eof, 0, {}};
+      return {tls_result::failed, 0, boost::system::error_code(saved_errno, boost::system::system_category())};
+    }
+    default: {
+      const unsigned long e = ERR_get_error();
+      ERR_clear_error();
+      if (ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) return {tls_result::eof, 0, {}};
+      if (e == 0) return {tls_result::failed, 0, boost::asio::error::fault};
+      return {tls_result::failed, 0,
+              boost::system::error_code(static_cast<int>(e), boost::asio::error::get_ssl_category())};
+    }
+  }
+}
+
+tls_result tls_stream::handshake() {
+  ERR_clear_error();
+  errno = 0;
+  return step(SSL_do_handshake(ssl_), 0);
+}
+
+tls_result tls_stream::read(void* data, std::size_t size) {
+  ERR_clear_error();
+  errno = 0;
+  std::size_t n = 0;
+  const int ret = SSL_read_ex(ssl_, data, size, &n);
+  return step(ret, n);
+}
+
+tls_result tls_stream::write(const void* data, std::size_t size) {
+  ERR_clear_error();
+  errno = 0;
+  std::size_t n = 0;
+  const int ret = SSL_write_ex(ssl_, data, size, &n);
+  return step(ret, n);
+}
+
+std::string tls_stream::verify_error() const {
+  const long v = SSL_get_verify_result(ssl_);
+  return v == X509_V_OK ? std::string() : std::string(X509_verify_cert_error_string(v));
+}
+
+namespace {
+
+// Whether a directory of the list (':'-separated) holds hashed names
+// (8 hex digits, '.', a digit: what c_rehash and update-ca-certificates make).
+bool has_hashed_names(std::string_view dirs) {
+  while (!dirs.empty()) {
+    const auto colon = dirs.find(':');
+    const std::string dir(dirs.substr(0, colon));
+    dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) continue;
+    bool found = false;
+    while (const dirent* e = ::readdir(d)) {
+      const std::string_view name(e->d_name);
+      if (name.size() >= 10 && name[8] == '.' && name.find_first_not_of("0123456789abcdef") == 8 &&
+          name.find_first_not_of("0123456789", 9) == std::string_view::npos) {
+        found = true;
+        break;
+      }
+    }
+    ::closedir(d);
+    if (found) return true;
+  }
+  return false;
+}
+
+const char* env_or(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+}  // namespace
+
+bool load_system_trust(SSL_CTX* ctx) {
+  const char* file_env = std::getenv(X509_get_default_cert_file_env());
+  const char* dir = env_or(X509_get_default_cert_dir_env(), X509_get_default_cert_dir());
+  bool loaded = false;
+  if (file_env && *file_env) loaded = SSL_CTX_load_verify_file(ctx, file_env) == 1;
+  if (has_hashed_names(dir))
+    loaded = SSL_CTX_load_verify_dir(ctx, dir) == 1 || loaded;
+  else if (!file_env || !*file_env)
+    loaded = SSL_CTX_load_verify_file(ctx, X509_get_default_cert_file()) == 1;
+  ERR_clear_error();  // a missing default file is not an error of the next call
+  return loaded;
+}
+
+}  // namespace ddb::detail
