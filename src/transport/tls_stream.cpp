@@ -11,60 +11,65 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <new>
 #include <string_view>
 
 namespace ddb::detail {
 
-namespace {
-
 using tcp = boost::asio::ip::tcp;
 
-// The BIO's state: the socket (its descriptor read at each call) and whether
-// the peer ended the stream (what BIO_eof reports, which OpenSSL asks to tell
-// an unexpected end from an error).
+// The BIO's state: the socket, written to directly (its descriptor read at
+// each call), and the ciphertext Asio read from it, waiting for OpenSSL.
 struct socket_link {
+  explicit socket_link(tcp::socket* s) : socket(s), in(new char[tls_stream::read_buffer_size]) {}
   tcp::socket* socket;
-  bool eof = false;
+  std::unique_ptr<char[]> in;
+  std::size_t begin = 0, end = 0;
+  bool eof = false;  // the peer ended the stream (BIO_eof, which OpenSSL asks to tell an unexpected end)
 };
 
-int descriptor(BIO* b) {
-  auto* link = static_cast<socket_link*>(BIO_get_data(b));
-  return link->socket->is_open() ? link->socket->native_handle() : -1;
-}
+namespace {
 
-bool retryable(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
+socket_link& link_of(BIO* b) { return *static_cast<socket_link*>(BIO_get_data(b)); }
 
 int bio_write(BIO* b, const char* data, int size) {
   BIO_clear_retry_flags(b);
-  const int fd = descriptor(b);
-  if (fd < 0) {
+  const tcp::socket& s = *link_of(b).socket;
+  if (!s.is_open()) {
     errno = EBADF;
     return -1;
   }
-  const ssize_t n = ::send(fd, data, static_cast<std::size_t>(size), MSG_NOSIGNAL);
-  if (n < 0 && retryable(errno)) BIO_set_retry_write(b);
+  const ssize_t n = ::send(const_cast<tcp::socket&>(s).native_handle(), data, static_cast<std::size_t>(size), MSG_NOSIGNAL);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_write(b);
   return static_cast<int>(n);
 }
 
+// Hands OpenSSL what Asio has read; nothing there: "retry" (WANT_READ), and
+// the connection reads more.
 int bio_read(BIO* b, char* data, int size) {
   BIO_clear_retry_flags(b);
-  const int fd = descriptor(b);
-  if (fd < 0) {
-    errno = EBADF;
+  socket_link& l = link_of(b);
+  if (l.begin == l.end) {
+    if (l.eof) return 0;
+    BIO_set_retry_read(b);
     return -1;
   }
-  const ssize_t n = ::recv(fd, data, static_cast<std::size_t>(size), 0);
-  if (n == 0) static_cast<socket_link*>(BIO_get_data(b))->eof = true;
-  if (n < 0 && retryable(errno)) BIO_set_retry_read(b);
+  const std::size_t n = std::min(l.end - l.begin, static_cast<std::size_t>(size));
+  std::memcpy(data, l.in.get() + l.begin, n);
+  l.begin += n;
+  if (l.begin == l.end) l.begin = l.end = 0;
   return static_cast<int>(n);
 }
 
 long bio_ctrl(BIO* b, int cmd, long, void*) {
   switch (cmd) {
     case BIO_CTRL_FLUSH: return 1;  // nothing is held back
-    case BIO_CTRL_EOF: return static_cast<socket_link*>(BIO_get_data(b))->eof ? 1 : 0;
+    case BIO_CTRL_EOF: return link_of(b).eof && link_of(b).begin == link_of(b).end ? 1 : 0;
+    case BIO_CTRL_PENDING: return static_cast<long>(link_of(b).end - link_of(b).begin);
     default: return 0;
   }
 }
@@ -107,10 +112,25 @@ tls_stream::tls_stream(tcp::socket& socket, SSL_CTX* ctx) : ssl_(SSL_new(ctx)) {
     SSL_free(ssl_);
     throw std::bad_alloc();
   }
-  BIO_set_data(bio, new socket_link{&socket});
+  link_ = new socket_link(&socket);
+  BIO_set_data(bio, link_);
   SSL_set_bio(ssl_, bio, bio);  // the SSL owns it now
   SSL_set_connect_state(ssl_);
+  SSL_set_options(ssl_, SSL_OP_NO_RENEGOTIATION);  // so a write never needs to read
 }
+
+boost::asio::mutable_buffer tls_stream::read_space() {
+  if (link_->begin != link_->end && link_->begin > 0) {  // not expected (OpenSSL takes all before wanting more)
+    std::memmove(link_->in.get(), link_->in.get() + link_->begin, link_->end - link_->begin);
+    link_->end -= link_->begin;
+    link_->begin = 0;
+  }
+  return {link_->in.get() + link_->end, read_buffer_size - link_->end};
+}
+
+void tls_stream::received(std::size_t n) { link_->end += n; }
+
+void tls_stream::received_eof() { link_->eof = true; }
 
 tls_stream::~tls_stream() { SSL_free(ssl_); }
 
@@ -151,14 +171,22 @@ tls_result tls_stream::step(int ret, std::size_t n) {
   }
 }
 
+namespace {
+// SSL_get_error reads the thread's error queue, which must be empty before
+// the call; clearing it costs more than looking (OpenSSL 3).
+void clear_errors() {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
+}  // namespace
+
 tls_result tls_stream::handshake() {
-  ERR_clear_error();
+  clear_errors();
   errno = 0;
   return step(SSL_do_handshake(ssl_), 0);
 }
 
 tls_result tls_stream::read(void* data, std::size_t size) {
-  ERR_clear_error();
+  clear_errors();
   errno = 0;
   std::size_t n = 0;
   const int ret = SSL_read_ex(ssl_, data, size, &n);
@@ -166,7 +194,7 @@ tls_result tls_stream::read(void* data, std::size_t size) {
 }
 
 tls_result tls_stream::write(const void* data, std::size_t size) {
-  ERR_clear_error();
+  clear_errors();
   errno = 0;
   std::size_t n = 0;
   const int ret = SSL_write_ex(ssl_, data, size, &n);

@@ -1,16 +1,20 @@
 #pragma once
-// TLS over a connected TCP socket, without record buffers of Asio's: OpenSSL
-// reads and writes the socket itself, through a BIO of ddb's own, and only
-// says what it needs next (more bytes, room to write). The connection
-// (transport.cpp) waits for that readiness with Asio and calls again.
+// TLS over a connected TCP socket with one buffer of ddb's own: OpenSSL
+// writes to the socket itself, through a BIO of ddb's own, and reads the
+// ciphertext that the connection (transport.cpp) read with Asio into
+// read_space(). Each call says what it needs next: more bytes (the
+// connection reads into read_space() and calls again) or room to write (it
+// waits until the socket is writable).
 //
 // Why not asio::ssl::stream: it keeps two 17 KB record buffers per
 // connection and a BIO pair with two more, and copies every record through
-// them; here the only buffers are OpenSSL's own, released while empty
-// (SSL_MODE_RELEASE_BUFFERS). The BIO sends with MSG_NOSIGNAL (a peer that
-// reset the connection is an error, never SIGPIPE) and reads the socket's
-// descriptor at each call, so a socket closed meanwhile reads and writes
-// nothing.
+// them; here there is one 17 KB buffer for ciphertext read, and OpenSSL's
+// own, released while empty (SSL_MODE_RELEASE_BUFFERS). Why not a socket
+// BIO: waiting for readability with Asio costs an epoll_ctl per wait, a read
+// does not. The BIO sends with MSG_NOSIGNAL (a peer that reset the
+// connection is an error, never SIGPIPE) on the socket's descriptor as it is
+// at that call, so a socket closed meanwhile writes nothing.
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <cstddef>
@@ -20,6 +24,8 @@ typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
 
 namespace ddb::detail {
+
+struct socket_link;
 
 // What one step of TLS did: finished (n bytes moved), or it needs the socket
 // readable or writable before it is called again, or the peer closed (eof:
@@ -43,6 +49,15 @@ class tls_stream {
   // when verify is set, the name or IP address its certificate must carry.
   void set_peer(const std::string& host, bool verify);
 
+  // One record at most (16 KB of plaintext and its overhead).
+  static constexpr std::size_t read_buffer_size = 16 * 1024 + 512;
+
+  // Where the connection reads ciphertext to (after a want_read), and how
+  // much it read; received_eof: the socket read ended (eof).
+  boost::asio::mutable_buffer read_space();
+  void received(std::size_t n);
+  void received_eof();
+
   tls_result handshake();
   tls_result read(void* data, std::size_t size);
   // Writes all of data or needs readiness; called again with the same bytes
@@ -57,6 +72,7 @@ class tls_stream {
   tls_result step(int ret, std::size_t n);
 
   SSL* ssl_;
+  socket_link* link_;  // the BIO's, which the SSL owns
 };
 
 // Loads the system's trust store into ctx as OpenSSL's defaults would

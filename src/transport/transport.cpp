@@ -121,7 +121,7 @@ class connection final : public pipeline {
       tls_->set_peer(opt.ep.host, opt.verify_tls);
       for (tls_result r = tls_->handshake(); r.what != tls_result::done; r = tls_->handshake()) {
         if (r.what == tls_result::want_read || r.what == tls_result::want_write) {
-          auto [ec] = co_await tcp_.async_wait(wait_for(r), tuple_awaitable);
+          const error_code ec = co_await await_tls(r);
           if (closed()) co_return;
           if (ec) co_return failed("TLS handshake", ec);
           continue;
@@ -188,6 +188,22 @@ class connection final : public pipeline {
     return r.what == tls_result::want_read ? asio::socket_base::wait_read : asio::socket_base::wait_write;
   }
 
+  // What TLS asked for before it can go on: ciphertext read from the socket
+  // (a read, not a wait: Asio re-arms epoll for every wait) or room to write.
+  asio::awaitable<error_code> await_tls(const tls_result& r) {
+    if (r.what == tls_result::want_write) {
+      auto [ec] = co_await tcp_.async_wait(asio::socket_base::wait_write, tuple_awaitable);
+      co_return ec;
+    }
+    auto [ec, n] = co_await tcp_.async_read_some(tls_->read_space(), tuple_awaitable);
+    if (ec == asio::error::eof) {
+      tls_->received_eof();
+      co_return error_code();
+    }
+    if (!ec) tls_->received(n);
+    co_return ec;
+  }
+
   // Reads what TLS holds into space: as much as is there, waiting only
   // when nothing is. n > 0 with an error: the error comes with the next call.
   asio::awaitable<std::tuple<error_code, std::size_t, bool>> read_tls(asio::mutable_buffer space) {
@@ -202,7 +218,7 @@ class connection final : public pipeline {
       if (n > 0) co_return std::tuple(error_code(), n, false);
       if (r.what == tls_result::eof) co_return std::tuple(error_code(asio::error::eof), 0, true);
       if (r.what == tls_result::failed) co_return std::tuple(r.ec, 0, false);
-      auto [ec] = co_await tcp_.async_wait(wait_for(r), tuple_awaitable);
+      const error_code ec = co_await await_tls(r);
       if (ec || closed()) co_return std::tuple(ec ? ec : error_code(asio::error::operation_aborted), 0, false);
     }
   }
