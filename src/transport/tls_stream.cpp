@@ -201,9 +201,17 @@ tls_result tls_stream::write(const void* data, std::size_t size) {
   return step(ret, n);
 }
 
-std::string tls_stream::verify_error() const {
+std::string tls_stream::handshake_failure(const tls_result& r) const {
   const long v = SSL_get_verify_result(ssl_);
-  return v == X509_V_OK ? std::string() : std::string(X509_verify_cert_error_string(v));
+  if (v != X509_V_OK) return std::string(": ") + X509_verify_cert_error_string(v);
+  if (r.what == tls_result::eof) return " (the server closed the connection during the handshake)";
+  if (r.ec.category() == boost::asio::error::get_ssl_category()) {
+    const int reason = ERR_GET_REASON(static_cast<unsigned long>(r.ec.value()));
+    if (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
+        reason == SSL_R_HTTP_REQUEST)
+      return " (the server did not answer in TLS: for a plain-HTTP endpoint, such as DynamoDB Local, use http://)";
+  }
+  return {};
 }
 
 namespace {

@@ -64,9 +64,10 @@ class tls_stream {
   // after a want_* (OpenSSL's rule for non-blocking writes).
   tls_result write(const void* data, std::size_t size);
 
-  // After a failed handshake: why verification refused the peer
-  // ("certificate has expired", "hostname mismatch"), or "" when it did not.
-  std::string verify_error() const;
+  // After a failed handshake, what to add to its error: why verification
+  // refused the peer ("hostname mismatch", "certificate has expired"), that
+  // the server answered in plain text (an http:// endpoint), or "".
+  std::string handshake_failure(const tls_result& r) const;
 
  private:
   tls_result step(int ret, std::size_t n);

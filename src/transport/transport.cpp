@@ -126,9 +126,8 @@ class connection final : public pipeline {
           if (ec) co_return failed("TLS handshake", ec);
           continue;
         }
-        const std::string refused = tls_->verify_error();
         co_return failed("TLS handshake", r.what == tls_result::eof ? asio::error::eof : r.ec,
-                         refused.empty() ? "" : ": " + refused);
+                         tls_->handshake_failure(r));
       }
     }
     deadline.cancel();

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -790,6 +791,37 @@ TEST_CASE("TLS: the peer is verified, host name included", "[fault]") {
       CHECK_THAT(r.diag.message, Catch::Contains("self-signed certificate"));
     });
     CHECK(server.requests() == 0);
+  }
+  SECTION("https:// to a server that answers in plain HTTP: the error says so and names http://") {
+    // Answers whatever arrives as nginx answers garbage, on every connection.
+    asio::io_context server_io;
+    asio::ip::tcp::acceptor acceptor(server_io, {asio::ip::make_address("127.0.0.1"), 0});
+    const auto port = acceptor.local_endpoint().port();
+    std::function<void()> accept_next = [&] {
+      acceptor.async_accept([&](error_code ec, asio::ip::tcp::socket s) {
+        if (ec) return;
+        auto sock = std::make_shared<asio::ip::tcp::socket>(std::move(s));
+        auto buf = std::make_shared<std::array<char, 4096>>();
+        sock->async_read_some(asio::buffer(*buf), [sock, buf](error_code, std::size_t) {
+          static constexpr std::string_view reply = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+          asio::async_write(*sock, asio::buffer(reply), [sock](error_code, std::size_t) {});
+        });
+        accept_next();
+      });
+    };
+    accept_next();
+    std::thread server([&] { server_io.run(); });
+    fault_server unused([](const request_info&) { return action::ok(); });
+    auto cfg = config_for(unused);
+    cfg.endpoint = "https://127.0.0.1:" + std::to_string(port);
+    with_client(cfg, [&](client& c) -> asio::awaitable<void> {
+      auto [ec, r] = co_await get(c);
+      CHECK(ec == errc::connect_failed);
+      CHECK_THAT(r.diag.message, Catch::Contains("TLS handshake failed"));
+      CHECK_THAT(r.diag.message, Catch::Contains("did not answer in TLS") && Catch::Contains("use http://"));
+    });
+    server_io.stop();
+    server.join();
   }
   SECTION("verification off (explicitly): accepted") {
     const auto id = ddb::test::make_self_signed("wrong.example", "DNS:wrong.example");
