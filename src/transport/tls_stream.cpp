@@ -105,8 +105,46 @@ bool is_ip_literal(const std::string& host) {
 
 }  // namespace
 
-tls_stream::tls_stream(tcp::socket& socket, SSL_CTX* ctx) : ssl_(SSL_new(ctx)) {
+tls_sessions::~tls_sessions() {
+  for (SSL_SESSION* s : kept_) SSL_SESSION_free(s);
+}
+
+void tls_sessions::offer(SSL_SESSION* s) {
+  if (kept_.size() == max_kept) {
+    SSL_SESSION_free(kept_.front());
+    kept_.erase(kept_.begin());
+  }
+  kept_.push_back(s);
+}
+
+SSL_SESSION* tls_sessions::take() {
+  while (!kept_.empty()) {
+    SSL_SESSION* s = kept_.back();
+    kept_.pop_back();
+    if (SSL_SESSION_is_resumable(s)) return s;
+    SSL_SESSION_free(s);
+  }
+  return nullptr;
+}
+
+// OpenSSL's new-session callback: 1 keeps the reference it hands over.
+int new_session(SSL* ssl, SSL_SESSION* s) {
+  auto* self = static_cast<tls_stream*>(SSL_get_app_data(ssl));
+  if (!self || !self->sessions_) return 0;
+  self->sessions_->offer(s);
+  return 1;
+}
+
+void enable_session_reuse(SSL_CTX* ctx) {
+  // The client's cache is ours (tls_sessions), not OpenSSL's internal store.
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(ctx, new_session);
+}
+
+tls_stream::tls_stream(tcp::socket& socket, SSL_CTX* ctx, std::shared_ptr<tls_sessions> sessions)
+    : ssl_(SSL_new(ctx)), sessions_(std::move(sessions)) {
   if (!ssl_) throw std::bad_alloc();
+  SSL_set_app_data(ssl_, this);
   BIO* bio = BIO_new(socket_method());
   if (!bio) {
     SSL_free(ssl_);
@@ -117,7 +155,15 @@ tls_stream::tls_stream(tcp::socket& socket, SSL_CTX* ctx) : ssl_(SSL_new(ctx)) {
   SSL_set_bio(ssl_, bio, bio);  // the SSL owns it now
   SSL_set_connect_state(ssl_);
   SSL_set_options(ssl_, SSL_OP_NO_RENEGOTIATION);  // so a write never needs to read
+  if (sessions_) {
+    if (SSL_SESSION* s = sessions_->take()) {
+      SSL_set_session(ssl_, s);  // takes its own reference
+      SSL_SESSION_free(s);
+    }
+  }
 }
+
+bool tls_stream::resumed() const { return SSL_session_reused(ssl_) == 1; }
 
 boost::asio::mutable_buffer tls_stream::read_space() {
   if (link_->begin != link_->end && link_->begin > 0) {  // not expected (OpenSSL takes all before wanting more)

@@ -18,10 +18,13 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <cstddef>
+#include <memory>
 #include <string>
+#include <vector>
 
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_session_st SSL_SESSION;
 
 namespace ddb::detail {
 
@@ -36,11 +39,37 @@ struct tls_result {
   boost::system::error_code ec;
 };
 
+// Sessions the server handed out (TLS 1.3 tickets, TLS 1.2 session ids), so
+// that a new connection of the pool resumes instead of doing a full handshake
+// (no certificate sent and verified again). Each is used once (RFC 8446,
+// C.4: a ticket reused links connections); the newest few are kept. One per
+// pool; not thread-safe (the pool's executor).
+class tls_sessions {
+ public:
+  tls_sessions() = default;
+  ~tls_sessions();
+  tls_sessions(const tls_sessions&) = delete;
+  tls_sessions& operator=(const tls_sessions&) = delete;
+
+  void offer(SSL_SESSION* s);  // takes the reference
+  SSL_SESSION* take();         // the newest, or nullptr; the caller owns the reference
+  std::size_t size() const noexcept { return kept_.size(); }
+
+  static constexpr std::size_t max_kept = 16;
+
+ private:
+  std::vector<SSL_SESSION*> kept_;
+};
+
+// Lets the streams made from ctx hand new sessions to their tls_sessions.
+void enable_session_reuse(SSL_CTX* ctx);
+
 class tls_stream {
  public:
   // ctx: shared by the pool's connections, alive longer than this stream.
-  // Throws std::bad_alloc when OpenSSL cannot allocate.
-  tls_stream(boost::asio::ip::tcp::socket& socket, SSL_CTX* ctx);
+  // sessions: where new sessions go and a resumed one comes from (may be
+  // null: no resumption). Throws std::bad_alloc when OpenSSL cannot allocate.
+  tls_stream(boost::asio::ip::tcp::socket& socket, SSL_CTX* ctx, std::shared_ptr<tls_sessions> sessions = nullptr);
   ~tls_stream();
   tls_stream(const tls_stream&) = delete;
   tls_stream& operator=(const tls_stream&) = delete;
@@ -64,6 +93,9 @@ class tls_stream {
   // after a want_* (OpenSSL's rule for non-blocking writes).
   tls_result write(const void* data, std::size_t size);
 
+  // Whether the handshake resumed an earlier session.
+  bool resumed() const;
+
   // After a failed handshake, what to add to its error: why verification
   // refused the peer ("hostname mismatch", "certificate has expired"), that
   // the server answered in plain text (an http:// endpoint), or "".
@@ -72,8 +104,11 @@ class tls_stream {
  private:
   tls_result step(int ret, std::size_t n);
 
+  friend int new_session(SSL*, SSL_SESSION*);
+
   SSL* ssl_;
   socket_link* link_;  // the BIO's, which the SSL owns
+  std::shared_ptr<tls_sessions> sessions_;
 };
 
 // Loads the system's trust store into ctx as OpenSSL's defaults would

@@ -35,7 +35,7 @@ constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 class connection final : public pipeline {
  public:
   connection(pool& p, bool coalesce_reads) : pipeline(p.state_, coalesce_reads), pool_(&p), tcp_(p.ex_) {
-    if (p.tls_) tls_ = std::make_unique<tls_stream>(tcp_, p.tls_->native_handle());
+    if (p.tls_) tls_ = std::make_unique<tls_stream>(tcp_, p.tls_->native_handle(), p.tls_sessions_);
   }
 
   void start() {
@@ -331,6 +331,8 @@ pool::pool(asio::any_io_executor ex, transport_options opt)
     // every record the socket holds in one read.
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_read_ahead(ctx, 1);
+    enable_session_reuse(ctx);
+    tls_sessions_ = std::make_shared<tls_sessions>();
     if (opt_.verify_tls) load_system_trust(ctx);
     if (!opt_.ca_file.empty()) tls_->load_verify_file(opt_.ca_file);
     if (!opt_.ca_pem.empty()) tls_->add_certificate_authority(asio::buffer(opt_.ca_pem));

@@ -27,6 +27,7 @@ using error_code = boost::system::error_code;
 using steady_clock = std::chrono::steady_clock;
 
 class connection;
+class tls_sessions;
 
 // Clocks for bookkeeping that needs milliseconds, not nanoseconds (idle
 // connections, the seconds of a signature): the kernel's coarse clocks, read
@@ -82,6 +83,7 @@ class pool final : pool_hooks {
   transport_options opt_;
   pool_state state_;
   std::optional<asio::ssl::context> tls_;
+  std::shared_ptr<tls_sessions> tls_sessions_;  // sessions to resume (shared with the connections' streams)
   std::optional<asio::ip::tcp::resolver::results_type> resolved_;
   bool coalesce_reads_;  // batch reads for new connections (pipeline.cpp, mark_step)
   bool kicking_ = false;

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "ddb/config.hpp"
@@ -123,6 +124,7 @@ class fault_server {
     return (tls_ ? "https://" : "http://") + host + ":" + std::to_string(port_);
   }
   int handshakes_failed() const { return handshakes_failed_.load(); }
+  int handshakes_resumed() const { return handshakes_resumed_.load(); }
   // The certificate to trust when the server speaks TLS because of DDB_FAULT_TLS.
   const std::string& implicit_ca() const { return implicit_ca_; }
   static bool tls_everywhere() {
@@ -159,6 +161,7 @@ class fault_server {
       ++handshakes_failed_;
       co_return;
     }
+    if (SSL_session_reused(s.native_handle())) ++handshakes_resumed_;
     co_await serve_stream(s, conn);
   }
 
@@ -215,6 +218,11 @@ class fault_server {
           co_return;
         }
         if (a.what == action::close || a.close_after) {
+          if constexpr (!std::is_same_v<Stream, tcp::socket>) {
+            // After a reply, TLS ends as servers end it: close_notify first
+            // (an abrupt end makes OpenSSL drop the connection's session).
+            if (a.close_after) co_await sock.async_shutdown(asio::as_tuple(asio::use_awaitable));
+          }
           boost::system::error_code ignored;
           lowest.shutdown(tcp::socket::shutdown_send, ignored);
           lowest.close(ignored);
@@ -236,6 +244,7 @@ class fault_server {
   std::atomic<int> connections_{0};
   std::atomic<int> requests_{0};
   std::atomic<int> handshakes_failed_{0};
+  std::atomic<int> handshakes_resumed_{0};
   std::optional<boost::asio::ssl::context> tls_;
   std::string implicit_ca_;
   std::mutex mu_;
