@@ -110,7 +110,7 @@ tls_sessions::~tls_sessions() {
 }
 
 void tls_sessions::offer(SSL_SESSION* s) {
-  if (kept_.size() == max_kept) {
+  if (kept_.size() == keep_) {
     SSL_SESSION_free(kept_.front());
     kept_.erase(kept_.begin());
   }

@@ -42,11 +42,12 @@ struct tls_result {
 // Sessions the server handed out (TLS 1.3 tickets, TLS 1.2 session ids), so
 // that a new connection of the pool resumes instead of doing a full handshake
 // (no certificate sent and verified again). Each is used once (RFC 8446,
-// C.4: a ticket reused links connections); the newest few are kept. One per
-// pool; not thread-safe (the pool's executor).
+// C.4: a ticket reused links connections); the newest `keep` are kept (the
+// pool's size: a whole pool reconnecting at once resumes). One per pool; not
+// thread-safe (the pool's executor).
 class tls_sessions {
  public:
-  tls_sessions() = default;
+  explicit tls_sessions(std::size_t keep) : keep_(keep == 0 ? 1 : keep) {}
   ~tls_sessions();
   tls_sessions(const tls_sessions&) = delete;
   tls_sessions& operator=(const tls_sessions&) = delete;
@@ -55,9 +56,8 @@ class tls_sessions {
   SSL_SESSION* take();         // the newest, or nullptr; the caller owns the reference
   std::size_t size() const noexcept { return kept_.size(); }
 
-  static constexpr std::size_t max_kept = 16;
-
  private:
+  std::size_t keep_;
   std::vector<SSL_SESSION*> kept_;
 };
 

@@ -332,7 +332,7 @@ pool::pool(asio::any_io_executor ex, transport_options opt)
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_read_ahead(ctx, 1);
     enable_session_reuse(ctx);
-    tls_sessions_ = std::make_shared<tls_sessions>();
+    tls_sessions_ = std::make_shared<tls_sessions>(opt_.pool_size);
     if (opt_.verify_tls) load_system_trust(ctx);
     if (!opt_.ca_file.empty()) tls_->load_verify_file(opt_.ca_file);
     if (!opt_.ca_pem.empty()) tls_->add_certificate_authority(asio::buffer(opt_.ca_pem));
