@@ -10,8 +10,8 @@
 #include <dirent.h>
 #include <sys/socket.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -38,12 +38,12 @@ socket_link& link_of(BIO* b) { return *static_cast<socket_link*>(BIO_get_data(b)
 
 int bio_write(BIO* b, const char* data, int size) {
   BIO_clear_retry_flags(b);
-  const tcp::socket& s = *link_of(b).socket;
+  tcp::socket& s = *link_of(b).socket;
   if (!s.is_open()) {
     errno = EBADF;
     return -1;
   }
-  const ssize_t n = ::send(const_cast<tcp::socket&>(s).native_handle(), data, static_cast<std::size_t>(size), MSG_NOSIGNAL);
+  const ssize_t n = ::send(s.native_handle(), data, static_cast<std::size_t>(size), MSG_NOSIGNAL);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_write(b);
   return static_cast<int>(n);
 }
