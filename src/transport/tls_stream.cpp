@@ -249,6 +249,11 @@ tls_result tls_stream::write(const void* data, std::size_t size) {
 
 std::string tls_stream::handshake_failure(const tls_result& r) const {
   const long v = SSL_get_verify_result(ssl_);
+  if (v == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT || v == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+      v == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY || v == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT)
+    return std::string(": ") + X509_verify_cert_error_string(v) +
+           " (not signed by an authority this client trusts: for a private one, set client_config::ca_file or "
+           "ca_pem, or AWS_CA_BUNDLE)";
   if (v != X509_V_OK) return std::string(": ") + X509_verify_cert_error_string(v);
   if (r.what == tls_result::eof) return " (the server closed the connection during the handshake)";
   if (r.ec.category() == boost::asio::error::get_ssl_category()) {

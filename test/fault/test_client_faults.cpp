@@ -799,6 +799,7 @@ TEST_CASE("TLS: the peer is verified, host name included", "[fault]") {
       CHECK(ec == errc::connect_failed);
       CHECK_THAT(r.diag.message, Catch::Contains("certificate verify failed"));
       CHECK_THAT(r.diag.message, Catch::Contains("self-signed certificate"));
+      CHECK_THAT(r.diag.message, Catch::Contains("client_config::ca_file"));  // and how to trust it
     });
     CHECK(server.requests() == 0);
   }
