@@ -163,7 +163,6 @@ tls_stream::tls_stream(tcp::socket& socket, SSL_CTX* ctx, std::shared_ptr<tls_se
   }
 }
 
-bool tls_stream::resumed() const { return SSL_session_reused(ssl_) == 1; }
 
 boost::asio::mutable_buffer tls_stream::read_space() {
   if (link_->begin != link_->end && link_->begin > 0) {  // not expected (OpenSSL takes all before wanting more)

@@ -93,9 +93,6 @@ class tls_stream {
   // after a want_* (OpenSSL's rule for non-blocking writes).
   tls_result write(const void* data, std::size_t size);
 
-  // Whether the handshake resumed an earlier session.
-  bool resumed() const;
-
   // After a failed handshake, what to add to its error: why verification
   // refused the peer ("hostname mismatch", "certificate has expired"), that
   // the server answered in plain text (an http:// endpoint), or "".
