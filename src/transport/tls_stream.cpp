@@ -7,7 +7,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
-#include <dirent.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -262,52 +261,6 @@ std::string tls_stream::handshake_failure(const tls_result& r) const {
       return " (the server did not answer in TLS: for a plain-HTTP endpoint, such as DynamoDB Local, use http://)";
   }
   return {};
-}
-
-namespace {
-
-// Whether a directory of the list (':'-separated) holds hashed names
-// (8 hex digits, '.', a digit: what c_rehash and update-ca-certificates make).
-bool has_hashed_names(std::string_view dirs) {
-  while (!dirs.empty()) {
-    const auto colon = dirs.find(':');
-    const std::string dir(dirs.substr(0, colon));
-    dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
-    DIR* d = ::opendir(dir.c_str());
-    if (!d) continue;
-    bool found = false;
-    while (const dirent* e = ::readdir(d)) {
-      const std::string_view name(e->d_name);
-      if (name.size() >= 10 && name[8] == '.' && name.find_first_not_of("0123456789abcdef") == 8 &&
-          name.find_first_not_of("0123456789", 9) == std::string_view::npos) {
-        found = true;
-        break;
-      }
-    }
-    ::closedir(d);
-    if (found) return true;
-  }
-  return false;
-}
-
-const char* env_or(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? v : fallback;
-}
-
-}  // namespace
-
-bool load_system_trust(SSL_CTX* ctx) {
-  const char* file_env = std::getenv(X509_get_default_cert_file_env());
-  const char* dir = env_or(X509_get_default_cert_dir_env(), X509_get_default_cert_dir());
-  bool loaded = false;
-  if (file_env && *file_env) loaded = SSL_CTX_load_verify_file(ctx, file_env) == 1;
-  if (has_hashed_names(dir))
-    loaded = SSL_CTX_load_verify_dir(ctx, dir) == 1 || loaded;
-  else if (!file_env || !*file_env)
-    loaded = SSL_CTX_load_verify_file(ctx, X509_get_default_cert_file()) == 1;
-  ERR_clear_error();  // a missing default file is not an error of the next call
-  return loaded;
 }
 
 }  // namespace ddb::detail

@@ -108,12 +108,4 @@ class tls_stream {
   std::shared_ptr<tls_sessions> sessions_;
 };
 
-// Loads the system's trust store into ctx as OpenSSL's defaults would
-// (SSL_CERT_FILE, SSL_CERT_DIR, then the built-in file and directory), but
-// prefers a hashed directory, whose certificates are read only when a chain
-// needs them, to the bundle file, which is parsed whole (about 1.6 MB of
-// memory for Debian's 140 authorities). SSL_CERT_FILE, when set, is loaded
-// as given. Returns false when no store could be loaded.
-bool load_system_trust(SSL_CTX* ctx);
-
 }  // namespace ddb::detail

@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "transport/tls_stream.hpp"
+#include "transport/trust_store.hpp"
 
 namespace ddb::detail {
 
@@ -334,7 +335,8 @@ pool::pool(asio::any_io_executor ex, transport_options opt)
     enable_session_reuse(ctx);
     tls_sessions_ = std::make_shared<tls_sessions>(opt_.pool_size);
     if (opt_.verify_tls) load_system_trust(ctx);
-    if (!opt_.ca_file.empty()) tls_->load_verify_file(opt_.ca_file);
+    if (!opt_.ca_file.empty() && !trust_file(ctx, opt_.ca_file.c_str()))
+      tls_->load_verify_file(opt_.ca_file);  // throws with OpenSSL's reason
     if (!opt_.ca_pem.empty()) tls_->add_certificate_authority(asio::buffer(opt_.ca_pem));
     tls_->set_verify_mode(opt_.verify_tls ? ssl::verify_peer : ssl::verify_none);
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);

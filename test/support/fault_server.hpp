@@ -125,6 +125,7 @@ class fault_server {
   }
   int handshakes_failed() const { return handshakes_failed_.load(); }
   int handshakes_resumed() const { return handshakes_resumed_.load(); }
+  int handshakes_done() const { return handshakes_done_.load(); }  // resumed or not
   // The certificate to trust when the server speaks TLS because of DDB_FAULT_TLS.
   const std::string& implicit_ca() const { return implicit_ca_; }
   static bool tls_everywhere() {
@@ -162,6 +163,7 @@ class fault_server {
       co_return;
     }
     if (SSL_session_reused(s.native_handle())) ++handshakes_resumed_;
+    ++handshakes_done_;
     co_await serve_stream(s, conn);
   }
 
@@ -245,6 +247,7 @@ class fault_server {
   std::atomic<int> requests_{0};
   std::atomic<int> handshakes_failed_{0};
   std::atomic<int> handshakes_resumed_{0};
+  std::atomic<int> handshakes_done_{0};
   std::optional<boost::asio::ssl::context> tls_;
   std::string implicit_ca_;
   std::mutex mu_;

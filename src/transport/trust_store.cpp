@@ -1,0 +1,246 @@
+#include "transport/trust_store.hpp"
+
+#include "core/pem_bundle.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace ddb::detail {
+
+namespace {
+
+// A bundle file split into certificates, each with the hash OpenSSL gives
+// its subject (X509_NAME_hash_ex: of the canonical form, so names that
+// differ only in encoding or case meet, as in X509_NAME_cmp). Immutable;
+// shared by every context of the process that trusts the same file.
+struct split_file {
+  std::vector<std::string> ders;
+  std::vector<unsigned long> hashes;
+};
+
+// A context's lazy files and which of their certificates are in its store.
+struct lazy_files {
+  struct source {
+    std::shared_ptr<const split_file> file;
+    std::vector<bool> decoded;
+  };
+  std::mutex m;  // lookups may run on several threads of one context
+  std::vector<source> sources;
+  std::unordered_multimap<unsigned long, std::pair<std::size_t, std::size_t>> by_hash;  // source, certificate
+  std::size_t held = 0, decoded = 0;
+};
+
+// Decodes the certificates whose subject is name and not yet in the store,
+// adds them, and answers with one of them as OpenSSL's lookups do: a
+// pointer the store holds (the caller takes its own reference).
+int by_subject(X509_LOOKUP* lu, X509_LOOKUP_TYPE type, const X509_NAME* name, X509_OBJECT* ret) {
+  auto* files = static_cast<lazy_files*>(X509_LOOKUP_get_method_data(lu));
+  if (type != X509_LU_X509 || !files) return 0;
+  int ok = 0;
+  const unsigned long hash = X509_NAME_hash_ex(name, nullptr, nullptr, &ok);
+  if (ok != 1) return 0;
+  X509_STORE* store = X509_LOOKUP_get_store(lu);
+  {
+    const std::lock_guard lock(files->m);
+    const auto [first, last] = files->by_hash.equal_range(hash);
+    for (auto it = first; it != last; ++it) {
+      lazy_files::source& src = files->sources[it->second.first];
+      const std::size_t i = it->second.second;
+      if (src.decoded[i]) continue;
+      const std::string& der = src.file->ders[i];
+      const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+      X509* x = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+      if (!x) continue;
+      // Another name of the same hash stays for its own lookup.
+      if (X509_NAME_cmp(X509_get_subject_name(x), name) == 0 && X509_STORE_add_cert(store, x) == 1) {
+        src.decoded[i] = true;
+        ++files->decoded;
+      }
+      X509_free(x);
+    }
+  }
+  if (X509_STORE_lock(store) != 1) return 0;
+  X509_OBJECT* held = X509_OBJECT_retrieve_by_subject(X509_STORE_get0_objects(store), X509_LU_X509, name);
+  X509* x = held ? X509_OBJECT_get0_X509(held) : nullptr;
+  int found = 0;
+  if (x && X509_OBJECT_set1_X509(ret, x) == 1) {
+    X509_free(x);  // set1 took a reference; the caller takes its own
+    found = 1;
+  }
+  X509_STORE_unlock(store);
+  return found;
+}
+
+void free_files(X509_LOOKUP* lu) {
+  delete static_cast<lazy_files*>(X509_LOOKUP_get_method_data(lu));
+  X509_LOOKUP_set_method_data(lu, nullptr);
+}
+
+// One method for the process (a store keeps a pointer to it); one lookup
+// of it per store, holding every lazy file trusted there.
+X509_LOOKUP_METHOD* lazy_method() {
+  static X509_LOOKUP_METHOD* const method = [] {
+    X509_LOOKUP_METHOD* m = X509_LOOKUP_meth_new("ddb lazy PEM bundle");
+    if (m) {
+      X509_LOOKUP_meth_set_get_by_subject(m, by_subject);
+      X509_LOOKUP_meth_set_free(m, free_files);
+    }
+    return m;
+  }();
+  return method;
+}
+
+// The store's lazy lookup (X509_STORE_add_lookup gives the one present, or
+// adds one) and its files, made when create is set.
+lazy_files* files_of(SSL_CTX* ctx, bool create) {
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  X509_LOOKUP_METHOD* method = lazy_method();
+  X509_LOOKUP* lu = store && method ? X509_STORE_add_lookup(store, method) : nullptr;
+  if (!lu) return nullptr;
+  auto* files = static_cast<lazy_files*>(X509_LOOKUP_get_method_data(lu));
+  if (!files && create) {
+    files = new lazy_files;
+    X509_LOOKUP_set_method_data(lu, files);
+  }
+  return files;
+}
+
+bool subject_hash(std::string_view subject, unsigned long& hash) {
+  const auto* p = reinterpret_cast<const unsigned char*>(subject.data());
+  X509_NAME* name = d2i_X509_NAME(nullptr, &p, static_cast<long>(subject.size()));
+  if (!name) return false;
+  int ok = 0;
+  hash = X509_NAME_hash_ex(name, nullptr, nullptr, &ok);
+  X509_NAME_free(name);
+  return ok == 1;
+}
+
+// The file split, or null when it cannot be read or is not a plain bundle
+// of certificates with decodable subjects. Files already split are kept
+// for the process (by path, inode, size and modification time): every
+// client of a process, and a one-shot fetch's pool, splits a file once.
+std::shared_ptr<const split_file> split(const char* path) {
+  struct kept {
+    struct stat st;
+    std::shared_ptr<const split_file> file;
+  };
+  static std::mutex m;
+  static std::unordered_map<std::string, kept> files;
+  struct stat st {};
+  if (::stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return nullptr;
+  const auto same = [&](const struct stat& o) {
+    return o.st_ino == st.st_ino && o.st_dev == st.st_dev && o.st_size == st.st_size &&
+           o.st_mtim.tv_sec == st.st_mtim.tv_sec && o.st_mtim.tv_nsec == st.st_mtim.tv_nsec;
+  };
+  {
+    const std::lock_guard lock(m);
+    if (auto it = files.find(path); it != files.end() && same(it->second.st)) return it->second.file;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string text(static_cast<std::size_t>(st.st_size), '\0');
+  if (!in.read(text.data(), st.st_size)) return nullptr;
+  pem::bundle b = pem::read_bundle(text);
+  if (!b.problem.empty() || b.certificates.empty()) return nullptr;
+  auto out = std::make_shared<split_file>();
+  out->hashes.resize(b.certificates.size());
+  for (std::size_t i = 0; i < b.certificates.size(); ++i) {
+    if (!subject_hash(b.certificates[i].subject(), out->hashes[i])) return nullptr;
+    out->ders.push_back(std::move(b.certificates[i].der));
+  }
+  const std::lock_guard lock(m);
+  files[path] = kept{st, out};
+  return out;
+}
+
+// The file's certificates in ctx's lazy lookup; false (nothing added) when
+// the file cannot be split.
+bool trust_lazily(SSL_CTX* ctx, const char* path) {
+  std::shared_ptr<const split_file> file = split(path);
+  lazy_files* files = file ? files_of(ctx, true) : nullptr;
+  if (!files) return false;
+  const std::lock_guard lock(files->m);
+  const std::size_t at = files->sources.size();
+  for (std::size_t i = 0; i < file->hashes.size(); ++i) files->by_hash.emplace(file->hashes[i], std::pair(at, i));
+  files->held += file->hashes.size();
+  std::vector<bool> decoded(file->hashes.size(), false);
+  files->sources.push_back({std::move(file), std::move(decoded)});
+  return true;
+}
+
+// Whether a directory of the list (':'-separated) holds hashed names
+// (8 hex digits, '.', a digit: what c_rehash and update-ca-certificates make).
+bool has_hashed_names(std::string_view dirs) {
+  while (!dirs.empty()) {
+    const auto colon = dirs.find(':');
+    const std::string dir(dirs.substr(0, colon));
+    dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) continue;
+    bool found = false;
+    while (const dirent* e = ::readdir(d)) {
+      const std::string_view name(e->d_name);
+      if (name.size() >= 10 && name[8] == '.' && name.find_first_not_of("0123456789abcdef") == 8 &&
+          name.find_first_not_of("0123456789", 9) == std::string_view::npos) {
+        found = true;
+        break;
+      }
+    }
+    ::closedir(d);
+    if (found) return true;
+  }
+  return false;
+}
+
+const char* env_or(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+}  // namespace
+
+bool trust_file(SSL_CTX* ctx, const char* path) {
+  if (trust_lazily(ctx, path)) return true;
+  // Not a plain bundle of certificates, or unreadable: OpenSSL's loader
+  // reads what it can and puts the reason in its error queue.
+  return SSL_CTX_load_verify_file(ctx, path) == 1;
+}
+
+bool load_system_trust(SSL_CTX* ctx) {
+  files_of(ctx, true);  // the lazy lookup first: a file's certificates come before the directory's
+  const char* file_env = std::getenv(X509_get_default_cert_file_env());
+  const char* dir = env_or(X509_get_default_cert_dir_env(), X509_get_default_cert_dir());
+  bool loaded = false;
+  if (file_env && *file_env) loaded = trust_file(ctx, file_env);
+  if (has_hashed_names(dir))
+    loaded = SSL_CTX_load_verify_dir(ctx, dir) == 1 || loaded;
+  else if (!file_env || !*file_env)
+    loaded = trust_file(ctx, X509_get_default_cert_file());
+  ERR_clear_error();  // a missing default file is not an error of the next call
+  return loaded;
+}
+
+trust_counts lazy_trust_counts(SSL_CTX* ctx) {
+  trust_counts out;
+  if (lazy_files* files = files_of(ctx, false)) {
+    const std::lock_guard lock(files->m);
+    out.held = files->held;
+    out.decoded = files->decoded;
+  }
+  return out;
+}
+
+}  // namespace ddb::detail
