@@ -172,9 +172,15 @@ boost::asio::mutable_buffer tls_stream::read_space() {
   return {link_->in.get() + link_->end, read_buffer_size - link_->end};
 }
 
-void tls_stream::received(std::size_t n) { link_->end += n; }
+void tls_stream::received(std::size_t n) {
+  link_->end += n;
+  starved_ = false;
+}
 
-void tls_stream::received_eof() { link_->eof = true; }
+void tls_stream::received_eof() {
+  link_->eof = true;
+  starved_ = false;
+}
 
 tls_stream::~tls_stream() { SSL_free(ssl_); }
 
@@ -230,11 +236,20 @@ tls_result tls_stream::handshake() {
 }
 
 tls_result tls_stream::read(void* data, std::size_t size) {
+  // OpenSSL wanted ciphertext (or had none left) and none came since: it
+  // would say want_read again (a reader asks once more after taking a
+  // record: SSL_read calls saved per reply).
+  if (starved_) return {tls_result::want_read, 0, {}};
   clear_errors();
   errno = 0;
   std::size_t n = 0;
   const int ret = SSL_read_ex(ssl_, data, size, &n);
-  return step(ret, n);
+  tls_result r = step(ret, n);
+  // Also starved after a record when nothing is left, neither in ddb's
+  // buffer nor in OpenSSL's (a partial record counts as something).
+  starved_ = r.what == tls_result::want_read ||
+             (r.what == tls_result::done && link_->begin == link_->end && !link_->eof && SSL_has_pending(ssl_) == 0);
+  return r;
 }
 
 tls_result tls_stream::write(const void* data, std::size_t size) {

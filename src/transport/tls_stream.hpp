@@ -106,6 +106,7 @@ class tls_stream {
   SSL* ssl_;
   socket_link* link_;  // the BIO's, which the SSL owns
   std::shared_ptr<tls_sessions> sessions_;
+  bool starved_ = false;  // read() said want_read, and no ciphertext came since
 };
 
 }  // namespace ddb::detail
