@@ -118,8 +118,11 @@ TEST_CASE("every completion token works: callbacks, deferred, as_tuple, throwing
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        asio::steady_timer t(io, 100ms);  // after the two above, so the error is the fourth request
-        co_await t.async_wait(asio::use_awaitable);
+        asio::steady_timer t(io);  // after the two above (answered), so the error is the fourth request
+        while (done < 2) {
+          t.expires_after(1ms);
+          co_await t.async_wait(asio::use_awaitable);
+        }
         auto [ec, r] = co_await c.call("GetItem", "{}", asio::as_tuple(asio::use_awaitable));
         CHECK_FALSE(ec);
         try {
@@ -334,7 +337,7 @@ TEST_CASE("timeouts: a slow server, a hung server, a full pool", "[fault]") {
     std::atomic<int> calls{0};
     fault_server server([&](const request_info&) { return calls++ == 0 ? action::never() : action::ok(); });
     auto cfg = config_for(server);
-    cfg.attempt_timeout = 200ms;
+    cfg.attempt_timeout = 1s;  // the retry's new connection and handshake fit in it on a loaded machine
     with_client(cfg, [&](client& c) -> asio::awaitable<void> {
       auto [ec, r] = co_await get(c);
       CHECK_FALSE(ec);
@@ -360,20 +363,26 @@ TEST_CASE("timeouts: a slow server, a hung server, a full pool", "[fault]") {
     });
   }
   SECTION("pool timeout when every connection is busy") {
-    fault_server server([](const request_info& r) { return r.index == 0 ? action::ok().after(800ms) : action::ok(); });
+    // Request 0 opens the only connection; request 1 holds it for 2 s; a
+    // third, sent once request 1 is at the server, waits 100 ms for the pool.
+    fault_server server([](const request_info& r) { return r.index == 1 ? action::ok().after(2s) : action::ok(); });
     auto cfg = config_for(server);
     cfg.pool_size = 1;
     cfg.pool_wait_timeout = 100ms;
     with_client(cfg, [&](client& c) -> asio::awaitable<void> {
       auto ex = co_await asio::this_coro::executor;
+      auto [ec0, r0] = co_await get(c);
+      REQUIRE_FALSE(ec0);
       std::optional<error_code> slow;
       c.call("GetItem", "{}", [&](error_code ec, raw_response) { slow = ec; });
-      asio::steady_timer t0(ex, 20ms);  // the slow one takes the only connection first
-      co_await t0.async_wait(asio::use_awaitable);
+      asio::steady_timer t(ex);
+      while (server.requests() < 2) {  // the slow one has the only connection
+        t.expires_after(1ms);
+        co_await t.async_wait(asio::use_awaitable);
+      }
       auto [ec, r] = co_await get(c);
       CHECK(ec == errc::pool_timeout);
       CHECK_THAT(r.diag.message, Catch::Contains("pool_size"));
-      asio::steady_timer t(ex);
       while (!slow) {  // the slow one still ends well (however long a loaded machine takes)
         t.expires_after(5ms);
         co_await t.async_wait(asio::use_awaitable);
@@ -654,8 +663,14 @@ TEST_CASE("pipelining: requests leave in batches of pipeline_refill (default hal
 }
 
 TEST_CASE("cancellation: the operation ends, the connection stays in step", "[fault]") {
-  fault_server server([](const request_info& r) {
-    return r.index == 0 ? action::ok(R"({"first":1})").after(300ms) : action::ok(R"({"later":1})");
+  // The first reply is held until the client has cancelled (the server's
+  // thread waits: replies go in order anyway; it gives up after 20 s).
+  std::atomic<bool> cancelled{false};
+  fault_server server([&](const request_info& r) {
+    if (r.index != 0) return action::ok(R"({"later":1})");
+    const auto until = std::chrono::steady_clock::now() + 20s;
+    while (!cancelled && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+    return action::ok(R"({"first":1})");
   });
   auto cfg = config_for(server);
   cfg.pool_size = 1;
@@ -670,11 +685,12 @@ TEST_CASE("cancellation: the operation ends, the connection stays in step", "[fa
     c.call("GetItem", "{}",
            asio::bind_cancellation_slot(signal.slot(), [&](error_code ec, raw_response) { cancelled_ec = ec; }));
     asio::steady_timer t(ex);
-    while (server.requests() < 1) {  // written and at the server (which answers 300 ms later)
+    while (server.requests() < 1) {  // written and at the server (which holds its reply)
       t.expires_after(1ms);
       co_await t.async_wait(asio::use_awaitable);
     }
     signal.emit(asio::cancellation_type::terminal);
+    cancelled = true;
     // Pipelined behind the cancelled one, on the same connection: gets its own reply.
     auto [ec, r] = co_await get(c);
     REQUIRE(cancelled_ec);
@@ -941,7 +957,7 @@ TEST_CASE("ddb::cancel_after bounds one operation and leaves the client usable",
 TEST_CASE("connections idle past idle_timeout are replaced, not reused", "[fault]") {
   fault_server server([](const request_info&) { return action::ok(); });
   auto cfg = config_for(server);
-  cfg.idle_timeout = 100ms;
+  cfg.idle_timeout = 1s;  // longer than two requests take on a loaded machine
   with_client(cfg, [&](client& c) -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     auto [ec1, r1] = co_await get(c);
@@ -949,7 +965,7 @@ TEST_CASE("connections idle past idle_timeout are replaced, not reused", "[fault
     CHECK_FALSE(ec1);
     CHECK_FALSE(ec2);
     CHECK(c.connections_opened() == 1);
-    asio::steady_timer t(ex, 250ms);
+    asio::steady_timer t(ex, 1200ms);
     co_await t.async_wait(asio::use_awaitable);
     auto [ec3, r3] = co_await get(c);  // after the idle timeout: a new one
     CHECK_FALSE(ec3);
