@@ -64,7 +64,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
         ep_(std::move(ep)),
         pool_(ex, transport_options{ep_, cfg_.pool_size, cfg_.pipeline_depth, cfg_.pipeline_refill, cfg_.connect_timeout,
                                     cfg_.idle_timeout, cfg_.max_response_bytes, cfg_.verify_tls, settings_.ca_file,
-                                    cfg_.ca_pem}),
+                                    cfg_.ca_pem, settings_.ca_source}),
         quota_(cfg_.retry.quota_capacity),
         creds_(cfg_.credential_settings.refresh_before, cfg_.credential_settings.refresh_retry_min,
                cfg_.credential_settings.refresh_retry_max),

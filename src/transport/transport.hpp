@@ -47,6 +47,7 @@ struct transport_options {
   std::size_t max_response_bytes = 32 * 1024 * 1024;
   bool verify_tls = true;
   std::string ca_file, ca_pem;
+  std::string ca_source = "ca_file";  // where ca_file came from, for its errors ("AWS_CA_BUNDLE", ...)
 };
 
 class pool final : pool_hooks {

@@ -5,6 +5,7 @@
 // certificates; laziness is checked by count (held, decoded), not by time.
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -307,4 +308,48 @@ TEST_CASE("trust: the client trusts SSL_CERT_FILE and AWS_CA_BUNDLE bundles", "[
     ddb::test::aws_env env({{"AWS_CA_BUNDLE", std::string(file.path())}});
     get_works();
   }
+}
+
+TEST_CASE("trust: a CA bundle or ca_pem without a readable certificate is a clear error", "[fault][trust]") {
+  fault_server server([](const request_info&) { return action::ok(); });
+  auto refused = [&](client_config cfg) {
+    try {
+      asio::io_context io;
+      client c(io.get_executor(), std::move(cfg));
+      FAIL("expected an error");
+    } catch (const ddb::error& e) {
+      CHECK(e.code() == errc::invalid_config);
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const authority ca = self_signed("ddb cut");
+  std::string cut = pem_of(ca.cert.get());
+  cut.erase(cut.find("-----END"));  // no END line
+  temp_file junk("not a certificate\n"), truncated(cut);
+  SECTION("AWS_CA_BUNDLE") {
+    ddb::test::aws_env env({{"AWS_CA_BUNDLE", std::string(junk.path())}});
+    auto cfg = ddb::test::config_for(server);
+    cfg.endpoint = "https://127.0.0.1:" + std::to_string(server.port());
+    const std::string what = refused(cfg);
+    CHECK_THAT(what, Catch::Contains(std::string("the CA bundle ") + junk.path() + " (from AWS_CA_BUNDLE)"));
+    CHECK_THAT(what, Catch::Contains("holds no certificate that can be read (no certificate or crl found)"));
+    CHECK_THAT(what, Catch::Contains("point it at a PEM file of trusted certificates"));
+  }
+  SECTION("ca_file, cut short") {
+    auto cfg = ddb::test::config_for(server);
+    cfg.endpoint = "https://127.0.0.1:" + std::to_string(server.port());
+    cfg.ca_file = truncated.path();
+    const std::string what = refused(cfg);
+    CHECK_THAT(what, Catch::Contains("(from client_config::ca_file) holds no certificate that can be read (bad end line)"));
+  }
+  SECTION("ca_pem") {
+    auto cfg = ddb::test::config_for(server);
+    cfg.endpoint = "https://127.0.0.1:" + std::to_string(server.port());
+    cfg.ca_pem = "-----BEGIN CERTIFICATE-----\nAAAA\n";
+    const std::string what = refused(cfg);
+    CHECK_THAT(what, Catch::Contains("client_config::ca_pem holds no certificate that can be read"));
+    CHECK_THAT(what, Catch::Contains("-----BEGIN CERTIFICATE-----"));
+  }
+  CHECK(ERR_peek_error() == 0);  // nothing left in OpenSSL's queue for the next call
 }
