@@ -12,12 +12,14 @@
 #include <openssl/x509v3.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -218,6 +220,29 @@ TEST_CASE("trust: a CA bundle is read lazily, only the authorities a chain needs
     CHECK(detail::lazy_trust_counts(next.get()).held == 41);
     CHECK(verify(next.get(), later.cert.get()) == X509_V_OK);
   }
+}
+
+TEST_CASE("trust: lookups from several threads at once share one context's lazy file", "[fault][trust]") {
+  std::vector<authority> cas;
+  std::string bundle;
+  for (int i = 0; i < 24; ++i) {
+    cas.push_back(self_signed("ddb shared " + std::to_string(i)));
+    bundle += pem_of(cas.back().cert.get());
+  }
+  temp_file file(bundle);
+  ctx_ptr ctx = new_ctx();
+  REQUIRE(detail::trust_file(ctx.get(), file.path()));
+  std::atomic<int> verified{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 3; ++round)
+        for (int i = 0; i < 24; ++i)  // each thread its own order: the same subjects looked up at once
+          if (verify(ctx.get(), cas[(i * (t + 1) + round) % 24].cert.get()) == X509_V_OK) ++verified;
+    });
+  for (auto& th : threads) th.join();
+  CHECK(verified == 4 * 3 * 24);
+  CHECK(detail::lazy_trust_counts(ctx.get()).decoded == 24);  // each decoded once
 }
 
 TEST_CASE("trust: names are matched as OpenSSL matches them (case and spaces)", "[fault][trust]") {
