@@ -69,9 +69,12 @@ bundle read_bundle(std::string_view text) {
     const std::size_t b = text.find(begin, pos);
     if (b == std::string_view::npos) break;
     const std::size_t label_at = b + begin.size();
-    const std::size_t label_end = text.find(dashes, label_at);
-    const std::size_t line_end = text.find('\n', label_at);
-    if (label_end == std::string_view::npos || (line_end != std::string_view::npos && line_end < label_end)) {
+    // Within the line's first 80 bytes: a search to the end of the text for
+    // each block would make a file without line breaks quadratic.
+    const std::string_view head = text.substr(label_at, 80);
+    const std::size_t label_size = head.find(dashes);
+    const std::size_t label_end = label_size == std::string_view::npos ? label_size : label_at + label_size;
+    if (label_end == std::string_view::npos || head.substr(0, label_size).find('\n') != std::string_view::npos) {
       out.problem = "block " + std::to_string(block) + " has no complete BEGIN line";
       break;
     }

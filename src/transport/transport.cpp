@@ -320,9 +320,9 @@ pool_settings settings_of(const transport_options& o) {
 // Why OpenSSL refused trusted certificates (its first error, or ec's), its
 // error queue emptied.
 std::string openssl_reason(const error_code& ec = {}) {
-  const unsigned long e = ERR_peek_error();  // the first: the most specific
+  const unsigned long e = ERR_peek_error();  // the first: the most specific (ec holds it when given)
   const char* reason = e ? ERR_reason_error_string(e) : nullptr;
-  std::string out = reason ? reason : ec ? ec.message() : "no certificate in it";
+  std::string out = ec ? ec.message() : reason ? reason : "no certificate in it";
   ERR_clear_error();
   return out;
 }
@@ -361,6 +361,7 @@ pool::pool(asio::any_io_executor ex, transport_options opt)
                                                         "): give it PEM text of trusted certificates "
                                                         "(-----BEGIN CERTIFICATE----- ...)"));
     }
+    settle_trust(ctx);  // the lazy files' certificates named like ca_pem's join them
     tls_->set_verify_mode(opt_.verify_tls ? ssl::verify_peer : ssl::verify_none);
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   }

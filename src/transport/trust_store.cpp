@@ -8,10 +8,13 @@
 #include <openssl/x509_vfy.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -41,37 +44,46 @@ struct lazy_files {
   std::mutex m;  // lookups may run on several threads of one context
   std::vector<source> sources;
   std::unordered_multimap<unsigned long, std::pair<std::size_t, std::size_t>> by_hash;  // source, certificate
-  std::size_t held = 0, decoded = 0;
+  std::atomic<std::size_t> held{0};  // read without m: a store with no lazy file pays nothing per lookup
+  std::size_t decoded = 0;
 };
+
+// Decodes the certificates of files named `name` (of that hash) that are not
+// in the store yet and adds them. The caller holds files.m.
+void decode_named(lazy_files& files, X509_STORE* store, unsigned long hash, const X509_NAME* name) {
+  const auto [first, last] = files.by_hash.equal_range(hash);
+  for (auto it = first; it != last; ++it) {
+    lazy_files::source& src = files.sources[it->second.first];
+    const std::size_t i = it->second.second;
+    if (src.decoded[i]) continue;
+    const std::string& der = src.file->ders[i];
+    const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+    ERR_set_mark();
+    X509* x = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+    ERR_pop_to_mark();  // a certificate that does not decode is not trusted, and leaves no error behind
+    if (!x) continue;
+    // Another name of the same hash stays for its own lookup.
+    if (X509_NAME_cmp(X509_get_subject_name(x), name) == 0 && X509_STORE_add_cert(store, x) == 1) {
+      src.decoded[i] = true;
+      ++files.decoded;
+    }
+    X509_free(x);
+  }
+}
 
 // Decodes the certificates whose subject is name and not yet in the store,
 // adds them, and answers with one of them as OpenSSL's lookups do: a
 // pointer the store holds (the caller takes its own reference).
 int by_subject(X509_LOOKUP* lu, X509_LOOKUP_TYPE type, const X509_NAME* name, X509_OBJECT* ret) {
   auto* files = static_cast<lazy_files*>(X509_LOOKUP_get_method_data(lu));
-  if (type != X509_LU_X509 || !files) return 0;
+  if (type != X509_LU_X509 || !files || files->held == 0) return 0;
   int ok = 0;
   const unsigned long hash = X509_NAME_hash_ex(name, nullptr, nullptr, &ok);
   if (ok != 1) return 0;
   X509_STORE* store = X509_LOOKUP_get_store(lu);
   {
     const std::lock_guard lock(files->m);
-    const auto [first, last] = files->by_hash.equal_range(hash);
-    for (auto it = first; it != last; ++it) {
-      lazy_files::source& src = files->sources[it->second.first];
-      const std::size_t i = it->second.second;
-      if (src.decoded[i]) continue;
-      const std::string& der = src.file->ders[i];
-      const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-      X509* x = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
-      if (!x) continue;
-      // Another name of the same hash stays for its own lookup.
-      if (X509_NAME_cmp(X509_get_subject_name(x), name) == 0 && X509_STORE_add_cert(store, x) == 1) {
-        src.decoded[i] = true;
-        ++files->decoded;
-      }
-      X509_free(x);
-    }
+    decode_named(*files, store, hash, name);
   }
   if (X509_STORE_lock(store) != 1) return 0;
   X509_OBJECT* held = X509_OBJECT_retrieve_by_subject(X509_STORE_get0_objects(store), X509_LU_X509, name);
@@ -104,18 +116,24 @@ X509_LOOKUP_METHOD* lazy_method() {
   return method;
 }
 
-// The store's lazy lookup (X509_STORE_add_lookup gives the one present, or
-// adds one) and its files, made when create is set.
+// Where a context keeps its lazy files (borrowed: the store's lookup owns them).
+int files_index() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+// The context's lazy files; with create, made (with the store's lookup,
+// added after those present) when there are none yet.
 lazy_files* files_of(SSL_CTX* ctx, bool create) {
+  if (auto* files = static_cast<lazy_files*>(SSL_CTX_get_ex_data(ctx, files_index()))) return files;
+  if (!create) return nullptr;
   X509_STORE* store = SSL_CTX_get_cert_store(ctx);
   X509_LOOKUP_METHOD* method = lazy_method();
   X509_LOOKUP* lu = store && method ? X509_STORE_add_lookup(store, method) : nullptr;
   if (!lu) return nullptr;
-  auto* files = static_cast<lazy_files*>(X509_LOOKUP_get_method_data(lu));
-  if (!files && create) {
-    files = new lazy_files;
-    X509_LOOKUP_set_method_data(lu, files);
-  }
+  auto* files = new lazy_files;
+  X509_LOOKUP_set_method_data(lu, files);
+  SSL_CTX_set_ex_data(ctx, files_index(), files);
   return files;
 }
 
@@ -140,8 +158,26 @@ std::shared_ptr<const split_file> split(const char* path) {
   };
   static std::mutex m;
   static std::unordered_map<std::string, kept> files;
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
   struct stat st {};
-  if (::stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return nullptr;
+  std::string text;
+  bool read_whole = false;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    text.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t at = 0;
+    for (ssize_t n = 0; at < text.size(); at += static_cast<std::size_t>(n)) {
+      n = ::read(fd, text.data() + at, text.size() - at);
+      if (n < 0 && errno == EINTR) n = 0;
+      else if (n <= 0) break;
+    }
+    read_whole = at == text.size();
+  }
+  ::close(fd);
+  if (!read_whole) return nullptr;
+  // The same file as split before (a rewrite of the same size within one
+  // tick of the file system's clock would be missed: bundles are replaced,
+  // not edited in place, by update-ca-certificates and the like).
   const auto same = [&](const struct stat& o) {
     return o.st_ino == st.st_ino && o.st_dev == st.st_dev && o.st_size == st.st_size &&
            o.st_mtim.tv_sec == st.st_mtim.tv_sec && o.st_mtim.tv_nsec == st.st_mtim.tv_nsec;
@@ -150,9 +186,6 @@ std::shared_ptr<const split_file> split(const char* path) {
     const std::lock_guard lock(m);
     if (auto it = files.find(path); it != files.end() && same(it->second.st)) return it->second.file;
   }
-  std::ifstream in(path, std::ios::binary);
-  std::string text(static_cast<std::size_t>(st.st_size), '\0');
-  if (!in.read(text.data(), st.st_size)) return nullptr;
   pem::bundle b = pem::read_bundle(text);
   if (!b.problem.empty() || b.certificates.empty()) return nullptr;
   auto out = std::make_shared<split_file>();
@@ -231,6 +264,28 @@ bool load_system_trust(SSL_CTX* ctx) {
     loaded = trust_file(ctx, X509_get_default_cert_file());
   ERR_clear_error();  // a missing default file is not an error of the next call
   return loaded;
+}
+
+void settle_trust(SSL_CTX* ctx) {
+  lazy_files* files = files_of(ctx, false);
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  if (!files || files->held == 0 || !store) return;
+  std::vector<X509_NAME*> names;  // copies: the store's objects may move while their names are looked up
+  if (X509_STORE_lock(store) != 1) return;
+  STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store);
+  for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i)
+    if (X509* x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i)))
+      if (X509_NAME* n = X509_NAME_dup(X509_get_subject_name(x))) names.push_back(n);
+  X509_STORE_unlock(store);
+  for (X509_NAME* n : names) {
+    int ok = 0;
+    const unsigned long hash = X509_NAME_hash_ex(n, nullptr, nullptr, &ok);
+    if (ok == 1) {
+      const std::lock_guard lock(files->m);
+      decode_named(*files, store, hash, n);
+    }
+    X509_NAME_free(n);
+  }
 }
 
 trust_counts lazy_trust_counts(SSL_CTX* ctx) {

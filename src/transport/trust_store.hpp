@@ -30,6 +30,13 @@ bool trust_file(SSL_CTX* ctx, const char* path);
 // trusted as given (lazily, trust_file). False when no store could be loaded.
 bool load_system_trust(SSL_CTX* ctx);
 
+// Lookups run only for names the store holds no certificate of, so a
+// certificate added by other means (ca_pem, a file OpenSSL's loader read)
+// would hide the lazy files' certificates of its name: call this once every
+// trusted certificate is added, and those are decoded now (as an eager load
+// would have them all in the store).
+void settle_trust(SSL_CTX* ctx);
+
 // How many certificates ctx's lazy files hold and how many of them were
 // decoded so far (tests: a handshake decodes only its chain's authorities).
 struct trust_counts {

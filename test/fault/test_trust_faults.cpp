@@ -245,6 +245,28 @@ TEST_CASE("trust: lookups from several threads at once share one context's lazy 
   CHECK(detail::lazy_trust_counts(ctx.get()).decoded == 24);  // each decoded once
 }
 
+TEST_CASE("trust: a certificate added otherwise (ca_pem) does not hide the lazy file's of its name",
+          "[fault][trust]") {
+  // A renewed root: the same name, a new key. The bundle file holds the new
+  // one, ca_pem (added whole, as the pool adds it) the old one.
+  const authority old_root = self_signed("ddb renewed"), new_root = self_signed("ddb renewed");
+  const authority leaf = make_cert("ddb leaf", "ddb renewed", &new_root);
+  temp_file file(pem_of(new_root.cert.get()));
+  auto verify_with_pem = [&](bool settle) {
+    ctx_ptr ctx = new_ctx();
+    REQUIRE(detail::trust_file(ctx.get(), file.path()));
+    REQUIRE(X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx.get()), old_root.cert.get()) == 1);
+    if (settle) detail::settle_trust(ctx.get());
+    return verify(ctx.get(), leaf.cert.get());
+  };
+  CHECK(verify_with_pem(false) != X509_V_OK);  // lookups run only for names the store lacks: hidden
+  CHECK(verify_with_pem(true) == X509_V_OK);   // settled: both roots there, as loaded eagerly
+  ctx_ptr eager = new_ctx();
+  REQUIRE(SSL_CTX_load_verify_file(eager.get(), file.path()) == 1);
+  REQUIRE(X509_STORE_add_cert(SSL_CTX_get_cert_store(eager.get()), old_root.cert.get()) == 1);
+  CHECK(verify(eager.get(), leaf.cert.get()) == X509_V_OK);
+}
+
 TEST_CASE("trust: names are matched as OpenSSL matches them (case and spaces)", "[fault][trust]") {
   const authority ca = self_signed("DDB  Case   CA");
   const authority leaf = make_cert("ddb leaf", "ddb case ca", &ca);  // the issuer as another encoding writes it
