@@ -317,7 +317,10 @@ TEST_CASE("trust: the split agrees with OpenSSL's decoder on every certificate o
           "[fault][trust]") {
   const char* path = "/etc/ssl/certs/ca-certificates.crt";
   std::ifstream in(path, std::ios::binary);
-  if (!in) return;  // no system bundle here: the generated certificates above cover the split
+  if (!in) {
+    WARN("no system CA bundle at " << path << ": the generated certificates above cover the split");
+    return;
+  }
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const pem::bundle b = pem::read_bundle(text);
   REQUIRE(b.problem.empty());
