@@ -272,24 +272,25 @@ bool load_system_trust(SSL_CTX* ctx) {
 }
 
 void settle_trust(SSL_CTX* ctx) {
-  lazy_files* files = files_of(ctx, false);
   X509_STORE* store = SSL_CTX_get_cert_store(ctx);
-  if (!files || files->held == 0 || !store) return;
-  std::vector<X509_NAME*> names;  // copies: the store's objects may move while their names are looked up
+  if (!store) return;
+  std::vector<X509*> held;  // referenced: the store's objects may move meanwhile
   if (X509_STORE_lock(store) != 1) return;
   STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store);
   for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i)
-    if (X509* x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i)))
-      if (X509_NAME* n = X509_NAME_dup(X509_get_subject_name(x))) names.push_back(n);
+    if (X509* x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i)); x && X509_up_ref(x) == 1) held.push_back(x);
   X509_STORE_unlock(store);
-  for (X509_NAME* n : names) {
+  lazy_files* files = files_of(ctx, false);
+  for (X509* x : held) {
+    X509_check_purpose(x, -1, 0);  // complete before connections share it (see decode_named)
     int ok = 0;
-    const unsigned long hash = X509_NAME_hash_ex(n, nullptr, nullptr, &ok);
-    if (ok == 1) {
+    const X509_NAME* name = X509_get_subject_name(x);
+    const unsigned long hash = X509_NAME_hash_ex(name, nullptr, nullptr, &ok);
+    if (files && files->held != 0 && ok == 1) {
       const std::lock_guard lock(files->m);
-      decode_named(*files, store, hash, n);
+      decode_named(*files, store, hash, name);
     }
-    X509_NAME_free(n);
+    X509_free(x);
   }
 }
 

@@ -34,7 +34,9 @@ bool load_system_trust(SSL_CTX* ctx);
 // certificate added by other means (ca_pem, a file OpenSSL's loader read)
 // would hide the lazy files' certificates of its name: call this once every
 // trusted certificate is added, and those are decoded now (as an eager load
-// would have them all in the store).
+// would have them all in the store). Also fills the extension cache of every
+// certificate in the store, which OpenSSL 3.0 fills on first use, racing
+// when connections on several threads verify at once.
 void settle_trust(SSL_CTX* ctx);
 
 // How many certificates ctx's lazy files hold and how many of them were
