@@ -63,14 +63,15 @@ void decode_named(lazy_files& files, X509_STORE* store, unsigned long hash, cons
     X509* x = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
     ERR_pop_to_mark();  // a certificate that does not decode is not trusted, and leaves no error behind
     if (!x) continue;
-    // Another name of the same hash stays for its own lookup.
-    // Complete before other threads see it: OpenSSL 3.0 fills a
-    // certificate's extension cache on first use, a race between threads
-    // verifying with the same store (ThreadSanitizer: ASN1_STRING_cmp).
-    X509_check_purpose(x, -1, 0);
-    if (X509_NAME_cmp(X509_get_subject_name(x), name) == 0 && X509_STORE_add_cert(store, x) == 1) {
-      src.decoded[i] = true;
-      ++files.decoded;
+    if (X509_NAME_cmp(X509_get_subject_name(x), name) == 0) {  // another name of this hash waits for its lookup
+      // Complete before other threads see it: OpenSSL 3.0 fills a
+      // certificate's extension cache on first use, a race between threads
+      // verifying with the same store (ThreadSanitizer: ASN1_STRING_cmp).
+      X509_check_purpose(x, -1, 0);
+      if (X509_STORE_add_cert(store, x) == 1) {
+        src.decoded[i] = true;
+        ++files.decoded;
+      }
     }
     X509_free(x);
   }
