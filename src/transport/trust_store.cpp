@@ -2,7 +2,9 @@
 
 #include "core/pem_bundle.hpp"
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -15,6 +17,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -45,9 +48,56 @@ struct lazy_files {
   std::mutex m;  // lookups may run on several threads of one context
   std::vector<source> sources;
   std::unordered_multimap<unsigned long, std::pair<std::size_t, std::size_t>> by_hash;  // source, certificate
-  std::atomic<std::size_t> held{0};  // read without m: a store with no lazy file pays nothing per lookup
+  std::atomic<std::size_t> held{0};
   std::size_t decoded = 0;
+  // Hashed directories (SSL_CERT_DIR), read as OpenSSL's own lookup reads
+  // them: for a name, the files <hash>.0, <hash>.1, ... of each directory
+  // until one is missing, every certificate in them added; the next suffix
+  // to try kept per directory and hash.
+  std::vector<std::string> dirs;
+  std::unordered_map<std::string, int> next_suffix;  // "<directory index>/<hash>."
+  std::atomic<bool> active{false};  // read without m: a store with nothing lazy pays nothing per lookup
 };
+
+// Adds every certificate of a PEM file (plain or TRUSTED CERTIFICATE), each
+// complete before it is shared (see decode_named). False when there is no such file.
+bool add_file_certificates(X509_STORE* store, const std::string& path, std::size_t& decoded) {
+  // No error left behind: not the missing file that ends a directory's
+  // series, not the end of a file (an error queued in a handshake's
+  // verification would be reported as the handshake's).
+  ERR_set_mark();
+  BIO* bio = BIO_new_file(path.c_str(), "r");
+  const bool opened = bio != nullptr;
+  if (opened) {
+    while (X509* x = PEM_read_bio_X509_AUX(bio, nullptr, nullptr, nullptr)) {
+      X509_check_purpose(x, -1, 0);
+      if (X509_STORE_add_cert(store, x) == 1) ++decoded;
+      X509_free(x);
+    }
+    BIO_free(bio);
+  }
+  ERR_pop_to_mark();
+  return opened;
+}
+
+bool store_has(X509_STORE* store, const X509_NAME* name) {
+  if (X509_STORE_lock(store) != 1) return false;
+  const bool has = X509_OBJECT_retrieve_by_subject(X509_STORE_get0_objects(store), X509_LU_X509, name) != nullptr;
+  X509_STORE_unlock(store);
+  return has;
+}
+
+// The directories' files for hash, directory by directory, until one of
+// them gave a certificate of this name. The caller holds files.m.
+void read_dirs(lazy_files& files, X509_STORE* store, unsigned long hash, const X509_NAME* name) {
+  char base[16];
+  std::snprintf(base, sizeof base, "%08lx.", hash);
+  for (std::size_t d = 0; d < files.dirs.size(); ++d) {
+    int& next = files.next_suffix[std::to_string(d) + "/" + base];
+    while (add_file_certificates(store, files.dirs[d] + "/" + base + std::to_string(next), files.decoded)) ++next;
+    if (store_has(store, name)) return;
+  }
+}
 
 // Decodes the certificates of files named `name` (of that hash) that are not
 // in the store yet and adds them. The caller holds files.m.
@@ -82,7 +132,7 @@ void decode_named(lazy_files& files, X509_STORE* store, unsigned long hash, cons
 // pointer the store holds (the caller takes its own reference).
 int by_subject(X509_LOOKUP* lu, X509_LOOKUP_TYPE type, const X509_NAME* name, X509_OBJECT* ret) {
   auto* files = static_cast<lazy_files*>(X509_LOOKUP_get_method_data(lu));
-  if (type != X509_LU_X509 || !files || files->held == 0) return 0;
+  if (type != X509_LU_X509 || !files || !files->active) return 0;
   int ok = 0;
   const unsigned long hash = X509_NAME_hash_ex(name, nullptr, nullptr, &ok);
   if (ok != 1) return 0;
@@ -90,6 +140,9 @@ int by_subject(X509_LOOKUP* lu, X509_LOOKUP_TYPE type, const X509_NAME* name, X5
   {
     const std::lock_guard lock(files->m);
     decode_named(*files, store, hash, name);
+    // The directories only for a name the files lack, as OpenSSL's
+    // directory lookup comes after a file loaded into the store.
+    if (!files->dirs.empty() && !store_has(store, name)) read_dirs(*files, store, hash, name);
   }
   if (X509_STORE_lock(store) != 1) return 0;
   X509_OBJECT* held = X509_OBJECT_retrieve_by_subject(X509_STORE_get0_objects(store), X509_LU_X509, name);
@@ -217,6 +270,7 @@ bool trust_lazily(SSL_CTX* ctx, const char* path) {
   files->held += file->hashes.size();
   std::vector<bool> decoded(file->hashes.size(), false);
   files->sources.push_back({std::move(file), std::move(decoded)});
+  files->active = true;
   return true;
 }
 
@@ -264,8 +318,21 @@ bool load_system_trust(SSL_CTX* ctx) {
   const char* dir = env_or(X509_get_default_cert_dir_env(), X509_get_default_cert_dir());
   bool loaded = false;
   if (file_env && *file_env) loaded = trust_file(ctx, file_env);
-  if (has_hashed_names(dir))
-    loaded = SSL_CTX_load_verify_dir(ctx, dir) == 1 || loaded;
+  if (has_hashed_names(dir)) {
+    // As OpenSSL's directory lookup, but each certificate complete before
+    // the store shares it (OpenSSL's leaves that to the first verification:
+    // ThreadSanitizer saw threads race on it, see decode_named).
+    if (lazy_files* files = files_of(ctx, true)) {
+      const std::lock_guard lock(files->m);
+      for (std::string_view rest = dir; !rest.empty();) {
+        const auto colon = rest.find(':');
+        if (colon != 0) files->dirs.emplace_back(rest.substr(0, colon));
+        rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+      }
+      files->active = true;
+      loaded = true;
+    }
+  }
   else if (!file_env || !*file_env)
     loaded = trust_file(ctx, X509_get_default_cert_file());
   ERR_clear_error();  // a missing default file is not an error of the next call
@@ -287,7 +354,7 @@ void settle_trust(SSL_CTX* ctx) {
     int ok = 0;
     const X509_NAME* name = X509_get_subject_name(x);
     const unsigned long hash = X509_NAME_hash_ex(name, nullptr, nullptr, &ok);
-    if (files && files->held != 0 && ok == 1) {
+    if (files && files->held != 0 && ok == 1) {  // (directories: OpenSSL's own lookup is as lazy)
       const std::lock_guard lock(files->m);
       decode_named(*files, store, hash, name);
     }

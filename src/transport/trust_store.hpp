@@ -27,7 +27,11 @@ bool trust_file(SSL_CTX* ctx, const char* path);
 // (SSL_CERT_FILE, SSL_CERT_DIR, then the built-in file and directory), but
 // prefers a hashed directory, whose certificates are read only when a chain
 // needs them, to the built-in bundle file. SSL_CERT_FILE, when set, is
-// trusted as given (lazily, trust_file). False when no store could be loaded.
+// trusted as given (lazily, trust_file). The directory is read by ddb's
+// lookup as OpenSSL's own reads it (<hash>.0, .1, ... per directory), each
+// certificate complete before the store shares it: OpenSSL's lookup leaves
+// the extension cache to the first verification, which ThreadSanitizer saw
+// race between threads (3 runs of 8). False when no store could be loaded.
 bool load_system_trust(SSL_CTX* ctx);
 
 // Lookups run only for names the store holds no certificate of, so a

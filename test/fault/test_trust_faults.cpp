@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -270,6 +272,64 @@ TEST_CASE("trust: a certificate added otherwise (ca_pem) does not hide the lazy 
   REQUIRE(SSL_CTX_load_verify_file(eager.get(), file.path()) == 1);
   REQUIRE(X509_STORE_add_cert(SSL_CTX_get_cert_store(eager.get()), old_root.cert.get()) == 1);
   CHECK(verify(eager.get(), leaf.cert.get()) == X509_V_OK);
+}
+
+namespace {
+// A hashed directory as c_rehash makes it: <subject hash>.<n> per certificate.
+std::string hashed_dir(const std::vector<const authority*>& cas) {
+  static int n = 0;
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           ("ddb-trust-dir-" + std::to_string(::getpid()) + "-" + std::to_string(n++)))
+                              .string();
+  std::filesystem::create_directories(dir);
+  std::map<unsigned long, int> used;
+  for (const authority* a : cas) {
+    const unsigned long h = X509_NAME_hash_ex(X509_get_subject_name(a->cert.get()), nullptr, nullptr, nullptr);
+    char name[32];
+    std::snprintf(name, sizeof name, "%08lx.%d", h, used[h]++);
+    std::ofstream(dir + "/" + name) << pem_of(a->cert.get());
+  }
+  return dir;
+}
+}  // namespace
+
+TEST_CASE("trust: a hashed directory (SSL_CERT_DIR) is read as OpenSSL reads it, certificates complete before shared",
+          "[fault][trust]") {
+  std::vector<authority> cas;
+  for (int i = 0; i < 12; ++i) cas.push_back(self_signed("ddb dir " + std::to_string(i)));
+  cas.push_back(self_signed("ddb dir twin"));
+  cas.push_back(self_signed("ddb dir twin"));  // the same name: <hash>.0 and <hash>.1
+  std::vector<const authority*> all;
+  for (const auto& a : cas) all.push_back(&a);
+  const std::string dir = hashed_dir(all);
+  const authority stranger = self_signed("ddb dir stranger");
+  const authority leaf = make_cert("ddb leaf", "ddb dir twin", &cas[13]);  // the second of the twins
+  env_var no_file("SSL_CERT_FILE", ""), dirs("SSL_CERT_DIR", "/nonexistent/ddb-test:" + dir);
+  ctx_ptr lazy = new_ctx(), eager = new_ctx();
+  REQUIRE(detail::load_system_trust(lazy.get()));
+  REQUIRE(SSL_CTX_load_verify_dir(eager.get(), dir.c_str()) == 1);
+  for (const authority* a : std::initializer_list<const authority*>{&cas[0], &cas[7], &cas[11], &leaf, &stranger}) {
+    const int v = verify(lazy.get(), a->cert.get());
+    CHECK(v == verify(eager.get(), a->cert.get()));
+    CHECK(v == (a == &stranger ? X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT : X509_V_OK));
+  }
+  CHECK(detail::lazy_trust_counts(lazy.get()).decoded == 5);  // 0, 7, 11 and both twins: no other file read
+
+  SECTION("four threads at once") {
+    ctx_ptr shared = new_ctx();
+    REQUIRE(detail::load_system_trust(shared.get()));
+    for (const auto& a : cas) X509_check_purpose(a.cert.get(), -1, 0);  // the test's own, shared below
+    std::atomic<int> verified{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 12; ++i)
+          if (verify(shared.get(), cas[(i * (t + 1) + t) % 12].cert.get()) == X509_V_OK) ++verified;
+      });
+    for (auto& th : threads) th.join();
+    CHECK(verified == 4 * 12);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("trust: names are matched as OpenSSL matches them (case and spaces)", "[fault][trust]") {
