@@ -10,7 +10,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include <sys/ioctl.h>
@@ -22,7 +21,6 @@
 #include <ctime>
 #include <utility>
 
-#include "ddb/error.hpp"
 #include "transport/tls_stream.hpp"
 #include "transport/trust_store.hpp"
 
@@ -316,16 +314,6 @@ pool_settings settings_of(const transport_options& o) {
   s.clock = &coarse_clock;
   return s;
 }
-
-// Why OpenSSL refused trusted certificates (its first error, or ec's), its
-// error queue emptied.
-std::string openssl_reason(const error_code& ec = {}) {
-  const unsigned long e = ERR_peek_error();  // the first: the most specific (ec holds it when given)
-  const char* reason = e ? ERR_reason_error_string(e) : nullptr;
-  std::string out = ec ? ec.message() : reason ? reason : "no certificate in it";
-  ERR_clear_error();
-  return out;
-}
 }  // namespace
 
 pool::pool(asio::any_io_executor ex, transport_options opt)
@@ -346,22 +334,7 @@ pool::pool(asio::any_io_executor ex, transport_options opt)
     SSL_CTX_set_read_ahead(ctx, 1);
     enable_session_reuse(ctx);
     tls_sessions_ = std::make_shared<tls_sessions>(opt_.pool_size);
-    if (opt_.verify_tls) load_system_trust(ctx);
-    ERR_clear_error();  // the reasons below are these calls' own
-    if (!opt_.ca_file.empty() && !trust_file(ctx, opt_.ca_file.c_str()))
-      throw ddb::error(fail(errc::invalid_config, "the CA bundle " + opt_.ca_file + " (from " + opt_.ca_source +
-                                                      ") holds no certificate that can be read (" + openssl_reason() +
-                                                      "): point it at a PEM file of trusted certificates"));
-    if (!opt_.ca_pem.empty()) {
-      error_code ec;
-      tls_->add_certificate_authority(asio::buffer(opt_.ca_pem), ec);
-      if (ec)
-        throw ddb::error(fail(errc::invalid_config, "client_config::ca_pem holds no certificate that can be read (" +
-                                                        openssl_reason(ec) +
-                                                        "): give it PEM text of trusted certificates "
-                                                        "(-----BEGIN CERTIFICATE----- ...)"));
-    }
-    settle_trust(ctx);  // the lazy files' certificates named like ca_pem's join them
+    trust_authorities(ctx, opt_.verify_tls, opt_.ca_file, opt_.ca_source, opt_.ca_pem);
     tls_->set_verify_mode(opt_.verify_tls ? ssl::verify_peer : ssl::verify_none);
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   }

@@ -1,6 +1,7 @@
 #include "transport/trust_store.hpp"
 
 #include "core/pem_bundle.hpp"
+#include "ddb/error.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -16,9 +17,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <climits>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -55,12 +58,30 @@ struct lazy_files {
   // until one is missing, every certificate in them added; the next suffix
   // to try kept per directory and hash.
   std::vector<std::string> dirs;
-  std::unordered_map<std::string, int> next_suffix;  // "<directory index>/<hash>."
+  std::map<std::pair<std::size_t, unsigned long>, int> next_suffix;  // by directory index and hash
   std::atomic<bool> active{false};  // read without m: a store with nothing lazy pays nothing per lookup
 };
 
-// Adds every certificate of a PEM file (plain or TRUSTED CERTIFICATE), each
-// complete before it is shared (see decode_named). False when there is no such file.
+// Adds x to the store, complete before other threads see it: OpenSSL 3.0
+// fills a certificate's extension cache on first use, a race between
+// threads verifying with the same store (ThreadSanitizer: ASN1_STRING_cmp).
+bool add_complete(X509_STORE* store, X509* x) {
+  X509_check_purpose(x, -1, 0);
+  return X509_STORE_add_cert(store, x) == 1;
+}
+
+// Adds every certificate of the PEM text bio holds (plain or TRUSTED
+// CERTIFICATE); how many. What stopped the reading is in OpenSSL's queue.
+std::size_t add_pem(X509_STORE* store, BIO* bio) {
+  std::size_t n = 0;
+  while (X509* x = PEM_read_bio_X509_AUX(bio, nullptr, nullptr, nullptr)) {
+    if (add_complete(store, x)) ++n;
+    X509_free(x);
+  }
+  return n;
+}
+
+// Adds every certificate of a PEM file. False when there is no such file.
 bool add_file_certificates(X509_STORE* store, const std::string& path, std::size_t& decoded) {
   // No error left behind: not the missing file that ends a directory's
   // series, not the end of a file (an error queued in a handshake's
@@ -69,11 +90,7 @@ bool add_file_certificates(X509_STORE* store, const std::string& path, std::size
   BIO* bio = BIO_new_file(path.c_str(), "r");
   const bool opened = bio != nullptr;
   if (opened) {
-    while (X509* x = PEM_read_bio_X509_AUX(bio, nullptr, nullptr, nullptr)) {
-      X509_check_purpose(x, -1, 0);
-      if (X509_STORE_add_cert(store, x) == 1) ++decoded;
-      X509_free(x);
-    }
+    decoded += add_pem(store, bio);
     BIO_free(bio);
   }
   ERR_pop_to_mark();
@@ -93,7 +110,7 @@ void read_dirs(lazy_files& files, X509_STORE* store, unsigned long hash, const X
   char base[16];
   std::snprintf(base, sizeof base, "%08lx.", hash);
   for (std::size_t d = 0; d < files.dirs.size(); ++d) {
-    int& next = files.next_suffix[std::to_string(d) + "/" + base];
+    int& next = files.next_suffix[{d, hash}];
     while (add_file_certificates(store, files.dirs[d] + "/" + base + std::to_string(next), files.decoded)) ++next;
     if (store_has(store, name)) return;
   }
@@ -113,15 +130,10 @@ void decode_named(lazy_files& files, X509_STORE* store, unsigned long hash, cons
     X509* x = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
     ERR_pop_to_mark();  // a certificate that does not decode is not trusted, and leaves no error behind
     if (!x) continue;
-    if (X509_NAME_cmp(X509_get_subject_name(x), name) == 0) {  // another name of this hash waits for its lookup
-      // Complete before other threads see it: OpenSSL 3.0 fills a
-      // certificate's extension cache on first use, a race between threads
-      // verifying with the same store (ThreadSanitizer: ASN1_STRING_cmp).
-      X509_check_purpose(x, -1, 0);
-      if (X509_STORE_add_cert(store, x) == 1) {
-        src.decoded[i] = true;
-        ++files.decoded;
-      }
+    // Another name of this hash waits for its own lookup.
+    if (X509_NAME_cmp(X509_get_subject_name(x), name) == 0 && add_complete(store, x)) {
+      src.decoded[i] = true;
+      ++files.decoded;
     }
     X509_free(x);
   }
@@ -303,6 +315,30 @@ const char* env_or(const char* name, const char* fallback) {
   return v && *v ? v : fallback;
 }
 
+// The certificates of PEM text in ctx's store: false when there is none or
+// a block cannot be read (OpenSSL's queue says why).
+bool trust_pem(SSL_CTX* ctx, const std::string& pem) {
+  if (pem.size() > static_cast<std::size_t>(INT_MAX)) return false;
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (!bio) return false;
+  const std::size_t n = add_pem(SSL_CTX_get_cert_store(ctx), bio);
+  BIO_free(bio);
+  const unsigned long last = ERR_peek_last_error();  // the end of the text, or what stopped the reading
+  if (n == 0 || ERR_GET_LIB(last) != ERR_LIB_PEM || ERR_GET_REASON(last) != PEM_R_NO_START_LINE) return false;
+  ERR_clear_error();
+  return true;
+}
+
+// Why OpenSSL refused trusted certificates (its first error: the most
+// specific), its error queue emptied.
+std::string openssl_reason() {
+  const unsigned long e = ERR_peek_error();
+  const char* reason = e ? ERR_reason_error_string(e) : nullptr;
+  std::string out = reason ? reason : "no certificate in it";
+  ERR_clear_error();
+  return out;
+}
+
 }  // namespace
 
 bool trust_file(SSL_CTX* ctx, const char* path) {
@@ -321,7 +357,7 @@ bool load_system_trust(SSL_CTX* ctx) {
   if (has_hashed_names(dir)) {
     // As OpenSSL's directory lookup, but each certificate complete before
     // the store shares it (OpenSSL's leaves that to the first verification:
-    // ThreadSanitizer saw threads race on it, see decode_named).
+    // ThreadSanitizer saw threads race on it, see add_complete).
     if (lazy_files* files = files_of(ctx, true)) {
       const std::lock_guard lock(files->m);
       for (std::string_view rest = dir; !rest.empty();) {
@@ -339,6 +375,22 @@ bool load_system_trust(SSL_CTX* ctx) {
   return loaded;
 }
 
+void trust_authorities(SSL_CTX* ctx, bool system, const std::string& ca_file, const std::string& ca_source,
+                       const std::string& ca_pem) {
+  if (system) load_system_trust(ctx);
+  ERR_clear_error();  // the reasons below are these calls' own
+  if (!ca_file.empty() && !trust_file(ctx, ca_file.c_str()))
+    throw ddb::error(fail(errc::invalid_config, "the CA bundle " + ca_file + " (from " + ca_source +
+                                                    ") holds no certificate that can be read (" + openssl_reason() +
+                                                    "): point it at a PEM file of trusted certificates"));
+  if (!ca_pem.empty() && !trust_pem(ctx, ca_pem))
+    throw ddb::error(fail(errc::invalid_config, "client_config::ca_pem holds no certificate that can be read (" +
+                                                    openssl_reason() +
+                                                    "): give it PEM text of trusted certificates "
+                                                    "(-----BEGIN CERTIFICATE----- ...)"));
+  settle_trust(ctx);  // the lazy files' certificates named like ca_pem's join them
+}
+
 void settle_trust(SSL_CTX* ctx) {
   X509_STORE* store = SSL_CTX_get_cert_store(ctx);
   if (!store) return;
@@ -350,7 +402,7 @@ void settle_trust(SSL_CTX* ctx) {
   X509_STORE_unlock(store);
   lazy_files* files = files_of(ctx, false);
   for (X509* x : held) {
-    X509_check_purpose(x, -1, 0);  // complete before connections share it (see decode_named)
+    X509_check_purpose(x, -1, 0);  // complete before connections share it (see add_complete)
     int ok = 0;
     const X509_NAME* name = X509_get_subject_name(x);
     const unsigned long hash = X509_NAME_hash_ex(name, nullptr, nullptr, &ok);

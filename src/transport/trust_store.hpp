@@ -12,10 +12,18 @@
 // before the directory's (a lookup of the file comes first, as the eager
 // load's certificates were in the store first).
 #include <cstddef>
+#include <string>
 
 typedef struct ssl_ctx_st SSL_CTX;
 
 namespace ddb::detail {
+
+// Everything a client context trusts: the system's store (when system is
+// set), ca_file (lazily; ca_source says where it came from), ca_pem; then
+// settle_trust. Throws ddb::error (invalid_config) naming a file or ca_pem
+// that holds no certificate that can be read, and how to fix it.
+void trust_authorities(SSL_CTX* ctx, bool system, const std::string& ca_file, const std::string& ca_source,
+                       const std::string& ca_pem);
 
 // Trusts the certificates of a PEM file in ctx, read lazily; a file that
 // holds anything but certificates (a CRL, "TRUSTED CERTIFICATE") or cannot

@@ -10,12 +10,10 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -114,23 +112,15 @@ std::string pem_of(X509* x, bool trusted_form = false) {
   return out;
 }
 
+// A PEM file in a directory of its own (removed with it).
 class temp_file {
  public:
-  explicit temp_file(const std::string& text) {
-    static int n = 0;
-    path_ = (std::filesystem::temp_directory_path() /
-             ("ddb-trust-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".pem"))
-                .string();
-    write(text);
-  }
-  ~temp_file() {
-    std::error_code ec;
-    std::filesystem::remove(path_, ec);
-  }
-  void write(const std::string& text) const { std::ofstream(path_, std::ios::binary | std::ios::trunc) << text; }
+  explicit temp_file(const std::string& text) : path_(dir_.write("ca.pem", text)) {}
+  void write(const std::string& text) const { dir_.write("ca.pem", text); }
   const char* path() const { return path_.c_str(); }
 
  private:
+  ddb::test::temp_dir dir_;
   std::string path_;
 };
 
@@ -276,20 +266,14 @@ TEST_CASE("trust: a certificate added otherwise (ca_pem) does not hide the lazy 
 
 namespace {
 // A hashed directory as c_rehash makes it: <subject hash>.<n> per certificate.
-std::string hashed_dir(const std::vector<const authority*>& cas) {
-  static int n = 0;
-  const std::string dir = (std::filesystem::temp_directory_path() /
-                           ("ddb-trust-dir-" + std::to_string(::getpid()) + "-" + std::to_string(n++)))
-                              .string();
-  std::filesystem::create_directories(dir);
+void write_hashed(const ddb::test::temp_dir& dir, const std::vector<const authority*>& cas) {
   std::map<unsigned long, int> used;
   for (const authority* a : cas) {
     const unsigned long h = X509_NAME_hash_ex(X509_get_subject_name(a->cert.get()), nullptr, nullptr, nullptr);
     char name[32];
     std::snprintf(name, sizeof name, "%08lx.%d", h, used[h]++);
-    std::ofstream(dir + "/" + name) << pem_of(a->cert.get());
+    dir.write(name, pem_of(a->cert.get()));
   }
-  return dir;
 }
 }  // namespace
 
@@ -301,7 +285,9 @@ TEST_CASE("trust: a hashed directory (SSL_CERT_DIR) is read as OpenSSL reads it,
   cas.push_back(self_signed("ddb dir twin"));  // the same name: <hash>.0 and <hash>.1
   std::vector<const authority*> all;
   for (const auto& a : cas) all.push_back(&a);
-  const std::string dir = hashed_dir(all);
+  const ddb::test::temp_dir hashed;
+  write_hashed(hashed, all);
+  const std::string& dir = hashed.path();
   const authority stranger = self_signed("ddb dir stranger");
   const authority leaf = make_cert("ddb leaf", "ddb dir twin", &cas[13]);  // the second of the twins
   env_var no_file("SSL_CERT_FILE", ""), dirs("SSL_CERT_DIR", "/nonexistent/ddb-test:" + dir);
@@ -329,7 +315,6 @@ TEST_CASE("trust: a hashed directory (SSL_CERT_DIR) is read as OpenSSL reads it,
     for (auto& th : threads) th.join();
     CHECK(verified == 4 * 12);
   }
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("trust: names are matched as OpenSSL matches them (case and spaces)", "[fault][trust]") {
